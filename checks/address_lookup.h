@@ -1,0 +1,59 @@
+#pragma once
+// Resolves a target's host with c-ares into the addresses to probe, per ip_version: A and AAAA
+// asked in parallel, each answer's rcode kept, so "no AAAA record" and "NXDOMAIN" stay apart.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "checks/check_result.h"
+#include "config/monitor_config.h"
+#include "io/ares_resolver.h"
+
+namespace prober::checks {
+
+struct AddressLookupResult {
+  Failure failure;                  // ok, or the dns_* class
+  std::vector<std::string> addresses;  // what to probe, in order
+  Micros duration{0};
+  DnsFacts dns;
+  std::string detail;
+};
+
+// The addresses of `host` to probe: the host itself when it is an IP literal, the hosts file
+// (as the system resolver would), else DNS. `prefer_family` keeps redirect hops on the family
+// of the address being probed (0: use `version`).
+class AddressLookup {
+ public:
+  using Done = std::function<void(AddressLookupResult)>;
+  AddressLookup() = default;
+  AddressLookup(const AddressLookup&) = delete;
+  AddressLookup& operator=(const AddressLookup&) = delete;
+  ~AddressLookup() { cancel(); }
+
+  // Returns the result at once for literals and hosts-file names; otherwise calls `done` later.
+  std::optional<AddressLookupResult> start(io::AresResolver& resolver, const std::string& host,
+                                           config::IpVersion version, Done done);
+  void cancel() noexcept;
+
+ private:
+  struct Answer {
+    bool asked = false;
+    bool done = false;
+    io::DnsReply reply;
+  };
+  void on_reply(int index, io::DnsReply reply);
+  AddressLookupResult combine() const;
+
+  io::AresResolver* resolver_ = nullptr;
+  std::string host_;
+  config::IpVersion version_ = config::IpVersion::kAny;
+  Answer answers_[2];  // A, AAAA
+  io::AresResolver::QueryId ids_[2] = {0, 0};
+  std::int64_t started_ns_ = 0;
+  Done done_;
+};
+
+bool is_ip_literal(const std::string& host);
+int ip_version_of(const std::string& address);  // 4 or 6, 0 when not an address
+
+}  // namespace prober::checks

@@ -1,0 +1,76 @@
+#pragma once
+// One probe's outcome: the CheckResult of shared/DESIGN.md §5. Plain data.
+#include <chrono>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/cert_info.h"
+#include "checks/failure.h"
+
+namespace prober::checks {
+
+using Micros = std::chrono::microseconds;
+
+// Phase durations; nullopt for a phase never reached.
+struct Timings {
+  std::optional<Micros> dns, connect, tls, ttfb, transfer, total;
+};
+
+struct RedirectHop {
+  std::string url;
+  std::string address;
+  int status = 0;
+  std::string location;
+  Timings timings;
+};
+
+struct HttpFacts {
+  std::optional<int> status;
+  std::optional<std::string> version;  // "1.1", "2"
+  std::vector<RedirectHop> redirects;  // every hop that answered with a redirect
+  std::optional<std::string> final_url;
+  std::optional<std::int64_t> content_length;
+  std::uint64_t body_bytes = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // of the last response
+};
+
+struct TlsFacts {
+  std::optional<std::string> version;  // "TLSv1.3"
+  std::optional<std::string> cipher;
+  std::optional<std::string> alpn;
+  std::vector<CertInfo> chain;           // as the server sent it, leaf first
+  std::vector<CertInfo> verified_chain;  // as OpenSSL built it, when verification got that far
+  std::optional<long> verify_result;     // X509_V_*
+  std::optional<std::string> verify_error;
+};
+
+struct DnsFacts {
+  std::string server;
+  std::string question;  // name and record type asked
+  std::optional<std::string> rcode;
+  std::vector<std::string> answers;
+  std::vector<std::uint32_t> ttls;
+};
+
+struct CheckResult {
+  std::string monitor;
+  std::string type;    // http, tls, tcp, dns
+  std::string target;
+  std::string address; // the address probed; empty when none was reached
+  int ip_version = 0;  // 4, 6, or 0 when no address was probed
+  std::chrono::system_clock::time_point started_at;
+  Failure failure;
+  std::string message;              // one line, from explain()
+  std::vector<std::string> hints;   // why a browser may disagree, what to look at
+  std::string detail;               // the raw fact behind the class (curl's error, the mismatch)
+  bool deadline_hit = false;        // cancelled at the run's deadline, not finished
+  Timings timings;
+  HttpFacts http;
+  TlsFacts tls;
+  DnsFacts dns;
+};
+
+}  // namespace prober::checks

@@ -1,0 +1,116 @@
+#include "checks/dns_check.h"
+
+#include <uv.h>
+
+#include "checks/dns_message.h"
+
+namespace prober::checks {
+
+DnsCheck::DnsCheck(config::MonitorConfig monitor, int type, int expected_rcode,
+                   std::vector<std::unique_ptr<re2::RE2>> answer_patterns)
+    : monitor_(std::move(monitor)), type_(type), expected_rcode_(expected_rcode),
+      answer_patterns_(std::move(answer_patterns)) {}
+
+std::variant<std::unique_ptr<Check>, std::string> DnsCheck::create(const config::MonitorConfig& monitor) {
+  auto type = dns_type_from_name(monitor.record);
+  if (!type) return "unsupported record type '" + monitor.record + "'";
+  auto rcode = dns_rcode_from_name(monitor.dns_expect.rcode.value_or("NOERROR"));
+  if (!rcode) return "unknown rcode '" + *monitor.dns_expect.rcode + "'";
+  std::vector<std::unique_ptr<re2::RE2>> patterns;
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  for (const auto& p : monitor.dns_expect.answers_regex) {
+    auto regex = std::make_unique<re2::RE2>(p, options);
+    if (!regex->ok()) return "answers_regex '" + p + "': " + regex->error();
+    patterns.push_back(std::move(regex));
+  }
+  return std::make_unique<DnsCheck>(monitor, *type, *rcode, std::move(patterns));
+}
+
+CheckResult DnsCheck::base_result() const {
+  CheckResult r;
+  r.monitor = monitor_.name;
+  r.type = "dns";
+  r.target = monitor_.target;
+  r.started_at = started_at_;
+  r.dns.question = monitor_.target + " " + monitor_.record;
+  if (resolver_) r.dns.server = resolver_->servers();
+  return r;
+}
+
+void DnsCheck::start(RunContext& ctx, DoneCallback done) {
+  started_at_ = std::chrono::system_clock::now();
+  started_ns_ = uv_hrtime();
+  io::ResolverOptions options;
+  options.servers = monitor_.dns_servers;
+  options.use_tcp = monitor_.transport == config::DnsTransport::kTcp;
+  // One try, bounded by the check's own timeout: a retry would hide a lossy server.
+  options.tries = 1;
+  options.try_timeout = monitor_.timeout;
+  auto resolver = ctx.resolvers.get(options);
+  if (auto* error = std::get_if<std::string>(&resolver)) {
+    CheckResult r = base_result();
+    r.failure = internal_error(Phase::kDns);
+    r.detail = *error;
+    done({std::move(r)});
+    return;
+  }
+  resolver_ = std::get<io::AresResolver*>(resolver);
+  done_ = std::move(done);
+  query_ = resolver_->query(monitor_.target, type_, [this](io::DnsReply reply) { on_reply(std::move(reply)); });
+}
+
+void DnsCheck::on_reply(io::DnsReply reply) {
+  query_ = 0;
+  CheckResult r = base_result();
+  r.timings.dns = Micros(static_cast<std::int64_t>(uv_hrtime() - started_ns_) / 1000);
+  r.timings.total = r.timings.dns;
+  if (reply.status != ARES_SUCCESS) {
+    r.failure = classify_dns(reply.status, 0, false);
+    r.detail = std::string("no answer from ") + resolver_->servers() + ": " + ares_strerror(reply.status);
+  } else {
+    auto parsed = parse_dns_message(reply.answer.data(), reply.answer.size());
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      r.failure = classify_dns(ARES_EBADRESP, 0, false);
+      r.detail = *error;
+    } else {
+      const auto& message = std::get<DnsMessage>(parsed);
+      r.dns.rcode = dns_rcode_name(message.rcode);
+      for (const auto& record : message.answers) {
+        r.dns.answers.push_back(record.type == type_ ? record.data : dns_type_name(record.type) + " " + record.data);
+        r.dns.ttls.push_back(record.ttl);
+      }
+      if (message.rcode != expected_rcode_) {
+        r.failure = classify_validation(Validator::kDnsRcode);
+        r.detail = "rcode " + dns_rcode_name(message.rcode) + ", expected " + dns_rcode_name(expected_rcode_);
+      }
+      for (const auto& pattern : answer_patterns_) {
+        if (r.failure.failure_class != FailureClass::kOk) break;
+        bool matched = false;
+        for (const auto& answer : r.dns.answers) matched = matched || re2::RE2::PartialMatch(answer, *pattern);
+        if (!matched) {
+          r.failure = classify_validation(Validator::kDnsAnswer);
+          r.detail = "no answer matches /" + pattern->pattern() + "/ (" + std::to_string(r.dns.answers.size()) +
+                     " answers)";
+        }
+      }
+    }
+  }
+  if (auto done = std::move(done_)) done({std::move(r)});
+}
+
+std::vector<CheckResult> DnsCheck::cancel() noexcept {
+  std::vector<CheckResult> out;
+  if (!done_) return out;
+  done_ = nullptr;
+  if (query_ && resolver_) resolver_->cancel(query_);
+  query_ = 0;
+  CheckResult r = base_result();
+  r.failure = classify_timeout(Phase::kDns);
+  r.detail = "no answer from " + (resolver_ ? resolver_->servers() : std::string("the resolver")) + " before the deadline";
+  r.deadline_hit = true;
+  out.push_back(std::move(r));
+  return out;
+}
+
+}  // namespace prober::checks

@@ -1,0 +1,318 @@
+#include "checks/failure.h"
+
+#include <ares.h>
+#include <arpa/nameser.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <utility>
+
+namespace prober::checks {
+namespace {
+
+constexpr std::array<std::pair<FailureClass, std::string_view>, 34> kClassNames{{
+    {FailureClass::kOk, "ok"},
+    {FailureClass::kDnsNxdomain, "dns_nxdomain"},
+    {FailureClass::kDnsNoAddress, "dns_no_address"},
+    {FailureClass::kDnsServfail, "dns_servfail"},
+    {FailureClass::kDnsRefused, "dns_refused"},
+    {FailureClass::kDnsTimeout, "dns_timeout"},
+    {FailureClass::kDnsBadResponse, "dns_bad_response"},
+    {FailureClass::kDnsUnexpectedAnswer, "dns_unexpected_answer"},
+    {FailureClass::kTcpRefused, "tcp_refused"},
+    {FailureClass::kTcpTimeout, "tcp_timeout"},
+    {FailureClass::kTcpUnreachable, "tcp_unreachable"},
+    {FailureClass::kTcpReset, "tcp_reset"},
+    {FailureClass::kTlsHandshakeFailed, "tls_handshake_failed"},
+    {FailureClass::kTlsTimeout, "tls_timeout"},
+    {FailureClass::kTlsCertExpired, "tls_cert_expired"},
+    {FailureClass::kTlsCertNotYetValid, "tls_cert_not_yet_valid"},
+    {FailureClass::kTlsCertHostnameMismatch, "tls_cert_hostname_mismatch"},
+    {FailureClass::kTlsCertUntrusted, "tls_cert_untrusted"},
+    {FailureClass::kTlsChainIncomplete, "tls_chain_incomplete"},
+    {FailureClass::kTlsCertWeak, "tls_cert_weak"},
+    {FailureClass::kTlsCertExpiring, "tls_cert_expiring"},
+    {FailureClass::kHttpTimeout, "http_timeout"},
+    {FailureClass::kHttpBodyTimeout, "http_body_timeout"},
+    {FailureClass::kHttpProtocolError, "http_protocol_error"},
+    {FailureClass::kHttpStatus, "http_status"},
+    {FailureClass::kHttpTooManyRedirects, "http_too_many_redirects"},
+    {FailureClass::kHttpRedirectLoop, "http_redirect_loop"},
+    {FailureClass::kHttpBodyTooLarge, "http_body_too_large"},
+    {FailureClass::kHttpBodyMismatch, "http_body_mismatch"},
+    {FailureClass::kHttpHeaderMismatch, "http_header_mismatch"},
+    {FailureClass::kHttpSlow, "http_slow"},
+    {FailureClass::kHttpBlocked, "http_blocked"},
+    {FailureClass::kVantageUnhealthy, "vantage_unhealthy"},
+    {FailureClass::kInternalError, "internal_error"},
+}};
+
+Failure make(FailureClass c, Phase p, bool retriable = false) {
+  return Failure{c, p, Severity::kCritical, retriable};
+}
+
+Failure classify_connect_errno(long os_errno) {
+  switch (os_errno) {
+    case ECONNREFUSED: return make(FailureClass::kTcpRefused, Phase::kConnect);
+    case ETIMEDOUT: return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
+    case ECONNRESET: return make(FailureClass::kTcpReset, Phase::kConnect, true);
+    default:  // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EAFNOSUPPORT, ENETDOWN, EACCES, EPERM, ...
+      return make(FailureClass::kTcpUnreachable, Phase::kConnect, true);
+  }
+}
+
+bool is_reset(long os_errno) { return os_errno == ECONNRESET || os_errno == EPIPE; }
+
+Phase phase_reached(const TransferOutcome& o) {
+  if (!o.connected) return Phase::kConnect;
+  if (o.uses_tls && !o.tls_done) return Phase::kTls;
+  return Phase::kHttp;
+}
+
+Failure classify_verify_result(long verify_result, bool missing_intermediate) {
+  switch (verify_result) {
+    case X509_V_OK:  // verification passed, so curl's own host name check is what failed
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+    case X509_V_ERR_EMAIL_MISMATCH:
+      return make(FailureClass::kTlsCertHostnameMismatch, Phase::kTls);
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return make(FailureClass::kTlsCertExpired, Phase::kTls);
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return make(FailureClass::kTlsCertNotYetValid, Phase::kTls);
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      return make(missing_intermediate ? FailureClass::kTlsChainIncomplete : FailureClass::kTlsCertUntrusted,
+                  Phase::kTls);
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+      return make(FailureClass::kTlsCertWeak, Phase::kTls);
+    default:  // self-signed, unknown root, revoked, bad signature, invalid CA or purpose, ...
+      return make(FailureClass::kTlsCertUntrusted, Phase::kTls);
+  }
+}
+
+Failure classify_ssl_error(const TransferOutcome& o) {
+  if (ERR_GET_LIB(o.ssl_error) == ERR_LIB_SSL) {
+    switch (ERR_GET_REASON(o.ssl_error)) {
+      case SSL_R_EE_KEY_TOO_SMALL:
+      case SSL_R_CA_KEY_TOO_SMALL:
+      case SSL_R_CA_MD_TOO_WEAK:
+        return make(FailureClass::kTlsCertWeak, Phase::kTls);
+      case SSL_R_CERTIFICATE_VERIFY_FAILED:
+        return classify_verify_result(o.verify_result, o.missing_intermediate);
+      default:
+        break;
+    }
+  }
+  if (o.verify_result != X509_V_OK) return classify_verify_result(o.verify_result, o.missing_intermediate);
+  if (is_reset(o.os_errno)) return make(FailureClass::kTcpReset, Phase::kTls, true);
+  return make(FailureClass::kTlsHandshakeFailed, Phase::kTls);
+}
+
+}  // namespace
+
+std::string_view to_string(FailureClass c) {
+  for (const auto& [value, name] : kClassNames) {
+    if (value == c) return name;
+  }
+  return "internal_error";
+}
+
+std::optional<FailureClass> failure_class_from_string(std::string_view name) {
+  for (const auto& [value, text] : kClassNames) {
+    if (text == name) return value;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(Phase p) {
+  switch (p) {
+    case Phase::kDns: return "dns";
+    case Phase::kConnect: return "connect";
+    case Phase::kTls: return "tls";
+    case Phase::kHttp: return "http";
+    case Phase::kNone: break;
+  }
+  return "";
+}
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::kOk: return "ok";
+    case Severity::kWarning: return "warning";
+    case Severity::kCritical: return "critical";
+    case Severity::kUnknown: break;
+  }
+  return "unknown";
+}
+
+Failure ok() { return Failure{}; }
+Failure internal_error(Phase phase) { return make(FailureClass::kInternalError, phase); }
+
+Failure classify_dns(int ares_status, int rcode, bool has_wanted_records) {
+  switch (ares_status) {
+    case ARES_SUCCESS:
+      switch (rcode) {
+        case ns_r_noerror:
+          return has_wanted_records ? ok() : make(FailureClass::kDnsNoAddress, Phase::kDns);
+        case ns_r_nxdomain: return make(FailureClass::kDnsNxdomain, Phase::kDns);
+        case ns_r_servfail: return make(FailureClass::kDnsServfail, Phase::kDns, true);
+        case ns_r_refused: return make(FailureClass::kDnsRefused, Phase::kDns);
+        default: return make(FailureClass::kDnsBadResponse, Phase::kDns);  // FORMERR, NOTIMP, ...
+      }
+    case ARES_ENOTFOUND: return make(FailureClass::kDnsNxdomain, Phase::kDns);
+    case ARES_ENODATA: return make(FailureClass::kDnsNoAddress, Phase::kDns);
+    case ARES_ESERVFAIL: return make(FailureClass::kDnsServfail, Phase::kDns, true);
+    case ARES_EREFUSED:
+    case ARES_ECONNREFUSED:  // nothing listens on the server's port
+      return make(FailureClass::kDnsRefused, Phase::kDns, true);
+    case ARES_ETIMEOUT: return make(FailureClass::kDnsTimeout, Phase::kDns, true);
+    case ARES_EFORMERR:
+    case ARES_EBADRESP:
+    case ARES_ENOTIMP:
+      return make(FailureClass::kDnsBadResponse, Phase::kDns);
+    default:  // EBADNAME, ENOMEM, ECANCELLED, EDESTRUCTION, ...: our side, not the server's
+      return internal_error(Phase::kDns);
+  }
+}
+
+Failure classify_transfer(const TransferOutcome& o) {
+  switch (o.code) {
+    case CURLE_OK:
+      return ok();
+    case CURLE_COULDNT_CONNECT:
+      return classify_connect_errno(o.os_errno);
+    case CURLE_OPERATION_TIMEDOUT:
+      return classify_timeout(phase_reached(o), o.headers_received);
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return classify_verify_result(o.verify_result, o.missing_intermediate);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return classify_ssl_error(o);
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+      if (is_reset(o.os_errno)) return make(FailureClass::kTcpReset, phase_reached(o), true);
+      if (o.uses_tls && !o.tls_done) return classify_ssl_error(o);
+      return make(FailureClass::kHttpProtocolError, Phase::kHttp);
+    case CURLE_GOT_NOTHING:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_OUT_OF_MEMORY:  // curl's answer to absurdly large response headers
+      if (o.connected) return make(FailureClass::kHttpProtocolError, Phase::kHttp);
+      return internal_error(Phase::kConnect);
+    case CURLE_FILESIZE_EXCEEDED:
+      return make(FailureClass::kHttpBodyTooLarge, Phase::kHttp);
+    case CURLE_WRITE_ERROR:
+      if (o.body_too_large) return make(FailureClass::kHttpBodyTooLarge, Phase::kHttp);
+      return internal_error(Phase::kHttp);
+    case CURLE_TOO_MANY_REDIRECTS:
+      return make(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
+    default:  // bad URL, bad CA file, aborted by callback, ...: a problem on our side
+      return internal_error(phase_reached(o));
+  }
+}
+
+Failure classify_timeout(Phase phase_in_progress, bool headers_received) {
+  switch (phase_in_progress) {
+    case Phase::kDns: return make(FailureClass::kDnsTimeout, Phase::kDns, true);
+    case Phase::kConnect: return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
+    case Phase::kTls: return make(FailureClass::kTlsTimeout, Phase::kTls, true);
+    case Phase::kHttp:
+      return make(headers_received ? FailureClass::kHttpBodyTimeout : FailureClass::kHttpTimeout, Phase::kHttp,
+                  true);
+    case Phase::kNone: break;
+  }
+  return internal_error();
+}
+
+Failure classify_validation(Validator v, Severity severity) {
+  auto with = [severity](FailureClass c, Phase p) { return Failure{c, p, severity, false}; };
+  switch (v) {
+    case Validator::kStatus: return with(FailureClass::kHttpStatus, Phase::kHttp);
+    case Validator::kBlocked: return with(FailureClass::kHttpBlocked, Phase::kHttp);
+    case Validator::kBody: return with(FailureClass::kHttpBodyMismatch, Phase::kHttp);
+    case Validator::kHeader: return with(FailureClass::kHttpHeaderMismatch, Phase::kHttp);
+    case Validator::kLatency: return with(FailureClass::kHttpSlow, Phase::kHttp);
+    case Validator::kCertExpiry: return with(FailureClass::kTlsCertExpiring, Phase::kTls);
+    case Validator::kRedirectLoop: return with(FailureClass::kHttpRedirectLoop, Phase::kHttp);
+    case Validator::kTooManyRedirects: return with(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
+    case Validator::kDnsRcode:
+    case Validator::kDnsAnswer: return with(FailureClass::kDnsUnexpectedAnswer, Phase::kDns);
+  }
+  return internal_error();
+}
+
+unsigned long ssl_error_from_message(std::string_view message) {
+  // curl's OpenSSL backend writes "...error:0A000086:SSL routines::certificate verify failed".
+  auto at = message.find("error:");
+  if (at == std::string_view::npos || message.size() < at + 14) return 0;
+  std::string hex(message.substr(at + 6, 8));
+  char* end = nullptr;
+  unsigned long code = std::strtoul(hex.c_str(), &end, 16);
+  return (end && *end == '\0') ? code : 0;
+}
+
+}  // namespace prober::checks
+
+namespace prober::checks {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<std::string> blocking_signature(int status,
+                                              const std::vector<std::pair<std::string, std::string>>& headers) {
+  if (status != 403 && status != 429 && status != 503) return std::nullopt;
+  // Headers that bot-management and WAF products put on the answers they make themselves.
+  static constexpr std::string_view kWallHeaders[] = {
+      "cf-mitigated", "cf-chl-bypass", "x-datadome", "x-dd-b", "x-amzn-waf-action",
+      "x-sucuri-block", "x-iinfo", "x-px-block", "akamai-grn"};
+  for (const auto& [name, value] : headers) {
+    for (auto wall : kWallHeaders) {
+      if (iequals(name, wall)) return name + ": " + value;
+    }
+    if (status == 403 && iequals(name, "server") &&
+        (icontains(value, "cloudflare") || icontains(value, "akamaighost") || icontains(value, "sucuri"))) {
+      return name + ": " + value;
+    }
+  }
+  if (status == 429) {
+    for (const auto& [name, value] : headers) {
+      if (iequals(name, "retry-after")) return "429 with retry-after: " + value;
+    }
+    return std::string("429 Too Many Requests");
+  }
+  return std::nullopt;
+}
+
+}  // namespace prober::checks

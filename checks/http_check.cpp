@@ -1,0 +1,228 @@
+#include "checks/http_check.h"
+
+#include <set>
+
+#include "checks/timings.h"
+
+namespace prober::checks {
+namespace {
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+class HttpProbe final : public Probe {
+ public:
+  HttpProbe(const config::MonitorConfig& monitor, const CompiledHttpExpect& expect, ParsedUrl first,
+            CheckResult base, std::function<void(CheckResult)> finish)
+      : monitor_(monitor), expect_(expect), url_(std::move(first)), result_(std::move(base)),
+        finish_(std::move(finish)), method_(monitor.method), body_(monitor.body) {
+    address_ = result_.address;
+    address_host_ = url_.host;
+  }
+
+  void start(RunContext& ctx) override {
+    ctx_ = &ctx;
+    visited_.insert(url_.url);
+    start_hop();
+  }
+
+  CheckResult abort() noexcept override {
+    finish_ = nullptr;
+    if (looking_up_) {
+      lookup_.cancel();
+      result_.failure = classify_timeout(Phase::kDns);
+      result_.detail = "no DNS answer for redirect target " + url_.host + " before the deadline";
+    } else if (transfer_) {
+      TransferReport report = transfer_->abort();
+      transfer_.reset();
+      apply_transfer(result_, report);
+      result_.failure = classify_timeout(phase_in_progress(report.outcome), report.outcome.headers_received);
+      result_.detail = "deadline reached";
+    }
+    fill_http_facts();
+    return std::move(result_);
+  }
+
+ private:
+  // Connect the next hop: same host stays on the probed address, another host is resolved,
+  // keeping the address family of the probe.
+  void start_hop() {
+    if (url_.host == address_host_ || is_ip_literal(url_.host)) {
+      if (is_ip_literal(url_.host)) address_ = url_.host;
+      address_host_ = url_.host;
+      send();
+      return;
+    }
+    io::ResolverOptions options;
+    options.servers = monitor_.dns_servers;
+    auto resolver = ctx_->resolvers.get(options);
+    if (auto* error = std::get_if<std::string>(&resolver)) {
+      end_with(internal_error(Phase::kDns), *error);
+      return;
+    }
+    auto family = ip_version_of(address_) == 6 ? config::IpVersion::kV6 : config::IpVersion::kV4;
+    looking_up_ = true;
+    auto immediate = lookup_.start(*std::get<io::AresResolver*>(resolver), url_.host, family,
+                                   [this](AddressLookupResult r) { on_hop_address(std::move(r)); });
+    if (immediate) on_hop_address(std::move(*immediate));
+  }
+
+  void on_hop_address(AddressLookupResult lookup) {
+    looking_up_ = false;
+    result_.timings.dns = result_.timings.dns.value_or(Micros(0)) + lookup.duration;
+    result_.timings.total = result_.timings.total.value_or(Micros(0)) + lookup.duration;
+    if (lookup.failure.failure_class != FailureClass::kOk) {
+      result_.dns = lookup.dns;
+      end_with(lookup.failure, "redirect to " + url_.url + ": " + lookup.detail);
+      return;
+    }
+    address_ = lookup.addresses.front();
+    address_host_ = url_.host;
+    send();
+  }
+
+  void send() {
+    TransferRequest request;
+    request.url = url_.url;
+    request.host = url_.host;
+    request.port = url_.port;
+    request.address = is_ip_literal(url_.host) ? "" : address_;
+    request.uses_tls = url_.scheme == "https";
+    request.method = method_;
+    request.headers = monitor_.headers;
+    request.body = body_;
+    request.tls = monitor_.tls;
+    request.max_body_bytes = monitor_.max_body_bytes;
+    request.keep_body_bytes = expect_.needs_body() ? monitor_.max_body_bytes : 0;
+    transfer_ = std::make_unique<CurlTransfer>(std::move(request));
+    if (auto refused = transfer_->start(ctx_->curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
+      on_transfer(std::move(*refused));
+    }
+  }
+
+  void on_transfer(TransferReport report) {
+    apply_transfer(result_, report);
+    hop_status_ = report.status;
+    result_.http.status = report.status ? std::optional<int>(report.status) : std::nullopt;
+    if (!report.http_version.empty()) result_.http.version = report.http_version;
+    result_.http.headers = std::move(report.headers);
+    result_.http.body_bytes = report.body_bytes;
+    result_.http.content_length = report.content_length;
+    if (report.outcome.uses_tls && report.outcome.tls_done) {
+      expiry_ = worse(expiry_, validate_cert_expiry(expect_.cert_expiry, result_.tls, unix_now()));
+    }
+    if (result_.failure.failure_class != FailureClass::kOk) {
+      // Keep the transfer alive until we leave its callback; it is replaced or dropped later.
+      end(report.outcome.body_too_large
+              ? "body exceeds " + std::to_string(monitor_.max_body_bytes) + " bytes; stopped reading there"
+              : result_.detail);
+      return;
+    }
+    if (monitor_.follow_redirects && is_redirect(report.status) && !report.redirect_url.empty()) {
+      follow(report);
+      return;
+    }
+    result_.http.final_url = url_.url;
+    auto verdict = validate_response(expect_, result_.http, report.body);
+    if (!verdict || verdict->failure.severity != Severity::kCritical) {
+      verdict = worse(worse(verdict, expiry_), validate_latency(expect_.response_time_ms, result_.timings));
+    }
+    if (verdict) {
+      result_.failure = verdict->failure;
+      result_.detail = verdict->detail;
+    }
+    end(result_.detail);
+  }
+
+  void follow(const TransferReport& report) {
+    RedirectHop hop;
+    hop.url = url_.url;
+    hop.address = address_;
+    hop.status = report.status;
+    hop.location = report.redirect_url;
+    hop.timings = transfer_timings(report.times, report.outcome.uses_tls);
+    result_.http.redirects.push_back(std::move(hop));
+    auto next = parse_url(report.redirect_url);
+    if (auto* error = std::get_if<std::string>(&next)) {
+      end_with(Failure{FailureClass::kHttpProtocolError, Phase::kHttp, Severity::kCritical, false},
+               "redirect to an unusable location: " + *error);
+      return;
+    }
+    ParsedUrl target = std::get<ParsedUrl>(next);
+    if (visited_.count(target.url)) {
+      end_with(classify_validation(Validator::kRedirectLoop), "redirect loop: " + url_.url + " -> " + target.url +
+                                                                  " was already visited");
+      return;
+    }
+    if (static_cast<int>(result_.http.redirects.size()) > monitor_.max_redirects) {
+      end_with(classify_validation(Validator::kTooManyRedirects),
+               "more than " + std::to_string(monitor_.max_redirects) + " redirects");
+      return;
+    }
+    // Browsers turn a redirected POST into a GET (always for 303, by custom for 301/302).
+    if (report.status == 303 || ((report.status == 301 || report.status == 302) && method_ == "POST")) {
+      method_ = "GET";
+      body_.reset();
+    }
+    visited_.insert(target.url);
+    url_ = std::move(target);
+    pending_transfer_ = std::move(transfer_);  // we are inside its completion callback
+    start_hop();
+  }
+
+  void end_with(Failure failure, std::string detail) {
+    result_.failure = failure;
+    end(std::move(detail));
+  }
+
+  void end(std::string detail) {
+    result_.detail = std::move(detail);
+    fill_http_facts();
+    if (auto finish = std::move(finish_)) finish(std::move(result_));
+  }
+
+  void fill_http_facts() {
+    if (result_.http.redirects.size() > 0 && !result_.http.final_url) result_.http.final_url = url_.url;
+    result_.address = address_;
+    result_.ip_version = ip_version_of(address_);
+  }
+
+  const config::MonitorConfig& monitor_;
+  const CompiledHttpExpect& expect_;
+  ParsedUrl url_;
+  CheckResult result_;
+  std::function<void(CheckResult)> finish_;
+  std::string method_;
+  std::optional<std::string> body_;
+  std::string address_;
+  std::string address_host_;
+  RunContext* ctx_ = nullptr;
+  AddressLookup lookup_;
+  bool looking_up_ = false;
+  std::unique_ptr<CurlTransfer> transfer_;
+  std::unique_ptr<CurlTransfer> pending_transfer_;
+  std::set<std::string> visited_;
+  std::optional<Verdict> expiry_;
+  int hop_status_ = 0;
+};
+
+}  // namespace
+
+HttpCheck::HttpCheck(config::MonitorConfig monitor, ParsedUrl target, CompiledHttpExpect expect)
+    : TargetCheck(std::move(monitor), std::move(target)), expect_(std::move(expect)) {}
+
+std::variant<std::unique_ptr<Check>, std::string> HttpCheck::create(const config::MonitorConfig& monitor) {
+  auto url = parse_url(monitor.target);
+  if (auto* error = std::get_if<std::string>(&url)) return *error;
+  auto expect = compile_http_expect(monitor.expect);
+  if (auto* error = std::get_if<std::string>(&expect)) return *error;
+  return std::make_unique<HttpCheck>(monitor, std::get<ParsedUrl>(std::move(url)),
+                                     std::get<CompiledHttpExpect>(std::move(expect)));
+}
+
+std::unique_ptr<Probe> HttpCheck::make_probe(CheckResult base, Finish finish) {
+  return std::make_unique<HttpProbe>(monitor(), expect_, target(), std::move(base), std::move(finish));
+}
+
+}  // namespace prober::checks

@@ -1,0 +1,15 @@
+#pragma once
+// The one place a monitor's type becomes a Check (cloudprober's initProbe, blackbox's Probers).
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "checks/check.h"
+#include "config/monitor_config.h"
+
+namespace prober::checks {
+
+// The check, or why the monitor cannot be checked (bad URL, bad pattern, ...).
+std::variant<std::unique_ptr<Check>, std::string> make_check(const config::MonitorConfig& monitor);
+
+}  // namespace prober::checks

@@ -1,0 +1,66 @@
+#include "checks/tls_capture.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+namespace prober::checks {
+namespace {
+
+int capture_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+std::vector<CertInfo> describe(STACK_OF(X509) * certs) {
+  std::vector<CertInfo> out;
+  for (int i = 0; certs && i < sk_X509_num(certs); ++i) out.push_back(cert_info(sk_X509_value(certs, i)));
+  return out;
+}
+
+}  // namespace
+
+void TlsCapture::attach(CURL* easy) {
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &TlsCapture::on_ssl_ctx);
+  curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, this);
+}
+
+CURLcode TlsCapture::on_ssl_ctx(CURL*, void* ssl_ctx, void* self) noexcept {
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  // Our callback runs OpenSSL's own verification, so every verdict stays OpenSSL's; it only
+  // looks at the chain first. Peer verification on or off is still curl's choice.
+  SSL_CTX_set_cert_verify_callback(ctx, &TlsCapture::on_verify, self);
+  SSL_CTX_set_ex_data(ctx, capture_index(), self);
+  SSL_CTX_set_info_callback(ctx, &TlsCapture::on_info);
+  return CURLE_OK;
+}
+
+int TlsCapture::on_verify(X509_STORE_CTX* store, void* self) noexcept {
+  auto* capture = static_cast<TlsCapture*>(self);
+  // The untrusted stack is exactly what the server sent, leaf first.
+  capture->facts_.chain = describe(X509_STORE_CTX_get0_untrusted(store));
+  if (capture->facts_.chain.empty()) {
+    if (X509* leaf = X509_STORE_CTX_get0_cert(store)) capture->facts_.chain.push_back(cert_info(leaf));
+  }
+  int ok = X509_verify_cert(store);
+  int error = X509_STORE_CTX_get_error(store);
+  capture->facts_.verify_result = ok == 1 ? X509_V_OK : error;
+  if (ok != 1) capture->facts_.verify_error = X509_verify_cert_error_string(error);
+  capture->facts_.verified_chain = describe(X509_STORE_CTX_get0_chain(store));
+  return ok;
+}
+
+void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
+  if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
+  auto* capture = static_cast<TlsCapture*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), capture_index()));
+  if (!capture) return;
+  capture->handshake_done_ = true;
+  capture->facts_.version = SSL_get_version(ssl);
+  if (const char* cipher = SSL_get_cipher_name(ssl)) capture->facts_.cipher = cipher;
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_length = 0;
+  SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);
+  if (alpn_length > 0) capture->facts_.alpn = std::string(reinterpret_cast<const char*>(alpn), alpn_length);
+}
+
+}  // namespace prober::checks

@@ -1,0 +1,36 @@
+#pragma once
+// Records what a TLS handshake showed — the chain the server sent, OpenSSL's verification
+// verdict, protocol and cipher — even when verification fails and curl tears the connection
+// down. Installed through CURLOPT_SSL_CTX_FUNCTION on the SSL_CTX curl makes for a connection.
+#include <curl/curl.h>
+
+#include "checks/check_result.h"
+
+typedef struct x509_store_ctx_st X509_STORE_CTX;
+typedef struct ssl_st SSL;
+
+namespace prober::checks {
+
+class TlsCapture {
+ public:
+  TlsCapture() = default;
+  TlsCapture(const TlsCapture&) = delete;
+  TlsCapture& operator=(const TlsCapture&) = delete;
+
+  // Arms `easy` so its next TLS handshake reports into this object.
+  void attach(CURL* easy);
+
+  const TlsFacts& facts() const noexcept { return facts_; }
+  TlsFacts take() noexcept { return std::move(facts_); }
+  bool handshake_done() const noexcept { return handshake_done_; }
+
+ private:
+  static CURLcode on_ssl_ctx(CURL* easy, void* ssl_ctx, void* self) noexcept;
+  static int on_verify(X509_STORE_CTX* store, void* self) noexcept;
+  static void on_info(const SSL* ssl, int where, int ret) noexcept;
+
+  TlsFacts facts_;
+  bool handshake_done_ = false;
+};
+
+}  // namespace prober::checks

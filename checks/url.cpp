@@ -1,0 +1,62 @@
+#include "checks/url.h"
+
+#include <curl/curl.h>
+
+#include <memory>
+
+namespace prober::checks {
+namespace {
+
+struct UrlDeleter {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
+struct CurlStringDeleter {
+  void operator()(char* s) const noexcept { curl_free(s); }
+};
+
+std::string part(CURLU* url, CURLUPart which, unsigned flags = 0) {
+  char* raw = nullptr;
+  if (curl_url_get(url, which, &raw, flags) != CURLUE_OK || !raw) return "";
+  std::unique_ptr<char, CurlStringDeleter> owned(raw);
+  return raw;
+}
+
+}  // namespace
+
+std::variant<ParsedUrl, std::string> parse_url(const std::string& text) {
+  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  if (!url) return std::string("out of memory");
+  if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, text.c_str(), 0); rc != CURLUE_OK) {
+    return "invalid URL '" + text + "': " + curl_url_strerror(rc);
+  }
+  ParsedUrl out;
+  out.scheme = part(url.get(), CURLUPART_SCHEME);
+  if (out.scheme != "http" && out.scheme != "https") {
+    return "unsupported scheme '" + out.scheme + "' in '" + text + "' (http and https are checked)";
+  }
+  out.host = part(url.get(), CURLUPART_HOST);
+  if (out.host.size() > 2 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
+  if (out.host.empty()) return "no host in URL '" + text + "'";
+  std::string port = part(url.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  out.port = port.empty() ? 0 : std::atoi(port.c_str());
+  if (out.port <= 0 || out.port > 65535) return "invalid port in URL '" + text + "'";
+  out.url = part(url.get(), CURLUPART_URL);
+  return out;
+}
+
+std::variant<ParsedUrl, std::string> parse_host_port(const std::string& text, const std::string& scheme) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return "target '" + text + "' needs a port: host:port";
+  std::string port = text.substr(colon + 1);
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5) {
+    return "invalid port '" + port + "' in '" + text + "'";
+  }
+  std::string host = text.substr(0, colon);
+  bool v6 = host.find(':') != std::string::npos;
+  if (v6 && host.front() != '[') host = "[" + host + "]";
+  auto parsed = parse_url(scheme + "://" + host + ":" + port + "/");
+  if (auto* p = std::get_if<ParsedUrl>(&parsed); p && p->port == 0) return "port 0 in '" + text + "'";
+  return parsed;
+}
+
+}  // namespace prober::checks

@@ -1,0 +1,19 @@
+#pragma once
+// URLs are parsed by curl's own URL parser, so we judge a URL exactly as the transfer will.
+#include <string>
+#include <variant>
+
+namespace prober::checks {
+
+struct ParsedUrl {
+  std::string url;     // normalised
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without IPv6 brackets
+  int port = 0;
+};
+
+std::variant<ParsedUrl, std::string> parse_url(const std::string& text);
+// "host:port" (or "[v6]:port") for tls and tcp targets.
+std::variant<ParsedUrl, std::string> parse_host_port(const std::string& text, const std::string& scheme);
+
+}  // namespace prober::checks

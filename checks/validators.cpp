@@ -1,0 +1,131 @@
+#include "checks/validators.h"
+
+#include <cctype>
+
+#include "checks/timings.h"
+
+namespace prober::checks {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::string describe(const std::vector<config::StatusRange>& ranges) {
+  std::string out;
+  for (const auto& r : ranges) {
+    out += (out.empty() ? "" : ", ") + std::to_string(r.low);
+    if (r.high != r.low) out += "-" + std::to_string(r.high);
+  }
+  return out;
+}
+
+std::string format_ms(double ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f ms", ms);
+  return text;
+}
+
+}  // namespace
+
+std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::HttpExpect& expect) {
+  CompiledHttpExpect out;
+  out.status = expect.status;
+  out.body_contains = expect.body_contains;
+  out.response_time_ms = expect.response_time_ms;
+  out.cert_expiry = expect.cert_expiry;
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  if (expect.body_regex) {
+    out.body_regex = std::make_unique<re2::RE2>(*expect.body_regex, options);
+    if (!out.body_regex->ok()) return "body_regex: " + out.body_regex->error();
+  }
+  for (const auto& [name, pattern] : expect.headers) {
+    auto regex = std::make_unique<re2::RE2>(pattern, options);
+    if (!regex->ok()) return "header " + name + ": " + regex->error();
+    out.headers.emplace_back(name, std::move(regex));
+  }
+  return out;
+}
+
+std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const HttpFacts& http,
+                                         const std::string& body) {
+  int status = http.status.value_or(0);
+  bool status_ok = false;
+  for (const auto& range : expect.status) status_ok = status_ok || (status >= range.low && status <= range.high);
+  if (!status_ok) {
+    std::string detail = "status " + std::to_string(status) + ", expected " + describe(expect.status);
+    if (auto signature = blocking_signature(status, http.headers)) {
+      return Verdict{classify_validation(Validator::kBlocked), detail + " (" + *signature + ")"};
+    }
+    return Verdict{classify_validation(Validator::kStatus), detail};
+  }
+  for (const auto& [name, regex] : expect.headers) {
+    const std::string* value = nullptr;
+    for (const auto& [have, v] : http.headers) {
+      if (iequals(have, name)) value = &v;
+    }
+    if (!value) return Verdict{classify_validation(Validator::kHeader), "header " + name + " missing"};
+    if (!re2::RE2::PartialMatch(*value, *regex)) {
+      return Verdict{classify_validation(Validator::kHeader),
+                     "header " + name + ": '" + *value + "' does not match /" + regex->pattern() + "/"};
+    }
+  }
+  if (expect.body_regex && !re2::RE2::PartialMatch(body, *expect.body_regex)) {
+    return Verdict{classify_validation(Validator::kBody),
+                   "body (" + std::to_string(http.body_bytes) + " bytes) does not match /" +
+                       expect.body_regex->pattern() + "/"};
+  }
+  if (expect.body_contains && body.find(*expect.body_contains) == std::string::npos) {
+    return Verdict{classify_validation(Validator::kBody),
+                   "body (" + std::to_string(http.body_bytes) + " bytes) does not contain '" + *expect.body_contains + "'"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> validate_cert_expiry(const config::ExpiryThresholds& thresholds, const TlsFacts& tls,
+                                            std::int64_t now_unix) {
+  auto earliest = earliest_expiry(tls.chain);
+  if (!earliest) return std::nullopt;
+  int days = days_left(*earliest, now_unix);
+  const CertInfo* cert = &tls.chain.front();
+  for (const auto& c : tls.chain) {
+    if (c.not_after == *earliest) cert = &c;
+  }
+  std::string detail = "certificate '" + cert->subject_cn + "' expires in " + std::to_string(days) + " days";
+  if (thresholds.critical_days && days < *thresholds.critical_days) {
+    return Verdict{classify_validation(Validator::kCertExpiry, Severity::kCritical),
+                   detail + " (critical below " + std::to_string(*thresholds.critical_days) + ")"};
+  }
+  if (thresholds.warning_days && days < *thresholds.warning_days) {
+    return Verdict{classify_validation(Validator::kCertExpiry, Severity::kWarning),
+                   detail + " (warning below " + std::to_string(*thresholds.warning_days) + ")"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings) {
+  if (!timings.total) return std::nullopt;
+  double ms = to_ms(*timings.total);
+  if (thresholds_ms.critical && ms >= *thresholds_ms.critical) {
+    return Verdict{classify_validation(Validator::kLatency, Severity::kCritical),
+                   "response took " + format_ms(ms) + " (critical at " + format_ms(*thresholds_ms.critical) + ")"};
+  }
+  if (thresholds_ms.warning && ms >= *thresholds_ms.warning) {
+    return Verdict{classify_validation(Validator::kLatency, Severity::kWarning),
+                   "response took " + format_ms(ms) + " (warning at " + format_ms(*thresholds_ms.warning) + ")"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Verdict> worse(std::optional<Verdict> a, std::optional<Verdict> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return b->failure.severity > a->failure.severity ? b : a;
+}
+
+}  // namespace prober::checks

@@ -1,0 +1,47 @@
+#pragma once
+// Expectations on a completed response, as a list of named validators (cloudprober's pattern).
+// Patterns are compiled once, when the check is made.
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "checks/check_result.h"
+#include "config/monitor_config.h"
+
+namespace prober::checks {
+
+struct CompiledHttpExpect {
+  std::vector<config::StatusRange> status;
+  std::unique_ptr<re2::RE2> body_regex;
+  std::optional<std::string> body_contains;
+  std::vector<std::pair<std::string, std::unique_ptr<re2::RE2>>> headers;
+  config::Thresholds response_time_ms;
+  config::ExpiryThresholds cert_expiry;
+  bool needs_body() const { return body_regex || body_contains; }
+};
+
+// The expectations, or the message of the first pattern RE2 rejects.
+std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::HttpExpect& expect);
+
+struct Verdict {
+  Failure failure;
+  std::string detail;
+};
+
+// Status, headers and body: the first failure, or nullopt when all pass.
+std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const HttpFacts& http,
+                                         const std::string& body);
+// Days left on the earliest-expiring certificate the server sent, against the thresholds.
+std::optional<Verdict> validate_cert_expiry(const config::ExpiryThresholds& thresholds, const TlsFacts& tls,
+                                            std::int64_t now_unix);
+std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings);
+// The worse of two verdicts (critical over warning; the first on a tie).
+std::optional<Verdict> worse(std::optional<Verdict> a, std::optional<Verdict> b);
+
+}  // namespace prober::checks

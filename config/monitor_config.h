@@ -1,0 +1,76 @@
+#pragma once
+// What one monitor asks for. Plain data with defaults; parsing and validation live beside it.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace prober::config {
+
+enum class CheckType { kHttp, kTls, kTcp, kDns };
+enum class IpVersion { kAny, kV4, kV6, kEach };
+enum class DnsTransport { kUdp, kTcp };
+
+// Inclusive range of acceptable HTTP status codes; a single code is {c, c}.
+struct StatusRange {
+  int low = 200;
+  int high = 299;
+};
+
+struct Thresholds {  // for "bigger is worse" values such as milliseconds
+  std::optional<double> warning;
+  std::optional<double> critical;
+};
+
+struct ExpiryThresholds {  // days left before a certificate expires: smaller is worse
+  std::optional<int> warning_days;
+  std::optional<int> critical_days;
+};
+
+struct HttpExpect {
+  std::vector<StatusRange> status{{200, 399}};
+  std::optional<std::string> body_regex;      // RE2 syntax
+  std::optional<std::string> body_contains;   // plain substring
+  std::map<std::string, std::string> headers; // header name (any case) -> RE2 pattern
+  Thresholds response_time_ms;
+  ExpiryThresholds cert_expiry{21, 7};
+};
+
+struct TlsOptions {
+  std::optional<std::string> ca_file;
+  bool insecure_skip_verify = false;
+  std::optional<std::string> min_version;   // "1.0" .. "1.3"
+  std::optional<std::string> max_version;
+};
+
+struct DnsExpect {
+  std::optional<std::string> rcode;              // e.g. "NOERROR"; unset: NOERROR
+  std::vector<std::string> answers_regex;        // every pattern must match some answer
+};
+
+struct MonitorConfig {
+  std::string name;
+  CheckType type = CheckType::kHttp;
+  // http: url. tls/tcp: target "host:port". dns: query name.
+  std::string target;
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> body;
+  bool follow_redirects = true;
+  int max_redirects = 10;
+  IpVersion ip_version = IpVersion::kAny;
+  std::chrono::milliseconds timeout{10000};
+  std::uint64_t max_body_bytes = 10ull << 20;
+  HttpExpect expect;
+  TlsOptions tls;
+  std::vector<std::string> dns_servers;  // "ip:port" or "ip"; empty: the system's resolvers
+  // dns checks
+  std::string record = "A";
+  DnsTransport transport = DnsTransport::kUdp;
+  DnsExpect dns_expect;
+};
+
+}  // namespace prober::config

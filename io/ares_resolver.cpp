@@ -1,0 +1,209 @@
+#include "io/ares_resolver.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netdb.h>
+
+#include <cstdio>
+
+namespace prober::io {
+namespace {
+
+std::string describe_servers(ares_channel channel) {
+  ares_addr_port_node* servers = nullptr;
+  if (ares_get_servers_ports(channel, &servers) != ARES_SUCCESS) return "";
+  std::string out;
+  for (auto* s = servers; s; s = s->next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(s->family, &s->addr, text, sizeof text);
+    int port = s->udp_port ? s->udp_port : 53;
+    if (!out.empty()) out += ",";
+    out += s->family == AF_INET6 ? "[" + std::string(text) + "]:" + std::to_string(port)
+                                 : std::string(text) + ":" + std::to_string(port);
+  }
+  ares_free_data(servers);
+  return out;
+}
+
+}  // namespace
+
+AresResolver::AresResolver(uv_loop_t* loop) : loop_(loop) {
+  uv_timer_init(loop_, timer_.get());
+  timer_.get()->data = this;
+  uv_timer_init(loop_, deferred_timer_.get());
+  deferred_timer_.get()->data = this;
+}
+
+std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv_loop_t* loop,
+                                                                              const ResolverOptions& options) {
+  std::unique_ptr<AresResolver> resolver(new AresResolver(loop));  // private constructor
+  ares_options opts{};
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+  opts.sock_state_cb = &AresResolver::on_sock_state;
+  opts.sock_state_cb_data = resolver.get();
+  // NOCHECKRESP: hand SERVFAIL/REFUSED answers to us instead of retrying them silently.
+  opts.flags = ARES_FLAG_NOCHECKRESP | (options.use_tcp ? ARES_FLAG_USEVC : 0);
+  opts.timeout = static_cast<int>(options.try_timeout.count());
+  opts.tries = options.tries;
+  if (int rc = ares_init_options(&resolver->channel_, &opts, mask); rc != ARES_SUCCESS) {
+    resolver->channel_ = nullptr;
+    return std::string("cannot start the DNS resolver: ") + ares_strerror(rc);
+  }
+  if (!options.servers.empty()) {
+    std::string csv;
+    for (const auto& s : options.servers) csv += (csv.empty() ? "" : ",") + s;
+    if (int rc = ares_set_servers_ports_csv(resolver->channel_, csv.c_str()); rc != ARES_SUCCESS) {
+      return "invalid DNS server list '" + csv + "': " + ares_strerror(rc);
+    }
+  }
+  resolver->servers_ = describe_servers(resolver->channel_);
+  return resolver;
+}
+
+AresResolver::~AresResolver() {
+  destroying_ = true;  // ares_destroy answers pending queries with ARES_EDESTRUCTION: drop those
+  if (channel_) ares_destroy(channel_);
+  pending_.clear();
+  polls_.clear();
+}
+
+AresResolver::QueryId AresResolver::query(std::string_view name, int type, Callback done) {
+  QueryId id = next_id_++;
+  auto pending = std::make_unique<Pending>(Pending{this, id, std::move(done)});
+  unsigned char* packet = nullptr;
+  int length = 0;
+  std::string host(name);
+  int rc = ares_create_query(host.c_str(), ns_c_in, type, 0, 1, &packet, &length, 0);
+  Pending* arg = pending.get();
+  pending_.emplace(id, std::move(pending));
+  if (rc != ARES_SUCCESS) {
+    // Answer from the loop, never synchronously: callers expect the callback after query().
+    deferred_.emplace_back(id, rc);
+    uv_timer_start(deferred_timer_.get(), &AresResolver::on_deferred, 0, 0);
+    return id;
+  }
+  ares_send(channel_, packet, length, &AresResolver::on_answer, arg);
+  ares_free_string(packet);
+  rearm_timer();
+  return id;
+}
+
+void AresResolver::cancel(QueryId id) noexcept {
+  // c-ares still holds the Pending: forget the callback, free it when c-ares answers.
+  if (auto it = pending_.find(id); it != pending_.end()) it->second->done = nullptr;
+}
+
+std::vector<std::string> AresResolver::hosts_file_addresses(std::string_view name, int family) {
+  std::vector<std::string> out;
+  hostent* host = nullptr;
+  std::string n(name);
+  if (ares_gethostbyname_file(channel_, n.c_str(), family, &host) != ARES_SUCCESS || !host) return out;
+  for (char** a = host->h_addr_list; *a; ++a) {
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(host->h_addrtype, *a, text, sizeof text);
+    out.emplace_back(text);
+  }
+  ares_free_hostent(host);
+  return out;
+}
+
+void AresResolver::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) noexcept {
+  auto* pending = static_cast<Pending*>(arg);
+  AresResolver* self = pending->self;
+  auto it = self->pending_.find(pending->id);
+  if (it == self->pending_.end()) return;
+  Callback done = std::move(it->second->done);
+  self->pending_.erase(it);
+  if (self->destroying_ || !done) return;
+  DnsReply reply;
+  reply.status = status;
+  if (status == ARES_SUCCESS && abuf && alen > 0) reply.answer.assign(abuf, abuf + alen);
+  try {
+    done(std::move(reply));
+  } catch (...) {
+    std::fprintf(stderr, "prober: a DNS completion threw; result dropped\n");
+  }
+}
+
+void AresResolver::on_deferred(uv_timer_t* handle) noexcept {
+  auto* self = static_cast<AresResolver*>(handle->data);
+  if (!self) return;
+  auto due = std::move(self->deferred_);
+  self->deferred_.clear();
+  for (auto [id, status] : due) {
+    auto it = self->pending_.find(id);
+    if (it != self->pending_.end()) on_answer(it->second.get(), status, 0, nullptr, 0);
+  }
+}
+
+void AresResolver::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) noexcept {
+  auto* self = static_cast<AresResolver*>(data);
+  if (!readable && !writable) {
+    // (0,0): c-ares is about to close the fd. Stop polling it first.
+    if (auto it = self->polls_.find(fd); it != self->polls_.end()) {
+      uv_poll_stop(it->second->poll.get());
+      self->polls_.erase(it);
+    }
+    return;
+  }
+  auto& slot = self->polls_[fd];
+  if (!slot) {
+    auto poll = std::make_unique<SocketPoll>();
+    poll->fd = fd;
+    if (uv_poll_init_socket(self->loop_, poll->poll.get(), fd) != 0) {
+      poll->poll.init_failed();
+      self->polls_.erase(fd);
+      std::fprintf(stderr, "prober: cannot poll a DNS socket\n");
+      return;
+    }
+    poll->poll.get()->data = self;
+    slot = std::move(poll);
+  }
+  int events = (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0);
+  uv_poll_start(slot->poll.get(), events, &AresResolver::on_poll);
+}
+
+void AresResolver::on_poll(uv_poll_t* handle, int status, int events) noexcept {
+  auto* self = static_cast<AresResolver*>(handle->data);
+  if (!self) return;
+  int fd = -1;
+  uv_fileno(reinterpret_cast<uv_handle_t*>(handle), &fd);
+  // On a poll error let c-ares try both directions so it sees the socket's error itself.
+  bool read = status < 0 || (events & UV_READABLE);
+  bool write = status < 0 || (events & UV_WRITABLE);
+  self->process(read ? fd : ARES_SOCKET_BAD, write ? fd : ARES_SOCKET_BAD);
+}
+
+void AresResolver::on_timeout(uv_timer_t* handle) noexcept {
+  auto* self = static_cast<AresResolver*>(handle->data);
+  if (self) self->process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+void AresResolver::process(ares_socket_t read_fd, ares_socket_t write_fd) noexcept {
+  ares_process_fd(channel_, read_fd, write_fd);
+  rearm_timer();
+}
+
+void AresResolver::rearm_timer() noexcept {
+  timeval tv{};
+  if (!ares_timeout(channel_, nullptr, &tv)) {
+    uv_timer_stop(timer_.get());
+    return;
+  }
+  uint64_t ms = static_cast<uint64_t>(tv.tv_sec) * 1000 + static_cast<uint64_t>(tv.tv_usec + 999) / 1000;
+  uv_timer_start(timer_.get(), &AresResolver::on_timeout, ms, 0);
+}
+
+std::variant<AresResolver*, std::string> ResolverPool::get(const ResolverOptions& options) {
+  std::string key = options.use_tcp ? "tcp|" : "udp|";
+  for (const auto& s : options.servers) key += s + ",";
+  key += "|" + std::to_string(options.try_timeout.count()) + "|" + std::to_string(options.tries);
+  if (auto it = resolvers_.find(key); it != resolvers_.end()) return it->second.get();
+  auto created = AresResolver::create(loop_, options);
+  if (auto* error = std::get_if<std::string>(&created)) return *error;
+  auto& slot = resolvers_[key];
+  slot = std::move(std::get<std::unique_ptr<AresResolver>>(created));
+  return slot.get();
+}
+
+}  // namespace prober::io

@@ -1,0 +1,99 @@
+#pragma once
+// c-ares 1.18 on the libuv loop: ARES_OPT_SOCK_STATE_CB tells which sockets to poll,
+// ares_process_fd handles their events, ares_timeout re-arms one uv timer after every call.
+// Queries return the raw answer so the caller sees the rcode itself (ARES_FLAG_NOCHECKRESP).
+#include <ares.h>
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "io/uv_handle.h"
+
+namespace prober::io {
+
+struct DnsReply {
+  int status = ARES_SUCCESS;         // ARES_SUCCESS or an ARES_E* code
+  std::vector<unsigned char> answer; // the whole DNS message, when status == ARES_SUCCESS
+};
+
+struct ResolverOptions {
+  std::vector<std::string> servers;  // "1.2.3.4", "1.2.3.4:53", "[::1]:53"; empty: the system's
+  bool use_tcp = false;
+  std::chrono::milliseconds try_timeout{2000};
+  int tries = 2;
+};
+
+class AresResolver {
+ public:
+  using QueryId = std::uint64_t;
+  using Callback = std::function<void(DnsReply)>;
+
+  // Returns the resolver, or an error message (bad server address, c-ares refused to start).
+  static std::variant<std::unique_ptr<AresResolver>, std::string> create(uv_loop_t* loop,
+                                                                         const ResolverOptions& options);
+  AresResolver(const AresResolver&) = delete;
+  AresResolver& operator=(const AresResolver&) = delete;
+  ~AresResolver();
+
+  // Sends one question (class IN, recursion desired). `done` runs once from the loop, unless the
+  // query is cancelled first.
+  QueryId query(std::string_view name, int type, Callback done);
+  void cancel(QueryId id) noexcept;
+  // Addresses for `name` from the hosts file (as the system resolver would answer "localhost").
+  std::vector<std::string> hosts_file_addresses(std::string_view name, int family);
+  const std::string& servers() const noexcept { return servers_; }
+
+ private:
+  struct SocketPoll {
+    UvHandle<uv_poll_t> poll;
+    ares_socket_t fd;
+  };
+
+  struct Pending {  // what c-ares holds as its callback argument until it answers
+    AresResolver* self;
+    QueryId id;
+    Callback done;  // empty once cancelled
+  };
+
+  explicit AresResolver(uv_loop_t* loop);
+  static void on_sock_state(void* self, ares_socket_t fd, int readable, int writable) noexcept;
+  static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
+  static void on_timeout(uv_timer_t* handle) noexcept;
+  static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) noexcept;
+  static void on_deferred(uv_timer_t* handle) noexcept;
+  void rearm_timer() noexcept;
+  void process(ares_socket_t read_fd, ares_socket_t write_fd) noexcept;
+
+  uv_loop_t* loop_;
+  ares_channel channel_ = nullptr;
+  bool destroying_ = false;
+  std::string servers_;
+  UvHandle<uv_timer_t> timer_;
+  UvHandle<uv_timer_t> deferred_timer_;  // delivers errors found before a query was sent
+  std::vector<std::pair<QueryId, int>> deferred_;
+  std::unordered_map<ares_socket_t, std::unique_ptr<SocketPoll>> polls_;
+  std::unordered_map<QueryId, std::unique_ptr<Pending>> pending_;
+  QueryId next_id_ = 1;
+};
+
+// One resolver per distinct server list, created on first use and kept for the process.
+class ResolverPool {
+ public:
+  explicit ResolverPool(uv_loop_t* loop) : loop_(loop) {}
+  std::variant<AresResolver*, std::string> get(const ResolverOptions& options);
+
+ private:
+  uv_loop_t* loop_;
+  std::map<std::string, std::unique_ptr<AresResolver>> resolvers_;
+};
+
+}  // namespace prober::io

@@ -1,0 +1,54 @@
+#pragma once
+// libcurl's multi interface driven by the libuv loop (the pattern of curl's multi-uv example):
+// one uv_poll per curl socket, one uv_timer for curl's timeout, completions drained after every
+// socket_action. Single-threaded: every call comes from the loop thread.
+#include <curl/curl.h>
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "io/uv_handle.h"
+
+namespace prober::io {
+
+class CurlMultiDriver {
+ public:
+  using Completion = std::function<void(CURLcode)>;
+
+  explicit CurlMultiDriver(uv_loop_t* loop);
+  CurlMultiDriver(const CurlMultiDriver&) = delete;
+  CurlMultiDriver& operator=(const CurlMultiDriver&) = delete;
+  ~CurlMultiDriver();
+
+  // Starts `easy`; `done` is called once, from the loop, when curl has finished with it. The
+  // caller keeps owning `easy` and must keep it alive until `done` runs or remove() is called.
+  CURLMcode add(CURL* easy, Completion done);
+  // Aborts a transfer without calling its completion (a timeout or shutdown).
+  void remove(CURL* easy) noexcept;
+  std::size_t active() const noexcept { return completions_.size(); }
+
+ private:
+  struct SocketPoll {
+    UvHandle<uv_poll_t> poll;
+    curl_socket_t fd;
+  };
+
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data) noexcept;
+  static int on_timer_change(CURLM* multi, long timeout_ms, void* self) noexcept;
+  static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
+  static void on_timeout(uv_timer_t* handle) noexcept;
+
+  void watch(curl_socket_t fd, int what);
+  void socket_action(curl_socket_t fd, int flags);
+  void drain_completions();
+
+  uv_loop_t* loop_;
+  CURLM* multi_;
+  UvHandle<uv_timer_t> timer_;
+  std::unordered_map<curl_socket_t, std::unique_ptr<SocketPoll>> polls_;
+  std::unordered_map<CURL*, Completion> completions_;
+};
+
+}  // namespace prober::io

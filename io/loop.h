@@ -1,0 +1,25 @@
+#pragma once
+// The one libuv loop of the process. Destruction runs the loop until every handle has closed and
+// requires uv_loop_close() to succeed: a leaked handle is a bug we want to see, not hide.
+#include <uv.h>
+
+namespace prober::io {
+
+class Loop {
+ public:
+  Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+  ~Loop();
+
+  uv_loop_t* get() noexcept { return &loop_; }
+  void run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+  // Runs until every handle is closed; returns uv_loop_close()'s result (0 on a clean shutdown).
+  int close() noexcept;
+
+ private:
+  uv_loop_t loop_{};
+  bool closed_ = false;
+};
+
+}  // namespace prober::io

@@ -1,0 +1,50 @@
+// prober: external (synthetic) monitoring agent. Entry point and sub-command dispatch.
+#include <ares.h>
+#include <curl/curl.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "prober/check_command.h"
+
+namespace {
+
+const char kHelp[] = R"(prober )" PROBER_VERSION_STRING R"( - is my site reachable from the outside, how fast, and if not, exactly why?
+
+Usage:
+  prober check TARGET [options]   run one DNS, TCP, TLS or HTTP check now and explain it
+  prober --version                print the version
+  prober help | --help            this text; 'prober check --help' lists the check options
+
+Exit status of 'check': 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+Documentation: README.md and docs/ in the source tree.
+)";
+
+// Library-wide state, set up before and torn down after everything else.
+struct GlobalLibraries {
+  GlobalLibraries() {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    ares_library_init(ARES_LIB_INIT_ALL);
+  }
+  ~GlobalLibraries() {
+    ares_library_cleanup();
+    curl_global_cleanup();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kHelp, stdout);
+    return argc < 2 ? 3 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+    std::printf("prober %s (%s)\n", PROBER_VERSION_STRING, curl_version());
+    return 0;
+  }
+  GlobalLibraries libraries;
+  if (!std::strcmp(argv[1], "check")) return prober::cli::check_command(argc - 1, argv + 1);
+  std::fprintf(stderr, "prober: unknown command '%s' (see prober --help)\n", argv[1]);
+  return 3;
+}

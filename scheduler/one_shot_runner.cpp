@@ -1,0 +1,51 @@
+#include "scheduler/one_shot_runner.h"
+
+#include <cstdio>
+
+#include "checks/explain.h"
+
+namespace prober::scheduler {
+
+OneShotRunner::OneShotRunner(uv_loop_t* loop, checks::RunContext& ctx) : ctx_(ctx) {
+  uv_timer_init(loop, deadline_.get());
+  deadline_.get()->data = this;
+}
+
+void OneShotRunner::run(checks::Check& check, std::chrono::milliseconds timeout, Done done) {
+  check_ = &check;
+  done_ = std::move(done);
+  timeout_ = timeout;
+  started_ns_ = uv_hrtime();
+  uv_timer_start(deadline_.get(), &OneShotRunner::on_deadline, static_cast<uint64_t>(timeout.count()), 0);
+  check.start(ctx_, [this](std::vector<checks::CheckResult> results) { finish(std::move(results), false); });
+}
+
+void OneShotRunner::on_deadline(uv_timer_t* timer) noexcept {
+  auto* self = static_cast<OneShotRunner*>(timer->data);
+  if (!self || !self->check_) return;
+  try {
+    self->finish(self->check_->cancel(), true);
+  } catch (...) {
+    std::fprintf(stderr, "prober: failed to report a timed-out check\n");
+  }
+}
+
+void OneShotRunner::finish(std::vector<checks::CheckResult> results, bool timed_out) {
+  if (!done_) return;
+  uv_timer_stop(deadline_.get());
+  check_ = nullptr;
+  if (timed_out) {
+    // A timed-out probe lasted exactly as long as the run had.
+    auto elapsed = checks::Micros(static_cast<std::int64_t>(uv_hrtime() - started_ns_) / 1000);
+    for (auto& r : results) {
+      if (!r.deadline_hit) continue;
+      r.timings.total = elapsed;
+      if (r.detail == "deadline reached") r.detail = "deadline of " + std::to_string(timeout_.count()) + " ms reached";
+    }
+  }
+  checks::explain(results);
+  auto done = std::move(done_);
+  done(std::move(results));
+}
+
+}  // namespace prober::scheduler
