@@ -197,7 +197,8 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.times.starttransfer = request_.connect_only ? 0 : t;
   curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
   out.times.total = t;
-  out.outcome.connected = out.times.connect > 0;
+  // curl 7.88 reports no connect time while a TLS handshake is still running.
+  out.outcome.connected = out.times.connect > 0 || capture_.handshake_started();
   out.outcome.tls_done = request_.uses_tls && (out.times.appconnect > 0 || capture_.handshake_done());
   out.outcome.headers_received = headers_received_;
   out.outcome.body_too_large = body_too_large_;

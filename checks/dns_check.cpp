@@ -80,9 +80,17 @@ void DnsCheck::on_reply(io::DnsReply reply) {
         r.dns.answers.push_back(record.type == type_ ? record.data : dns_type_name(record.type) + " " + record.data);
         r.dns.ttls.push_back(record.ttl);
       }
+      bool has_wanted = false;
+      for (const auto& record : message.answers) has_wanted = has_wanted || record.type == type_;
       if (message.rcode != expected_rcode_) {
-        r.failure = classify_validation(Validator::kDnsRcode);
+        // Against the usual NOERROR expectation the rcode itself names the failure
+        // (dns_nxdomain, dns_servfail, ...); against another expectation it is a mismatch.
+        r.failure = expected_rcode_ == 0 ? classify_dns(ARES_SUCCESS, message.rcode, true)
+                                         : classify_validation(Validator::kDnsRcode);
         r.detail = "rcode " + dns_rcode_name(message.rcode) + ", expected " + dns_rcode_name(expected_rcode_);
+      } else if (expected_rcode_ == 0 && !has_wanted) {
+        r.failure = classify_dns(ARES_SUCCESS, message.rcode, false);
+        r.detail = "NOERROR with no " + monitor_.record + " record (NODATA)";
       }
       for (const auto& pattern : answer_patterns_) {
         if (r.failure.failure_class != FailureClass::kOk) break;

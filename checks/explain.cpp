@@ -132,7 +132,8 @@ void explain_one(CheckResult& r) {
                       "have an old answer cached");
       return;
     case FailureClass::kDnsNoAddress:
-      m = "DNS: " + host_of(r) + " has no address record of the wanted family (" + r.detail + ")";
+      m = r.type == "dns" ? "DNS: " + r.dns.question + ": " + r.detail
+                          : "DNS: " + host_of(r) + " has no address record of the wanted family (" + r.detail + ")";
       hints.push_back("browsers use whichever family exists; this monitor was asked for a family the name lacks");
       return;
     case FailureClass::kDnsServfail:

@@ -220,6 +220,10 @@ Failure classify_transfer(const TransferOutcome& o) {
     case CURLE_WRITE_ERROR:
       if (o.body_too_large) return make(FailureClass::kHttpBodyTooLarge, Phase::kHttp);
       return internal_error(Phase::kHttp);
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+      return internal_error(Phase::kTls);  // our TLS set-up (CA file, client cert), not the server
     case CURLE_TOO_MANY_REDIRECTS:
       return make(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
     default:  // bad URL, bad CA file, aborted by callback, ...: a problem on our side

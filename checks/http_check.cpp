@@ -36,7 +36,7 @@ class HttpProbe final : public Probe {
     } else if (transfer_) {
       TransferReport report = transfer_->abort();
       transfer_.reset();
-      apply_transfer(result_, report);
+      absorb(report);
       result_.failure = classify_timeout(phase_in_progress(report.outcome), report.outcome.headers_received);
       result_.detail = "deadline reached";
     }
@@ -101,14 +101,18 @@ class HttpProbe final : public Probe {
     }
   }
 
-  void on_transfer(TransferReport report) {
+  // What a hop's transfer found, whether it finished or was cut off at the deadline.
+  void absorb(TransferReport& report) {
     apply_transfer(result_, report);
-    hop_status_ = report.status;
     result_.http.status = report.status ? std::optional<int>(report.status) : std::nullopt;
     if (!report.http_version.empty()) result_.http.version = report.http_version;
     result_.http.headers = std::move(report.headers);
     result_.http.body_bytes = report.body_bytes;
     result_.http.content_length = report.content_length;
+  }
+
+  void on_transfer(TransferReport report) {
+    absorb(report);
     if (report.outcome.uses_tls && report.outcome.tls_done) {
       expiry_ = worse(expiry_, validate_cert_expiry(expect_.cert_expiry, result_.tls, unix_now()));
     }
@@ -204,7 +208,6 @@ class HttpProbe final : public Probe {
   std::unique_ptr<CurlTransfer> pending_transfer_;
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
-  int hop_status_ = 0;
 };
 
 }  // namespace

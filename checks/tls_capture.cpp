@@ -51,9 +51,13 @@ int TlsCapture::on_verify(X509_STORE_CTX* store, void* self) noexcept {
 }
 
 void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
-  if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
+  if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE))) return;
   auto* capture = static_cast<TlsCapture*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), capture_index()));
   if (!capture) return;
+  if (where & SSL_CB_HANDSHAKE_START) {
+    capture->handshake_started_ = true;
+    return;
+  }
   capture->handshake_done_ = true;
   capture->facts_.version = SSL_get_version(ssl);
   if (const char* cipher = SSL_get_cipher_name(ssl)) capture->facts_.cipher = cipher;

@@ -23,6 +23,8 @@ class TlsCapture {
   const TlsFacts& facts() const noexcept { return facts_; }
   TlsFacts take() noexcept { return std::move(facts_); }
   bool handshake_done() const noexcept { return handshake_done_; }
+  // The ClientHello went out: the TCP connection is up even if curl has not said so yet.
+  bool handshake_started() const noexcept { return handshake_started_; }
 
  private:
   static CURLcode on_ssl_ctx(CURL* easy, void* ssl_ctx, void* self) noexcept;
@@ -31,6 +33,7 @@ class TlsCapture {
 
   TlsFacts facts_;
   bool handshake_done_ = false;
+  bool handshake_started_ = false;
 };
 
 }  // namespace prober::checks

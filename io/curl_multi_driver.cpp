@@ -89,7 +89,10 @@ void CurlMultiDriver::on_poll(uv_poll_t* handle, int status, int events) noexcep
   uv_fileno(reinterpret_cast<uv_handle_t*>(handle), &fd);
   int flags = 0;
   if (status < 0) {
-    flags = CURL_CSELECT_ERR;
+    // Not CURL_CSELECT_ERR: with it curl fails with "select/poll returned error" and no errno.
+    // Letting curl read and write makes it meet the socket's own error (ECONNRESET, ...), which
+    // is what the classifier needs.
+    flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
   } else {
     if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;

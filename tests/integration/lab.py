@@ -1,0 +1,91 @@
+"""The loopback lab every integration test shares: certificates, nginx, dnsmasq, unbound and the
+misbehaving fixtures, started once per test run and torn down (processes reaped) at the end."""
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+
+from certs import CertFactory  # noqa: E402
+from lab_process import Child, free_port, wait_for_tcp  # noqa: E402
+from servers import Dnsmasq, Nginx, Unbound  # noqa: E402
+
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+PROBER = os.environ.get("PROBER_BIN", os.path.join(HERE, "..", "..", "build", "prober"))
+
+
+class Lab:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="prober-lab-")
+        self.children = []
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        day = datetime.timedelta(days=1)
+        c = self.certs = CertFactory(os.path.join(self.dir, "pki"))
+        c.issue("valid", "localhost", c.intermediate)
+        c.issue("expired", "localhost", c.intermediate, not_before=now - 400 * day, not_after=now - 30 * day)
+        c.issue("future", "localhost", c.intermediate, not_before=now + 30 * day, not_after=now + 400 * day)
+        c.issue("wrong", "wrong.example", c.intermediate, san="DNS:wrong.example")
+        c.self_signed_leaf("selfsigned")
+        c.issue("stranger", "localhost", c.other_root)
+        c.issue("expiring", "localhost", c.intermediate, not_after=now + 3 * day + datetime.timedelta(hours=2))
+        c.issue("weak", "localhost", c.intermediate, key="rsa1024")
+        self.ca_file = c.path("root.pem")
+
+        self.nginx = Nginx(os.path.join(self.dir, "nginx"), c)
+        self.children.append(self.nginx)
+        os.makedirs(os.path.join(self.dir, "dns"), exist_ok=True)
+        self.dns = Dnsmasq(os.path.join(self.dir, "dns"))
+        self.children.append(self.dns)
+        self.refusing_dns = Dnsmasq(os.path.join(self.dir, "dns"), records=False)
+        self.children.append(self.refusing_dns)
+        os.makedirs(os.path.join(self.dir, "unbound"), exist_ok=True)
+        self.unbound = Unbound(os.path.join(self.dir, "unbound"), lame_port=self.refusing_dns.port)
+        self.children.append(self.unbound)
+
+        self.fixture_port = free_port()
+        self.backlog_port = free_port()
+        http = Child([sys.executable, os.path.join(FIXTURES, "misbehaving_http.py"), str(self.fixture_port),
+                      str(self.backlog_port)], os.path.join(self.dir, "fixture-http.out"))
+        self.children.append(http)
+        wait_for_tcp("127.0.0.1", self.fixture_port, process=http.process)
+        self.silent_dns = self._dns_fixture("silent")
+        self.malformed_dns = self._dns_fixture("malformed")
+        self.closed_port = free_port()
+
+    def _dns_fixture(self, mode):
+        port = free_port()
+        child = Child([sys.executable, os.path.join(FIXTURES, "misbehaving_dns.py"), str(port), mode],
+                      os.path.join(self.dir, f"fixture-dns-{mode}.out"))
+        self.children.append(child)
+        wait_for_tcp("127.0.0.1", port, process=child.process)
+        return f"127.0.0.1:{port}"
+
+    def port(self, name):
+        return self.nginx.ports[name]
+
+    def stop(self):
+        for child in reversed(self.children):
+            child.stop()
+        self.children = []
+        if not os.environ.get("PROBER_KEEP_LAB"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def prober_check(*args, wrapper=(), timeout=60):
+    """Runs `prober check --json ARGS`; returns (exit code, results, stderr)."""
+    argv = list(wrapper) + [PROBER, "check", "--json"] + [str(a) for a in args]
+    done = subprocess.run(argv, capture_output=True, timeout=timeout)
+    lines = [line for line in done.stdout.decode().splitlines() if line.strip()]
+    return done.returncode, [json.loads(line) for line in lines], done.stderr.decode()

@@ -1,0 +1,185 @@
+"""Every failure class of DESIGN.md §4 (but vantage_unhealthy) produced for real through
+`prober check --json` against the loopback lab, with its phase, severity and a message that
+names the cause."""
+import os
+import shutil
+import subprocess
+import unittest
+
+from lab import Lab, prober_check
+
+LAB = None
+TABLE = []
+
+
+def setUpModule():
+    global LAB
+    LAB = Lab()
+
+
+def tearDownModule():
+    if LAB:
+        LAB.stop()
+    table = os.environ.get("PROBER_SCENARIO_TABLE")
+    if table:
+        with open(table, "w") as f:
+            f.write("| scenario | class | phase | status | total ms |\n|---|---|---|---|---|\n")
+            for row in TABLE:
+                f.write("| " + " | ".join(str(x) for x in row) + " |\n")
+
+
+def url(port, path="/ok", host="127.0.0.1", scheme="http"):
+    return f"{scheme}://{host}:{port}{path}"
+
+
+# name -> (arguments, expected class, phase, status, words the message must contain)
+# Arguments are built from the running lab.
+SCENARIOS = {
+    "ok_http": (lambda l: [url(l.port("http")), "--expect-body", "Welcome"], "ok", None, "ok", ["HTTP 200"]),
+    "ok_https_h2": (lambda l: [url(l.port("valid"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+                    "ok", None, "ok", ["HTTP 200"]),
+    "ok_redirect_followed": (lambda l: [url(l.port("http"), "/moved")], "ok", None, "ok", ["HTTP 200"]),
+    "dns_nxdomain": (lambda l: [url(l.port("http"), host="nx.test"), "--dns-server", l.dns.server],
+                     "dns_nxdomain", "dns", "critical", ["nx.test", "does not exist"]),
+    "dns_no_address": (lambda l: [url(l.port("http"), host="v4only.test"), "--ip", "6", "--dns-server", l.dns.server],
+                       "dns_no_address", "dns", "critical", ["v4only.test", "AAAA"]),
+    "dns_servfail": (lambda l: [url(80, host="lame.test"), "--dns-server", l.unbound.server],
+                     "dns_servfail", "dns", "critical", ["SERVFAIL", "lame.test"]),
+    "dns_refused": (lambda l: [url(80, host="shop.example"), "--dns-server", l.refusing_dns.server],
+                    "dns_refused", "dns", "critical", ["refused"]),
+    "dns_timeout": (lambda l: [url(80, host="shop.test"), "--dns-server", l.silent_dns, "--timeout", "1500ms"],
+                    "dns_timeout", "dns", "critical", ["no DNS answer"]),
+    "dns_bad_response": (lambda l: [url(80, host="shop.test"), "--dns-server", l.malformed_dns],
+                         "dns_bad_response", "dns", "critical", ["malformed"]),
+    "dns_unexpected_answer": (lambda l: ["v4only.test", "--record", "A", "--expect-answer", r"^10\.",
+                                         "--dns-server", l.dns.server],
+                              "dns_unexpected_answer", "dns", "critical", ["not as expected", "^10"]),
+    "tcp_refused": (lambda l: [url(l.closed_port)], "tcp_refused", "connect", "critical", ["refused"]),
+    "tcp_timeout": (lambda l: [url(l.backlog_port), "--timeout", "1500ms"],
+                    "tcp_timeout", "connect", "critical", ["no answer to the TCP connection"]),
+    "tcp_reset": (lambda l: [url(l.fixture_port, "/reset")], "tcp_reset", "http", "critical",
+                  ["reset", "during http"]),
+    "tls_handshake_failed_version": (
+        lambda l: [url(l.port("tls13_only"), host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--tls-max", "1.2"],
+        "tls_handshake_failed", "tls", "critical", ["no TLS version in common"]),
+    "tls_handshake_failed_plain_port": (
+        lambda l: [url(l.port("http"), host="localhost", scheme="https")],
+        "tls_handshake_failed", "tls", "critical", ["did not answer with TLS"]),
+    "tls_timeout": (lambda l: [url(l.fixture_port, "/", scheme="https"), "--timeout", "1500ms"],
+                    "tls_timeout", "tls", "critical", ["did not complete in time"]),
+    "tls_cert_expired": (lambda l: [url(l.port("expired"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+                         "tls_cert_expired", "tls", "critical", ["expired on"]),
+    "tls_cert_not_yet_valid": (
+        lambda l: [url(l.port("not_yet_valid"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_not_yet_valid", "tls", "critical", ["not valid before"]),
+    "tls_cert_hostname_mismatch": (
+        lambda l: [url(l.port("wrong_host"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_hostname_mismatch", "tls", "critical", ["wrong.example"]),
+    "tls_cert_untrusted_self_signed": (
+        lambda l: [url(l.port("self_signed"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_untrusted", "tls", "critical", ["self-signed"]),
+    "tls_cert_untrusted_unknown_root": (
+        lambda l: [url(l.port("unknown_root"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_untrusted", "tls", "critical", ["Unknown Test Root"]),
+    "tls_chain_incomplete": (
+        lambda l: [url(l.port("no_intermediate"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_chain_incomplete", "tls", "critical", ["sent 1 certificate", "Prober Test Intermediate"]),
+    "tls_cert_weak": (lambda l: [url(l.port("weak"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+                      "tls_cert_weak", "tls", "critical", ["too weak", "1024"]),
+    "tls_cert_expiring_critical": (
+        lambda l: [url(l.port("expiring"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_expiring", "tls", "critical", ["expires in 3 days"]),
+    "tls_cert_expiring_warning": (
+        lambda l: [url(l.port("expiring"), host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--cert-critical-days", "2"],
+        "tls_cert_expiring", "tls", "warning", ["expires in 3 days"]),
+    "tls_check_expiring": (lambda l: [f"localhost:{l.port('expiring')}", "--type", "tls", "--ca-file", l.ca_file],
+                           "tls_cert_expiring", "tls", "critical", ["expires in 3 days"]),
+    "http_timeout": (lambda l: [url(l.fixture_port, "/stall"), "--timeout", "1500ms"],
+                     "http_timeout", "http", "critical", ["no HTTP response"]),
+    "http_body_timeout": (lambda l: [url(l.fixture_port, "/headers-then-stall"), "--timeout", "1500ms"],
+                          "http_body_timeout", "http", "critical", ["body did not finish", "10 bytes"]),
+    "http_protocol_error_garbage": (lambda l: [url(l.fixture_port, "/garbage")],
+                                    "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
+    "http_protocol_error_nothing": (lambda l: [url(l.fixture_port, "/nothing")],
+                                    "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
+    "http_protocol_error_10mb_header": (lambda l: [url(l.fixture_port, "/giant-header")],
+                                        "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
+    "http_status": (lambda l: [url(l.port("http"), "/unavailable")], "http_status", "http", "critical",
+                    ["status 503", "expected 200-399"]),
+    "http_too_many_redirects": (lambda l: [url(l.port("http"), "/hop/")], "http_too_many_redirects", "http",
+                                "critical", ["more than 10 redirects"]),
+    "http_redirect_loop": (lambda l: [url(l.port("http"), "/loop/a")], "http_redirect_loop", "http", "critical",
+                           ["redirect loop", "/loop/a"]),
+    "http_body_too_large_1gb": (lambda l: [url(l.port("http"), "/huge")], "http_body_too_large", "http",
+                                "critical", ["too large"]),
+    "http_body_too_large_endless": (lambda l: [url(l.fixture_port, "/endless"), "--max-body", "1MiB"],
+                                    "http_body_too_large", "http", "critical", ["too large", "1048576"]),
+    "http_body_mismatch": (lambda l: [url(l.port("http")), "--expect-body", "Goodbye"], "http_body_mismatch",
+                           "http", "critical", ["does not match", "Goodbye"]),
+    "http_header_mismatch": (lambda l: [url(l.port("http"), "/versioned"), "--expect-header", r"X-Version: ^2\."],
+                             "http_header_mismatch", "http", "critical", ["X-Version", "1.2"]),
+    "http_slow_critical": (lambda l: [url(l.fixture_port, "/slow"), "--critical-ms", "100"], "http_slow", "http",
+                           "critical", ["response took", "critical at 100.0 ms"]),
+    "http_slow_warning": (lambda l: [url(l.fixture_port, "/slow"), "--warning-ms", "100"], "http_slow", "http",
+                          "warning", ["response took", "warning at 100.0 ms"]),
+    "http_blocked_bot_wall": (lambda l: [url(l.port("http"), "/challenge")], "http_blocked", "http", "critical",
+                              ["bot protection", "cf-mitigated"]),
+    "http_blocked_rate_limit": (lambda l: [url(l.port("http"), "/ratelimited")], "http_blocked", "http",
+                                "critical", ["429", "retry-after"]),
+    "internal_error_bad_ca_file": (
+        lambda l: [url(l.port("valid"), host="localhost", scheme="https"), "--ca-file", "/nonexistent/ca.pem"],
+        "internal_error", "tls", "critical", ["internal error"]),
+}
+
+EXIT = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+
+def make_test(name, spec):
+    build, klass, phase, status, words = spec
+
+    def test(self):
+        code, results, stderr = prober_check(*build(LAB))
+        self.assertEqual(len(results), 1, stderr)
+        r = results[0]
+        TABLE.append((name, r["class"], r["phase"], r["status"], r["timings_ms"]["total"]))
+        self.assertEqual(r["class"], klass, r)
+        self.assertEqual(r["phase"], phase, r)
+        self.assertEqual(r["status"], status, r)
+        self.assertEqual(code, EXIT[status])
+        for word in words:
+            self.assertIn(word, r["message"], r)
+    return test
+
+
+class FailureClasses(unittest.TestCase):
+    def test_tcp_unreachable(self):
+        """In a new network namespace whose loopback is down, 127.0.0.1 has no route."""
+        if not shutil.which("unshare") or subprocess.run(["unshare", "-rn", "true"]).returncode != 0:
+            self.skipTest("this kernel forbids unprivileged network namespaces")
+        code, results, stderr = prober_check(url(LAB.port("http")), wrapper=["unshare", "-rn"])
+        r = results[0]
+        TABLE.append(("tcp_unreachable", r["class"], r["phase"], r["status"], r["timings_ms"]["total"]))
+        self.assertEqual((r["class"], r["phase"], r["status"], code), ("tcp_unreachable", "connect", "critical", 2))
+        self.assertIn("unreachable", r["message"])
+
+    def test_every_class_is_covered(self):
+        covered = {spec[1] for spec in SCENARIOS.values()} | {"tcp_unreachable"}
+        all_classes = {
+            "ok", "dns_nxdomain", "dns_no_address", "dns_servfail", "dns_refused", "dns_timeout",
+            "dns_bad_response", "dns_unexpected_answer", "tcp_refused", "tcp_timeout", "tcp_unreachable",
+            "tcp_reset", "tls_handshake_failed", "tls_timeout", "tls_cert_expired", "tls_cert_not_yet_valid",
+            "tls_cert_hostname_mismatch", "tls_cert_untrusted", "tls_chain_incomplete", "tls_cert_weak",
+            "tls_cert_expiring", "http_timeout", "http_body_timeout", "http_protocol_error", "http_status",
+            "http_too_many_redirects", "http_redirect_loop", "http_body_too_large", "http_body_mismatch",
+            "http_header_mismatch", "http_slow", "http_blocked", "internal_error"}
+        self.assertEqual(all_classes - covered, set())
+
+
+for _name, _spec in SCENARIOS.items():
+    setattr(FailureClasses, "test_" + _name, make_test(_name, _spec))
+
+
+if __name__ == "__main__":
+    unittest.main()

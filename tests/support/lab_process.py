@@ -1,0 +1,57 @@
+"""Child processes for tests: free ports, start-and-wait-ready, kill-and-reap on exit."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+
+def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
+    """A port that is free on loopback right now (TCP and UDP both, for DNS servers)."""
+    while True:
+        with socket.socket(family, kind) as s:
+            s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
+            port = s.getsockname()[1]
+        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+        try:
+            with socket.socket(family, other) as s:
+                s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", port))
+            return port
+        except OSError:
+            continue
+
+
+def wait_for_tcp(host, port, timeout=10.0, process=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {host}:{port} opened")
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+class Child:
+    """A server the test started; stop() kills its whole process group and reaps it."""
+
+    def __init__(self, argv, log_path, env=None):
+        self.argv = argv
+        self.log = open(log_path, "wb")
+        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)
+
+    def stop(self):
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
