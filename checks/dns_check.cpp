@@ -44,9 +44,10 @@ void DnsCheck::start(RunContext& ctx, DoneCallback done) {
   io::ResolverOptions options;
   options.servers = monitor_.dns_servers;
   options.use_tcp = monitor_.transport == config::DnsTransport::kTcp;
-  // One try, bounded by the check's own timeout: a retry would hide a lossy server.
+  // One try (a retry would hide a lossy server) that outlasts the run: the deadline armed by
+  // the caller decides when to give up, so a timeout is classified in one place.
   options.tries = 1;
-  options.try_timeout = monitor_.timeout;
+  options.try_timeout = monitor_.timeout + std::chrono::seconds(1);
   auto resolver = ctx.resolvers.get(options);
   if (auto* error = std::get_if<std::string>(&resolver)) {
     CheckResult r = base_result();

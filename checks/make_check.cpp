@@ -7,6 +7,9 @@
 namespace prober::checks {
 
 std::variant<std::unique_ptr<Check>, std::string> make_check(const config::MonitorConfig& monitor) {
+  for (const auto& server : monitor.dns_servers) {
+    if (auto error = io::AresResolver::server_address_error(server)) return *error;
+  }
   switch (monitor.type) {
     case config::CheckType::kHttp: return HttpCheck::create(monitor);
     case config::CheckType::kTls:

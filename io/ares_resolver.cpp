@@ -4,7 +4,9 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace prober::io {
 namespace {
@@ -192,6 +194,33 @@ void AresResolver::rearm_timer() noexcept {
   }
   uint64_t ms = static_cast<uint64_t>(tv.tv_sec) * 1000 + static_cast<uint64_t>(tv.tv_usec + 999) / 1000;
   uv_timer_start(timer_.get(), &AresResolver::on_timeout, ms, 0);
+}
+
+std::optional<std::string> AresResolver::server_address_error(const std::string& server) {
+  std::string host = server;
+  std::string port;
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    if (close == std::string::npos) return "DNS server '" + server + "': missing ']'";
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') return "DNS server '" + server + "': expected ':' after ']'";
+      port = host.substr(close + 2);
+    }
+    host = host.substr(1, close - 1);
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    port = host.substr(host.find(':') + 1);
+    host = host.substr(0, host.find(':'));
+  }
+  unsigned char buffer[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), buffer) != 1 && inet_pton(AF_INET6, host.c_str(), buffer) != 1) {
+    return "DNS server '" + server + "' is not an IP address (IP, IP:PORT or [IPv6]:PORT)";
+  }
+  if (!port.empty()) {
+    char* end = nullptr;
+    long p = std::strtol(port.c_str(), &end, 10);
+    if (*end != '\0' || p < 1 || p > 65535) return "DNS server '" + server + "': invalid port";
+  }
+  return std::nullopt;
 }
 
 std::variant<AresResolver*, std::string> ResolverPool::get(const ResolverOptions& options) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,6 +41,8 @@ class AresResolver {
   // Returns the resolver, or an error message (bad server address, c-ares refused to start).
   static std::variant<std::unique_ptr<AresResolver>, std::string> create(uv_loop_t* loop,
                                                                          const ResolverOptions& options);
+  // Why `server` is not "IP", "IP:PORT" or "[IPv6]:PORT", or nullopt when it is.
+  static std::optional<std::string> server_address_error(const std::string& server);
   AresResolver(const AresResolver&) = delete;
   AresResolver& operator=(const AresResolver&) = delete;
   ~AresResolver();
