@@ -34,6 +34,21 @@ def wait_for_tcp(host, port, timeout=10.0, process=None):
     raise RuntimeError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
+def wait_for_log(path, text, timeout=10.0, process=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before logging '{text}'")
+        try:
+            with open(path, errors="replace") as f:
+                if text in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    raise RuntimeError(f"'{text}' not in {path} after {timeout}s")
+
+
 class Child:
     """A server the test started; stop() kills its whole process group and reaps it."""
 

@@ -4,7 +4,7 @@ import os
 import shutil
 import socket
 
-from lab_process import Child, free_port, wait_for_tcp
+from lab_process import Child, free_port, wait_for_log, wait_for_tcp
 
 NGINX_MAIN = """
 daemon off;
@@ -128,8 +128,13 @@ class Dnsmasq:
             argv += records_argv
         if os.geteuid() == 0:
             argv += ["--user=root", "--group=root"]
+        log = os.path.join(directory, f"dnsmasq-{self.port}.log")
+        argv = [a if not a.startswith("--log-facility=") else "--log-facility=" + log for a in argv]
         self.child = Child(argv, os.path.join(directory, f"dnsmasq-{self.port}.out"))
         wait_for_tcp("127.0.0.1", self.port, process=self.child.process)
+        if records:
+            # The port opens before the hosts file is read: wait for dnsmasq to say it read it.
+            wait_for_log(log, "read " + big, process=self.child.process)
         self.server = f"127.0.0.1:{self.port}"
 
     def stop(self):
