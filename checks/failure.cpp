@@ -1,5 +1,7 @@
 #include "checks/failure.h"
 
+#include "checks/text.h"
+
 #include <ares.h>
 #include <arpa/nameser.h>
 #include <openssl/err.h>
@@ -274,25 +276,6 @@ unsigned long ssl_error_from_message(std::string_view message) {
 }  // namespace prober::checks
 
 namespace prober::checks {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
-bool icontains(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 std::optional<std::string> blocking_signature(int status,
                                               const std::vector<std::pair<std::string, std::string>>& headers) {

@@ -2,18 +2,11 @@
 
 #include <cctype>
 
+#include "checks/text.h"
 #include "checks/timings.h"
 
 namespace prober::checks {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 std::string describe(const std::vector<config::StatusRange>& ranges) {
   std::string out;

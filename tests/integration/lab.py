@@ -83,6 +83,24 @@ class Lab:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+_shared = {"lab": None, "users": 0}
+
+
+def acquire():
+    """The lab shared by every test module of this run, started by the first to ask."""
+    if _shared["lab"] is None:
+        _shared["lab"] = Lab()
+    _shared["users"] += 1
+    return _shared["lab"]
+
+
+def release():
+    _shared["users"] -= 1
+    if _shared["users"] == 0 and _shared["lab"] is not None:
+        _shared["lab"].stop()
+        _shared["lab"] = None
+
+
 def prober_check(*args, wrapper=(), timeout=60):
     """Runs `prober check --json ARGS`; returns (exit code, results, stderr)."""
     argv = list(wrapper) + [PROBER, "check", "--json"] + [str(a) for a in args]

@@ -18,20 +18,31 @@ using namespace prober;
 
 namespace {
 
+// The port a bound uv TCP or UDP handle got from the kernel.
+template <typename Handle, typename GetName>
+int bound_port(Handle* handle, GetName get_name) {
+  sockaddr_storage bound{};
+  int length = sizeof bound;
+  get_name(handle, reinterpret_cast<sockaddr*>(&bound), &length);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+}
+
+sockaddr_in loopback_any_port() {
+  sockaddr_in addr{};
+  uv_ip4_addr("127.0.0.1", 0, &addr);
+  return addr;
+}
+
 // A tiny HTTP server on the same loop: answers every connection with one fixed response.
 class FixedHttpServer {
  public:
   explicit FixedHttpServer(uv_loop_t* loop) : loop_(loop) {
     uv_tcp_init(loop, server_.get());
     server_.get()->data = this;
-    sockaddr_in addr{};
-    uv_ip4_addr("127.0.0.1", 0, &addr);
+    sockaddr_in addr = loopback_any_port();
     REQUIRE(uv_tcp_bind(server_.get(), reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
     REQUIRE(uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 16, &FixedHttpServer::on_connection) == 0);
-    sockaddr_storage bound{};
-    int length = sizeof bound;
-    uv_tcp_getsockname(server_.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-    port = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    port = bound_port(server_.get(), uv_tcp_getsockname);
   }
   int port = 0;
 
@@ -63,13 +74,9 @@ class SilentUdp {
  public:
   explicit SilentUdp(uv_loop_t* loop) {
     uv_udp_init(loop, udp_.get());
-    sockaddr_in addr{};
-    uv_ip4_addr("127.0.0.1", 0, &addr);
+    sockaddr_in addr = loopback_any_port();
     REQUIRE(uv_udp_bind(udp_.get(), reinterpret_cast<const sockaddr*>(&addr), 0) == 0);
-    sockaddr_storage bound{};
-    int length = sizeof bound;
-    uv_udp_getsockname(udp_.get(), reinterpret_cast<sockaddr*>(&bound), &length);
-    port = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    port = bound_port(udp_.get(), uv_udp_getsockname);
   }
   int port = 0;
 

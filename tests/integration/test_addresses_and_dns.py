@@ -3,19 +3,19 @@ human output."""
 import subprocess
 import unittest
 
-from lab import PROBER, Lab, prober_check
+import lab
+from lab import PROBER, prober_check
 
 LAB = None
 
 
 def setUpModule():
     global LAB
-    LAB = Lab()
+    LAB = lab.acquire()
 
 
 def tearDownModule():
-    if LAB:
-        LAB.stop()
+    lab.release()
 
 
 class PerAddress(unittest.TestCase):

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 import unittest
 
-from lab import Lab, prober_check
+import lab
+from lab import prober_check
 
 LAB = None
 TABLE = []
@@ -14,12 +15,11 @@ TABLE = []
 
 def setUpModule():
     global LAB
-    LAB = Lab()
+    LAB = lab.acquire()
 
 
 def tearDownModule():
-    if LAB:
-        LAB.stop()
+    lab.release()
     table = os.environ.get("PROBER_SCENARIO_TABLE")
     if table:
         with open(table, "w") as f:

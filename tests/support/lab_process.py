@@ -21,32 +21,36 @@ def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
             continue
 
 
-def wait_for_tcp(host, port, timeout=10.0, process=None):
+def wait_until(ready, what, timeout=10.0, process=None):
+    """Polls ready() until it is true; fails early when the process it waits for has died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {host}:{port} opened")
+            raise RuntimeError(f"process exited with {process.returncode} before {what}")
+        if ready():
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"no {what} after {timeout}s")
+
+
+def wait_for_tcp(host, port, timeout=10.0, process=None):
+    def listening():
         try:
             with socket.create_connection((host, port), timeout=0.2):
-                return
+                return True
         except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"nothing listens on {host}:{port} after {timeout}s")
+            return False
+    wait_until(listening, f"listener on {host}:{port}", timeout, process)
 
 
 def wait_for_log(path, text, timeout=10.0, process=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before logging '{text}'")
+    def logged():
         try:
             with open(path, errors="replace") as f:
-                if text in f.read():
-                    return
+                return text in f.read()
         except FileNotFoundError:
-            pass
-        time.sleep(0.02)
-    raise RuntimeError(f"'{text}' not in {path} after {timeout}s")
+            return False
+    wait_until(logged, f"'{text}' in {path}", timeout, process)
 
 
 class Child:
