@@ -60,6 +60,7 @@ struct CheckResult {
   std::string type;    // http, tls, tcp, dns
   std::string target;
   std::string address; // the address probed; empty when none was reached
+  int port = 0;
   int ip_version = 0;  // 4, 6, or 0 when no address was probed
   std::chrono::system_clock::time_point started_at;
   Failure failure;

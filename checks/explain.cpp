@@ -30,7 +30,8 @@ std::string ms(const std::optional<Micros>& d) {
 
 std::string endpoint(const CheckResult& r) {
   if (r.address.empty()) return r.target;
-  return r.ip_version == 6 ? "[" + r.address + "]" : r.address;
+  std::string host = r.ip_version == 6 ? "[" + r.address + "]" : r.address;
+  return r.port ? host + ":" + std::to_string(r.port) : host;
 }
 
 std::string host_of(const CheckResult& r) {

@@ -190,6 +190,7 @@ class HttpProbe final : public Probe {
     if (result_.http.redirects.size() > 0 && !result_.http.final_url) result_.http.final_url = url_.url;
     result_.address = address_;
     result_.ip_version = ip_version_of(address_);
+    result_.port = url_.port;
   }
 
   const config::MonitorConfig& monitor_;

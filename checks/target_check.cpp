@@ -66,6 +66,7 @@ void TargetCheck::on_addresses(AddressLookupResult lookup) {
     CheckResult base = base_result();
     base.address = addresses_.addresses[i];
     base.ip_version = ip_version_of(base.address);
+    base.port = target_.port;
     base.dns = addresses_.dns;
     if (addresses_.duration.count() > 0 || !addresses_.dns.answers.empty()) {
       base.timings.dns = addresses_.duration;

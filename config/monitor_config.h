@@ -31,7 +31,7 @@ struct ExpiryThresholds {  // days left before a certificate expires: smaller is
 };
 
 struct HttpExpect {
-  std::vector<StatusRange> status = {StatusRange{200, 399}};
+  std::vector<StatusRange> status = std::vector<StatusRange>(1, StatusRange{200, 399});
   std::optional<std::string> body_regex;      // RE2 syntax
   std::optional<std::string> body_contains;   // plain substring
   std::map<std::string, std::string> headers; // header name (any case) -> RE2 pattern

@@ -29,7 +29,7 @@ std::string describe_servers(ares_channel channel) {
 
 }  // namespace
 
-AresResolver::AresResolver(uv_loop_t* loop) : loop_(loop) {
+AresResolver::AresResolver(uv_loop_t* loop, Key) : loop_(loop) {
   uv_timer_init(loop_, timer_.get());
   timer_.get()->data = this;
   uv_timer_init(loop_, deferred_timer_.get());
@@ -38,7 +38,7 @@ AresResolver::AresResolver(uv_loop_t* loop) : loop_(loop) {
 
 std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv_loop_t* loop,
                                                                               const ResolverOptions& options) {
-  std::unique_ptr<AresResolver> resolver(new AresResolver(loop));  // private constructor
+  auto resolver = std::make_unique<AresResolver>(loop, Key{});
   ares_options opts{};
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
   opts.sock_state_cb = &AresResolver::on_sock_state;

@@ -41,6 +41,12 @@ class AresResolver {
   // Returns the resolver, or an error message (bad server address, c-ares refused to start).
   static std::variant<std::unique_ptr<AresResolver>, std::string> create(uv_loop_t* loop,
                                                                          const ResolverOptions& options);
+  struct Key {  // only create() can make one: a resolver is unusable until create() set it up
+   private:
+    Key() = default;
+    friend class AresResolver;
+  };
+  AresResolver(uv_loop_t* loop, Key);
   // Why `server` is not "IP", "IP:PORT" or "[IPv6]:PORT", or nullopt when it is.
   static std::optional<std::string> server_address_error(const std::string& server);
   AresResolver(const AresResolver&) = delete;
@@ -67,7 +73,6 @@ class AresResolver {
     Callback done;  // empty once cancelled
   };
 
-  explicit AresResolver(uv_loop_t* loop);
   static void on_sock_state(void* self, ares_socket_t fd, int readable, int writable) noexcept;
   static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
   static void on_timeout(uv_timer_t* handle) noexcept;
