@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <uv.h>
+
 namespace prober::checks {
 namespace {
 
@@ -65,6 +67,8 @@ bool CurlTransfer::configure() {
   curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed hop by hop by us
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &CurlTransfer::on_socket_ready);
+  curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, this);
   if (!request_.address.empty()) {
     // Pin the connection to the address we resolved ourselves; curl never resolves.
     bool v6 = request_.address.find(':') != std::string::npos;
@@ -165,6 +169,12 @@ std::size_t CurlTransfer::on_header(char* data, std::size_t size, std::size_t co
   return size * count;
 }
 
+int CurlTransfer::on_socket_ready(void* self, curl_socket_t, curlsocktype) noexcept {
+  auto* t = static_cast<CurlTransfer*>(self);
+  t->connect_started_ns_ = uv_hrtime();
+  return CURL_SOCKOPT_OK;
+}
+
 std::size_t CurlTransfer::on_body(char* data, std::size_t size, std::size_t count, void* self) noexcept {
   auto* t = static_cast<CurlTransfer*>(self);
   std::size_t n = size * count;
@@ -197,8 +207,14 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.times.starttransfer = request_.connect_only ? 0 : t;
   curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
   out.times.total = t;
-  // curl 7.88 reports no connect time while a TLS handshake is still running.
-  out.outcome.connected = out.times.connect > 0 || capture_.handshake_started();
+  // curl 7.88 reports no connect time for a TLS handshake that is still running or failed; the
+  // ClientHello going out marks the moment TCP was up.
+  if (out.times.connect == 0 && capture_.handshake_started() && connect_started_ns_ > 0) {
+    auto tcp = static_cast<std::int64_t>((capture_.ctx_created_ns() - connect_started_ns_) / 1000);
+    out.times.connect = out.times.namelookup + std::max<std::int64_t>(tcp, 1);
+    out.times.total = std::max(out.times.total, out.times.connect);
+  }
+  out.outcome.connected = out.times.connect > 0;
   out.outcome.tls_done = request_.uses_tls && (out.times.appconnect > 0 || capture_.handshake_done());
   out.outcome.headers_received = headers_received_;
   out.outcome.body_too_large = body_too_large_;

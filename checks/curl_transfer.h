@@ -64,6 +64,7 @@ class CurlTransfer {
 
  private:
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self) noexcept;
+  static int on_socket_ready(void* self, curl_socket_t fd, curlsocktype purpose) noexcept;
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self) noexcept;
   bool configure();
   TransferReport report(CURLcode code);
@@ -71,6 +72,7 @@ class CurlTransfer {
   TransferRequest request_;
   io::CurlMultiDriver* driver_ = nullptr;
   bool running_ = false;
+  std::uint64_t connect_started_ns_ = 0;  // just before connect(), from the sockopt callback
   bool headers_received_ = false;
   bool body_too_large_ = false;
   int status_ = 0;

@@ -22,7 +22,8 @@ std::optional<Micros> plus(const std::optional<Micros>& a, const std::optional<M
 Timings transfer_timings(const CurlTimes& t, bool uses_tls) {
   Timings out;
   out.connect = span(t.namelookup, t.connect);
-  if (uses_tls && t.connect > 0) out.tls = span(t.connect, t.appconnect);
+  // A handshake that never completed still took time: until the transfer ended.
+  if (uses_tls && t.connect > 0) out.tls = span(t.connect, t.appconnect > 0 ? t.appconnect : t.total);
   std::int64_t ready = uses_tls ? t.appconnect : t.connect;
   if (ready > 0) out.ttfb = span(ready, t.starttransfer);
   if (t.starttransfer > 0) out.transfer = span(t.starttransfer, t.total);

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <uv.h>
 
 namespace prober::checks {
 namespace {
@@ -27,6 +28,7 @@ void TlsCapture::attach(CURL* easy) {
 
 CURLcode TlsCapture::on_ssl_ctx(CURL*, void* ssl_ctx, void* self) noexcept {
   auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  static_cast<TlsCapture*>(self)->ctx_created_ns_ = uv_hrtime();
   // Our callback runs OpenSSL's own verification, so every verdict stays OpenSSL's; it only
   // looks at the chain first. Peer verification on or off is still curl's choice.
   SSL_CTX_set_cert_verify_callback(ctx, &TlsCapture::on_verify, self);
@@ -56,6 +58,7 @@ void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
   if (!capture) return;
   if (where & SSL_CB_HANDSHAKE_START) {
     capture->handshake_started_ = true;
+    capture->handshake_started_ns_ = uv_hrtime();
     return;
   }
   capture->handshake_done_ = true;

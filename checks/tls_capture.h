@@ -4,6 +4,8 @@
 // down. Installed through CURLOPT_SSL_CTX_FUNCTION on the SSL_CTX curl makes for a connection.
 #include <curl/curl.h>
 
+#include <cstdint>
+
 #include "checks/check_result.h"
 
 typedef struct x509_store_ctx_st X509_STORE_CTX;
@@ -25,6 +27,10 @@ class TlsCapture {
   bool handshake_done() const noexcept { return handshake_done_; }
   // The ClientHello went out: the TCP connection is up even if curl has not said so yet.
   bool handshake_started() const noexcept { return handshake_started_; }
+  // uv_hrtime() when the ClientHello went out (0 if it did not).
+  std::uint64_t handshake_started_ns() const noexcept { return handshake_started_ns_; }
+  // uv_hrtime() when curl built this connection's SSL_CTX: curl does that once TCP is up.
+  std::uint64_t ctx_created_ns() const noexcept { return ctx_created_ns_; }
 
  private:
   static CURLcode on_ssl_ctx(CURL* easy, void* ssl_ctx, void* self) noexcept;
@@ -34,6 +40,8 @@ class TlsCapture {
   TlsFacts facts_;
   bool handshake_done_ = false;
   bool handshake_started_ = false;
+  std::uint64_t handshake_started_ns_ = 0;
+  std::uint64_t ctx_created_ns_ = 0;
 };
 
 }  // namespace prober::checks
