@@ -51,6 +51,12 @@ struct DnsExpect {
   std::vector<std::string> answers_regex;        // every pattern must match some answer
 };
 
+struct SecretHeader {
+  std::string name;
+  std::string file;  // read from this file (trailing newline dropped) ...
+  std::string env;   // ... or this environment variable
+};
+
 struct MonitorConfig {
   std::string name;
   CheckType type = CheckType::kHttp;
@@ -69,6 +75,13 @@ struct MonitorConfig {
   std::vector<std::string> dns_servers;  // "ip:port" or "ip"; empty: the system's resolvers
   // dns checks
   std::string record = "A";
+  // scheduling and alert-state inputs
+  std::chrono::milliseconds interval{60000};
+  std::chrono::milliseconds retry_interval{10000};
+  int max_check_attempts = 3;
+  // Header values that come from a file or an environment variable: resolved at load, never
+  // shown in /results or logs.
+  std::vector<SecretHeader> secret_headers;
   DnsTransport transport = DnsTransport::kUdp;
   DnsExpect dns_expect;
 };

@@ -1,0 +1,50 @@
+#pragma once
+// The whole agent configuration (shared/DESIGN.md §6) as plain data, and the errors that stop
+// a configuration from loading.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/monitor_config.h"
+
+namespace prober::config {
+
+struct VantageConfig {
+  std::string name;  // empty: the host name, filled in by the agent
+  std::string region;
+  std::map<std::string, std::string> labels;
+};
+
+struct ProbeEndpointConfig {
+  bool enabled = true;
+  std::vector<std::string> allowed_targets;  // RE2 patterns; empty allows every target
+};
+
+struct EndpointConfig {  // sinks.prometheus: /metrics, /probe and the rest of the HTTP endpoint
+  std::string listen = "127.0.0.1:9465";
+  ProbeEndpointConfig probe;
+};
+
+struct JsonlConfig {
+  std::string path = "-";  // "-" is standard output
+};
+
+struct Config {
+  VantageConfig vantage;
+  std::vector<MonitorConfig> monitors;
+  std::map<std::string, MonitorConfig> modules;  // /probe templates: a monitor without name and target
+  std::optional<EndpointConfig> endpoint;
+  JsonlConfig jsonl;
+  int max_in_flight = 1000;
+};
+
+struct ConfigError {
+  std::string pointer;  // JSON pointer of the offending value, "" for the document
+  std::string message;
+  bool operator==(const ConfigError&) const = default;
+};
+
+std::string to_string(const ConfigError& error);  // "/monitors/3/expect/status: ..."
+
+}  // namespace prober::config

@@ -1,0 +1,250 @@
+#include "config/monitor_parser.h"
+
+#include <re2/re2.h>
+
+#include <cctype>
+
+namespace prober::config {
+namespace {
+
+const std::vector<std::string> kTypes{"http", "tls", "tcp", "dns"};
+const std::vector<std::string> kRecords{"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "CAA", "SRV", "PTR"};
+const std::vector<std::string> kRcodes{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+const std::vector<std::string> kTlsVersions{"1.0", "1.1", "1.2", "1.3"};
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+void check_pattern(const std::string& key_pointer, const std::string& pattern, std::vector<ConfigError>& errors) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  re2::RE2 regex(pattern, options);
+  if (!regex.ok()) errors.push_back({key_pointer, "invalid RE2 pattern: " + regex.error()});
+}
+
+// Only the shape: scheme, a host, an optional port. curl's parser has the last word at load.
+std::optional<std::string> url_problem(const std::string& url) {
+  static const re2::RE2 shape(R"(https?://(\[[0-9A-Fa-f:.]+\]|[^/:?#\[\]@\s]+)(:([0-9]+))?([/?#]\S*)?)");
+  std::string host, port_part, port;
+  if (!re2::RE2::FullMatch(url, shape, &host, &port_part, &port)) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return "expected an http:// or https:// URL";
+    return "not a valid URL";
+  }
+  if (!port_part.empty()) {
+    long p = std::strtol(port.c_str(), nullptr, 10);
+    if (p < 1 || p > 65535) return "port must be 1 to 65535";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> host_port_problem(const std::string& target) {
+  auto colon = target.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected host:port";
+  std::string port = target.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+    return "expected host:port";
+  }
+  long p = std::strtol(port.c_str(), nullptr, 10);
+  if (p < 1 || p > 65535) return "port must be 1 to 65535";
+  return std::nullopt;
+}
+
+IpVersion ip_version_from(const std::string& text) {
+  if (text == "4") return IpVersion::kV4;
+  if (text == "6") return IpVersion::kV6;
+  if (text == "each") return IpVersion::kEach;
+  return IpVersion::kAny;
+}
+
+void parse_status(JsonReader& expect, HttpExpect& out, std::vector<ConfigError>& errors) {
+  const auto* v = expect.raw("status");
+  if (!v) return;
+  const std::string at = expect.pointer("status");
+  const std::string wanted = "expected a list of status codes and [low, high] ranges, e.g. [200, [300, 399]]";
+  if (!v->is_array() || v->empty()) {
+    errors.push_back({at, wanted});
+    return;
+  }
+  std::vector<StatusRange> ranges;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const auto& item = (*v)[i];
+    auto code = [](const nlohmann::json& j) { return j.is_number_integer() ? j.get<int>() : -1; };
+    StatusRange r{-1, -1};
+    if (item.is_number_integer()) r = {code(item), code(item)};
+    if (item.is_array() && item.size() == 2) r = {code(item[0]), code(item[1])};
+    if (r.low < 100 || r.high > 599 || r.low > r.high) {
+      errors.push_back({at + "/" + std::to_string(i), wanted + " (codes 100 to 599)"});
+      continue;
+    }
+    ranges.push_back(r);
+  }
+  out.status = ranges;
+}
+
+void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigError>& errors) {
+  parse_status(expect, out, errors);
+  if (auto v = expect.string("body_regex")) {
+    check_pattern(expect.pointer("body_regex"), *v, errors);
+    out.body_regex = v;
+  }
+  if (auto v = expect.string("body_contains")) out.body_contains = v;
+  if (auto headers = expect.string_map("headers")) {
+    for (const auto& [name, pattern] : *headers) {
+      check_pattern(expect.pointer("headers") + "/" + pointer_escape(name), pattern, errors);
+    }
+    out.headers = *headers;
+  }
+  if (auto t = expect.object("response_time_ms")) {
+    out.response_time_ms.warning = t->number("warning", 0, 86400000);
+    out.response_time_ms.critical = t->number("critical", 0, 86400000);
+    t->finish();
+  }
+  if (auto t = expect.object("cert_expiry_days")) {
+    out.cert_expiry.warning_days = t->integer("warning", 0, 100000);
+    out.cert_expiry.critical_days = t->integer("critical", 0, 100000);
+    t->finish();
+  }
+}
+
+void parse_headers(JsonReader& reader, MonitorConfig& m, std::vector<ConfigError>& errors) {
+  const auto* v = reader.raw("headers");
+  if (!v) return;
+  if (!v->is_object()) {
+    reader.error("headers", "expected an object of header names to values");
+    return;
+  }
+  for (const auto& [name, value] : v->items()) {
+    const std::string at = reader.pointer("headers") + "/" + pointer_escape(name);
+    if (value.is_string()) {
+      m.headers.emplace_back(name, value.get<std::string>());
+      continue;
+    }
+    // A secret: {"file": "/run/secrets/x"} or {"env": "NAME"}, never inline.
+    if (value.is_object() && value.size() == 1 && (value.contains("file") || value.contains("env")) &&
+        value.begin()->is_string()) {
+      SecretHeader secret{name, value.value("file", ""), value.value("env", "")};
+      m.secret_headers.push_back(secret);
+      continue;
+    }
+    errors.push_back({at, "expected a string, or {\"file\": PATH} or {\"env\": NAME} for a secret"});
+  }
+}
+
+}  // namespace
+
+MonitorDefaults parse_defaults(JsonReader& reader) {
+  MonitorDefaults d;
+  if (auto v = reader.duration("interval")) d.interval = *v;
+  if (auto v = reader.duration("timeout")) d.timeout = *v;
+  if (auto v = reader.duration("retry_interval")) d.retry_interval = *v;
+  if (auto v = reader.integer("max_check_attempts", 1, 10)) d.max_check_attempts = *v;
+  if (auto v = reader.choice("ip_version", {"any", "4", "6", "each"})) d.ip_version = ip_version_from(*v);
+  reader.finish();
+  return d;
+}
+
+MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool is_module) {
+  std::vector<ConfigError> local;
+  MonitorConfig m;
+  m.interval = defaults.interval;
+  m.timeout = defaults.timeout;
+  m.retry_interval = defaults.retry_interval;
+  m.max_check_attempts = defaults.max_check_attempts;
+  m.ip_version = defaults.ip_version;
+
+  if (!is_module) {
+    auto name = r.string("name");
+    if (!name) {
+      if (!r.has("name")) r.error("", "missing \"name\"");
+    } else if (!valid_name(*name)) {
+      r.error("name", "expected 1 to 128 of [A-Za-z0-9_.-], got \"" + *name + "\"");
+    } else {
+      m.name = *name;
+    }
+  }
+  auto type = r.choice("type", kTypes);
+  if (!type && !r.has("type")) r.error("", "missing \"type\" (http, tls, tcp or dns)");
+  if (type == "http") m.type = CheckType::kHttp;
+  if (type == "tls") m.type = CheckType::kTls;
+  if (type == "tcp") m.type = CheckType::kTcp;
+  if (type == "dns") m.type = CheckType::kDns;
+
+  // The target's key says what it is: a URL, host:port, or a DNS name.
+  const std::string target_key = m.type == CheckType::kHttp ? "url" : m.type == CheckType::kDns ? "query" : "target";
+  if (!type) {
+    // Without a valid type the target key cannot be judged: one error is enough.
+    for (const auto& key : {"url", "target", "query"}) r.raw(key);
+  }
+  if (!is_module && type) {
+    for (const auto& other : {"url", "target", "query"}) {
+      if (other != target_key && r.has(other)) {
+        r.error(other, "\"" + std::string(other) + "\" is not a key of " + *type + " monitors; use \"" + target_key + "\"");
+        r.raw(other);
+      }
+    }
+    auto target = r.string(target_key);
+    if (!target) {
+      if (!r.has(target_key)) r.error("", "missing \"" + target_key + "\"");
+    } else {
+      std::optional<std::string> problem;
+      if (m.type == CheckType::kHttp) problem = url_problem(*target);
+      if (m.type == CheckType::kTls || m.type == CheckType::kTcp) problem = host_port_problem(*target);
+      if (m.type == CheckType::kDns && (target->empty() || target->size() > 253)) problem = "expected a DNS name";
+      if (problem) r.error(target_key, *problem + ", got \"" + *target + "\"");
+      m.target = *target;
+    }
+  }
+
+  if (auto v = r.string("method")) m.method = *v;
+  parse_headers(r, m, local);
+  if (auto v = r.string("body")) m.body = v;
+  if (auto v = r.boolean("follow_redirects")) m.follow_redirects = *v;
+  if (auto v = r.integer("max_redirects", 0, 100)) m.max_redirects = *v;
+  if (auto v = r.choice("ip_version", {"any", "4", "6", "each"})) m.ip_version = ip_version_from(*v);
+  if (auto v = r.duration("interval")) m.interval = *v;
+  if (auto v = r.duration("timeout")) m.timeout = *v;
+  if (auto v = r.duration("retry_interval")) m.retry_interval = *v;
+  if (auto v = r.integer("max_check_attempts", 1, 10)) m.max_check_attempts = *v;
+  if (auto v = r.size("max_body")) m.max_body_bytes = *v;
+  if (auto v = r.strings("dns_servers")) m.dns_servers = *v;
+  if (auto v = r.string("server")) m.dns_servers = {*v};
+  if (auto v = r.choice("record", kRecords)) m.record = *v;
+  if (auto v = r.choice("transport", {"udp", "tcp"})) m.transport = *v == "tcp" ? DnsTransport::kTcp : DnsTransport::kUdp;
+
+  if (auto expect = r.object("expect")) {
+    if (m.type == CheckType::kDns) {
+      if (auto v = expect->choice("rcode", kRcodes)) m.dns_expect.rcode = v;
+      if (auto v = expect->strings("answers_regex")) {
+        for (std::size_t i = 0; i < v->size(); ++i) {
+          check_pattern(expect->pointer("answers_regex") + "/" + std::to_string(i), (*v)[i], local);
+        }
+        m.dns_expect.answers_regex = *v;
+      }
+    } else {
+      parse_http_expect(*expect, m.expect, local);
+    }
+    expect->finish();
+  }
+  if (auto tls = r.object("tls")) {
+    if (auto v = tls->string("ca_file")) m.tls.ca_file = v;
+    if (auto v = tls->boolean("insecure_skip_verify")) m.tls.insecure_skip_verify = *v;
+    if (auto v = tls->choice("min_version", kTlsVersions)) m.tls.min_version = v;
+    if (auto v = tls->choice("max_version", kTlsVersions)) m.tls.max_version = v;
+    tls->finish();
+  }
+  if (m.timeout >= m.interval) {
+    r.error(r.has("timeout") ? "timeout" : "",
+            "timeout (" + std::to_string(m.timeout.count()) + "ms) must be shorter than interval (" +
+                std::to_string(m.interval.count()) + "ms)");
+  }
+  r.finish();
+  for (auto& e : local) r.add(std::move(e));
+  return m;
+}
+
+}  // namespace prober::config

@@ -1,0 +1,118 @@
+// Each file of config/testdata and the exact errors it must give (blackbox's TestLoadBadConfigs).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "config/config_parser.h"
+
+using namespace prober::config;
+
+namespace {
+
+std::string read(const std::string& name) {
+  std::ifstream in(std::string(PROBER_SOURCE_DIR) + "/config/testdata/" + name + ".json");
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> errors_of(const std::string& name) {
+  auto parsed = parse_config(read(name));
+  std::vector<std::string> out;
+  if (auto* errors = std::get_if<std::vector<ConfigError>>(&parsed)) {
+    for (const auto& e : *errors) out.push_back(to_string(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the good configuration loads with its values and defaults") {
+  auto parsed = parse_config(read("good"));
+  REQUIRE(std::holds_alternative<Config>(parsed));
+  const auto& c = std::get<Config>(parsed);
+  CHECK(c.vantage.name == "tokyo-1");
+  CHECK(c.vantage.labels.at("provider") == "aws");
+  REQUIRE(c.monitors.size() == 4);
+  const auto& shop = c.monitors[0];
+  CHECK(shop.interval.count() == 30000);  // from defaults
+  CHECK(shop.timeout.count() == 5000);
+  CHECK(shop.ip_version == IpVersion::kEach);
+  CHECK(shop.expect.status.size() == 2);
+  CHECK(shop.expect.status[1].low == 300);
+  CHECK(shop.headers.size() == 1);
+  REQUIRE(shop.secret_headers.size() == 1);
+  CHECK(shop.secret_headers[0].env == "SHOP_TOKEN");
+  CHECK(*shop.expect.response_time_ms.warning == 800);
+  const auto& dns = c.monitors[1];
+  CHECK(dns.type == CheckType::kDns);
+  CHECK(dns.target == "shop.example");
+  CHECK(dns.dns_servers == std::vector<std::string>{"127.0.0.1:53"});
+  CHECK(dns.transport == DnsTransport::kTcp);
+  CHECK(dns.interval.count() == 120000);
+  CHECK(c.monitors[3].timeout.count() == 1000);
+  CHECK(c.modules.count("http_2xx") == 1);
+  REQUIRE(c.endpoint.has_value());
+  CHECK(c.endpoint->listen == "127.0.0.1:9465");
+  CHECK(c.endpoint->probe.allowed_targets.size() == 1);
+}
+
+TEST_CASE("every bad configuration names the pointer and what was expected") {
+  struct Case {
+    const char* file;
+    std::vector<std::string> errors;
+  } cases[] = {
+      {"not-json", {"/: not valid JSON: parse error at line 1, column 15: syntax error while parsing value - unexpected '}'; expected '[', '{', or a literal"}},
+      {"unknown-key", {"/monitors/0/retries: unknown key"}},
+      {"unknown-top-level", {"/monitor: unknown key"}},
+      {"wrong-type", {"/monitors/0/follow_redirects: expected true or false, got a string"}},
+      {"bad-duration",
+       {"/monitors/0/interval: expected a duration such as \"500ms\", \"10s\", \"2m\", got \"1 minute\""}},
+      {"bad-size", {"/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", got \"10 megabytes\""}},
+      {"duplicate-name", {"/monitors/1/name: duplicate name \"a\" (also /monitors/0)"}},
+      {"timeout-not-below-interval",
+       {"/monitors/0/timeout: timeout (10000ms) must be shorter than interval (10000ms)"}},
+      {"invalid-url", {"/monitors/0/url: not a valid URL, got \"http://exa mple.com/\""}},
+      {"unsupported-scheme", {"/monitors/0/url: expected an http:// or https:// URL, got \"ftp://a.example/\""}},
+      {"url-port", {"/monitors/0/url: port must be 1 to 65535, got \"http://a.example:0/\""}},
+      {"bad-body-regex", {"/monitors/0/expect/body_regex: invalid RE2 pattern: missing ): (unclosed"}},
+      {"bad-header-regex",
+       {"/monitors/0/expect/headers/content-type: invalid RE2 pattern: invalid repetition size: {2,1}"}},
+      {"bad-answer-regex", {"/monitors/0/expect/answers_regex/1: invalid RE2 pattern: missing ]: ["}},
+      {"bad-status",
+       {"/monitors/0/expect/status/1: expected a list of status codes and [low, high] ranges, e.g. [200, [300, "
+        "399]] (codes 100 to 599)"}},
+      {"missing-name", {"/monitors/0: missing \"name\""}},
+      {"bad-name", {"/monitors/0/name: expected 1 to 128 of [A-Za-z0-9_.-], got \"shop home\""}},
+      {"missing-type", {"/monitors/0: missing \"type\" (http, tls, tcp or dns)"}},
+      {"unknown-type", {"/monitors/0/type: expected one of \"http\", \"tls\", \"tcp\", \"dns\", got \"icmp\""}},
+      {"wrong-target-key",
+       {"/monitors/0/url: \"url\" is not a key of tcp monitors; use \"target\"", "/monitors/0: missing \"target\""}},
+      {"target-without-port", {"/monitors/0/target: expected host:port, got \"a.example\""}},
+      {"inline-secret-object",
+       {"/monitors/0/headers/Authorization: expected a string, or {\"file\": PATH} or {\"env\": NAME} for a secret"}},
+      {"bad-ip-version", {"/defaults/ip_version: expected one of \"any\", \"4\", \"6\", \"each\", got \"both\""}},
+      {"bad-record",
+       {"/monitors/0/record: expected one of \"A\", \"AAAA\", \"CNAME\", \"MX\", \"TXT\", \"NS\", \"SOA\", \"CAA\", "
+        "\"SRV\", \"PTR\", got \"ANY\""}},
+      {"max-check-attempts", {"/monitors/0/max_check_attempts: expected an integer from 1 to 10, got 11"}},
+      {"not-built-sink", {"/sinks/remote_write: the remote_write sink is not built in this version of prober yet"}},
+      {"bad-probe-allow", {"/sinks/prometheus/probe/allowed_targets/0: invalid RE2 pattern: missing ): (x"}},
+      {"several-errors",
+       {"/monitors/0/timeout: expected a duration such as \"500ms\", \"10s\", \"2m\", got \"fast\"",
+        "/monitors/0/expect/body_regex: invalid RE2 pattern: missing ): (",
+        "/monitors/1/target: expected host:port, got \"b.example\""}},
+  };
+  auto join = [](const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  };
+  for (const auto& c : cases) {
+    std::string file = c.file;
+    CAPTURE(file);
+    CHECK(join(errors_of(file)) == join(c.errors));
+  }
+}
