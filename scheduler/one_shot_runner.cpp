@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "checks/explain.h"
+#include "scheduler/run_results.h"
 
 namespace prober::scheduler {
 
@@ -34,16 +34,8 @@ void OneShotRunner::finish(std::vector<checks::CheckResult> results, bool timed_
   if (!done_) return;
   uv_timer_stop(deadline_.get());
   check_ = nullptr;
-  if (timed_out) {
-    // A timed-out probe lasted exactly as long as the run had.
-    auto elapsed = checks::Micros(static_cast<std::int64_t>(uv_hrtime() - started_ns_) / 1000);
-    for (auto& r : results) {
-      if (!r.deadline_hit) continue;
-      r.timings.total = elapsed;
-      if (r.detail == "deadline reached") r.detail = "deadline of " + std::to_string(timeout_.count()) + " ms reached";
-    }
-  }
-  checks::explain(results);
+  auto elapsed = checks::Micros(static_cast<std::int64_t>(uv_hrtime() - started_ns_) / 1000);
+  finish_results(results, timed_out, elapsed, timeout_);
   auto done = std::move(done_);
   done(std::move(results));
 }

@@ -1,0 +1,21 @@
+#include "scheduler/run_results.h"
+
+#include <string>
+
+#include "checks/explain.h"
+
+namespace prober::scheduler {
+
+void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, checks::Micros elapsed,
+                    std::chrono::milliseconds timeout) {
+  if (timed_out) {
+    for (auto& r : results) {
+      if (!r.deadline_hit) continue;
+      r.timings.total = elapsed;  // a timed-out probe lasted exactly as long as the run had
+      if (r.detail == "deadline reached") r.detail = "deadline of " + std::to_string(timeout.count()) + " ms reached";
+    }
+  }
+  checks::explain(results);
+}
+
+}  // namespace prober::scheduler

@@ -1,0 +1,175 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+
+#include "scheduler/offsets.h"
+#include "scheduler/run_results.h"
+
+namespace prober::scheduler {
+
+struct Scheduler::Entry {
+  std::string name;
+  MonitorSchedule schedule;
+  std::unique_ptr<checks::Check> check;
+  std::unique_ptr<Timer> due_timer;
+  std::unique_ptr<Timer> deadline;
+  Millis offset{0};
+  Millis due_at{0};
+  Millis started_at{0};
+  bool running = false;
+  bool queued = false;
+  int consecutive_failures = 0;
+  std::uint64_t generation = 0;  // drops completions of a run that was already given up
+};
+
+Scheduler::Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext* ctx, std::string vantage,
+                     std::size_t max_in_flight, ResultSink sink, SchedulerObserver* observer)
+    : clock_(clock), timers_(timers), ctx_(ctx), vantage_(std::move(vantage)),
+      max_in_flight_(std::max<std::size_t>(1, max_in_flight)), sink_(std::move(sink)), observer_(observer) {}
+
+Scheduler::~Scheduler() {
+  for (auto& [name, e] : entries_) {
+    if (e->running) e->check->cancel();
+  }
+}
+
+void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<checks::Check> check) {
+  remove(name);
+  auto e = std::make_unique<Entry>();
+  Entry* raw = e.get();
+  e->name = name;
+  e->schedule = schedule;
+  e->check = std::move(check);
+  e->offset = offset_for(name, vantage_, schedule.interval);
+  e->due_timer = timers_.create([this, raw] { on_due(*raw); });
+  e->deadline = timers_.create([this, raw] {
+    auto results = raw->check->cancel();
+    on_done(*raw, raw->generation, std::move(results), true);
+  });
+  entries_[name] = std::move(e);
+  arm_next(*raw, false);
+}
+
+void Scheduler::remove(const std::string& name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return;
+  Entry& e = *it->second;
+  if (e.running) {
+    e.check->cancel();
+    --in_flight_;
+  }
+  if (e.queued) queue_.erase(std::remove(queue_.begin(), queue_.end(), name), queue_.end());
+  entries_.erase(it);
+  if (observer_) observer_->on_in_flight(in_flight_);
+  start_queued();
+}
+
+std::vector<std::string> Scheduler::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, e] : entries_) out.push_back(name);
+  return out;
+}
+
+Millis Scheduler::next_due(const std::string& name) const { return entries_.at(name)->due_at; }
+
+void Scheduler::drain(std::function<void()> drained) {
+  draining_ = true;
+  for (auto& [name, e] : entries_) e->due_timer->disable();
+  queue_.clear();
+  for (auto& [name, e] : entries_) e->queued = false;
+  if (in_flight_ == 0) {
+    drained();
+    return;
+  }
+  drained_ = std::move(drained);
+}
+
+void Scheduler::on_due(Entry& e) {
+  if (draining_) return;
+  if (e.running || e.queued) {
+    if (observer_) observer_->on_skipped("overlap");
+    e.due_at += e.schedule.interval;
+    e.due_timer->enable(e.due_at - clock_.now());
+    return;
+  }
+  if (in_flight_ >= max_in_flight_) {
+    e.queued = true;
+    queue_.push_back(e.name);
+    if (observer_) observer_->on_queued();
+    return;
+  }
+  start(e);
+}
+
+void Scheduler::start(Entry& e) {
+  Millis now = clock_.now();
+  if (observer_) observer_->on_lag(std::max(Millis(0), now - e.due_at));
+  e.running = true;
+  e.started_at = now;
+  ++e.generation;
+  ++in_flight_;
+  if (observer_) observer_->on_in_flight(in_flight_);
+  e.deadline->enable(e.schedule.timeout);
+  std::uint64_t generation = e.generation;
+  Entry* raw = &e;
+  e.check->start(*ctx_, [this, raw, generation](std::vector<checks::CheckResult> results) {
+    on_done(*raw, generation, std::move(results), false);
+  });
+}
+
+void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results,
+                        bool timed_out) {
+  if (!e.running || generation != e.generation) return;  // a late completion of an abandoned run
+  e.running = false;
+  e.deadline->disable();
+  --in_flight_;
+  if (observer_) observer_->on_in_flight(in_flight_);
+  auto elapsed = std::chrono::duration_cast<checks::Micros>(clock_.now() - e.started_at);
+  finish_results(results, timed_out, elapsed, e.schedule.timeout);
+  bool failed = false;
+  for (const auto& r : results) failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
+  std::string name = e.name;
+  if (!draining_) arm_next(e, failed);
+  sink_(name, std::move(results));
+  if (draining_) {
+    if (in_flight_ == 0 && drained_) {
+      auto drained = std::move(drained_);
+      drained_ = nullptr;
+      drained();
+    }
+    return;
+  }
+  start_queued();
+}
+
+void Scheduler::arm_next(Entry& e, bool failed) {
+  Millis now = clock_.now();
+  e.consecutive_failures = failed ? e.consecutive_failures + 1 : 0;
+  if (failed && e.consecutive_failures < e.schedule.max_check_attempts) {
+    e.due_at = now + e.schedule.retry_interval;  // confirm a failure soon, as Nagios does
+  } else {
+    Millis after = e.due_at.count() > 0 ? std::max(now, e.due_at + Millis(1)) : now;
+    Millis next = next_slot(after, e.offset, e.schedule.interval);
+    // Slots that passed while this run was queued or running were not run: count them.
+    if (e.due_at.count() > 0 && !failed) {
+      for (Millis slot = next_slot(e.due_at + Millis(1), e.offset, e.schedule.interval); slot < next;
+           slot += e.schedule.interval) {
+        if (observer_) observer_->on_skipped("overlap");
+      }
+    }
+    e.due_at = next;
+  }
+  e.due_timer->enable(e.due_at - now);
+}
+
+void Scheduler::start_queued() {
+  while (!queue_.empty() && in_flight_ < max_in_flight_ && !draining_) {
+    auto it = entries_.find(queue_.front());
+    queue_.pop_front();
+    if (it == entries_.end()) continue;
+    it->second->queued = false;
+    start(*it->second);
+  }
+}
+
+}  // namespace prober::scheduler

@@ -1,0 +1,79 @@
+#pragma once
+// Runs every monitor at offset + k·interval (retry_interval after a non-ok result until
+// max_check_attempts is reached), never two runs of one monitor at once (the later is skipped
+// and counted), at most max_in_flight at once (the rest queue, counted), each run under a
+// deadline armed here: at the deadline the check is cancelled and timed out by phase.
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checks/check.h"
+#include "scheduler/clock.h"
+
+namespace prober::scheduler {
+
+struct MonitorSchedule {
+  Millis interval{60000};
+  Millis timeout{10000};
+  Millis retry_interval{10000};
+  int max_check_attempts = 3;
+};
+
+// What the scheduler reports besides results: for metrics, never for control.
+class SchedulerObserver {
+ public:
+  virtual ~SchedulerObserver() = default;
+  virtual void on_lag(Millis lag) = 0;                      // run started this late
+  virtual void on_skipped(const std::string& reason) = 0;  // "overlap"
+  virtual void on_queued() = 0;                             // waited for a free in-flight slot
+  virtual void on_in_flight(std::size_t n) = 0;
+};
+
+class Scheduler {
+ public:
+  using ResultSink = std::function<void(const std::string& monitor, std::vector<checks::CheckResult>)>;
+
+  Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext* ctx, std::string vantage,
+            std::size_t max_in_flight, ResultSink sink, SchedulerObserver* observer = nullptr);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  ~Scheduler();
+
+  // Adds (or replaces) a monitor; its first run is at its next slot.
+  void add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<checks::Check> check);
+  // Removes a monitor; a run in flight is cancelled and reports nothing.
+  void remove(const std::string& name);
+  bool contains(const std::string& name) const { return entries_.count(name) > 0; }
+  std::vector<std::string> names() const;
+  // Stops starting runs; `drained` is called once no run is in flight (maybe at once).
+  void drain(std::function<void()> drained);
+  std::size_t in_flight() const { return in_flight_; }
+  // When the monitor's next run is due (for tests and /results).
+  Millis next_due(const std::string& name) const;
+
+ private:
+  struct Entry;
+  void on_due(Entry& e);
+  void start(Entry& e);
+  void on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out);
+  void arm_next(Entry& e, bool failed);
+  void start_queued();
+
+  Clock& clock_;
+  TimerFactory& timers_;
+  checks::RunContext* ctx_;
+  std::string vantage_;
+  std::size_t max_in_flight_;
+  ResultSink sink_;
+  SchedulerObserver* observer_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+  std::deque<std::string> queue_;
+  std::size_t in_flight_ = 0;
+  bool draining_ = false;
+  std::function<void()> drained_;
+};
+
+}  // namespace prober::scheduler

@@ -1,0 +1,220 @@
+// The scheduler on a fake clock: armed deadlines asserted, nothing sleeps.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "../support/fake_time.h"
+#include "scheduler/offsets.h"
+#include "scheduler/scheduler.h"
+
+using namespace prober;
+using namespace prober::scheduler;
+using prober::testing::FakeClock;
+using prober::testing::FakeTimerFactory;
+
+namespace {
+
+// A check the test completes by hand; it records starts and cancels.
+struct FakeCheck final : checks::Check {
+  checks::DoneCallback done;
+  int starts = 0;
+  int cancels = 0;
+  void start(checks::RunContext&, checks::DoneCallback d) override {
+    ++starts;
+    done = std::move(d);
+  }
+  std::vector<checks::CheckResult> cancel() noexcept override {
+    ++cancels;
+    done = nullptr;
+    checks::CheckResult r;
+    r.failure = checks::classify_timeout(checks::Phase::kConnect);
+    r.deadline_hit = true;
+    return {r};
+  }
+  void complete(checks::FailureClass c) {
+    checks::CheckResult r;
+    r.failure.failure_class = c;
+    if (c != checks::FailureClass::kOk) r.failure.severity = checks::Severity::kCritical;
+    auto d = std::move(done);
+    d({r});
+  }
+};
+
+struct Observer final : SchedulerObserver {
+  std::vector<Millis> lags;
+  int skipped = 0, queued = 0;
+  void on_lag(Millis lag) override { lags.push_back(lag); }
+  void on_skipped(const std::string&) override { ++skipped; }
+  void on_queued() override { ++queued; }
+  void on_in_flight(std::size_t) override {}
+};
+
+struct Harness {
+  FakeClock clock;
+  FakeTimerFactory timers{clock};
+  Observer observer;
+  std::map<std::string, std::vector<checks::CheckResult>> results;
+  std::unique_ptr<Scheduler> scheduler;
+  explicit Harness(std::size_t max_in_flight = 100, Millis start = Millis(1'000'000)) {
+    clock.now_ = start;
+    scheduler = std::make_unique<Scheduler>(clock, timers, nullptr, "tokyo-1", max_in_flight,
+                                            [this](const std::string& m, std::vector<checks::CheckResult> r) {
+                                              for (auto& x : r) results[m].push_back(std::move(x));
+                                            },
+                                            &observer);
+  }
+  FakeCheck* add(const std::string& name, MonitorSchedule s) {
+    auto check = std::make_unique<FakeCheck>();
+    FakeCheck* raw = check.get();
+    scheduler->add(name, s, std::move(check));
+    return raw;
+  }
+};
+
+MonitorSchedule every(Millis interval, Millis timeout = Millis(5000), Millis retry = Millis(10000), int attempts = 3) {
+  return MonitorSchedule{interval, timeout, retry, attempts};
+}
+
+}  // namespace
+
+TEST_CASE("next_slot worked examples") {
+  CHECK(next_slot(Millis(100000), Millis(12000), Millis(60000)) == Millis(132000));
+  CHECK(next_slot(Millis(132000), Millis(12000), Millis(60000)) == Millis(132000));
+  CHECK(next_slot(Millis(133000), Millis(12000), Millis(60000)) == Millis(192000));
+  CHECK(next_slot(Millis(0), Millis(0), Millis(60000)) == Millis(0));
+}
+
+TEST_CASE("offsets are deterministic per (monitor, vantage) and spread over the interval") {
+  CHECK(offset_for("shop", "tokyo-1", Millis(60000)) == offset_for("shop", "tokyo-1", Millis(60000)));
+  CHECK(offset_for("shop", "tokyo-1", Millis(60000)) != offset_for("shop", "paris-1", Millis(60000)));
+  int buckets[6] = {};
+  for (int i = 0; i < 6000; ++i) {
+    auto off = offset_for("monitor-" + std::to_string(i), "tokyo-1", Millis(60000));
+    REQUIRE(off < Millis(60000));
+    ++buckets[off.count() / 10000];
+  }
+  for (int b : buckets) CHECK((b > 850 && b < 1150));  // each 10 s of the minute gets ~1/6
+}
+
+TEST_CASE("first run at the monitor's slot, then every interval") {
+  Harness h;
+  auto* check = h.add("shop", every(Millis(60000)));
+  Millis due = h.scheduler->next_due("shop");
+  Millis offset = offset_for("shop", "tokyo-1", Millis(60000));
+  CHECK(due == next_slot(h.clock.now(), offset, Millis(60000)));
+  h.timers.advance(due - h.clock.now() - Millis(1));
+  CHECK(check->starts == 0);
+  h.timers.advance(Millis(1));
+  CHECK(check->starts == 1);
+  h.timers.advance(Millis(200));
+  check->complete(checks::FailureClass::kOk);
+  CHECK(h.scheduler->next_due("shop") == due + Millis(60000));
+  h.timers.advance(Millis(60000));
+  CHECK(check->starts == 2);
+  CHECK(h.observer.lags == std::vector<Millis>{Millis(0), Millis(0)});
+  CHECK(h.results["shop"].size() == 1);
+}
+
+TEST_CASE("retry_interval after a failure until max_check_attempts, then back to the interval") {
+  Harness h;
+  auto* check = h.add("shop", every(Millis(60000), Millis(5000), Millis(10000), 3));
+  h.timers.advance(h.scheduler->next_due("shop") - h.clock.now());
+  Millis t0 = h.clock.now();
+  check->complete(checks::FailureClass::kTcpRefused);  // attempt 1
+  CHECK(h.scheduler->next_due("shop") == t0 + Millis(10000));
+  h.timers.advance(Millis(10000));
+  check->complete(checks::FailureClass::kTcpRefused);  // attempt 2
+  CHECK(h.scheduler->next_due("shop") == t0 + Millis(20000));
+  h.timers.advance(Millis(10000));
+  check->complete(checks::FailureClass::kTcpRefused);  // attempt 3: hard, back to the slot
+  CHECK(h.scheduler->next_due("shop") == t0 + Millis(60000));
+  h.timers.advance(Millis(40000));
+  check->complete(checks::FailureClass::kOk);
+  CHECK(h.scheduler->next_due("shop") == t0 + Millis(120000));
+  CHECK(check->starts == 4);
+}
+
+TEST_CASE("the deadline is armed by the scheduler and the timeout classified once") {
+  Harness h;
+  auto* check = h.add("slow", every(Millis(60000), Millis(5000)));
+  h.timers.advance(h.scheduler->next_due("slow") - h.clock.now());
+  CHECK(check->starts == 1);
+  h.timers.advance(Millis(4999));
+  CHECK(check->cancels == 0);
+  h.timers.advance(Millis(1));
+  CHECK(check->cancels == 1);
+  REQUIRE(h.results["slow"].size() == 1);
+  const auto& r = h.results["slow"][0];
+  CHECK(r.failure.failure_class == checks::FailureClass::kTcpTimeout);
+  CHECK(r.timings.total == checks::Micros(5'000'000));
+  CHECK_FALSE(r.message.empty());  // explained
+  CHECK(h.scheduler->in_flight() == 0);
+}
+
+TEST_CASE("a completion after the deadline is dropped") {
+  Harness h;
+  auto* check = h.add("late", every(Millis(60000), Millis(5000)));
+  h.timers.advance(h.scheduler->next_due("late") - h.clock.now());
+  auto stale = check->done;  // keep the callback of the run that will time out
+  h.timers.advance(Millis(5000));
+  checks::CheckResult r;
+  stale({r});
+  CHECK(h.results["late"].size() == 1);  // only the timeout
+}
+
+TEST_CASE("max_in_flight queues runs and counts them; a run never overlaps itself") {
+  Harness h(1);
+  auto* a = h.add("a", every(Millis(60000), Millis(50000)));
+  auto* b = h.add("b", every(Millis(60000), Millis(50000)));
+  Millis due_a = h.scheduler->next_due("a"), due_b = h.scheduler->next_due("b");
+  auto* first = due_a <= due_b ? a : b;
+  auto* second = due_a <= due_b ? b : a;
+  Millis first_due = std::min(due_a, due_b), second_due = std::max(due_a, due_b);
+  REQUIRE(second_due - first_due < Millis(50000));  // the hash puts them this close: fixed names
+  h.timers.advance(second_due - h.clock.now());
+  CHECK(first->starts == 1);
+  CHECK(second->starts == 0);
+  CHECK(h.observer.queued == 1);
+  h.timers.advance(Millis(100));
+  first->complete(checks::FailureClass::kOk);
+  CHECK(second->starts == 1);  // the queued run starts as soon as the slot frees
+  CHECK(h.observer.lags.back() == Millis(100));
+}
+
+TEST_CASE("slots that pass while a run waits or runs are skipped and counted, never doubled") {
+  Harness h(1);
+  auto* blocker = h.add("blocker", MonitorSchedule{Millis(120000), Millis(50000), Millis(1000), 1});
+  auto* victim = h.add("victim", MonitorSchedule{Millis(10000), Millis(5000), Millis(1000), 1});
+  // Let the blocker start first, then let the victim come due while it holds the only slot.
+  h.timers.advance(h.scheduler->next_due("blocker") - h.clock.now());
+  REQUIRE(blocker->starts == 1);
+  int victim_runs_before = victim->starts;
+  h.timers.advance(Millis(35000));  // the victim's slots keep coming; it waits in the queue
+  CHECK(victim->starts == victim_runs_before);
+  blocker->complete(checks::FailureClass::kOk);
+  CHECK(victim->starts == victim_runs_before + 1);  // one run, not one per missed slot
+  victim->complete(checks::FailureClass::kOk);
+  CHECK(h.observer.skipped >= 2);  // the slots missed while queued
+  CHECK(h.observer.queued >= 1);
+}
+
+TEST_CASE("removing a monitor cancels its run; drain waits for runs in flight") {
+  Harness h;
+  auto* a = h.add("a", every(Millis(60000), Millis(50000)));
+  auto* b = h.add("b", every(Millis(60000), Millis(50000)));
+  Millis last = std::max(h.scheduler->next_due("a"), h.scheduler->next_due("b"));
+  h.timers.advance(last - h.clock.now());
+  CHECK(h.scheduler->in_flight() == 2);
+  h.scheduler->remove("a");
+  CHECK(h.scheduler->in_flight() == 1);
+  CHECK(h.results["a"].empty());
+  bool drained = false;
+  h.scheduler->drain([&] { drained = true; });
+  CHECK_FALSE(drained);
+  b->complete(checks::FailureClass::kOk);
+  CHECK(drained);
+  h.timers.advance(Millis(600000));
+  CHECK(h.results["b"].size() == 1);  // nothing starts after a drain
+  CHECK(b->starts == 1);
+  (void)a;
+}
