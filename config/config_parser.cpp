@@ -94,6 +94,7 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
         JsonReader m((*monitors)[i], "/monitors/" + std::to_string(i), errors);
         if (!m.ok()) continue;
         MonitorConfig monitor = parse_monitor(m, defaults, false);
+        monitor.definition = doc.value("defaults", nlohmann::json::object()).dump() + (*monitors)[i].dump();
         if (!monitor.name.empty()) {
           auto [it, fresh] = seen.emplace(monitor.name, i);
           if (!fresh) {

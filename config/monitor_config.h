@@ -82,6 +82,9 @@ struct MonitorConfig {
   // Header values that come from a file or an environment variable: resolved at load, never
   // shown in /results or logs.
   std::vector<SecretHeader> secret_headers;
+  // The monitor's own JSON and the defaults it inherited: equal definitions mean an unchanged
+  // monitor on reload (it keeps its schedule and state).
+  std::string definition;
   DnsTransport transport = DnsTransport::kUdp;
   DnsExpect dns_expect;
 };

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "prober/check_command.h"
+#include "prober/run_command.h"
 
 namespace {
 
@@ -13,11 +14,13 @@ const char kHelp[] = R"(prober )" PROBER_VERSION_STRING R"( - is my site reachab
 
 Usage:
   prober check TARGET [options]   run one DNS, TCP, TLS or HTTP check now and explain it
+  prober run --config FILE        the agent: monitors on schedule, /metrics, /probe, reload
+  prober validate --config FILE   print every error of a configuration; exit 1 if any
   prober --version                print the version
   prober help | --help            this text; 'prober check --help' lists the check options
 
 Exit status of 'check': 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-Documentation: README.md and docs/ in the source tree.
+'prober run --help' describes the agent. Documentation: README.md and docs/ in the source tree.
 )";
 
 // Library-wide state, set up before and torn down after everything else.
@@ -45,6 +48,8 @@ int main(int argc, char** argv) {
   }
   GlobalLibraries libraries;
   if (!std::strcmp(argv[1], "check")) return prober::cli::check_command(argc - 1, argv + 1);
+  if (!std::strcmp(argv[1], "run")) return prober::cli::run_command(argc - 1, argv + 1);
+  if (!std::strcmp(argv[1], "validate")) return prober::cli::validate_command(argc - 1, argv + 1);
   std::fprintf(stderr, "prober: unknown command '%s' (see prober --help)\n", argv[1]);
   return 3;
 }

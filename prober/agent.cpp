@@ -1,0 +1,241 @@
+#include "prober/agent.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "checks/check_result_json.h"
+#include "checks/make_check.h"
+#include "config/config_parser.h"
+#include "prober/log.h"
+#include "prober/secrets.h"
+#include "report/probe_metrics.h"
+
+namespace prober::cli {
+
+class Agent::Observer final : public scheduler::SchedulerObserver {
+ public:
+  explicit Observer(report::MetricsRegistry& r) : r_(r) {}
+  void on_lag(scheduler::Millis lag) override {
+    r_.observe("prober_scheduler_lag_seconds", {}, static_cast<double>(lag.count()) / 1000.0);
+  }
+  void on_skipped(const std::string& reason) override { r_.add("prober_checks_skipped_total", {{"reason", reason}}); }
+  void on_queued() override { r_.add("prober_checks_queued_total", {}); }
+  void on_in_flight(std::size_t n) override { r_.set("prober_checks_in_flight", {}, static_cast<double>(n)); }
+
+ private:
+  report::MetricsRegistry& r_;
+};
+
+Agent::Agent(AgentOptions options)
+    : options_(std::move(options)), clock_(loop_.get()), timers_(loop_.get()) {
+  curl_ = std::make_unique<io::CurlMultiDriver>(loop_.get());
+  resolvers_ = std::make_unique<io::ResolverPool>(loop_.get());
+  ctx_ = std::make_unique<checks::RunContext>(checks::RunContext{*curl_, *resolvers_});
+  observer_ = std::make_unique<Observer>(registry_);
+  declare_agent_metrics();
+  uv_timer_init(loop_.get(), reaper_.get());
+  reaper_.get()->data = this;
+}
+
+Agent::~Agent() {
+  server_.reset();
+  scheduler_.reset();
+  probes_.clear();
+  ctx_.reset();
+  resolvers_.reset();
+  curl_.reset();
+  sighup_.close();
+  sigterm_.close();
+  sigint_.close();
+  watch_.close();
+  reaper_.close();
+  if (jsonl_ && jsonl_ != stdout) std::fclose(jsonl_);
+  if (loop_.close() != 0) Log::error("event loop closed with handles still open");
+}
+
+void Agent::declare_agent_metrics() {
+  using K = report::MetricsRegistry::Kind;
+  report::declare_probe_metrics(registry_);
+  registry_.declare("prober_check_results_total", K::kCounter, "Check results by monitor and class");
+  registry_.declare("prober_check_phase_seconds", K::kHistogram, "Phase durations by check type and phase",
+                    {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  registry_.declare("prober_scheduler_lag_seconds", K::kHistogram, "How late runs started after their slot",
+                    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5});
+  registry_.declare("prober_checks_in_flight", K::kGauge, "Checks running now");
+  registry_.declare("prober_checks_skipped_total", K::kCounter, "Runs not started, by reason");
+  registry_.declare("prober_checks_queued_total", K::kCounter, "Runs that waited for a free in-flight slot");
+  registry_.declare("prober_config_last_reload_successful", K::kGauge, "Whether the last configuration load succeeded");
+  registry_.declare("prober_config_last_reload_success_timestamp_seconds", K::kGauge,
+                    "When the configuration was last loaded successfully");
+  registry_.declare("process_cpu_seconds_total", K::kCounter, "Total user and system CPU time spent in seconds");
+  registry_.declare("process_resident_memory_bytes", K::kGauge, "Resident memory size in bytes");
+  registry_.set("prober_checks_in_flight", {}, 0);
+  registry_.add("prober_checks_skipped_total", {{"reason", "overlap"}}, 0);
+  registry_.add("prober_checks_queued_total", {}, 0);
+}
+
+bool Agent::load(const std::string& why) {
+  auto fail = [&](const std::vector<config::ConfigError>& errors) {
+    for (const auto& e : errors) Log::error("configuration rejected", {{"file", options_.config_path}, {"error", to_string(e)}});
+    registry_.set("prober_config_last_reload_successful", {}, 0);
+    if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(definitions_.size())}});
+    return false;
+  };
+  std::ifstream in(options_.config_path);
+  if (!in) return fail({{"", "cannot read " + options_.config_path}});
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = config::parse_config(text.str());
+  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return fail(*errors);
+  config::Config next = std::get<config::Config>(std::move(parsed));
+  if (auto errors = resolve_secrets(next); !errors.empty()) return fail(errors);
+  std::vector<config::ConfigError> errors;
+  std::map<std::string, std::unique_ptr<checks::Check>> made;
+  for (std::size_t i = 0; i < next.monitors.size(); ++i) {
+    auto check = checks::make_check(next.monitors[i]);
+    if (auto* error = std::get_if<std::string>(&check)) {
+      errors.push_back({"/monitors/" + std::to_string(i), *error});
+    } else {
+      made[next.monitors[i].name] = std::move(std::get<std::unique_ptr<checks::Check>>(check));
+    }
+  }
+  if (!errors.empty()) return fail(errors);
+  if (next.vantage.name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    next.vantage.name = host;
+  }
+  apply(std::move(next), std::move(made));
+  registry_.set("prober_config_last_reload_successful", {}, 1);
+  registry_.set("prober_config_last_reload_success_timestamp_seconds", {},
+                static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch()).count()));
+  Log::info("configuration loaded", {{"reason", why}, {"monitors", std::to_string(definitions_.size())}});
+  ready_ = true;
+  return true;
+}
+
+void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks) {
+  if (!scheduler_) {
+    scheduler_ = std::make_unique<scheduler::Scheduler>(
+        clock_, timers_, ctx_.get(), next.vantage.name, static_cast<std::size_t>(next.max_in_flight),
+        [this](const std::string& m, std::vector<checks::CheckResult> r) { on_results(m, std::move(r)); },
+        observer_.get());
+  }
+  std::map<std::string, std::string> definitions;
+  for (const auto& m : next.monitors) definitions[m.name] = m.definition;
+  for (const auto& [name, old] : definitions_) {
+    auto it = definitions.find(name);
+    if (it != definitions.end() && it->second == old) continue;  // unchanged: keeps its schedule
+    scheduler_->remove(name);
+    registry_.remove_where([&name](const report::Labels& l) {
+      auto m = l.find("monitor");
+      return m != l.end() && m->second == name;
+    });
+    store_.forget(name);
+  }
+  for (const auto& m : next.monitors) {
+    auto old = definitions_.find(m.name);
+    if (old != definitions_.end() && old->second == m.definition) continue;
+    scheduler_->add(m.name, scheduler::MonitorSchedule{m.interval, m.timeout, m.retry_interval, m.max_check_attempts},
+                    std::move(checks.at(m.name)));
+  }
+  definitions_ = std::move(definitions);
+  if (!jsonl_) {
+    jsonl_ = next.jsonl.path == "-" ? stdout : std::fopen(next.jsonl.path.c_str(), "a");
+    if (!jsonl_) {
+      Log::error("cannot open the JSONL output; writing to standard output", {{"path", next.jsonl.path}});
+      jsonl_ = stdout;
+    }
+  }
+  config_ = std::move(next);
+}
+
+void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResult> results) {
+  const config::MonitorConfig* m = nullptr;
+  for (const auto& candidate : config_.monitors) {
+    if (candidate.name == monitor) m = &candidate;
+  }
+  for (const auto& r : results) {
+    nlohmann::json line = checks::to_json(r);
+    line["vantage"] = config_.vantage.name;
+    line["region"] = config_.vantage.region;
+    line["seq"] = ++seq_;
+    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(text.data(), 1, text.size(), jsonl_);
+    registry_.add("prober_check_results_total", {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
+    const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
+        {"dns", r.timings.dns}, {"connect", r.timings.connect}, {"tls", r.timings.tls},
+        {"ttfb", r.timings.ttfb}, {"transfer", r.timings.transfer}, {"total", r.timings.total}};
+    for (const auto& [phase, d] : phases) {
+      if (d) registry_.observe("prober_check_phase_seconds", {{"type", r.type}, {"phase", phase}}, d->count() / 1e6);
+    }
+  }
+  std::fflush(jsonl_);
+  report::Labels base{{"monitor", monitor}, {"type", results.empty() ? "" : results[0].type},
+                      {"target", m ? m->target : ""}};
+  record_probe_metrics(registry_, base, results, m && m->ip_version == config::IpVersion::kEach);
+  store_.record(monitor, results, std::chrono::system_clock::now());
+}
+
+void Agent::shutdown(const char* signal_name) {
+  if (stopping_) {
+    Log::warn("second signal: stopping without waiting for checks in flight", {{"signal", signal_name}});
+    uv_stop(loop_.get());
+    return;
+  }
+  stopping_ = true;
+  Log::info("draining: no new checks; waiting for checks in flight", {{"signal", signal_name},
+                                                                       {"in_flight", std::to_string(scheduler_ ? scheduler_->in_flight() : 0)}});
+  uv_fs_poll_stop(watch_.get());
+  auto done = [this] {
+    if (jsonl_) std::fflush(jsonl_);
+    Log::info("drained; exiting");
+    uv_stop(loop_.get());
+  };
+  if (scheduler_) scheduler_->drain(done);
+  else done();
+}
+
+int Agent::run() {
+  if (!load("start")) return 1;
+  std::string listen = options_.listen.value_or(config_.endpoint ? config_.endpoint->listen : "127.0.0.1:9465");
+  auto server = report::HttpServer::listen(loop_.get(), listen,
+                                           [this](const report::HttpRequest& q, report::HttpServer::Respond r) {
+                                             handle(q, std::move(r));
+                                           });
+  if (auto* error = std::get_if<std::string>(&server)) {
+    Log::error("cannot start the HTTP endpoint", {{"error", *error}});
+    return 1;
+  }
+  server_ = std::move(std::get<std::unique_ptr<report::HttpServer>>(server));
+  Log::info("listening", {{"address", listen}, {"port", std::to_string(server_->port())}});
+
+  auto signal = [this](io::UvHandle<uv_signal_t>& h, int signum) {
+    uv_signal_init(loop_.get(), h.get());
+    h.get()->data = this;
+    uv_signal_start(h.get(), [](uv_signal_t* s, int n) {
+      auto* self = static_cast<Agent*>(s->data);
+      if (n == SIGHUP) {
+        self->load("SIGHUP");
+      } else {
+        self->shutdown(n == SIGTERM ? "SIGTERM" : "SIGINT");
+      }
+    }, signum);
+  };
+  signal(sighup_, SIGHUP);
+  signal(sigterm_, SIGTERM);
+  signal(sigint_, SIGINT);
+  uv_fs_poll_init(loop_.get(), watch_.get());
+  watch_.get()->data = this;
+  uv_fs_poll_start(watch_.get(), [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
+    auto* self = static_cast<Agent*>(h->data);
+    if (status == 0) self->load("file changed");
+  }, options_.config_path.c_str(), 1000);
+  uv_run(loop_.get(), UV_RUN_DEFAULT);
+  return 0;
+}
+
+}  // namespace prober::cli

@@ -1,0 +1,79 @@
+#pragma once
+// `prober run`: the long-running agent. One loop: scheduler, checks, the HTTP endpoint,
+// signals and the config file watch. Results go to JSONL, /metrics and /results.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "io/ares_resolver.h"
+#include "io/curl_multi_driver.h"
+#include "io/loop.h"
+#include "io/uv_handle.h"
+#include "report/http_server.h"
+#include "report/metrics_registry.h"
+#include "report/result_store.h"
+#include "scheduler/one_shot_runner.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/uv_clock.h"
+
+namespace prober::cli {
+
+struct AgentOptions {
+  std::string config_path;
+  bool enable_lifecycle = false;        // POST /-/reload
+  std::optional<std::string> listen;    // overrides sinks.prometheus.listen
+};
+
+class Agent {
+ public:
+  explicit Agent(AgentOptions options);
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+  ~Agent();
+  int run();  // until SIGTERM/SIGINT; 0 after a clean drain
+
+ private:
+  class Observer;
+  struct ProbeRun {
+    std::unique_ptr<checks::Check> check;
+    std::unique_ptr<scheduler::OneShotRunner> runner;
+    bool finished = false;
+  };
+
+  bool load(const std::string& why);
+  void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
+  void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
+  void handle(const report::HttpRequest& request, report::HttpServer::Respond respond);
+  void probe(const report::HttpRequest& request, report::HttpServer::Respond respond);
+  std::string metrics_text();
+  void shutdown(const char* signal_name);
+  void declare_agent_metrics();
+
+  AgentOptions options_;
+  io::Loop loop_;  // first: destroyed last
+  std::unique_ptr<io::CurlMultiDriver> curl_;
+  std::unique_ptr<io::ResolverPool> resolvers_;
+  std::unique_ptr<checks::RunContext> ctx_;
+  scheduler::UvClock clock_;
+  scheduler::UvTimerFactory timers_;
+  std::unique_ptr<Observer> observer_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  report::MetricsRegistry registry_;
+  report::ResultStore store_;
+  std::unique_ptr<report::HttpServer> server_;
+  std::map<std::uint64_t, ProbeRun> probes_;
+  std::uint64_t next_probe_ = 1;
+  io::UvHandle<uv_timer_t> reaper_;  // frees finished /probe runs outside their callbacks
+  io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
+  io::UvHandle<uv_fs_poll_t> watch_;
+  config::Config config_;
+  std::map<std::string, std::string> definitions_;
+  std::FILE* jsonl_ = nullptr;
+  std::uint64_t seq_ = 0;
+  bool ready_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace prober::cli

@@ -1,0 +1,99 @@
+// The agent's HTTP routes: /metrics /healthz /readyz /results POST /-/reload and /probe.
+#include <re2/re2.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "checks/make_check.h"
+#include "prober/agent.h"
+#include "prober/log.h"
+#include "report/probe_metrics.h"
+
+namespace prober::cli {
+namespace {
+
+constexpr char kExposition[] = "text/plain; version=0.0.4; charset=utf-8";
+
+report::HttpResponse text(int status, std::string body) {
+  return report::HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+std::string Agent::metrics_text() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  double cpu = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  registry_.set("process_cpu_seconds_total", {}, cpu);
+  registry_.set("process_resident_memory_bytes", {}, resident_bytes());
+  return registry_.exposition();
+}
+
+void Agent::handle(const report::HttpRequest& q, report::HttpServer::Respond respond) {
+  if (q.path == "/metrics") return respond({200, kExposition, metrics_text()});
+  if (q.path == "/healthz") return respond(text(200, "ok\n"));
+  if (q.path == "/readyz") return respond(ready_ && !stopping_ ? text(200, "ready\n") : text(503, "not ready\n"));
+  if (q.path == "/results") {
+    return respond({200, "application/json", store_.to_json(std::chrono::system_clock::now()).dump(1) + "\n"});
+  }
+  if (q.path == "/-/reload") {
+    if (q.method != "POST" && q.method != "PUT") return respond(text(405, "use POST\n"));
+    if (!options_.enable_lifecycle) return respond(text(403, "lifecycle API is not enabled (--web.enable-lifecycle)\n"));
+    return respond(load("POST /-/reload") ? text(200, "reloaded\n") : text(500, "configuration rejected; see the logs\n"));
+  }
+  if (q.path == "/probe") return probe(q, std::move(respond));
+  respond(text(404, "not found; try /metrics, /healthz, /readyz, /results, /probe\n"));
+}
+
+void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond respond) {
+  const auto& endpoint = config_.endpoint ? *config_.endpoint : config::EndpointConfig{};
+  if (!endpoint.probe.enabled) return respond(text(404, "/probe is disabled\n"));
+  auto target_it = q.query.find("target");
+  if (target_it == q.query.end() || target_it->second.empty()) return respond(text(400, "target parameter is missing\n"));
+  std::string module_name = q.query.count("module") ? q.query.at("module") : "http_2xx";
+  auto module = config_.modules.find(module_name);
+  if (module == config_.modules.end()) return respond(text(400, "unknown module \"" + module_name + "\"\n"));
+  const std::string& target = target_it->second;
+  if (!endpoint.probe.allowed_targets.empty()) {
+    bool allowed = false;
+    for (const auto& pattern : endpoint.probe.allowed_targets) allowed = allowed || re2::RE2::FullMatch(target, pattern);
+    if (!allowed) return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
+  }
+  config::MonitorConfig m = module->second;
+  m.name = "probe";
+  m.target = target;
+  if (m.type == config::CheckType::kHttp && target.find("://") == std::string::npos) m.target = "http://" + target;
+  // As blackbox does: stay inside Prometheus's scrape timeout, with half a second to spare.
+  if (auto header = q.headers.find("x-prometheus-scrape-timeout-seconds"); header != q.headers.end()) {
+    double seconds = std::atof(header->second.c_str()) - 0.5;
+    if (seconds > 0) m.timeout = std::min(m.timeout, std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+  }
+  auto made = checks::make_check(m);
+  if (auto* error = std::get_if<std::string>(&made)) return respond(text(400, *error + "\n"));
+  std::uint64_t id = next_probe_++;
+  ProbeRun& run = probes_[id];
+  run.check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
+  run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get(), *ctx_);
+  run.runner->run(*run.check, m.timeout, [this, id, respond](std::vector<checks::CheckResult> results) {
+    report::MetricsRegistry one_run;
+    report::declare_probe_metrics(one_run);
+    report::record_probe_metrics(one_run, {}, results, results.size() > 1);
+    respond({200, kExposition, one_run.exposition("probe_success")});
+    probes_[id].finished = true;
+    uv_timer_start(reaper_.get(), [](uv_timer_t* t) {
+      auto* self = static_cast<Agent*>(t->data);
+      std::erase_if(self->probes_, [](const auto& kv) { return kv.second.finished; });
+    }, 0, 0);
+  });
+}
+
+}  // namespace prober::cli

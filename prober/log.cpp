@@ -1,0 +1,53 @@
+#include "prober/log.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace prober::cli {
+namespace {
+
+Log::Format g_format = Log::Format::kText;
+
+std::string timestamp() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(ms % 1000));
+  return out;
+}
+
+std::string quoted(const std::string& v) {
+  if (!v.empty() && v.find_first_of(" \"=\n") == std::string::npos) return v;
+  return nlohmann::json(v).dump();
+}
+
+}  // namespace
+
+void Log::set_format(Format f) { g_format = f; }
+void Log::info(const std::string& m, const LogFields& f) { write("info", m, f); }
+void Log::warn(const std::string& m, const LogFields& f) { write("warn", m, f); }
+void Log::error(const std::string& m, const LogFields& f) { write("error", m, f); }
+
+void Log::write(const char* level, const std::string& message, const LogFields& fields) {
+  std::string line;
+  if (g_format == Format::kJson) {
+    nlohmann::json j = {{"ts", timestamp()}, {"level", level}, {"msg", message}};
+    for (const auto& [k, v] : fields) j[k] = v;
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else {
+    line = "ts=" + timestamp() + " level=" + level + " msg=" + quoted(message);
+    for (const auto& [k, v] : fields) line += " " + k + "=" + quoted(v);
+  }
+  line += "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace prober::cli

@@ -1,0 +1,134 @@
+#include "prober/run_command.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "checks/make_check.h"
+#include "config/config_parser.h"
+#include "prober/agent.h"
+#include "prober/log.h"
+#include "prober/secrets.h"
+
+namespace prober::cli {
+
+const char kRunHelp[] = R"(Usage: prober run --config FILE [options]
+       prober validate --config FILE
+
+run: the agent. Runs every monitor of FILE on its schedule; writes one JSON line per result to
+standard output (or sinks.jsonl.path), logs to standard error, and serves on
+sinks.prometheus.listen (default 127.0.0.1:9465):
+  /metrics        Prometheus exposition (blackbox_exporter's probe_* names and prober_*)
+  /healthz        200 while the loop runs          /readyz   200 once a configuration is loaded
+  /results        the last result of every monitor, and its last failure for an hour
+  /probe?target=T&module=M   one check now with module M (blackbox_exporter compatible)
+  POST /-/reload  reload the configuration (only with --web.enable-lifecycle)
+The configuration is reloaded on SIGHUP, when FILE changes, and on POST /-/reload; a bad one is
+rejected with every error logged and the running one kept. SIGTERM or SIGINT: no new checks,
+checks in flight finish (each within its timeout), output is flushed, exit 0.
+
+Options:
+  --config FILE                 the configuration (see docs/config.md)
+  --log-format text|json        log line format (default text)
+  --web.enable-lifecycle        allow POST /-/reload
+  --web.listen-address HOST:PORT   overrides sinks.prometheus.listen
+
+validate: parse FILE, resolve its secrets, check every monitor, print every error with its JSON
+pointer; exit 0 when valid, 1 when not.
+)";
+
+namespace {
+
+struct Flags {
+  std::string config;
+  std::optional<std::string> listen;
+  bool lifecycle = false;
+  bool help = false;
+  std::string error;
+};
+
+Flags parse(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      f.help = true;
+    } else if (a == "--web.enable-lifecycle") {
+      f.lifecycle = true;
+    } else if (a == "--config" && value(v)) {
+      f.config = v;
+    } else if (a == "--web.listen-address" && value(v)) {
+      f.listen = v;
+    } else if (a == "--log-format" && value(v) && (v == "text" || v == "json")) {
+      Log::set_format(v == "json" ? Log::Format::kJson : Log::Format::kText);
+    } else {
+      f.error = "unknown or incomplete option " + a;
+    }
+  }
+  if (!f.help && f.error.empty() && f.config.empty()) f.error = "--config FILE is required";
+  return f;
+}
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  Flags f = parse(argc, argv);
+  if (f.help) {
+    std::fputs(kRunHelp, stdout);
+    return 0;
+  }
+  if (!f.error.empty()) {
+    std::fprintf(stderr, "prober run: %s (see prober run --help)\n", f.error.c_str());
+    return 2;
+  }
+  Agent agent(AgentOptions{f.config, f.lifecycle, f.listen});
+  return agent.run();
+}
+
+int validate_command(int argc, char** argv) {
+  Flags f = parse(argc, argv);
+  if (f.help) {
+    std::fputs(kRunHelp, stdout);
+    return 0;
+  }
+  if (!f.error.empty()) {
+    std::fprintf(stderr, "prober validate: %s\n", f.error.c_str());
+    return 2;
+  }
+  std::ifstream in(f.config);
+  if (!in) {
+    std::fprintf(stderr, "%s: cannot read the file\n", f.config.c_str());
+    return 1;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = config::parse_config(text.str());
+  std::vector<config::ConfigError> errors;
+  if (auto* e = std::get_if<std::vector<config::ConfigError>>(&parsed)) {
+    errors = *e;
+  } else {
+    auto& c = std::get<config::Config>(parsed);
+    errors = resolve_secrets(c);
+    for (std::size_t i = 0; i < c.monitors.size(); ++i) {
+      auto check = checks::make_check(c.monitors[i]);
+      if (auto* error = std::get_if<std::string>(&check)) errors.push_back({"/monitors/" + std::to_string(i), *error});
+    }
+    if (errors.empty()) {
+      std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c.monitors.size(), c.modules.size());
+      return 0;
+    }
+  }
+  for (const auto& e : errors) std::fprintf(stderr, "%s: %s\n", f.config.c_str(), to_string(e).c_str());
+  std::fprintf(stderr, "%s: %zu error%s\n", f.config.c_str(), errors.size(), errors.size() == 1 ? "" : "s");
+  return 1;
+}
+
+}  // namespace prober::cli

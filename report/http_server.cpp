@@ -1,0 +1,258 @@
+#include "report/http_server.h"
+
+#include <http_parser.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "io/uv_handle.h"
+
+namespace prober::report {
+namespace {
+
+const char* reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+  }
+}
+
+std::map<std::string, std::string> parse_query(const std::string& query) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    auto amp = query.find('&', start);
+    std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[percent_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string percent_decode(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// A response on its way out. libuv owns it from uv_write until the callback, which frees it:
+// it must outlive the connection if the server shuts down mid-write.
+struct PendingWrite {
+  uv_write_t req{};
+  std::string bytes;
+  HttpServer* server = nullptr;
+  std::uint64_t id = 0;
+  std::weak_ptr<bool> alive;
+};
+
+struct HttpServer::Listener {
+  io::UvHandle<uv_tcp_t> tcp;
+};
+
+struct HttpServer::Connection {
+  HttpServer* server = nullptr;
+  std::uint64_t id = 0;
+  io::UvHandle<uv_tcp_t> tcp;
+  io::UvHandle<uv_timer_t> timeout;
+  http_parser parser{};
+  std::string url;
+  std::string header_field;
+  bool header_value_last = false;
+  HttpRequest request;
+  std::size_t bytes = 0;
+  bool complete = false;
+  char buffer[4096];
+  bool answered = false;
+
+  static http_parser_settings settings();
+};
+
+http_parser_settings HttpServer::Connection::settings() {
+  http_parser_settings s{};
+  s.on_url = [](http_parser* p, const char* at, size_t n) {
+    static_cast<Connection*>(p->data)->url.append(at, n);
+    return 0;
+  };
+  s.on_header_field = [](http_parser* p, const char* at, size_t n) {
+    auto* c = static_cast<Connection*>(p->data);
+    if (c->header_value_last) c->header_field.clear();
+    c->header_value_last = false;
+    c->header_field.append(at, n);
+    return 0;
+  };
+  s.on_header_value = [](http_parser* p, const char* at, size_t n) {
+    auto* c = static_cast<Connection*>(p->data);
+    std::string name = c->header_field;
+    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!c->header_value_last) c->request.headers[name].clear();
+    c->request.headers[name].append(at, n);
+    c->header_value_last = true;
+    return 0;
+  };
+  s.on_message_complete = [](http_parser* p) {
+    static_cast<Connection*>(p->data)->complete = true;
+    return 0;
+  };
+  return s;
+}
+
+HttpServer::HttpServer(uv_loop_t* loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {}
+
+HttpServer::~HttpServer() {
+  *alive_ = false;
+  connections_.clear();
+}
+
+std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loop_t* loop, const std::string& address,
+                                                                          Handler handler) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return "listen address '" + address + "' is not host:port";
+  std::string host = address.substr(0, colon);
+  int port = std::atoi(address.substr(colon + 1).c_str());
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    return "listen address '" + address + "': not an IP address";
+  }
+  auto server = std::make_unique<HttpServer>(loop, std::move(handler));
+  server->listener_ = std::make_unique<Listener>();
+  uv_tcp_t* tcp = server->listener_->tcp.get();
+  uv_tcp_init(loop, tcp);
+  tcp->data = server.get();
+  int rc = uv_tcp_bind(tcp, reinterpret_cast<const sockaddr*>(&addr), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 128, &HttpServer::on_connection);
+  if (rc != 0) return "cannot listen on " + address + ": " + uv_strerror(rc);
+  sockaddr_storage bound{};
+  int length = sizeof bound;
+  uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&bound), &length);
+  server->port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                                     : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  return server;
+}
+
+void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
+  auto* self = static_cast<HttpServer*>(listener->data);
+  if (!self || status < 0) return;
+  auto c = std::make_unique<Connection>();
+  c->server = self;
+  c->id = self->next_id_++;
+  uv_tcp_init(self->loop_, c->tcp.get());
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->tcp.get())) != 0) return;
+  c->tcp.get()->data = c.get();
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c.get();
+  uv_timer_init(self->loop_, c->timeout.get());
+  c->timeout.get()->data = c.get();
+  // A client that never finishes its request is dropped; it cannot hold anything else up.
+  uv_timer_start(c->timeout.get(), [](uv_timer_t* t) {
+    auto* conn = static_cast<Connection*>(t->data);
+    conn->server->drop(conn->id);
+  }, kRequestTimeoutMs, 0);
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(c->tcp.get()),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* conn = static_cast<Connection*>(h->data);
+        *buf = uv_buf_init(conn->buffer, sizeof conn->buffer);
+      },
+      [](uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) {
+        auto* conn = static_cast<Connection*>(stream->data);
+        HttpServer* server = conn->server;
+        if (n < 0) {
+          server->drop(conn->id);
+          return;
+        }
+        if (n == 0 || conn->complete) return;
+        conn->bytes += static_cast<std::size_t>(n);
+        if (conn->bytes > kMaxRequestBytes) {
+          server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
+          return;
+        }
+        static const http_parser_settings settings = Connection::settings();
+        std::size_t parsed = http_parser_execute(&conn->parser, &settings, buf->base, static_cast<std::size_t>(n));
+        if (conn->parser.http_errno != HPE_OK || parsed != static_cast<std::size_t>(n)) {
+          server->respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8",
+                                                 std::string("bad request: ") +
+                                                     http_errno_description(HTTP_PARSER_ERRNO(&conn->parser)) + "\n"});
+          return;
+        }
+        if (!conn->complete) return;
+        uv_read_stop(stream);
+        uv_timer_stop(conn->timeout.get());
+        conn->request.method = http_method_str(static_cast<http_method>(conn->parser.method));
+        http_parser_url u{};
+        http_parser_url_init(&u);
+        if (http_parser_parse_url(conn->url.data(), conn->url.size(), 0, &u) == 0) {
+          if (u.field_set & (1 << UF_PATH)) {
+            conn->request.path = percent_decode(conn->url.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len));
+          }
+          if (u.field_set & (1 << UF_QUERY)) {
+            conn->request.query = parse_query(conn->url.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len));
+          }
+        }
+        std::uint64_t id = conn->id;
+        std::weak_ptr<bool> alive = server->alive_;
+        server->handler_(conn->request, [server, id, alive](HttpResponse response) {
+          if (auto a = alive.lock(); a && *a) server->respond(id, std::move(response));
+        });
+      });
+  self->connections_[c->id] = std::move(c);
+}
+
+void HttpServer::respond(std::uint64_t id, HttpResponse response) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;  // the client is gone
+  Connection* c = it->second.get();
+  if (c->answered) return;
+  c->answered = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
+  uv_timer_stop(c->timeout.get());
+  auto pending = std::make_unique<PendingWrite>();
+  pending->bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
+                   "\r\nContent-Type: " + response.content_type +
+                   "\r\nContent-Length: " + std::to_string(response.body.size()) +
+                   "\r\nConnection: close\r\n\r\n" + response.body;
+  pending->server = this;
+  pending->id = id;
+  pending->alive = alive_;
+  pending->req.data = pending.get();
+  uv_buf_t buf = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
+  int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int) {
+    std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
+    if (auto a = done->alive.lock(); a && *a) done->server->drop(done->id);
+  });
+  if (rc != 0) {
+    drop(id);
+    return;
+  }
+  pending.release();  // now libuv's, freed in the callback
+}
+
+void HttpServer::drop(std::uint64_t id) { connections_.erase(id); }
+
+}  // namespace prober::report

@@ -1,0 +1,63 @@
+#pragma once
+// A small HTTP/1.1 server on the libuv loop for /metrics and friends. Requests are parsed by
+// libhttp-parser; a request over 8 KiB is refused (413), a client that does not finish its
+// request in 10 s is dropped, every response closes its connection.
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace prober::report {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::map<std::string, std::string> query;    // percent-decoded
+  std::map<std::string, std::string> headers;  // names lower-cased
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class HttpServer {
+ public:
+  using Respond = std::function<void(HttpResponse)>;  // safe to call after the client left
+  using Handler = std::function<void(const HttpRequest&, Respond)>;
+
+  static std::variant<std::unique_ptr<HttpServer>, std::string> listen(uv_loop_t* loop, const std::string& address,
+                                                                       Handler handler);
+  HttpServer(uv_loop_t* loop, Handler handler);
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();
+
+  int port() const { return port_; }
+  static constexpr std::size_t kMaxRequestBytes = 8192;
+  static constexpr std::uint64_t kRequestTimeoutMs = 10000;
+
+ private:
+  struct Connection;
+  static void on_connection(uv_stream_t* server, int status) noexcept;
+  void respond(std::uint64_t id, HttpResponse response);
+  void drop(std::uint64_t id);
+
+  uv_loop_t* loop_;
+  Handler handler_;
+  struct Listener;
+  std::unique_ptr<Listener> listener_;
+  int port_ = 0;
+  std::uint64_t next_id_ = 1;
+  std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+std::string percent_decode(const std::string& text);
+
+}  // namespace prober::report

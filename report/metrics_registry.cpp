@@ -1,0 +1,117 @@
+#include "report/metrics_registry.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace prober::report {
+
+std::string format_value(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.0f", v);
+    return text;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
+
+std::string format_labels(const Labels& labels) {
+  if (labels.empty()) return "";
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) out += ",";
+    first = false;
+    out += k + "=\"";
+    for (char c : v) {
+      if (c == '\\') out += "\\\\";
+      else if (c == '"') out += "\\\"";
+      else if (c == '\n') out += "\\n";
+      else out += c;
+    }
+    out += "\"";
+  }
+  return out + "}";
+}
+
+void MetricsRegistry::declare(const std::string& name, Kind kind, const std::string& help, std::vector<double> buckets) {
+  if (families_.count(name)) return;
+  order_.push_back(name);
+  families_[name] = Family{kind, help, std::move(buckets), {}, {}};
+}
+
+void MetricsRegistry::set(const std::string& name, const Labels& labels, double value) {
+  families_.at(name).values[labels] = value;
+}
+
+void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
+  families_.at(name).values[labels] += delta;
+}
+
+void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
+  Family& f = families_.at(name);
+  Histogram& h = f.histograms[labels];
+  if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
+  for (std::size_t i = 0; i < f.buckets.size(); ++i) {
+    if (value <= f.buckets[i]) {
+      ++h.counts[i];
+      break;
+    }
+  }
+  h.sum += value;
+  ++h.count;
+}
+
+void MetricsRegistry::remove_where(const std::function<bool(const Labels&)>& match) {
+  for (auto& [name, f] : families_) remove_family_where(name, match);
+}
+
+void MetricsRegistry::remove_family_where(const std::string& name, const std::function<bool(const Labels&)>& match) {
+  auto it = families_.find(name);
+  if (it == families_.end()) return;
+  std::erase_if(it->second.values, [&](const auto& kv) { return match(kv.first); });
+  std::erase_if(it->second.histograms, [&](const auto& kv) { return match(kv.first); });
+}
+
+std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {
+  auto f = families_.find(name);
+  if (f == families_.end()) return std::nullopt;
+  auto v = f->second.values.find(labels);
+  if (v == f->second.values.end()) return std::nullopt;
+  return v->second;
+}
+
+void MetricsRegistry::render(std::string& out, const std::string& name, const Family& f) const {
+  if (f.values.empty() && f.histograms.empty()) return;
+  static const char* kTypes[] = {"gauge", "counter", "histogram"};
+  out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + kTypes[static_cast<int>(f.kind)] + "\n";
+  for (const auto& [labels, v] : f.values) out += name + format_labels(labels) + " " + format_value(v) + "\n";
+  for (const auto& [labels, h] : f.histograms) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < f.buckets.size(); ++i) {
+      cumulative += h.counts[i];
+      Labels with = labels;
+      with["le"] = format_value(f.buckets[i]);
+      out += name + "_bucket" + format_labels(with) + " " + std::to_string(cumulative) + "\n";
+    }
+    Labels inf = labels;
+    inf["le"] = "+Inf";
+    out += name + "_bucket" + format_labels(inf) + " " + std::to_string(h.count) + "\n";
+    out += name + "_sum" + format_labels(labels) + " " + format_value(h.sum) + "\n";
+    out += name + "_count" + format_labels(labels) + " " + std::to_string(h.count) + "\n";
+  }
+}
+
+std::string MetricsRegistry::exposition(const std::string& last) const {
+  std::string out;
+  for (const auto& name : order_) {
+    if (name != last) render(out, name, families_.at(name));
+  }
+  if (!last.empty() && families_.count(last)) render(out, last, families_.at(last));
+  return out;
+}
+
+}  // namespace prober::report

@@ -1,0 +1,55 @@
+#pragma once
+// Metric families (gauge, counter, histogram) with labelled series, rendered in the Prometheus
+// text exposition format 0.0.4. Single-threaded, like the loop that owns it.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prober::report {
+
+using Labels = std::map<std::string, std::string>;
+
+class MetricsRegistry {
+ public:
+  enum class Kind { kGauge, kCounter, kHistogram };
+
+  // Declares a family once (help text, kind, histogram buckets); later calls are no-ops.
+  void declare(const std::string& name, Kind kind, const std::string& help, std::vector<double> buckets = {});
+  void set(const std::string& name, const Labels& labels, double value);
+  void add(const std::string& name, const Labels& labels, double delta = 1);
+  void observe(const std::string& name, const Labels& labels, double value);
+  // Drops every series of every family whose labels match (e.g. a removed monitor's).
+  void remove_where(const std::function<bool(const Labels&)>& match);
+  void remove_family_where(const std::string& name, const std::function<bool(const Labels&)>& match);
+  std::optional<double> value(const std::string& name, const Labels& labels) const;
+
+  // Families in declaration order; `last` (if declared) is written last, as blackbox does
+  // with probe_success.
+  std::string exposition(const std::string& last = "") const;
+
+ private:
+  struct Histogram {
+    std::vector<std::uint64_t> counts;  // per bucket, cumulative at render time
+    double sum = 0;
+    std::uint64_t count = 0;
+  };
+  struct Family {
+    Kind kind;
+    std::string help;
+    std::vector<double> buckets;
+    std::map<Labels, double> values;
+    std::map<Labels, Histogram> histograms;
+  };
+  void render(std::string& out, const std::string& name, const Family& f) const;
+
+  std::vector<std::string> order_;
+  std::map<std::string, Family> families_;
+};
+
+std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
+std::string format_value(double v);                 // Prometheus float text: NaN, +Inf, 1.5e-05
+
+}  // namespace prober::report

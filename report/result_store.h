@@ -1,0 +1,32 @@
+#pragma once
+// The last results of every monitor for /results, and the last failure of each kept for an hour
+// after it recovered. Results carry no request headers, so no secret can show here.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "checks/check_result.h"
+
+namespace prober::report {
+
+class ResultStore {
+ public:
+  void record(const std::string& monitor, const std::vector<checks::CheckResult>& results,
+              std::chrono::system_clock::time_point now);
+  void forget(const std::string& monitor);
+  nlohmann::json to_json(std::chrono::system_clock::time_point now) const;
+  static constexpr std::chrono::hours kKeepFailures{1};
+
+ private:
+  struct Entry {
+    nlohmann::json last;
+    nlohmann::json last_failure;
+    std::chrono::system_clock::time_point failed_at{};
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace prober::report
