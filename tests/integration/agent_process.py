@@ -1,0 +1,91 @@
+"""`prober run` as a child of the test: a config file written from the lab, a free port, ready
+when /readyz says so, stopped with SIGTERM and reaped."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from lab import PROBER  # noqa: E402
+from lab_process import free_port, wait_until
+
+
+def http_get(port, path, method="GET", timeout=5):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class AgentProcess:
+    def __init__(self, config, lifecycle=True):
+        self.dir = tempfile.mkdtemp(prefix="prober-agent-")
+        self.port = free_port()
+        config.setdefault("sinks", {}).setdefault("prometheus", {})["listen"] = f"127.0.0.1:{self.port}"
+        self.config_path = os.path.join(self.dir, "config.json")
+        self.write_config(config)
+        argv = [PROBER, "run", "--config", self.config_path]
+        if lifecycle:
+            argv.append("--web.enable-lifecycle")
+        self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "wb")
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+        self.stderr = open(self.stderr_path, "wb")
+        self.process = subprocess.Popen(argv, stdout=self.stdout, stderr=self.stderr)
+        wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 10, self.process)
+
+    def _ready(self):
+        try:
+            return http_get(self.port, "/readyz", timeout=1)[0] == 200
+        except OSError:
+            return False
+
+    def write_config(self, config):
+        # Write then rename, as editors and config management do: the watcher sees one change.
+        tmp = self.config_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(config, f)
+        os.replace(tmp, self.config_path)
+
+    def get(self, path, method="GET"):
+        return http_get(self.port, path, method)
+
+    def metric(self, text, name_and_labels):
+        for line in text.splitlines():
+            if line.startswith(name_and_labels + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return None
+
+    def results(self):
+        with open(self.stdout.name) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def log(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
+        return self.process.returncode
+
+
+def wait_for(predicate, what, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"no {what} after {timeout}s")

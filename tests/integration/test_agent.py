@@ -1,0 +1,248 @@
+"""`prober run` against the loopback lab: /metrics checked by promtool and scraped by a real
+Prometheus (also through /probe, blackbox's multi-target pattern), reload good and bad,
+SIGTERM with a check in flight, the endpoint's limits, and `prober validate`."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+import lab
+from agent_process import AgentProcess, wait_for
+from lab import PROBER
+from lab_process import Child, free_port, wait_for_tcp
+
+LAB = None
+
+
+def setUpModule():
+    global LAB
+    LAB = lab.acquire()
+
+
+def tearDownModule():
+    lab.release()
+
+
+def lab_config(interval="1s", timeout="800ms"):
+    http = LAB.port("http")
+    return {
+        "vantage": {"name": "test-1", "region": "loopback"},
+        "defaults": {"interval": interval, "timeout": timeout, "retry_interval": "500ms"},
+        "monitors": [
+            {"name": "home", "type": "http", "url": f"http://127.0.0.1:{http}/ok", "expect": {"body_regex": "Welcome"}},
+            {"name": "shop-tls", "type": "http", "url": f"https://localhost:{LAB.port('valid')}/ok",
+             "tls": {"ca_file": LAB.ca_file}},
+            {"name": "chain", "type": "tls", "target": f"localhost:{LAB.port('no_intermediate')}",
+             "tls": {"ca_file": LAB.ca_file}},
+            {"name": "dual", "type": "http", "url": f"http://dual.test:{http}/ok", "dns_servers": [LAB.dns.server],
+             "ip_version": "each"},
+            {"name": "mx", "type": "dns", "query": "mx.test", "record": "MX", "server": LAB.dns.server},
+            {"name": "db", "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"},
+        ],
+        "modules": {"http_2xx": {"type": "http", "expect": {"status": [[200, 299]]}},
+                    "tls_lab": {"type": "tls", "tls": {"ca_file": LAB.ca_file}}},
+    }
+
+
+def all_monitors_reported(agent, names):
+    def check():
+        _, text = agent.get("/metrics")
+        return all(f'monitor="{n}"' in text and "probe_success{" in text for n in names) and text
+    return check
+
+
+class Agent(unittest.TestCase):
+    def setUp(self):
+        self.agent = AgentProcess(lab_config())
+        self.addCleanup(self.agent.stop)
+
+    def test_metrics_pass_promtool_and_name_every_monitor(self):
+        text = wait_for(all_monitors_reported(self.agent, ["home", "shop-tls", "chain", "dual", "mx", "db"]),
+                        "probe_success for every monitor")
+        lint = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True)
+        self.assertEqual(lint.returncode, 0, lint.stdout.decode() + lint.stderr.decode())
+        m = self.agent.metric
+        self.assertEqual(m(text, 'probe_success{monitor="home",target="http://127.0.0.1:%d/ok",type="http"}'
+                           % LAB.port("http")), 1)
+        self.assertIn('probe_failure_info{class="tls_chain_incomplete",monitor="chain",phase="tls"', text)
+        self.assertIn('probe_success{address="::1",monitor="dual"', text)
+        self.assertIn('probe_http_duration_seconds{monitor="shop-tls",phase="tls"', text)
+        self.assertIn('probe_tls_version_info{monitor="shop-tls"', text)
+        for family in ("prober_check_results_total", "prober_scheduler_lag_seconds_bucket", "prober_checks_in_flight",
+                       "prober_checks_skipped_total", "prober_config_last_reload_successful",
+                       "process_cpu_seconds_total", "process_resident_memory_bytes", "prober_check_phase_seconds_bucket"):
+            self.assertIn(family, text)
+
+    def test_results_and_jsonl(self):
+        wait_for(all_monitors_reported(self.agent, ["chain"]), "results")
+        status, body = self.agent.get("/results")
+        self.assertEqual(status, 200)
+        results = json.loads(body)
+        self.assertEqual(results["chain"]["last"][0]["class"], "tls_chain_incomplete")
+        self.assertEqual(results["chain"]["last_failure"][0]["class"], "tls_chain_incomplete")
+        lines = self.agent.results()
+        self.assertTrue(lines)
+        seqs = [r["seq"] for r in lines]
+        self.assertEqual(seqs, sorted(set(seqs)))
+        self.assertTrue(all(r["vantage"] == "test-1" and r["region"] == "loopback" for r in lines))
+
+    def test_probe_endpoint_like_blackbox(self):
+        target = urllib.parse.quote(f"http://127.0.0.1:{LAB.port('http')}/ok", safe="")
+        status, text = self.agent.get(f"/probe?target={target}&module=http_2xx")
+        self.assertEqual(status, 200)
+        self.assertTrue(text.rstrip().endswith("probe_success 1"), text[-200:])
+        self.assertIn("probe_http_status_code 200", text)
+        status, text = self.agent.get(f"/probe?target=localhost:{LAB.port('expired')}&module=tls_lab")
+        self.assertIn("probe_success 0", text)
+        self.assertIn('probe_failure_info{class="tls_cert_expired",phase="tls"} 1', text)
+        self.assertEqual(self.agent.get("/probe?module=http_2xx")[0], 400)
+        self.assertEqual(self.agent.get(f"/probe?target={target}&module=nope")[0], 400)
+
+    def test_reload_good_then_bad(self):
+        wait_for(all_monitors_reported(self.agent, ["home"]), "first results")
+        config = lab_config()
+        config["monitors"] = [m for m in config["monitors"] if m["name"] != "db"]
+        config["monitors"].append({"name": "added", "type": "tcp", "target": f"127.0.0.1:{LAB.port('http')}"})
+        self.agent.write_config(config)
+        self.assertEqual(self.agent.get("/-/reload", "POST")[0], 200)
+        text = wait_for(all_monitors_reported(self.agent, ["added"]), "the added monitor")
+        self.assertEqual(self.agent.metric(text, "prober_config_last_reload_successful"), 1)
+        wait_for(lambda: 'monitor="db"' not in self.agent.get("/metrics")[1], "the removed monitor's series to go")
+
+        config["monitors"][0]["interval"] = "ten seconds"
+        self.agent.write_config(config)
+        status, _ = self.agent.get("/-/reload", "POST")
+        self.assertEqual(status, 500)
+        text = self.agent.get("/metrics")[1]
+        self.assertEqual(self.agent.metric(text, "prober_config_last_reload_successful"), 0)
+        self.assertIn("/monitors/0/interval", self.agent.log())
+        # The old configuration keeps running: new results keep coming.
+        count = len(self.agent.results())
+        wait_for(lambda: len(self.agent.results()) > count + 3, "results after the rejected reload")
+
+    def test_sighup_reloads(self):
+        config = lab_config()
+        config["monitors"].append({"name": "via-hup", "type": "tcp", "target": f"127.0.0.1:{LAB.port('http')}"})
+        self.agent.write_config(config)
+        self.agent.process.send_signal(1)
+        wait_for(all_monitors_reported(self.agent, ["via-hup"]), "the monitor added by SIGHUP")
+
+    def test_endpoint_limits(self):
+        self.assertEqual(self.agent.get("/healthz")[0], 200)
+        self.assertEqual(self.agent.get("/-/reload", "GET")[0], 405)
+        self.assertEqual(self.agent.get("/nope")[0], 404)
+        # Over 8 KiB of request: refused.
+        with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+            self.assertIn(b"413", s.recv(100))
+        # A client that never finishes its request holds nothing up.
+        slow = socket.create_connection(("127.0.0.1", self.agent.port))
+        slow.sendall(b"GET /metrics HTTP/1.1\r\nHost:")
+        start = time.monotonic()
+        self.assertEqual(self.agent.get("/healthz")[0], 200)
+        self.assertLess(time.monotonic() - start, 1.0)
+        slow.close()
+
+
+class LifecycleOff(unittest.TestCase):
+    def test_reload_is_refused_without_the_flag(self):
+        agent = AgentProcess(lab_config(), lifecycle=False)
+        self.addCleanup(agent.stop)
+        self.assertEqual(agent.get("/-/reload", "POST")[0], 403)
+
+
+class Shutdown(unittest.TestCase):
+    def test_sigterm_waits_for_the_check_in_flight_and_loses_nothing(self):
+        config = lab_config(interval="10s", timeout="3s")
+        config["monitors"] = [{"name": "stalled", "type": "http", "url": f"http://127.0.0.1:{LAB.fixture_port}/stall",
+                               "interval": "1s", "timeout": "900ms"}]
+        agent = AgentProcess(config)
+        wait_for(lambda: agent.get("/metrics")[1].count("prober_checks_in_flight 1"), "a check in flight", 5)
+        started = time.monotonic()
+        code = agent.stop()
+        self.assertEqual(code, 0)
+        self.assertLess(time.monotonic() - started, 3)
+        results = agent.results()
+        self.assertTrue(results)
+        self.assertEqual(results[-1]["class"], "http_timeout")
+        self.assertIn("drained", agent.log())
+
+
+class Prometheus(unittest.TestCase):
+    """A real Prometheus scrapes /metrics and, blackbox-style, /probe with relabelling."""
+
+    def test_real_prometheus_scrapes_every_monitor(self):
+        if not shutil.which("prometheus"):
+            self.skipTest("Debian's prometheus package is not installed")
+        agent = AgentProcess(lab_config())
+        self.addCleanup(agent.stop)
+        directory = tempfile.mkdtemp(prefix="prober-prometheus-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        port = free_port()
+        http_target = f"http://127.0.0.1:{LAB.port('http')}/ok"
+        with open(os.path.join(directory, "prometheus.yml"), "w") as f:
+            f.write(f"""
+global: {{scrape_interval: 1s, scrape_timeout: 900ms}}
+scrape_configs:
+  - job_name: prober
+    static_configs: [{{targets: ['127.0.0.1:{agent.port}']}}]
+  - job_name: blackbox-style
+    metrics_path: /probe
+    params: {{module: [http_2xx]}}
+    static_configs: [{{targets: ['{http_target}']}}]
+    relabel_configs:
+      - {{source_labels: [__address__], target_label: __param_target}}
+      - {{source_labels: [__param_target], target_label: instance}}
+      - {{target_label: __address__, replacement: '127.0.0.1:{agent.port}'}}
+""")
+        prometheus = Child(["prometheus", "--config.file=" + os.path.join(directory, "prometheus.yml"),
+                            "--storage.tsdb.path=" + os.path.join(directory, "data"),
+                            f"--web.listen-address=127.0.0.1:{port}"], os.path.join(directory, "prometheus.log"))
+        self.addCleanup(prometheus.stop)
+        wait_for_tcp("127.0.0.1", port, 20, prometheus.process)
+
+        def query(expr):
+            from agent_process import http_get
+            status, body = http_get(port, "/api/v1/query?query=" + urllib.parse.quote(expr))
+            return json.loads(body)["data"]["result"] if status == 200 else []
+
+        def monitors_seen():
+            series = query('probe_success{job="prober"}')
+            return {s["metric"].get("monitor") for s in series} >= {"home", "shop-tls", "chain", "dual", "mx", "db"}
+        wait_for(monitors_seen, "probe_success for every monitor in Prometheus", 30)
+        probe = wait_for(lambda: query('probe_success{job="blackbox-style"}'), "the /probe job's probe_success", 30)
+        self.assertEqual(probe[0]["metric"]["instance"], http_target)
+        self.assertEqual(probe[0]["value"][1], "1")
+
+
+class Validate(unittest.TestCase):
+    def test_validate_prints_every_error(self):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = os.path.join(directory, "bad.json")
+        with open(path, "w") as f:
+            json.dump({"monitors": [{"name": "a", "type": "http", "url": "ftp://x/", "timeout": "soon"},
+                                    {"name": "a", "type": "dns", "query": "x.test", "server": "not-an-ip"}]}, f)
+        done = subprocess.run([PROBER, "validate", "--config", path], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("/monitors/0/url: expected an http:// or https:// URL", done.stderr)
+        self.assertIn("/monitors/0/timeout:", done.stderr)
+        self.assertIn("/monitors/1/name: duplicate name", done.stderr)
+        good = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "config.json")
+        done = subprocess.run([PROBER, "validate", "--config", good], capture_output=True, text=True,
+                              env=dict(os.environ, SHOP_API_TOKEN="Bearer example"))
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("valid, 5 monitors", done.stdout)
+        # Without the secret the example does not validate, and the error names the variable only.
+        env = {k: v for k, v in os.environ.items() if k != "SHOP_API_TOKEN"}
+        done = subprocess.run([PROBER, "validate", "--config", good], capture_output=True, text=True, env=env)
+        self.assertIn("environment variable SHOP_API_TOKEN is not set", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
