@@ -120,7 +120,7 @@ bool Agent::load(const std::string& why) {
 void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks) {
   if (!scheduler_) {
     scheduler_ = std::make_unique<scheduler::Scheduler>(
-        clock_, timers_, ctx_.get(), next.vantage.name, static_cast<std::size_t>(next.max_in_flight),
+        clock_, timers_, *ctx_, next.vantage.name, static_cast<std::size_t>(next.max_in_flight),
         [this](const std::string& m, std::vector<checks::CheckResult> r) { on_results(m, std::move(r)); },
         observer_.get());
   }

@@ -22,7 +22,7 @@ struct Scheduler::Entry {
   std::uint64_t generation = 0;  // drops completions of a run that was already given up
 };
 
-Scheduler::Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext* ctx, std::string vantage,
+Scheduler::Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext& ctx, std::string vantage,
                      std::size_t max_in_flight, ResultSink sink, SchedulerObserver* observer)
     : clock_(clock), timers_(timers), ctx_(ctx), vantage_(std::move(vantage)),
       max_in_flight_(std::max<std::size_t>(1, max_in_flight)), sink_(std::move(sink)), observer_(observer) {}
@@ -112,7 +112,7 @@ void Scheduler::start(Entry& e) {
   e.deadline->enable(e.schedule.timeout);
   std::uint64_t generation = e.generation;
   Entry* raw = &e;
-  e.check->start(*ctx_, [this, raw, generation](std::vector<checks::CheckResult> results) {
+  e.check->start(ctx_, [this, raw, generation](std::vector<checks::CheckResult> results) {
     on_done(*raw, generation, std::move(results), false);
   });
 }

@@ -36,7 +36,7 @@ class Scheduler {
  public:
   using ResultSink = std::function<void(const std::string& monitor, std::vector<checks::CheckResult>)>;
 
-  Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext* ctx, std::string vantage,
+  Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext& ctx, std::string vantage,
             std::size_t max_in_flight, ResultSink sink, SchedulerObserver* observer = nullptr);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -64,7 +64,7 @@ class Scheduler {
 
   Clock& clock_;
   TimerFactory& timers_;
-  checks::RunContext* ctx_;
+  checks::RunContext& ctx_;
   std::string vantage_;
   std::size_t max_in_flight_;
   ResultSink sink_;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "../support/fake_time.h"
+#include "io/loop.h"
 #include "scheduler/offsets.h"
 #include "scheduler/scheduler.h"
 
@@ -50,6 +51,11 @@ struct Observer final : SchedulerObserver {
 };
 
 struct Harness {
+  // A real (idle) loop behind the context the checks are handed; the fake checks never use it.
+  io::Loop loop;
+  io::CurlMultiDriver curl{loop.get()};
+  io::ResolverPool resolvers{loop.get()};
+  checks::RunContext ctx{curl, resolvers};
   FakeClock clock;
   FakeTimerFactory timers{clock};
   Observer observer;
@@ -57,7 +63,7 @@ struct Harness {
   std::unique_ptr<Scheduler> scheduler;
   explicit Harness(std::size_t max_in_flight = 100, Millis start = Millis(1'000'000)) {
     clock.now_ = start;
-    scheduler = std::make_unique<Scheduler>(clock, timers, nullptr, "tokyo-1", max_in_flight,
+    scheduler = std::make_unique<Scheduler>(clock, timers, ctx, "tokyo-1", max_in_flight,
                                             [this](const std::string& m, std::vector<checks::CheckResult> r) {
                                               for (auto& x : r) results[m].push_back(std::move(x));
                                             },
