@@ -176,6 +176,10 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
 
   // The target's key says what it is: a URL, host:port, or a DNS name.
   const std::string target_key = m.type == CheckType::kHttp ? "url" : m.type == CheckType::kDns ? "query" : "target";
+  if (is_module && m.type == CheckType::kDns) {
+    // blackbox's dns modules: the /probe target is the server to ask, the module names the query.
+    if (auto q = r.string("query")) m.target = *q;
+  }
   if (!type) {
     // Without a valid type the target key cannot be judged: one error is enough.
     for (const auto& key : {"url", "target", "query"}) r.raw(key);

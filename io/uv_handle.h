@@ -11,7 +11,7 @@ namespace prober::io {
 template <typename T>
 class UvHandle {
  public:
-  UvHandle() : handle_(std::make_unique<T>()) {}
+  UvHandle() : handle_(std::make_unique<T>()) {}  // value-initialised: zeroed until uv_*_init
   UvHandle(const UvHandle&) = delete;
   UvHandle& operator=(const UvHandle&) = delete;
   ~UvHandle() { close(); }
@@ -23,6 +23,11 @@ class UvHandle {
 
   void close() noexcept {
     if (!handle_) return;
+    // Never initialised (still zeroed: UV_UNKNOWN_HANDLE): the loop does not know it, free it now.
+    if (reinterpret_cast<uv_handle_t*>(handle_.get())->type == UV_UNKNOWN_HANDLE) {
+      handle_.reset();
+      return;
+    }
     T* raw = handle_.release();
     uv_handle_t* h = reinterpret_cast<uv_handle_t*>(raw);
     if (uv_is_closing(h)) return;

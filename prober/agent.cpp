@@ -62,7 +62,7 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_check_phase_seconds", K::kHistogram, "Phase durations by check type and phase",
                     {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   registry_.declare("prober_scheduler_lag_seconds", K::kHistogram, "How late runs started after their slot",
-                    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5});
+                    {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5});
   registry_.declare("prober_checks_in_flight", K::kGauge, "Checks running now");
   registry_.declare("prober_checks_skipped_total", K::kCounter, "Runs not started, by reason");
   registry_.declare("prober_checks_queued_total", K::kCounter, "Runs that waited for a free in-flight slot");

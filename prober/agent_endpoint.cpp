@@ -70,7 +70,11 @@ void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond resp
   }
   config::MonitorConfig m = module->second;
   m.name = "probe";
-  m.target = target;
+  if (m.type == config::CheckType::kDns && !m.target.empty()) {
+    m.dns_servers = {target};  // blackbox: a dns module's target is the server; the module has the query
+  } else {
+    m.target = target;
+  }
   if (m.type == config::CheckType::kHttp && target.find("://") == std::string::npos) m.target = "http://" + target;
   // As blackbox does: stay inside Prometheus's scrape timeout, with half a second to spare.
   if (auto header = q.headers.find("x-prometheus-scrape-timeout-seconds"); header != q.headers.end()) {

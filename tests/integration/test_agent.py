@@ -220,6 +220,26 @@ scrape_configs:
         self.assertEqual(probe[0]["value"][1], "1")
 
 
+class BadStart(unittest.TestCase):
+    def test_a_bad_configuration_at_start_exits_1_with_every_error(self):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = os.path.join(directory, "bad.json")
+        with open(path, "w") as f:
+            json.dump({"monitors": [{"name": "a", "type": "tcp", "target": "x:1", "interval": "5s", "timeout": "10s"},
+                                    {"name": "b", "type": "tcp", "target": "y"}]}, f)
+        done = subprocess.run([PROBER, "run", "--config", path], capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn("/monitors/0/timeout: timeout (10000ms) must be shorter than interval (5000ms)", done.stderr)
+        self.assertIn("/monitors/1/target: expected host:port", done.stderr)
+
+    def test_missing_file(self):
+        done = subprocess.run([PROBER, "run", "--config", "/nonexistent/prober.json"], capture_output=True, text=True,
+                              timeout=30)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("cannot read /nonexistent/prober.json", done.stderr)
+
+
 class Validate(unittest.TestCase):
     def test_validate_prints_every_error(self):
         directory = tempfile.mkdtemp()

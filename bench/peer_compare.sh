@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# prober vs prometheus-blackbox-exporter, driven the same way in the same run: the shared
+# peer-bench harness (../shared/peer-bench) starts its loopback lab (nginx HTTP/HTTPS with an
+# ECDSA P-256 certificate, dnsmasq), pins the measured daemon to CPU 1 and drives /probe with wrk
+# from CPU 0. prober is started with bench/peer_modules.json (blackbox's three modules).
+#   bench/peer_compare.sh                       # blackbox section: CPU per probe, probes/s, RSS
+#   bench/peer_compare.sh scale --scale-levels 1000 3000   # RSS per in-flight probe
+#   RUNS=3 DURATION=20 bench/peer_compare.sh    # the harness's defaults (longer)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+peer=${PEER_BENCH:-$here/../../shared/peer-bench}
+prober=${PROBER_BIN:-$here/../build/prober}
+[[ -x $peer/peer_baseline.sh ]] || { echo "peer harness not found at $peer (set PEER_BENCH)" >&2; exit 2; }
+[[ -x $prober ]] || { echo "build prober first: $prober" >&2; exit 2; }
+export RUNS=${RUNS:-1} DURATION=${DURATION:-10}
+sections=("$@")
+[[ ${#sections[@]} -eq 0 ]] && sections=(blackbox)
+exec "$peer/peer_baseline.sh" "${sections[@]}" \
+  --daemon-name prober \
+  --daemon-cmd "$prober run --config $here/peer_modules.json --log-format json" \
+  --daemon-url 'http://127.0.0.1:18116/probe?module={module}&target={target}' \
+  --daemon-ready 'http://127.0.0.1:18116/readyz'

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Many monitors on one core, from prober's own scheduler: N monitors at a 60 s interval against
+the loopback lab's nginx; prober pinned to CPU 1, the servers to CPU 0. After one interval of
+warm-up, one interval is measured: checks/s, scheduling lag p50/p99 (from
+prober_scheduler_lag_seconds), CPU % of one core, RSS, and RSS per configured monitor (against a
+run with no monitors).
+Usage: bench/scale.py [--kind http|https] N [N ...]     e.g. bench/scale.py 1000 10000 50000"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from lab import Lab  # noqa: E402
+from lab_process import free_port, wait_until  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    stat = open(f"/proc/{pid}/stat").read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_kib(pid, key="VmRSS"):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        return r.read().decode()
+
+
+def totals(text):
+    results, buckets = 0.0, {}
+    for line in text.splitlines():
+        if line.startswith("prober_check_results_total{"):
+            results += float(line.rsplit(" ", 1)[1])
+        elif line.startswith("prober_scheduler_lag_seconds_bucket{"):
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[le] = float(line.rsplit(" ", 1)[1])
+    return results, buckets
+
+
+def quantile(before, after, q):
+    """The upper bound of the histogram bucket holding quantile q of the observations in between."""
+    bounds = sorted((float("inf") if k == "+Inf" else float(k), after[k] - before.get(k, 0)) for k in after)
+    total = bounds[-1][1]
+    for bound, count in bounds:
+        if total and count >= q * total:
+            return bound
+    return float("nan")
+
+
+def run(lab, kind, n, interval_s):
+    port = free_port()
+    url = f"http://127.0.0.1:{lab.port('http')}/ok" if kind == "http" else \
+        f"https://localhost:{lab.port('tls13_only')}/ok"
+    monitor = {"type": "http", "url": url, "expect": {"cert_expiry_days": {}}}
+    if kind == "https":
+        monitor["tls"] = {"ca_file": lab.ca_file}
+    config = {"vantage": {"name": "bench"}, "max_in_flight": 100000,
+              "defaults": {"interval": f"{interval_s}s", "timeout": f"{min(10.0, interval_s / 2)}s"},
+              "monitors": [dict(monitor, name=f"m{i}") for i in range(n)],
+              "sinks": {"prometheus": {"listen": f"127.0.0.1:{port}"}, "jsonl": {"path": "/dev/null"}}}
+    directory = tempfile.mkdtemp(prefix="prober-scale-")
+    path = os.path.join(directory, "config.json")
+    json.dump(config, open(path, "w"))
+    prober = os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))
+    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
+    proc = subprocess.Popen(cpu + [prober, "run", "--config", path], stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(directory, "stderr.log"), "w"))
+    try:
+        def ready():
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
+            except OSError:
+                return False
+        wait_until(ready, "prober ready", 120, proc)
+        rss_loaded = rss_kib(proc.pid)
+        if n == 0:
+            time.sleep(2)
+            return {"rss_kib": rss_kib(proc.pid)}
+        time.sleep(interval_s)  # warm-up: every monitor has found its slot
+        r0, b0 = totals(scrape(port))
+        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(interval_s)
+        r1, b1 = totals(scrape(port))
+        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+        return {"kind": kind, "monitors": n, "checks_per_s": (r1 - r0) / (t1 - t0),
+                "expected_per_s": n / interval_s, "cpu_pct_one_core": 100 * (c1 - c0) / (t1 - t0),
+                "cpu_us_per_check": 1e6 * (c1 - c0) / max(1, r1 - r0),
+                "lag_p50_ms_le": 1e3 * quantile(b0, b1, 0.5), "lag_p99_ms_le": 1e3 * quantile(b0, b1, 0.99),
+                "rss_after_load_kib": rss_loaded, "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("counts", nargs="+", type=int)
+    ap.add_argument("--kind", choices=["http", "https"], default="http")
+    ap.add_argument("--interval", type=int, default=60)
+    args = ap.parse_args()
+    if (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {0})  # the lab's servers and this driver on CPU 0
+    lab = Lab()
+    try:
+        base = run(lab, args.kind, 0, args.interval)["rss_kib"]
+        print(json.dumps({"baseline_rss_kib_no_monitors": base}), flush=True)
+        for n in args.counts:
+            r = run(lab, args.kind, n, args.interval)
+            r["rss_per_monitor_bytes"] = 1024 * (r["rss_after_load_kib"] - base) / n
+            print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}), flush=True)
+    finally:
+        lab.stop()
+
+
+if __name__ == "__main__":
+    main()
