@@ -83,6 +83,7 @@ void AddressLookup::on_reply(int index, io::DnsReply reply) {
     if (a.asked && !a.done) return;
   }
   AddressLookupResult result = combine();
+  for (auto& a : answers_) a.reply = io::DnsReply{};  // raw answers can be large: not kept
   result.duration = Micros((static_cast<std::int64_t>(uv_hrtime()) - started_ns_) / 1000);
   if (auto done = std::move(done_)) done(std::move(result));
 }

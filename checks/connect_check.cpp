@@ -46,6 +46,7 @@ class ConnectProbe final : public Probe {
         result_.detail = verdict->detail;
       }
     }
+    transfer_.reset();  // as HttpProbe: the curl handle goes back now, not at the next run
     if (auto finish = std::move(finish_)) finish(std::move(result_));
   }
 

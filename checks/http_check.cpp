@@ -171,7 +171,7 @@ class HttpProbe final : public Probe {
     }
     visited_.insert(target.url);
     url_ = std::move(target);
-    pending_transfer_ = std::move(transfer_);  // we are inside its completion callback
+    transfer_.reset();
     start_hop();
   }
 
@@ -183,8 +183,14 @@ class HttpProbe final : public Probe {
   void end(std::string detail) {
     result_.detail = std::move(detail);
     fill_http_facts();
+    release_transfers();
     if (auto finish = std::move(finish_)) finish(std::move(result_));
   }
+
+  // A finished transfer holds a curl handle and its receive buffer: give them back now rather
+  // than at the monitor's next run. Safe inside the transfer's own completion (the driver holds
+  // the callback and curl has already let go of the handle).
+  void release_transfers() { transfer_.reset(); }
 
   void fill_http_facts() {
     if (result_.http.redirects.size() > 0 && !result_.http.final_url) result_.http.final_url = url_.url;
@@ -206,7 +212,6 @@ class HttpProbe final : public Probe {
   AddressLookup lookup_;
   bool looking_up_ = false;
   std::unique_ptr<CurlTransfer> transfer_;
-  std::unique_ptr<CurlTransfer> pending_transfer_;
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
 };

@@ -130,10 +130,7 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     auto it = definitions.find(name);
     if (it != definitions.end() && it->second == old) continue;  // unchanged: keeps its schedule
     scheduler_->remove(name);
-    registry_.remove_where([&name](const report::Labels& l) {
-      auto m = l.find("monitor");
-      return m != l.end() && m->second == name;
-    });
+    registry_.remove_with_label("monitor", name);
     store_.forget(name);
   }
   for (const auto& m : next.monitors) {
@@ -151,20 +148,25 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     }
   }
   config_ = std::move(next);
+  by_name_.clear();
+  for (const auto& m : config_.monitors) by_name_[m.name] = &m;
 }
 
 void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResult> results) {
-  const config::MonitorConfig* m = nullptr;
-  for (const auto& candidate : config_.monitors) {
-    if (candidate.name == monitor) m = &candidate;
-  }
+  auto found = by_name_.find(monitor);
+  const config::MonitorConfig* m = found == by_name_.end() ? nullptr : found->second;
+  std::string array = "[";
+  bool failed = false;
   for (const auto& r : results) {
     nlohmann::json line = checks::to_json(r);
     line["vantage"] = config_.vantage.name;
     line["region"] = config_.vantage.region;
     line["seq"] = ++seq_;
-    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    array += (array.size() > 1 ? "," : "") + text;
+    text += "\n";
     std::fwrite(text.data(), 1, text.size(), jsonl_);
+    failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
     registry_.add("prober_check_results_total", {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
     const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
         {"dns", r.timings.dns}, {"connect", r.timings.connect}, {"tls", r.timings.tls},
@@ -177,7 +179,7 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   report::Labels base{{"monitor", monitor}, {"type", results.empty() ? "" : results[0].type},
                       {"target", m ? m->target : ""}};
   record_probe_metrics(registry_, base, results, m && m->ip_version == config::IpVersion::kEach);
-  store_.record(monitor, results, std::chrono::system_clock::now());
+  store_.record(monitor, array + "]", failed, std::chrono::system_clock::now());
 }
 
 void Agent::shutdown(const char* signal_name) {

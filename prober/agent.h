@@ -69,6 +69,7 @@ class Agent {
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
   io::UvHandle<uv_fs_poll_t> watch_;
   config::Config config_;
+  std::map<std::string, const config::MonitorConfig*> by_name_;  // into config_.monitors
   std::map<std::string, std::string> definitions_;
   std::FILE* jsonl_ = nullptr;
   std::uint64_t seq_ = 0;

@@ -44,16 +44,16 @@ void MetricsRegistry::declare(const std::string& name, Kind kind, const std::str
 }
 
 void MetricsRegistry::set(const std::string& name, const Labels& labels, double value) {
-  families_.at(name).values[labels] = value;
+  families_.at(name).values[format_labels(labels)] = value;
 }
 
 void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
-  families_.at(name).values[labels] += delta;
+  families_.at(name).values[format_labels(labels)] += delta;
 }
 
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
   Family& f = families_.at(name);
-  Histogram& h = f.histograms[labels];
+  Histogram& h = f.histograms[format_labels(labels)];
   if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
   for (std::size_t i = 0; i < f.buckets.size(); ++i) {
     if (value <= f.buckets[i]) {
@@ -65,21 +65,53 @@ void MetricsRegistry::observe(const std::string& name, const Labels& labels, dou
   ++h.count;
 }
 
-void MetricsRegistry::remove_where(const std::function<bool(const Labels&)>& match) {
-  for (auto& [name, f] : families_) remove_family_where(name, match);
+namespace {
+
+// Whether a rendered label set ({a="1",b="2"}) carries key="value".
+bool has_label(const std::string& rendered, const std::string& pair) {
+  for (auto at = rendered.find(pair); at != std::string::npos; at = rendered.find(pair, at + 1)) {
+    char before = at > 0 ? rendered[at - 1] : '\0';
+    char after = at + pair.size() < rendered.size() ? rendered[at + pair.size()] : '\0';
+    if ((before == '{' || before == ',') && (after == ',' || after == '}')) return true;
+  }
+  return false;
 }
 
-void MetricsRegistry::remove_family_where(const std::string& name, const std::function<bool(const Labels&)>& match) {
+std::string pair_text(const std::string& key, const std::string& value) {
+  std::string rendered = format_labels({{key, value}});  // {key="value"} with escaping
+  return rendered.substr(1, rendered.size() - 2);
+}
+
+}  // namespace
+
+void MetricsRegistry::remove_with_label(const std::string& key, const std::string& value) {
+  for (auto& [name, f] : families_) remove_family_with_label(name, key, value);
+}
+
+void MetricsRegistry::remove_family_with_label(const std::string& name, const std::string& key,
+                                               const std::string& value) {
+  remove_family_matching(name, Labels{{key, value}});
+}
+
+void MetricsRegistry::remove_family_matching(const std::string& name, const Labels& labels) {
   auto it = families_.find(name);
   if (it == families_.end()) return;
-  std::erase_if(it->second.values, [&](const auto& kv) { return match(kv.first); });
-  std::erase_if(it->second.histograms, [&](const auto& kv) { return match(kv.first); });
+  std::vector<std::string> pairs;
+  for (const auto& [k, v] : labels) pairs.push_back(pair_text(k, v));
+  auto matches = [&pairs](const std::string& rendered) {
+    for (const auto& p : pairs) {
+      if (!has_label(rendered, p)) return false;
+    }
+    return true;
+  };
+  std::erase_if(it->second.values, [&](const auto& kv) { return matches(kv.first); });
+  std::erase_if(it->second.histograms, [&](const auto& kv) { return matches(kv.first); });
 }
 
 std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {
   auto f = families_.find(name);
   if (f == families_.end()) return std::nullopt;
-  auto v = f->second.values.find(labels);
+  auto v = f->second.values.find(format_labels(labels));
   if (v == f->second.values.end()) return std::nullopt;
   return v->second;
 }
@@ -88,20 +120,20 @@ void MetricsRegistry::render(std::string& out, const std::string& name, const Fa
   if (f.values.empty() && f.histograms.empty()) return;
   static const char* kTypes[] = {"gauge", "counter", "histogram"};
   out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + kTypes[static_cast<int>(f.kind)] + "\n";
-  for (const auto& [labels, v] : f.values) out += name + format_labels(labels) + " " + format_value(v) + "\n";
+  for (const auto& [labels, v] : f.values) out += name + labels + " " + format_value(v) + "\n";
   for (const auto& [labels, h] : f.histograms) {
+    // "le" goes last: the exposition format does not require label order.
+    auto with_le = [&labels](const std::string& le) {
+      return labels.empty() ? "{le=\"" + le + "\"}" : labels.substr(0, labels.size() - 1) + ",le=\"" + le + "\"}";
+    };
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < f.buckets.size(); ++i) {
       cumulative += h.counts[i];
-      Labels with = labels;
-      with["le"] = format_value(f.buckets[i]);
-      out += name + "_bucket" + format_labels(with) + " " + std::to_string(cumulative) + "\n";
+      out += name + "_bucket" + with_le(format_value(f.buckets[i])) + " " + std::to_string(cumulative) + "\n";
     }
-    Labels inf = labels;
-    inf["le"] = "+Inf";
-    out += name + "_bucket" + format_labels(inf) + " " + std::to_string(h.count) + "\n";
-    out += name + "_sum" + format_labels(labels) + " " + format_value(h.sum) + "\n";
-    out += name + "_count" + format_labels(labels) + " " + std::to_string(h.count) + "\n";
+    out += name + "_bucket" + with_le("+Inf") + " " + std::to_string(h.count) + "\n";
+    out += name + "_sum" + labels + " " + format_value(h.sum) + "\n";
+    out += name + "_count" + labels + " " + std::to_string(h.count) + "\n";
   }
 }
 

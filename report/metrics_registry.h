@@ -21,9 +21,11 @@ class MetricsRegistry {
   void set(const std::string& name, const Labels& labels, double value);
   void add(const std::string& name, const Labels& labels, double delta = 1);
   void observe(const std::string& name, const Labels& labels, double value);
-  // Drops every series of every family whose labels match (e.g. a removed monitor's).
-  void remove_where(const std::function<bool(const Labels&)>& match);
-  void remove_family_where(const std::string& name, const std::function<bool(const Labels&)>& match);
+  // Drops every series (of every family, or of one) that has label `key` equal to `value`.
+  void remove_with_label(const std::string& key, const std::string& value);
+  void remove_family_with_label(const std::string& name, const std::string& key, const std::string& value);
+  // Drops the series of one family that carry all of `labels` (and maybe more).
+  void remove_family_matching(const std::string& name, const Labels& labels);
   std::optional<double> value(const std::string& name, const Labels& labels) const;
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
@@ -36,12 +38,14 @@ class MetricsRegistry {
     double sum = 0;
     std::uint64_t count = 0;
   };
+  // Series are keyed by their rendered label text ({a="1",b="2"}): one string per series
+  // instead of a map of strings, which is most of the memory of a monitor's metrics.
   struct Family {
     Kind kind;
     std::string help;
     std::vector<double> buckets;
-    std::map<Labels, double> values;
-    std::map<Labels, Histogram> histograms;
+    std::map<std::string, double> values;
+    std::map<std::string, Histogram> histograms;
   };
   void render(std::string& out, const std::string& name, const Family& f) const;
 

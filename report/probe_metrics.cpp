@@ -40,15 +40,8 @@ void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::v
   for (const auto& r : results) {
     Labels l = base;
     if (per_address && !r.address.empty()) l["address"] = r.address;
-    auto same = [&l](const Labels& other) {
-      for (const auto& [k, v] : l) {
-        auto it = other.find(k);
-        if (it == other.end() || it->second != v) return false;
-      }
-      return true;
-    };
-    reg.remove_family_where("probe_failure_info", same);
-    reg.remove_family_where("probe_tls_version_info", same);
+    reg.remove_family_matching("probe_failure_info", l);
+    reg.remove_family_matching("probe_tls_version_info", l);
 
     bool success = r.failure.severity == checks::Severity::kOk || r.failure.severity == checks::Severity::kWarning;
     reg.set("probe_success", l, success ? 1 : 0);

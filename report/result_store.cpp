@@ -1,21 +1,14 @@
 #include "report/result_store.h"
 
-#include "checks/check_result_json.h"
 
 namespace prober::report {
 
-void ResultStore::record(const std::string& monitor, const std::vector<checks::CheckResult>& results,
+void ResultStore::record(const std::string& monitor, std::string results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
-  nlohmann::json list = nlohmann::json::array();
-  bool failed = false;
-  for (const auto& r : results) {
-    list.push_back(checks::to_json(r));
-    failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
-  }
   Entry& e = entries_[monitor];
-  e.last = list;
+  e.last = std::move(results_json);
   if (failed) {
-    e.last_failure = list;
+    e.last_failure = e.last;
     e.failed_at = now;
   }
 }
@@ -25,8 +18,9 @@ void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); 
 nlohmann::json ResultStore::to_json(std::chrono::system_clock::time_point now) const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, e] : entries_) {
-    bool keep = !e.last_failure.is_null() && now - e.failed_at < kKeepFailures;
-    out[name] = {{"last", e.last}, {"last_failure", keep ? e.last_failure : nlohmann::json(nullptr)}};
+    bool keep = !e.last_failure.empty() && now - e.failed_at < kKeepFailures;
+    out[name] = {{"last", nlohmann::json::parse(e.last)},
+                 {"last_failure", keep ? nlohmann::json::parse(e.last_failure) : nlohmann::json(nullptr)}};
   }
   return out;
 }

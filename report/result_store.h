@@ -14,16 +14,19 @@ namespace prober::report {
 
 class ResultStore {
  public:
-  void record(const std::string& monitor, const std::vector<checks::CheckResult>& results,
+  // `results_json`: the run's results as one JSON array text (what the JSONL lines hold).
+  void record(const std::string& monitor, std::string results_json, bool failed,
               std::chrono::system_clock::time_point now);
   void forget(const std::string& monitor);
   nlohmann::json to_json(std::chrono::system_clock::time_point now) const;
   static constexpr std::chrono::hours kKeepFailures{1};
 
  private:
+  // Serialised JSON, not nlohmann trees: a tree costs several times the text's size, per
+  // monitor, for as long as the agent runs.
   struct Entry {
-    nlohmann::json last;
-    nlohmann::json last_failure;
+    std::string last;
+    std::string last_failure;
     std::chrono::system_clock::time_point failed_at{};
   };
   std::map<std::string, Entry> entries_;

@@ -1,0 +1,60 @@
+#include <doctest/doctest.h>
+
+#include <limits>
+
+#include "report/metrics_registry.h"
+
+using namespace prober::report;
+
+TEST_CASE("exposition: help, type, escaped labels, probe_success last") {
+  MetricsRegistry r;
+  r.declare("probe_success", MetricsRegistry::Kind::kGauge, "Success");
+  r.declare("probe_duration_seconds", MetricsRegistry::Kind::kGauge, "Duration");
+  r.set("probe_success", {{"monitor", "a"}}, 1);
+  r.set("probe_duration_seconds", {{"monitor", "a"}, {"target", "x\"y\\z\n"}}, 0.25);
+  CHECK(r.exposition("probe_success") ==
+        "# HELP probe_duration_seconds Duration\n# TYPE probe_duration_seconds gauge\n"
+        "probe_duration_seconds{monitor=\"a\",target=\"x\\\"y\\\\z\\n\"} 0.25\n"
+        "# HELP probe_success Success\n# TYPE probe_success gauge\nprobe_success{monitor=\"a\"} 1\n");
+}
+
+TEST_CASE("counters add, histograms bucket cumulatively") {
+  MetricsRegistry r;
+  r.declare("c_total", MetricsRegistry::Kind::kCounter, "C");
+  r.declare("h_seconds", MetricsRegistry::Kind::kHistogram, "H", {0.1, 1});
+  r.add("c_total", {{"class", "ok"}});
+  r.add("c_total", {{"class", "ok"}}, 2);
+  r.observe("h_seconds", {{"type", "http"}}, 0.05);
+  r.observe("h_seconds", {{"type", "http"}}, 0.5);
+  r.observe("h_seconds", {{"type", "http"}}, 7);
+  std::string text = r.exposition();
+  CHECK(text.find("c_total{class=\"ok\"} 3\n") != std::string::npos);
+  CHECK(text.find("h_seconds_bucket{type=\"http\",le=\"0.1\"} 1\n") != std::string::npos);
+  CHECK(text.find("h_seconds_bucket{type=\"http\",le=\"1\"} 2\n") != std::string::npos);
+  CHECK(text.find("h_seconds_bucket{type=\"http\",le=\"+Inf\"} 3\n") != std::string::npos);
+  CHECK(text.find("h_seconds_sum{type=\"http\"} 7.55\n") != std::string::npos);
+  CHECK(text.find("h_seconds_count{type=\"http\"} 3\n") != std::string::npos);
+}
+
+TEST_CASE("removing a monitor's series matches whole label values only") {
+  MetricsRegistry r;
+  r.declare("g", MetricsRegistry::Kind::kGauge, "G");
+  r.set("g", {{"monitor", "shop"}, {"type", "http"}}, 1);
+  r.set("g", {{"monitor", "shop-api"}, {"type", "http"}}, 1);
+  r.set("g", {{"monitor", "xshop"}}, 1);
+  r.remove_with_label("monitor", "shop");
+  CHECK_FALSE(r.value("g", {{"monitor", "shop"}, {"type", "http"}}).has_value());
+  CHECK(r.value("g", {{"monitor", "shop-api"}, {"type", "http"}}) == 1);
+  CHECK(r.value("g", {{"monitor", "xshop"}}) == 1);
+  r.set("g", {{"class", "tcp_refused"}, {"monitor", "xshop"}}, 1);
+  r.remove_family_matching("g", {{"monitor", "xshop"}});
+  CHECK(r.exposition().find("xshop") == std::string::npos);
+}
+
+TEST_CASE("values in the Prometheus text format") {
+  CHECK(format_value(1) == "1");
+  CHECK(format_value(0.000015) == "1.5e-05");
+  CHECK(format_value(1795619155) == "1795619155");
+  CHECK(format_value(std::numeric_limits<double>::quiet_NaN()) == "NaN");
+  CHECK(format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+}
