@@ -18,6 +18,11 @@ class ConnectProbe final : public Probe {
     request.port = target_.port;
     request.address = is_ip_literal(target_.host) ? "" : result_.address;
     request.uses_tls = monitor_.type == config::CheckType::kTls;
+    if (request.uses_tls && monitor_.tls.server_name) {
+      request.url = with_host(target_, *monitor_.tls.server_name);
+      request.host = *monitor_.tls.server_name;
+      request.address = result_.address;
+    }
     request.connect_only = true;
     request.tls = monitor_.tls;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));

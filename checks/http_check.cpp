@@ -19,6 +19,7 @@ class HttpProbe final : public Probe {
         finish_(std::move(finish)), method_(monitor.method), body_(monitor.body) {
     address_ = result_.address;
     address_host_ = url_.host;
+    first_host_ = url_.host;
   }
 
   void start(RunContext& ctx) override {
@@ -89,6 +90,12 @@ class HttpProbe final : public Probe {
     request.port = url_.port;
     request.address = is_ip_literal(url_.host) ? "" : address_;
     request.uses_tls = url_.scheme == "https";
+    if (request.uses_tls && monitor_.tls.server_name && url_.host == first_host_) {
+      // Connect to the address of the URL's host, but speak TLS and HTTP for the server name.
+      request.url = with_host(url_, *monitor_.tls.server_name);
+      request.host = *monitor_.tls.server_name;
+      request.address = address_;
+    }
     request.method = method_;
     request.headers = monitor_.headers;
     request.body = body_;
@@ -208,6 +215,7 @@ class HttpProbe final : public Probe {
   std::optional<std::string> body_;
   std::string address_;
   std::string address_host_;
+  std::string first_host_;
   RunContext* ctx_ = nullptr;
   AddressLookup lookup_;
   bool looking_up_ = false;

@@ -44,6 +44,15 @@ std::variant<ParsedUrl, std::string> parse_url(const std::string& text) {
   return out;
 }
 
+std::string with_host(const ParsedUrl& url, const std::string& host) {
+  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.url.c_str(), 0) != CURLUE_OK ||
+      curl_url_set(u.get(), CURLUPART_HOST, host.c_str(), 0) != CURLUE_OK) {
+    return url.url;
+  }
+  return part(u.get(), CURLUPART_URL);
+}
+
 std::variant<ParsedUrl, std::string> parse_host_port(const std::string& text, const std::string& scheme) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon + 1 == text.size()) return "target '" + text + "' needs a port: host:port";

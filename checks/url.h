@@ -13,6 +13,8 @@ struct ParsedUrl {
 };
 
 std::variant<ParsedUrl, std::string> parse_url(const std::string& text);
+// The same URL with another host (for a TLS server name that differs from the host connected to).
+std::string with_host(const ParsedUrl& url, const std::string& host);
 // "host:port" (or "[v6]:port") for tls and tcp targets.
 std::variant<ParsedUrl, std::string> parse_host_port(const std::string& text, const std::string& scheme);
 

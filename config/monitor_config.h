@@ -42,6 +42,9 @@ struct HttpExpect {
 struct TlsOptions {
   std::optional<std::string> ca_file;
   bool insecure_skip_verify = false;
+  // SNI, certificate name and Host header when they differ from the URL's (or target's) host,
+  // which is still what is resolved and connected to.
+  std::optional<std::string> server_name;
   std::optional<std::string> min_version;   // "1.0" .. "1.3"
   std::optional<std::string> max_version;
 };

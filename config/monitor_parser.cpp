@@ -237,6 +237,13 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   if (auto tls = r.object("tls")) {
     if (auto v = tls->string("ca_file")) m.tls.ca_file = v;
     if (auto v = tls->boolean("insecure_skip_verify")) m.tls.insecure_skip_verify = *v;
+    if (auto v = tls->string("server_name")) {
+      if (v->empty() || v->find_first_of(" /:@") != std::string::npos) {
+        tls->error("server_name", "expected a host name, got \"" + *v + "\"");
+      } else {
+        m.tls.server_name = v;
+      }
+    }
     if (auto v = tls->choice("min_version", kTlsVersions)) m.tls.min_version = v;
     if (auto v = tls->choice("max_version", kTlsVersions)) m.tls.max_version = v;
     tls->finish();

@@ -53,6 +53,8 @@ HTTP:
 TLS (https URLs and --type tls):
   --ca-file FILE               trust this CA bundle instead of the system's
   --insecure                   do not verify the certificate (facts are still reported)
+  --server-name NAME           SNI, certificate name and Host for NAME while connecting to
+                               TARGET's host (check one backend by address for the public name)
   --tls-min 1.0|1.1|1.2|1.3, --tls-max 1.0|1.1|1.2|1.3
                                TLS versions to offer
   --cert-warning-days N, --cert-critical-days N
@@ -197,6 +199,8 @@ std::optional<Arguments> parse(int argc, char** argv) {
         auto n = parse_int(v, 0, 100);
         if (!n) return fail("--max-redirects wants 0 to 100, not '" + v + "'");
         m.max_redirects = *n;
+      } else if (arg == "--server-name") {
+        m.tls.server_name = v;
       } else if (arg == "--ca-file") {
         m.tls.ca_file = v;
       } else if (arg == "--tls-min" || arg == "--tls-max") {

@@ -68,6 +68,19 @@ class PerAddress(unittest.TestCase):
         self.assertEqual(len(tls["chain"][0]["sha256"]), 64)
         self.assertIsNotNone(tls["earliest_expiry"])
 
+    def test_server_name_sets_sni_verification_and_host(self):
+        # nginx's "wrong host" certificate is for wrong.example: naming it makes the check pass,
+        # while the connection still goes to the URL's host.
+        code, results, _ = prober_check(f"https://127.0.0.1:{LAB.port('wrong_host')}/ok", "--ca-file", LAB.ca_file,
+                                        "--server-name", "wrong.example")
+        self.assertEqual((code, results[0]["class"], results[0]["address"]), (0, "ok", "127.0.0.1"))
+        code, results, _ = prober_check(f"127.0.0.1:{LAB.port('wrong_host')}", "--type", "tls",
+                                        "--ca-file", LAB.ca_file, "--server-name", "wrong.example")
+        self.assertEqual((code, results[0]["class"]), (0, "ok"))
+        code, results, _ = prober_check(f"https://127.0.0.1:{LAB.port('valid')}/ok", "--ca-file", LAB.ca_file,
+                                        "--server-name", "wrong.example")
+        self.assertEqual(results[0]["class"], "tls_cert_hostname_mismatch")
+
     def test_tls_check_ok(self):
         code, results, _ = prober_check(f"localhost:{LAB.port('valid')}", "--type", "tls", "--ca-file", LAB.ca_file)
         r = results[0]

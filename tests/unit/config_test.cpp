@@ -53,6 +53,7 @@ TEST_CASE("the good configuration loads with its values and defaults") {
   CHECK(dns.transport == DnsTransport::kTcp);
   CHECK(dns.interval.count() == 120000);
   CHECK(c.monitors[3].timeout.count() == 1000);
+  CHECK(c.monitors[2].tls.server_name == "api.example");
   CHECK(c.modules.count("http_2xx") == 1);
   REQUIRE(c.endpoint.has_value());
   CHECK(c.endpoint->listen == "127.0.0.1:9465");
