@@ -106,6 +106,25 @@ void MetricsRegistry::remove_family_matching(const std::string& name, const Labe
   };
   std::erase_if(it->second.values, [&](const auto& kv) { return matches(kv.first); });
   std::erase_if(it->second.histograms, [&](const auto& kv) { return matches(kv.first); });
+  if (auto index = info_index_.find(name); index != info_index_.end()) {
+    std::erase_if(index->second, [&](const auto& kv) { return matches(kv.second); });
+  }
+}
+
+void MetricsRegistry::set_info(const std::string& name, const Labels& base, const Labels& extra) {
+  Family& f = families_.at(name);
+  auto& index = info_index_[name];
+  std::string base_key = format_labels(base);
+  if (auto it = index.find(base_key); it != index.end()) {
+    f.values.erase(it->second);
+    index.erase(it);
+  }
+  if (extra.empty()) return;
+  Labels full = base;
+  full.insert(extra.begin(), extra.end());
+  std::string key = format_labels(full);
+  f.values[key] = 1;
+  index.emplace(std::move(base_key), std::move(key));
 }
 
 std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {

@@ -27,6 +27,10 @@ class MetricsRegistry {
   // Drops the series of one family that carry all of `labels` (and maybe more).
   void remove_family_matching(const std::string& name, const Labels& labels);
   std::optional<double> value(const std::string& name, const Labels& labels) const;
+  // An "info" series (value 1) whose extra labels change over time, e.g. the failure class:
+  // replaces the one set before for the same `base` labels (none when `extra` is empty), in
+  // O(log n) instead of a scan of the family.
+  void set_info(const std::string& name, const Labels& base, const Labels& extra);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
   // with probe_success.
@@ -50,6 +54,8 @@ class MetricsRegistry {
   void render(std::string& out, const std::string& name, const Family& f) const;
 
   std::vector<std::string> order_;
+  // family -> rendered base labels -> rendered full labels of its current info series
+  std::map<std::string, std::map<std::string, std::string>> info_index_;
   std::map<std::string, Family> families_;
 };
 

@@ -40,8 +40,6 @@ void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::v
   for (const auto& r : results) {
     Labels l = base;
     if (per_address && !r.address.empty()) l["address"] = r.address;
-    reg.remove_family_matching("probe_failure_info", l);
-    reg.remove_family_matching("probe_tls_version_info", l);
 
     bool success = r.failure.severity == checks::Severity::kOk || r.failure.severity == checks::Severity::kWarning;
     reg.set("probe_success", l, success ? 1 : 0);
@@ -50,10 +48,10 @@ void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::v
     reg.set("probe_dns_lookup_time_seconds", l, seconds(r.timings.dns));
     if (r.ip_version) reg.set("probe_ip_protocol", l, r.ip_version);
     if (r.failure.failure_class != checks::FailureClass::kOk) {
-      Labels info = l;
-      info["class"] = std::string(to_string(r.failure.failure_class));
-      info["phase"] = std::string(to_string(r.failure.phase));
-      reg.set("probe_failure_info", info, 1);
+      reg.set_info("probe_failure_info", l, {{"class", std::string(to_string(r.failure.failure_class))},
+                                             {"phase", std::string(to_string(r.failure.phase))}});
+    } else {
+      reg.set_info("probe_failure_info", l, {});
     }
     if (r.type == "http") {
       const auto& t = r.timings;
@@ -77,11 +75,8 @@ void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::v
     if (auto verified = checks::earliest_expiry(r.tls.verified_chain)) {
       reg.set("probe_ssl_last_chain_expiry_timestamp_seconds", l, *verified);
     }
-    if (r.tls.version) {
-      Labels v = l;
-      v["version"] = tls_version_label(*r.tls.version);
-      reg.set("probe_tls_version_info", v, 1);
-    }
+    reg.set_info("probe_tls_version_info", l,
+                 r.tls.version ? Labels{{"version", tls_version_label(*r.tls.version)}} : Labels{});
   }
 }
 

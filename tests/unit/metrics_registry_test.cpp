@@ -51,6 +51,22 @@ TEST_CASE("removing a monitor's series matches whole label values only") {
   CHECK(r.exposition().find("xshop") == std::string::npos);
 }
 
+TEST_CASE("an info series replaces its predecessor for the same base labels") {
+  MetricsRegistry r;
+  r.declare("probe_failure_info", MetricsRegistry::Kind::kGauge, "I");
+  r.set_info("probe_failure_info", {{"monitor", "a"}}, {{"class", "tcp_refused"}, {"phase", "connect"}});
+  r.set_info("probe_failure_info", {{"monitor", "b"}}, {{"class", "dns_timeout"}, {"phase", "dns"}});
+  r.set_info("probe_failure_info", {{"monitor", "a"}}, {{"class", "tls_cert_expired"}, {"phase", "tls"}});
+  std::string text = r.exposition();
+  CHECK(text.find("tcp_refused") == std::string::npos);
+  CHECK(text.find("probe_failure_info{class=\"tls_cert_expired\",monitor=\"a\",phase=\"tls\"} 1") != std::string::npos);
+  r.set_info("probe_failure_info", {{"monitor", "a"}}, {});  // recovered
+  r.remove_with_label("monitor", "b");                      // removed on reload
+  CHECK(r.exposition().empty());
+  r.set_info("probe_failure_info", {{"monitor", "b"}}, {{"class", "x"}});
+  CHECK(r.exposition().find("class=\"x\"") != std::string::npos);
+}
+
 TEST_CASE("values in the Prometheus text format") {
   CHECK(format_value(1) == "1");
   CHECK(format_value(0.000015) == "1.5e-05");
