@@ -36,7 +36,7 @@ def rss_kib(pid, key="VmRSS"):
 
 
 def scrape(port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=300) as r:
         return r.read().decode()
 
 
