@@ -4,6 +4,7 @@ check_cpu pinned to core 0 for HTTP, HTTPS (full TLS 1.3 handshake, ECDSA P-256,
 connection each), TLS-only, TCP and DNS, and prints one line each.
 Usage: bench/cpu_per_check.py [BUILD_DIR]   (default build/)"""
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,6 +14,8 @@ from lab import Lab  # noqa: E402
 
 
 def main():
+    # SIGTERM (kill, timeout) unwinds like an exception, so the lab's servers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
     cores = os.cpu_count() or 1
     if cores > 1:

@@ -8,6 +8,7 @@ Usage: bench/scale.py [--kind http|https] N [N ...]     e.g. bench/scale.py 1000
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -107,6 +108,8 @@ def run(lab, kind, n, interval_s):
 
 
 def main():
+    # SIGTERM (kill, timeout) unwinds like an exception, so the lab's servers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("counts", nargs="+", type=int)
     ap.add_argument("--kind", choices=["http", "https"], default="http")
