@@ -67,6 +67,7 @@ struct PendingWrite {
   HttpServer* server = nullptr;
   std::uint64_t id = 0;
   std::weak_ptr<bool> alive;
+  bool keep_alive = false;
 };
 
 struct HttpServer::Listener {
@@ -87,6 +88,22 @@ struct HttpServer::Connection {
   bool complete = false;
   char buffer[4096];
   bool answered = false;
+  bool keep_alive = false;
+  bool pipelined = false;  // bytes after the request in the same read: answered, then closed
+
+  // Ready for the next request on a kept-alive connection.
+  void reset() {
+    http_parser_init(&parser, HTTP_REQUEST);
+    parser.data = this;
+    url.clear();
+    header_field.clear();
+    header_value_last = false;
+    request = HttpRequest{};
+    bytes = 0;
+    complete = false;
+    answered = false;
+    keep_alive = false;
+  }
 
   static http_parser_settings settings();
 };
@@ -114,7 +131,10 @@ http_parser_settings HttpServer::Connection::settings() {
     return 0;
   };
   s.on_message_complete = [](http_parser* p) {
-    static_cast<Connection*>(p->data)->complete = true;
+    auto* c = static_cast<Connection*>(p->data);
+    c->complete = true;
+    c->keep_alive = http_should_keep_alive(p) != 0;
+    http_parser_pause(p, 1);  // one request at a time: stop here
     return 0;
   };
   return s;
@@ -170,58 +190,70 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   uv_timer_init(self->loop_, c->timeout.get());
   c->timeout.get()->data = c.get();
   // A client that never finishes its request is dropped; it cannot hold anything else up.
-  uv_timer_start(c->timeout.get(), [](uv_timer_t* t) {
-    auto* conn = static_cast<Connection*>(t->data);
-    conn->server->drop(conn->id);
-  }, kRequestTimeoutMs, 0);
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(c->tcp.get()),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* conn = static_cast<Connection*>(h->data);
-        *buf = uv_buf_init(conn->buffer, sizeof conn->buffer);
-      },
-      [](uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) {
-        auto* conn = static_cast<Connection*>(stream->data);
-        HttpServer* server = conn->server;
-        if (n < 0) {
-          server->drop(conn->id);
-          return;
-        }
-        if (n == 0 || conn->complete) return;
-        conn->bytes += static_cast<std::size_t>(n);
-        if (conn->bytes > kMaxRequestBytes) {
-          server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
-          return;
-        }
-        static const http_parser_settings settings = Connection::settings();
-        std::size_t parsed = http_parser_execute(&conn->parser, &settings, buf->base, static_cast<std::size_t>(n));
-        if (conn->parser.http_errno != HPE_OK || parsed != static_cast<std::size_t>(n)) {
-          server->respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8",
-                                                 std::string("bad request: ") +
-                                                     http_errno_description(HTTP_PARSER_ERRNO(&conn->parser)) + "\n"});
-          return;
-        }
-        if (!conn->complete) return;
-        uv_read_stop(stream);
-        uv_timer_stop(conn->timeout.get());
-        conn->request.method = http_method_str(static_cast<http_method>(conn->parser.method));
-        http_parser_url u{};
-        http_parser_url_init(&u);
-        if (http_parser_parse_url(conn->url.data(), conn->url.size(), 0, &u) == 0) {
-          if (u.field_set & (1 << UF_PATH)) {
-            conn->request.path = percent_decode(conn->url.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len));
-          }
-          if (u.field_set & (1 << UF_QUERY)) {
-            conn->request.query = parse_query(conn->url.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len));
-          }
-        }
-        std::uint64_t id = conn->id;
-        std::weak_ptr<bool> alive = server->alive_;
-        server->handler_(conn->request, [server, id, alive](HttpResponse response) {
-          if (auto a = alive.lock(); a && *a) server->respond(id, std::move(response));
-        });
-      });
+  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, kRequestTimeoutMs, 0);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
   self->connections_[c->id] = std::move(c);
+}
+
+void HttpServer::on_idle(uv_timer_t* t) noexcept {
+  auto* conn = static_cast<Connection*>(t->data);
+  if (conn) conn->server->drop(conn->id);
+}
+
+void HttpServer::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
+  auto* conn = static_cast<Connection*>(h->data);
+  *buf = uv_buf_init(conn->buffer, sizeof conn->buffer);
+}
+
+void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) noexcept {
+  auto* conn = static_cast<Connection*>(stream->data);
+  if (!conn) return;
+  HttpServer* server = conn->server;
+  if (n < 0) {
+    server->drop(conn->id);
+    return;
+  }
+  if (n == 0 || conn->complete) return;
+  conn->bytes += static_cast<std::size_t>(n);
+  if (conn->bytes > kMaxRequestBytes) {
+    server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
+    return;
+  }
+  static const http_parser_settings settings = Connection::settings();
+  std::size_t parsed = http_parser_execute(&conn->parser, &settings, buf->base, static_cast<std::size_t>(n));
+  if (conn->complete && HTTP_PARSER_ERRNO(&conn->parser) == HPE_PAUSED) {
+    http_parser_pause(&conn->parser, 0);
+    conn->pipelined = parsed != static_cast<std::size_t>(n);
+  }
+  if (!conn->complete && (conn->parser.http_errno != HPE_OK || parsed != static_cast<std::size_t>(n))) {
+    server->respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8",
+                                           std::string("bad request: ") +
+                                               http_errno_description(HTTP_PARSER_ERRNO(&conn->parser)) + "\n"});
+    return;
+  }
+  if (!conn->complete) return;
+  uv_read_stop(stream);
+  uv_timer_stop(conn->timeout.get());
+  conn->request.method = http_method_str(static_cast<http_method>(conn->parser.method));
+  http_parser_url u{};
+  http_parser_url_init(&u);
+  if (http_parser_parse_url(conn->url.data(), conn->url.size(), 0, &u) == 0) {
+    if (u.field_set & (1 << UF_PATH)) {
+      conn->request.path = percent_decode(conn->url.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len));
+    }
+    if (u.field_set & (1 << UF_QUERY)) {
+      conn->request.query = parse_query(conn->url.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len));
+    }
+  }
+  std::uint64_t id = conn->id;
+  std::weak_ptr<bool> alive = server->alive_;
+  try {
+    server->handler_(conn->request, [server, id, alive](HttpResponse response) {
+      if (auto a = alive.lock(); a && *a) server->respond(id, std::move(response));
+    });
+  } catch (...) {
+    server->respond(id, HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"});
+  }
 }
 
 void HttpServer::respond(std::uint64_t id, HttpResponse response) {
@@ -233,18 +265,28 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   uv_read_stop(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
   uv_timer_stop(c->timeout.get());
   auto pending = std::make_unique<PendingWrite>();
+  // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
+  // and sent nothing more; /probe scrapes then cost no TCP set-up each.
+  bool keep = c->complete && c->keep_alive && !c->pipelined;
+  pending->keep_alive = keep;
   pending->bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
                    "\r\nContent-Type: " + response.content_type +
                    "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                   "\r\nConnection: close\r\n\r\n" + response.body;
+                   (keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n") + response.body;
   pending->server = this;
   pending->id = id;
   pending->alive = alive_;
   pending->req.data = pending.get();
   uv_buf_t buf = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
-  int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int) {
+  int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int status) {
     std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
-    if (auto a = done->alive.lock(); a && *a) done->server->drop(done->id);
+    auto a = done->alive.lock();
+    if (!a || !*a) return;
+    if (status == 0 && done->keep_alive) {
+      done->server->resume(done->id);
+    } else {
+      done->server->drop(done->id);
+    }
   });
   if (rc != 0) {
     drop(id);
@@ -254,5 +296,14 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
 }
 
 void HttpServer::drop(std::uint64_t id) { connections_.erase(id); }
+
+void HttpServer::resume(std::uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  Connection* c = it->second.get();
+  c->reset();
+  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, kRequestTimeoutMs, 0);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
+}
 
 }  // namespace prober::report

@@ -1,7 +1,8 @@
 #pragma once
 // A small HTTP/1.1 server on the libuv loop for /metrics and friends. Requests are parsed by
 // libhttp-parser; a request over 8 KiB is refused (413), a client that does not finish its
-// request in 10 s is dropped, every response closes its connection.
+// request in 10 s is dropped. HTTP/1.1 keep-alive: one request at a time per connection (a
+// pipelined request gets its answer and the connection is closed).
 #include <uv.h>
 
 #include <cstdint>
@@ -45,8 +46,12 @@ class HttpServer {
  private:
   struct Connection;
   static void on_connection(uv_stream_t* server, int status) noexcept;
+  static void on_alloc(uv_handle_t* handle, size_t size, uv_buf_t* buf) noexcept;
+  static void on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) noexcept;
+  static void on_idle(uv_timer_t* timer) noexcept;
   void respond(std::uint64_t id, HttpResponse response);
   void drop(std::uint64_t id);
+  void resume(std::uint64_t id);  // a kept-alive connection waits for its next request
 
   uv_loop_t* loop_;
   Handler handler_;

@@ -140,6 +140,23 @@ class Agent(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
             self.assertIn(b"413", s.recv(100))
+        # Keep-alive: two requests on one connection, answered in turn.
+        with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
+            s.settimeout(5)
+            for _ in range(2):
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b"ok\n"):
+                    answer += s.recv(1000)
+                self.assertIn(b"Connection: keep-alive", answer)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while True:
+                chunk = s.recv(1000)
+                if not chunk:
+                    break
+                answer += chunk
+            self.assertIn(b"Connection: close", answer)
         # A client that never finishes its request holds nothing up.
         slow = socket.create_connection(("127.0.0.1", self.agent.port))
         slow.sendall(b"GET /metrics HTTP/1.1\r\nHost:")
