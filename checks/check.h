@@ -21,8 +21,10 @@ using DoneCallback = std::function<void(std::vector<CheckResult>)>;
 class Check {
  public:
   virtual ~Check() = default;
-  // Starts one run. `done` is called exactly once, from the loop, never from inside start(),
-  // unless cancel() comes first. The check arms no deadline of its own: the caller does.
+  // Starts one run. `done` is called exactly once unless cancel() comes first: from the loop,
+  // or from inside start() when the run fails before any I/O (an unusable resolver, an address
+  // literal of the wrong family), so callers mark the run as started before calling. The check
+  // arms no deadline of its own: the caller does.
   virtual void start(RunContext& ctx, DoneCallback done) = 0;
   // Deadline or shutdown: abort all I/O and never call `done` for this run. Returns a result for
   // every probe, the unfinished ones classified by the phase they were in (classify_timeout).
