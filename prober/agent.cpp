@@ -2,14 +2,10 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "checks/check_result_json.h"
-#include "checks/make_check.h"
-#include "config/config_parser.h"
+#include "prober/config_loader.h"
 #include "prober/log.h"
-#include "prober/secrets.h"
 #include "report/probe_metrics.h"
 
 namespace prober::cli {
@@ -83,25 +79,9 @@ bool Agent::load(const std::string& why) {
     if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(definitions_.size())}});
     return false;
   };
-  std::ifstream in(options_.config_path);
-  if (!in) return fail({{"", "cannot read " + options_.config_path}});
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = config::parse_config(text.str());
-  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return fail(*errors);
-  config::Config next = std::get<config::Config>(std::move(parsed));
-  if (auto errors = resolve_secrets(next); !errors.empty()) return fail(errors);
-  std::vector<config::ConfigError> errors;
-  std::map<std::string, std::unique_ptr<checks::Check>> made;
-  for (std::size_t i = 0; i < next.monitors.size(); ++i) {
-    auto check = checks::make_check(next.monitors[i]);
-    if (auto* error = std::get_if<std::string>(&check)) {
-      errors.push_back({"/monitors/" + std::to_string(i), *error});
-    } else {
-      made[next.monitors[i].name] = std::move(std::get<std::unique_ptr<checks::Check>>(check));
-    }
-  }
-  if (!errors.empty()) return fail(errors);
+  auto loaded = load_config_file(options_.config_path);
+  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) return fail(*errors);
+  auto& [next, made] = std::get<LoadedConfig>(loaded);
   if (next.vantage.name.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);

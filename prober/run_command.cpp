@@ -2,15 +2,11 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
-#include "checks/make_check.h"
-#include "config/config_parser.h"
 #include "prober/agent.h"
+#include "prober/config_loader.h"
 #include "prober/log.h"
-#include "prober/secrets.h"
 
 namespace prober::cli {
 
@@ -103,29 +99,13 @@ int validate_command(int argc, char** argv) {
     std::fprintf(stderr, "prober validate: %s\n", f.error.c_str());
     return 2;
   }
-  std::ifstream in(f.config);
-  if (!in) {
-    std::fprintf(stderr, "%s: cannot read the file\n", f.config.c_str());
-    return 1;
+  auto loaded = load_config_file(f.config);
+  if (auto* c = std::get_if<LoadedConfig>(&loaded)) {
+    std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c->config.monitors.size(),
+                c->config.modules.size());
+    return 0;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto parsed = config::parse_config(text.str());
-  std::vector<config::ConfigError> errors;
-  if (auto* e = std::get_if<std::vector<config::ConfigError>>(&parsed)) {
-    errors = *e;
-  } else {
-    auto& c = std::get<config::Config>(parsed);
-    errors = resolve_secrets(c);
-    for (std::size_t i = 0; i < c.monitors.size(); ++i) {
-      auto check = checks::make_check(c.monitors[i]);
-      if (auto* error = std::get_if<std::string>(&check)) errors.push_back({"/monitors/" + std::to_string(i), *error});
-    }
-    if (errors.empty()) {
-      std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c.monitors.size(), c.modules.size());
-      return 0;
-    }
-  }
+  const auto& errors = std::get<std::vector<config::ConfigError>>(loaded);
   for (const auto& e : errors) std::fprintf(stderr, "%s: %s\n", f.config.c_str(), to_string(e).c_str());
   std::fprintf(stderr, "%s: %zu error%s\n", f.config.c_str(), errors.size(), errors.size() == 1 ? "" : "s");
   return 1;

@@ -1,0 +1,33 @@
+#include "prober/config_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "checks/make_check.h"
+#include "config/config_parser.h"
+#include "prober/secrets.h"
+
+namespace prober::cli {
+
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::vector<config::ConfigError>{{"", "cannot read " + path}};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = config::parse_config(text.str());
+  if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return *errors;
+  LoadedConfig loaded{std::get<config::Config>(std::move(parsed)), {}};
+  std::vector<config::ConfigError> errors = resolve_secrets(loaded.config);
+  for (std::size_t i = 0; i < loaded.config.monitors.size(); ++i) {
+    auto check = checks::make_check(loaded.config.monitors[i]);
+    if (auto* error = std::get_if<std::string>(&check)) {
+      errors.push_back({"/monitors/" + std::to_string(i), *error});
+    } else {
+      loaded.checks[loaded.config.monitors[i].name] = std::move(std::get<std::unique_ptr<checks::Check>>(check));
+    }
+  }
+  if (!errors.empty()) return errors;
+  return loaded;
+}
+
+}  // namespace prober::cli

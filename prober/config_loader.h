@@ -1,0 +1,22 @@
+#pragma once
+// Everything a configuration file must survive before anything runs: read, parse, resolve its
+// secrets, build every monitor's check. `prober validate` and the agent's (re)load share it.
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "checks/check.h"
+#include "config/config.h"
+
+namespace prober::cli {
+
+struct LoadedConfig {
+  config::Config config;
+  std::map<std::string, std::unique_ptr<checks::Check>> checks;  // by monitor name
+};
+
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path);
+
+}  // namespace prober::cli
