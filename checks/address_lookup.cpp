@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "checks/dns_message.h"
+#include "checks/timings.h"
 
 namespace prober::checks {
 namespace {
@@ -84,7 +85,7 @@ void AddressLookup::on_reply(int index, io::DnsReply reply) {
   }
   AddressLookupResult result = combine();
   for (auto& a : answers_) a.reply = io::DnsReply{};  // raw answers can be large: not kept
-  result.duration = Micros((static_cast<std::int64_t>(uv_hrtime()) - started_ns_) / 1000);
+  result.duration = since(static_cast<std::uint64_t>(started_ns_));
   if (auto done = std::move(done_)) done(std::move(result));
 }
 

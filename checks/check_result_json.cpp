@@ -11,21 +11,6 @@ using nlohmann::json;
 
 json duration(const std::optional<Micros>& d) { return d ? json(to_ms(*d)) : json(nullptr); }
 
-std::string iso8601(std::int64_t unix_seconds, int millis = -1) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out = text;
-  if (millis >= 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03d", millis);
-    out += frac;
-  }
-  return out + "Z";
-}
-
 template <typename T>
 json optional(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
@@ -37,6 +22,21 @@ json timings(const Timings& t) {
 }
 
 }  // namespace
+
+std::string iso8601(std::int64_t unix_seconds, int millis) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = text;
+  if (millis >= 0) {
+    char frac[16];
+    std::snprintf(frac, sizeof frac, ".%03d", millis);
+    out += frac;
+  }
+  return out + "Z";
+}
 
 json to_json(const CertInfo& c) {
   return {{"subject", c.subject},

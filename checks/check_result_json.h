@@ -2,11 +2,16 @@
 // CheckResult as the JSON object of shared/DESIGN.md §5 (JSONL line, webhook item, --json).
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <string>
+
 #include "checks/check_result.h"
 
 namespace prober::checks {
 
 nlohmann::json to_json(const CheckResult& result);
 nlohmann::json to_json(const CertInfo& cert);
+// "2026-11-25T10:00:00Z", or with milliseconds "2026-11-25T10:00:00.123Z" when millis >= 0.
+std::string iso8601(std::int64_t unix_seconds, int millis = -1);
 
 }  // namespace prober::checks

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include "checks/dns_message.h"
+#include "checks/timings.h"
 
 namespace prober::checks {
 
@@ -64,7 +65,7 @@ void DnsCheck::start(RunContext& ctx, DoneCallback done) {
 void DnsCheck::on_reply(io::DnsReply reply) {
   query_ = 0;
   CheckResult r = base_result();
-  r.timings.dns = Micros(static_cast<std::int64_t>(uv_hrtime() - started_ns_) / 1000);
+  r.timings.dns = since(started_ns_);
   r.timings.total = r.timings.dns;
   if (reply.status != ARES_SUCCESS) {
     r.failure = classify_dns(reply.status, 0, false);

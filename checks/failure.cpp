@@ -70,12 +70,6 @@ Failure classify_connect_errno(long os_errno) {
 
 bool is_reset(long os_errno) { return os_errno == ECONNRESET || os_errno == EPIPE; }
 
-Phase phase_reached(const TransferOutcome& o) {
-  if (!o.connected) return Phase::kConnect;
-  if (o.uses_tls && !o.tls_done) return Phase::kTls;
-  return Phase::kHttp;
-}
-
 Failure classify_verify_result(long verify_result, bool missing_intermediate) {
   switch (verify_result) {
     case X509_V_OK:  // verification passed, so curl's own host name check is what failed
@@ -193,7 +187,7 @@ Failure classify_transfer(const TransferOutcome& o) {
     case CURLE_COULDNT_CONNECT:
       return classify_connect_errno(o.os_errno);
     case CURLE_OPERATION_TIMEDOUT:
-      return classify_timeout(phase_reached(o), o.headers_received);
+      return classify_timeout(phase_in_progress(o), o.headers_received);
     case CURLE_PEER_FAILED_VERIFICATION:
       return classify_verify_result(o.verify_result, o.missing_intermediate);
     case CURLE_SSL_CONNECT_ERROR:
@@ -205,7 +199,7 @@ Failure classify_transfer(const TransferOutcome& o) {
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
-      if (is_reset(o.os_errno)) return make(FailureClass::kTcpReset, phase_reached(o), true);
+      if (is_reset(o.os_errno)) return make(FailureClass::kTcpReset, phase_in_progress(o), true);
       if (o.uses_tls && !o.tls_done) return classify_ssl_error(o);
       return make(FailureClass::kHttpProtocolError, Phase::kHttp);
     case CURLE_GOT_NOTHING:
@@ -229,12 +223,18 @@ Failure classify_transfer(const TransferOutcome& o) {
     case CURLE_TOO_MANY_REDIRECTS:
       return make(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
     default:  // bad URL, bad CA file, aborted by callback, ...: a problem on our side
-      return internal_error(phase_reached(o));
+      return internal_error(phase_in_progress(o));
   }
 }
 
-Failure classify_timeout(Phase phase_in_progress, bool headers_received) {
-  switch (phase_in_progress) {
+Phase phase_in_progress(const TransferOutcome& o) {
+  if (!o.connected) return Phase::kConnect;
+  if (o.uses_tls && !o.tls_done) return Phase::kTls;
+  return Phase::kHttp;
+}
+
+Failure classify_timeout(Phase phase, bool headers_received) {
+  switch (phase) {
     case Phase::kDns: return make(FailureClass::kDnsTimeout, Phase::kDns, true);
     case Phase::kConnect: return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
     case Phase::kTls: return make(FailureClass::kTlsTimeout, Phase::kTls, true);

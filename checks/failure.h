@@ -60,9 +60,11 @@ struct TransferOutcome {
   bool missing_intermediate = false;   // chain analysis: the server omitted an intermediate
 };
 Failure classify_transfer(const TransferOutcome& outcome);
+// Where a transfer stood when it ended or was aborted: the phase a timeout is charged to.
+Phase phase_in_progress(const TransferOutcome& outcome);
 
 // The phase a probe was in when its deadline hit. Timeouts are classified here, once.
-Failure classify_timeout(Phase phase_in_progress, bool headers_received = false);
+Failure classify_timeout(Phase phase, bool headers_received = false);
 
 // A named validator rejected an otherwise complete response.
 enum class Validator { kStatus, kBlocked, kBody, kHeader, kLatency, kCertExpiry, kRedirectLoop,

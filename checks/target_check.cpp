@@ -114,12 +114,6 @@ std::vector<CheckResult> TargetCheck::cancel() noexcept {
   return out;
 }
 
-Phase phase_in_progress(const TransferOutcome& o) {
-  if (!o.connected) return Phase::kConnect;
-  if (o.uses_tls && !o.tls_done) return Phase::kTls;
-  return Phase::kHttp;
-}
-
 void apply_transfer(CheckResult& result, TransferReport& report) {
   Timings hop = transfer_timings(report.times, report.outcome.uses_tls);
   hop.dns = std::nullopt;

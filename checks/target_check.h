@@ -57,8 +57,6 @@ class TargetCheck : public Check {
 // Copies what a transfer found into a result: timings (added to what is there), TLS facts,
 // the raw error, and the classification of how the transfer ended.
 void apply_transfer(CheckResult& result, TransferReport& report);
-// Where a transfer stood when it was aborted, as the phase a timeout is charged to.
-Phase phase_in_progress(const TransferOutcome& outcome);
 std::int64_t unix_now();
 
 }  // namespace prober::checks

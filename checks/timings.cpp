@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <uv.h>
+
 namespace prober::checks {
 namespace {
 
@@ -35,6 +37,8 @@ Timings add(const Timings& a, const Timings& b) {
   return Timings{plus(a.dns, b.dns),   plus(a.connect, b.connect),   plus(a.tls, b.tls),
                  plus(a.ttfb, b.ttfb), plus(a.transfer, b.transfer), plus(a.total, b.total)};
 }
+
+Micros since(std::uint64_t hrtime_ns) { return Micros(static_cast<std::int64_t>((uv_hrtime() - hrtime_ns) / 1000)); }
 
 double to_ms(Micros d) { return std::round(static_cast<double>(d.count()) / 100.0) / 10.0; }
 

@@ -58,7 +58,6 @@ void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
   if (!capture) return;
   if (where & SSL_CB_HANDSHAKE_START) {
     capture->handshake_started_ = true;
-    capture->handshake_started_ns_ = uv_hrtime();
     return;
   }
   capture->handshake_done_ = true;

@@ -27,8 +27,6 @@ class TlsCapture {
   bool handshake_done() const noexcept { return handshake_done_; }
   // The ClientHello went out: the TCP connection is up even if curl has not said so yet.
   bool handshake_started() const noexcept { return handshake_started_; }
-  // uv_hrtime() when the ClientHello went out (0 if it did not).
-  std::uint64_t handshake_started_ns() const noexcept { return handshake_started_ns_; }
   // uv_hrtime() when curl built this connection's SSL_CTX: curl does that once TCP is up.
   std::uint64_t ctx_created_ns() const noexcept { return ctx_created_ns_; }
 
@@ -40,7 +38,6 @@ class TlsCapture {
   TlsFacts facts_;
   bool handshake_done_ = false;
   bool handshake_started_ = false;
-  std::uint64_t handshake_started_ns_ = 0;
   std::uint64_t ctx_created_ns_ = 0;
 };
 

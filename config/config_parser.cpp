@@ -1,7 +1,5 @@
 #include "config/config_parser.h"
 
-#include <re2/re2.h>
-
 #include <set>
 
 #include "config/json_reader.h"
@@ -36,14 +34,8 @@ void parse_sinks(JsonReader& r, Config& c, std::vector<ConfigError>& errors) {
     if (auto probe = prom->object("probe")) {
       if (auto enabled = probe->boolean("enabled")) endpoint.probe.enabled = *enabled;
       if (auto allowed = probe->strings("allowed_targets")) {
-        re2::RE2::Options options;
-        options.set_log_errors(false);
         for (std::size_t i = 0; i < allowed->size(); ++i) {
-          re2::RE2 regex((*allowed)[i], options);
-          if (!regex.ok()) {
-            errors.push_back({probe->pointer("allowed_targets") + "/" + std::to_string(i),
-                              "invalid RE2 pattern: " + regex.error()});
-          }
+          check_re2_pattern(probe->pointer("allowed_targets") + "/" + std::to_string(i), (*allowed)[i], errors);
         }
         endpoint.probe.allowed_targets = *allowed;
       }

@@ -1,5 +1,7 @@
 #include "config/json_reader.h"
 
+#include <re2/re2.h>
+
 #include "config/units.h"
 
 namespace prober::config {
@@ -12,6 +14,13 @@ std::string pointer_escape(const std::string& key) {
     else out += c;
   }
   return out;
+}
+
+void check_re2_pattern(const std::string& pointer, const std::string& pattern, std::vector<ConfigError>& errors) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  re2::RE2 regex(pattern, options);
+  if (!regex.ok()) errors.push_back({pointer, "invalid RE2 pattern: " + regex.error()});
 }
 
 std::string json_type(const nlohmann::json& v) {

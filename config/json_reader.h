@@ -50,6 +50,9 @@ class JsonReader {
   bool is_object_;
 };
 
+// Adds an error at `pointer` when RE2 rejects `pattern` (patterns are compiled at load).
+void check_re2_pattern(const std::string& pointer, const std::string& pattern, std::vector<ConfigError>& errors);
+
 // Escapes a key for use in a JSON pointer (RFC 6901).
 std::string pointer_escape(const std::string& key);
 std::string json_type(const nlohmann::json& value);

@@ -20,13 +20,6 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
-void check_pattern(const std::string& key_pointer, const std::string& pattern, std::vector<ConfigError>& errors) {
-  re2::RE2::Options options;
-  options.set_log_errors(false);
-  re2::RE2 regex(pattern, options);
-  if (!regex.ok()) errors.push_back({key_pointer, "invalid RE2 pattern: " + regex.error()});
-}
-
 // Only the shape: scheme, a host, an optional port. curl's parser has the last word at load.
 std::optional<std::string> url_problem(const std::string& url) {
   static const re2::RE2 shape(R"(https?://(\[[0-9A-Fa-f:.]+\]|[^/:?#\[\]@\s]+)(:([0-9]+))?([/?#]\S*)?)");
@@ -89,13 +82,13 @@ void parse_status(JsonReader& expect, HttpExpect& out, std::vector<ConfigError>&
 void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigError>& errors) {
   parse_status(expect, out, errors);
   if (auto v = expect.string("body_regex")) {
-    check_pattern(expect.pointer("body_regex"), *v, errors);
+    check_re2_pattern(expect.pointer("body_regex"), *v, errors);
     out.body_regex = v;
   }
   if (auto v = expect.string("body_contains")) out.body_contains = v;
   if (auto headers = expect.string_map("headers")) {
     for (const auto& [name, pattern] : *headers) {
-      check_pattern(expect.pointer("headers") + "/" + pointer_escape(name), pattern, errors);
+      check_re2_pattern(expect.pointer("headers") + "/" + pointer_escape(name), pattern, errors);
     }
     out.headers = *headers;
   }
@@ -225,7 +218,7 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
       if (auto v = expect->choice("rcode", kRcodes)) m.dns_expect.rcode = v;
       if (auto v = expect->strings("answers_regex")) {
         for (std::size_t i = 0; i < v->size(); ++i) {
-          check_pattern(expect->pointer("answers_regex") + "/" + std::to_string(i), (*v)[i], local);
+          check_re2_pattern(expect->pointer("answers_regex") + "/" + std::to_string(i), (*v)[i], local);
         }
         m.dns_expect.answers_regex = *v;
       }

@@ -27,7 +27,6 @@ class CurlMultiDriver {
   CURLMcode add(CURL* easy, Completion done);
   // Aborts a transfer without calling its completion (a timeout or shutdown).
   void remove(CURL* easy) noexcept;
-  std::size_t active() const noexcept { return completions_.size(); }
 
  private:
   struct SocketPoll {

@@ -2,9 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checks/check_result_json.h"
+
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace prober::cli {
 namespace {
@@ -12,16 +13,9 @@ namespace {
 Log::Format g_format = Log::Format::kText;
 
 std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[40];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(ms % 1000));
-  return out;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count();
+  return checks::iso8601(ms / 1000, static_cast<int>(ms % 1000));
 }
 
 std::string quoted(const std::string& v) {

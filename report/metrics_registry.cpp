@@ -85,12 +85,7 @@ std::string pair_text(const std::string& key, const std::string& value) {
 }  // namespace
 
 void MetricsRegistry::remove_with_label(const std::string& key, const std::string& value) {
-  for (auto& [name, f] : families_) remove_family_with_label(name, key, value);
-}
-
-void MetricsRegistry::remove_family_with_label(const std::string& name, const std::string& key,
-                                               const std::string& value) {
-  remove_family_matching(name, Labels{{key, value}});
+  for (auto& [name, f] : families_) remove_family_matching(name, Labels{{key, value}});
 }
 
 void MetricsRegistry::remove_family_matching(const std::string& name, const Labels& labels) {

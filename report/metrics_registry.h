@@ -23,7 +23,6 @@ class MetricsRegistry {
   void observe(const std::string& name, const Labels& labels, double value);
   // Drops every series (of every family, or of one) that has label `key` equal to `value`.
   void remove_with_label(const std::string& key, const std::string& value);
-  void remove_family_with_label(const std::string& name, const std::string& key, const std::string& value);
   // Drops the series of one family that carry all of `labels` (and maybe more).
   void remove_family_matching(const std::string& name, const Labels& labels);
   std::optional<double> value(const std::string& name, const Labels& labels) const;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "checks/timings.h"
 #include "scheduler/run_results.h"
 
 namespace prober::scheduler {
@@ -34,8 +35,7 @@ void OneShotRunner::finish(std::vector<checks::CheckResult> results, bool timed_
   if (!done_) return;
   uv_timer_stop(deadline_.get());
   check_ = nullptr;
-  auto elapsed = checks::Micros(static_cast<std::int64_t>(uv_hrtime() - started_ns_) / 1000);
-  finish_results(results, timed_out, elapsed, timeout_);
+  finish_results(results, timed_out, checks::since(started_ns_), timeout_);
   auto done = std::move(done_);
   done(std::move(results));
 }

@@ -64,12 +64,6 @@ void Scheduler::remove(const std::string& name) {
   start_queued();
 }
 
-std::vector<std::string> Scheduler::names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, e] : entries_) out.push_back(name);
-  return out;
-}
-
 Millis Scheduler::next_due(const std::string& name) const { return entries_.at(name)->due_at; }
 
 void Scheduler::drain(std::function<void()> drained) {

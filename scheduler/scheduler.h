@@ -46,8 +46,6 @@ class Scheduler {
   void add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<checks::Check> check);
   // Removes a monitor; a run in flight is cancelled and reports nothing.
   void remove(const std::string& name);
-  bool contains(const std::string& name) const { return entries_.count(name) > 0; }
-  std::vector<std::string> names() const;
   // Stops starting runs; `drained` is called once no run is in flight (maybe at once).
   void drain(std::function<void()> drained);
   std::size_t in_flight() const { return in_flight_; }
