@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
@@ -82,10 +81,5 @@ class AgentProcess:
 
 
 def wait_for(predicate, what, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"no {what} after {timeout}s")
+    """wait_until with the tests' longer default."""
+    return wait_until(predicate, what, timeout)

@@ -22,13 +22,15 @@ def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
 
 
 def wait_until(ready, what, timeout=10.0, process=None):
-    """Polls ready() until it is true; fails early when the process it waits for has died."""
+    """Polls ready() until it returns something true, and returns that; fails early when the
+    process it waits for has died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode} before {what}")
-        if ready():
-            return
+        value = ready()
+        if value:
+            return value
         time.sleep(0.02)
     raise RuntimeError(f"no {what} after {timeout}s")
 
