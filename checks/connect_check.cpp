@@ -19,9 +19,7 @@ class ConnectProbe final : public Probe {
     request.address = is_ip_literal(target_.host) ? "" : result_.address;
     request.uses_tls = monitor_.type == config::CheckType::kTls;
     if (request.uses_tls && monitor_.tls.server_name) {
-      request.url = with_host(target_, *monitor_.tls.server_name);
-      request.host = *monitor_.tls.server_name;
-      request.address = result_.address;
+      use_server_name(request, target_, *monitor_.tls.server_name, result_.address);
     }
     request.connect_only = true;
     request.tls = monitor_.tls;

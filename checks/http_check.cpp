@@ -91,10 +91,7 @@ class HttpProbe final : public Probe {
     request.address = is_ip_literal(url_.host) ? "" : address_;
     request.uses_tls = url_.scheme == "https";
     if (request.uses_tls && monitor_.tls.server_name && url_.host == first_host_) {
-      // Connect to the address of the URL's host, but speak TLS and HTTP for the server name.
-      request.url = with_host(url_, *monitor_.tls.server_name);
-      request.host = *monitor_.tls.server_name;
-      request.address = address_;
+      use_server_name(request, url_, *monitor_.tls.server_name, address_);  // redirects elsewhere keep their host
     }
     request.method = method_;
     request.headers = monitor_.headers;

@@ -123,6 +123,13 @@ void apply_transfer(CheckResult& result, TransferReport& report) {
   if (result.failure.failure_class != FailureClass::kOk) result.detail = report.error_text;
 }
 
+void use_server_name(TransferRequest& request, const ParsedUrl& url, const std::string& server_name,
+                     const std::string& address) {
+  request.url = with_host(url, server_name);
+  request.host = server_name;
+  request.address = address;
+}
+
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 }  // namespace prober::checks

@@ -58,5 +58,9 @@ class TargetCheck : public Check {
 // the raw error, and the classification of how the transfer ended.
 void apply_transfer(CheckResult& result, TransferReport& report);
 std::int64_t unix_now();
+// Speak TLS (SNI, certificate name) and HTTP (Host) for `server_name` while still connecting to
+// `address`, the resolved address of the URL's own host.
+void use_server_name(TransferRequest& request, const ParsedUrl& url, const std::string& server_name,
+                     const std::string& address);
 
 }  // namespace prober::checks
