@@ -6,16 +6,24 @@ import subprocess
 import time
 
 
+_handed_out = set()
+
+
 def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
-    """A port that is free on loopback right now (TCP and UDP both, for DNS servers)."""
+    """A port that is free on loopback right now (TCP and UDP both, for DNS servers) and not
+    handed out before by this process: the kernel readily gives a just-released port again, and
+    two servers of one lab on one port make the wrong one answer."""
     while True:
         with socket.socket(family, kind) as s:
             s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
             port = s.getsockname()[1]
+        if port in _handed_out:
+            continue
         other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
         try:
             with socket.socket(family, other) as s:
                 s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", port))
+            _handed_out.add(port)
             return port
         except OSError:
             continue
