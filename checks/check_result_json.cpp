@@ -95,6 +95,7 @@ json to_json(const CheckResult& r) {
         {"answers", r.dns.answers},
         {"ttls", r.dns.ttls}}},
   };
+  if (r.underlying_class) out["underlying_class"] = std::string(to_string(*r.underlying_class));
   return out;
 }
 

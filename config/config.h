@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/monitor_config.h"
+#include "config/sinks_config.h"
 
 namespace prober::config {
 
@@ -14,6 +15,7 @@ struct VantageConfig {
   std::string name;  // empty: the host name, filled in by the agent
   std::string region;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> control;  // monitors that test the vantage itself
 };
 
 struct ProbeEndpointConfig {
@@ -36,7 +38,14 @@ struct Config {
   std::map<std::string, MonitorConfig> modules;  // /probe templates: a monitor without name and target
   std::optional<EndpointConfig> endpoint;
   JsonlConfig jsonl;
+  std::optional<RemoteWriteConfig> remote_write;
+  std::optional<AlertmanagerConfig> alertmanager;
+  std::optional<MackerelConfig> mackerel;
+  std::optional<WebhookConfig> webhook;
+  std::optional<SpoolConfig> spool;  // set when configured, or when a push sink needs it
   int max_in_flight = 1000;
+  std::string sinks_definition;  // vantage, sinks and spool as written: what a reload cannot change
+  bool has_push_sink() const { return remote_write || mackerel || webhook; }
 };
 
 struct ConfigError {

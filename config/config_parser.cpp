@@ -1,55 +1,22 @@
 #include "config/config_parser.h"
 
+#include <algorithm>
 #include <set>
 
 #include "config/json_reader.h"
 #include "config/monitor_parser.h"
+#include "config/sinks_parser.h"
 
 namespace prober::config {
 namespace {
-
-// Sinks and keys of the design that this version does not implement yet: named, not ignored.
-const std::set<std::string> kNotYetSinks{"remote_write", "alertmanager", "mackerel", "webhook"};
 
 void parse_vantage(JsonReader& r, VantageConfig& v) {
   if (auto name = r.string("name")) v.name = *name;
   if (auto region = r.string("region")) v.region = *region;
   if (auto labels = r.string_map("labels")) v.labels = *labels;
-  for (const auto& later : {"control", "index", "count"}) {
+  if (auto control = r.strings("control")) v.control = *control;
+  for (const auto& later : {"index", "count"}) {
     if (r.raw(later)) r.error(later, "not supported by this version of prober yet");
-  }
-  r.finish();
-}
-
-void parse_sinks(JsonReader& r, Config& c, std::vector<ConfigError>& errors) {
-  if (auto prom = r.object("prometheus")) {
-    EndpointConfig endpoint;
-    if (auto listen = prom->string("listen")) {
-      auto colon = listen->rfind(':');
-      if (colon == std::string::npos || colon + 1 == listen->size()) {
-        prom->error("listen", "expected host:port, got \"" + *listen + "\"");
-      }
-      endpoint.listen = *listen;
-    }
-    if (auto probe = prom->object("probe")) {
-      if (auto enabled = probe->boolean("enabled")) endpoint.probe.enabled = *enabled;
-      if (auto allowed = probe->strings("allowed_targets")) {
-        for (std::size_t i = 0; i < allowed->size(); ++i) {
-          check_re2_pattern(probe->pointer("allowed_targets") + "/" + std::to_string(i), (*allowed)[i], errors);
-        }
-        endpoint.probe.allowed_targets = *allowed;
-      }
-      probe->finish();
-    }
-    prom->finish();
-    c.endpoint = endpoint;
-  }
-  if (auto jsonl = r.object("jsonl")) {
-    if (auto path = jsonl->string("path")) c.jsonl.path = *path;
-    jsonl->finish();
-  }
-  for (const auto& sink : kNotYetSinks) {
-    if (r.raw(sink)) r.error(sink, "the " + sink + " sink is not built in this version of prober yet");
   }
   r.finish();
 }
@@ -108,7 +75,15 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
     modules->finish();
   }
   if (auto sinks = root.object("sinks")) parse_sinks(*sinks, c, errors);
-  if (root.raw("spool")) root.error("spool", "the spool is not built in this version of prober yet");
+  if (auto spool = root.object("spool")) parse_spool(*spool, c);
+  if (c.has_push_sink() && !c.spool) c.spool = SpoolConfig{};
+  c.sinks_definition = doc.value("vantage", nlohmann::json::object()).value("name", "") +
+                       doc.value("sinks", nlohmann::json::object()).dump() + doc.value("spool", nlohmann::json::object()).dump();
+  for (std::size_t i = 0; i < c.vantage.control.size(); ++i) {
+    const auto& name = c.vantage.control[i];
+    bool known = std::any_of(c.monitors.begin(), c.monitors.end(), [&](const MonitorConfig& m) { return m.name == name; });
+    if (!known) errors.push_back({"/vantage/control/" + std::to_string(i), "no monitor is named \"" + name + "\""});
+  }
   root.finish();
   if (!errors.empty()) return errors;
   return c;

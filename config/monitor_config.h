@@ -82,6 +82,7 @@ struct MonitorConfig {
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds retry_interval{10000};
   int max_check_attempts = 3;
+  int recovery_attempts = 1;
   // Header values that come from a file or an environment variable: resolved at load, never
   // shown in /results or logs.
   std::vector<SecretHeader> secret_headers;

@@ -136,6 +136,7 @@ MonitorDefaults parse_defaults(JsonReader& reader) {
   if (auto v = reader.duration("timeout")) d.timeout = *v;
   if (auto v = reader.duration("retry_interval")) d.retry_interval = *v;
   if (auto v = reader.integer("max_check_attempts", 1, 10)) d.max_check_attempts = *v;
+  if (auto v = reader.integer("recovery_attempts", 1, 10)) d.recovery_attempts = *v;
   if (auto v = reader.choice("ip_version", {"any", "4", "6", "each"})) d.ip_version = ip_version_from(*v);
   reader.finish();
   return d;
@@ -148,6 +149,7 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   m.timeout = defaults.timeout;
   m.retry_interval = defaults.retry_interval;
   m.max_check_attempts = defaults.max_check_attempts;
+  m.recovery_attempts = defaults.recovery_attempts;
   m.ip_version = defaults.ip_version;
 
   if (!is_module) {
@@ -207,6 +209,7 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   if (auto v = r.duration("timeout")) m.timeout = *v;
   if (auto v = r.duration("retry_interval")) m.retry_interval = *v;
   if (auto v = r.integer("max_check_attempts", 1, 10)) m.max_check_attempts = *v;
+  if (auto v = r.integer("recovery_attempts", 1, 10)) m.recovery_attempts = *v;
   if (auto v = r.size("max_body")) m.max_body_bytes = *v;
   if (auto v = r.strings("dns_servers")) m.dns_servers = *v;
   if (auto v = r.string("server")) m.dns_servers = {*v};

@@ -12,6 +12,7 @@ struct MonitorDefaults {
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds retry_interval{10000};
   int max_check_attempts = 3;
+  int recovery_attempts = 1;
   IpVersion ip_version = IpVersion::kAny;
 };
 

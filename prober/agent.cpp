@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 
+#include <algorithm>
+
 #include "checks/check_result_json.h"
 #include "prober/config_loader.h"
 #include "prober/log.h"
@@ -39,6 +41,11 @@ Agent::~Agent() {
   server_.reset();
   scheduler_.reset();
   probes_.clear();
+  sinks_.clear();   // their timers and requests first,
+  http_.reset();    // then the requests' curl handles,
+  spool_.reset();   // then the spool commits what is queued
+  vantage_tick_.close();
+  drain_deadline_.close();
   ctx_.reset();
   resolvers_.reset();
   curl_.reset();
@@ -47,7 +54,6 @@ Agent::~Agent() {
   sigint_.close();
   watch_.close();
   reaper_.close();
-  if (jsonl_ && jsonl_ != stdout) std::fclose(jsonl_);
   if (loop_.close() != 0) Log::error("event loop closed with handles still open");
 }
 
@@ -65,11 +71,21 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_config_last_reload_successful", K::kGauge, "Whether the last configuration load succeeded");
   registry_.declare("prober_config_last_reload_success_timestamp_seconds", K::kGauge,
                     "When the configuration was last loaded successfully");
+  registry_.declare("prober_monitor_hard_state", K::kGauge,
+                    "Hard alert state per monitor: 0 ok 1 warning 2 critical 3 unknown");
+  registry_.declare("prober_alert_transitions_total", K::kCounter, "Hard state changes, by monitor and new state");
+  registry_.declare("prober_vantage_healthy", K::kGauge,
+                    "1 unless more than half of this vantage's control checks fail");
+  registry_.declare("prober_spool_bytes", K::kGauge, "Payload bytes held in the spool");
+  registry_.declare("prober_spool_dropped_total", K::kCounter, "Spooled records dropped at the size bound, by queue");
+  registry_.declare("prober_spool_errors_total", K::kCounter, "Failed spool writes (retried)");
+  report::Delivery::declare_metrics(registry_);
   registry_.declare("process_cpu_seconds_total", K::kCounter, "Total user and system CPU time spent in seconds");
   registry_.declare("process_resident_memory_bytes", K::kGauge, "Resident memory size in bytes");
   registry_.set("prober_checks_in_flight", {}, 0);
   registry_.add("prober_checks_skipped_total", {{"reason", "overlap"}}, 0);
   registry_.add("prober_checks_queued_total", {}, 0);
+  registry_.set("prober_vantage_healthy", {}, 1);
 }
 
 bool Agent::load(const std::string& why) {
@@ -112,6 +128,10 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     scheduler_->remove(name);
     registry_.remove_with_label("monitor", name);
     store_.forget(name);
+    alert_states_.erase(name);
+    if (it == definitions.end()) {
+      for (auto& sink : sinks_) sink->on_monitor_removed(name);
+    }
   }
   for (const auto& m : next.monitors) {
     auto old = definitions_.find(m.name);
@@ -120,21 +140,57 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
                     std::move(checks.at(m.name)));
   }
   definitions_ = std::move(definitions);
-  if (!jsonl_) {
-    jsonl_ = next.jsonl.path == "-" ? stdout : std::fopen(next.jsonl.path.c_str(), "a");
-    if (!jsonl_) {
-      Log::error("cannot open the JSONL output; writing to standard output", {{"path", next.jsonl.path}});
-      jsonl_ = stdout;
-    }
+  if (!sinks_definition_.empty() && sinks_definition_ != next.sinks_definition) {
+    Log::warn("sinks, spool and vantage name changes take effect at the next start; the running sinks stay as they were");
   }
+  bool control_changed = !ready_ || config_.vantage.control != next.vantage.control;
+  if (sinks_definition_.empty()) sinks_definition_ = next.sinks_definition;
+  else next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
   config_ = std::move(next);
   by_name_.clear();
   for (const auto& m : config_.monitors) by_name_[m.name] = &m;
+  if (control_changed) health_ = alerting::VantageHealth(config_.vantage.control);
+  registry_.set("prober_vantage_healthy", {}, health_.healthy() ? 1 : 0);
+  std::vector<const config::MonitorConfig*> monitors;
+  for (const auto& m : config_.monitors) monitors.push_back(&m);
+  for (auto& sink : sinks_) sink->on_monitors(monitors);
 }
 
 void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResult> results) {
   auto found = by_name_.find(monitor);
-  const config::MonitorConfig* m = found == by_name_.end() ? nullptr : found->second;
+  if (found == by_name_.end() || results.empty()) return;
+  const config::MonitorConfig& m = *found->second;
+  auto now = std::chrono::system_clock::now();
+
+  bool control = health_.is_control(monitor);
+  if (control && health_.observe_control(monitor, results)) {
+    registry_.set("prober_vantage_healthy", {}, health_.healthy() ? 1 : 0);
+    Log::warn(health_.healthy() ? "vantage healthy again" : "vantage unhealthy: results are unknown/vantage_unhealthy",
+              {{"failing_control_checks", std::to_string(health_.failing_count())},
+               {"control_checks", std::to_string(health_.control_count())}});
+    offer_vantage_samples();
+  }
+  if (!control) health_.apply(results);
+
+  const checks::CheckResult& worst = *std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
+    return static_cast<int>(a.failure.severity) < static_cast<int>(b.failure.severity);
+  });
+  auto [state_it, fresh] = alert_states_.try_emplace(monitor, alerting::AlertPolicy{m.max_check_attempts, m.recovery_attempts});
+  alerting::MonitorAlertState& state = state_it->second;
+  std::optional<alerting::HardTransition> transition;
+  // An unhealthy vantage says nothing about the target: hard states hold until it recovers.
+  if (control || health_.healthy()) transition = state.observe(worst.failure.severity, worst.failure.failure_class, now);
+  if (transition) {
+    registry_.add("prober_alert_transitions_total", {{"monitor", monitor}, {"state", std::string(to_string(transition->to))}});
+    Log::info("hard state change", {{"monitor", monitor},
+                                    {"from", std::string(to_string(transition->from))},
+                                    {"to", std::string(to_string(transition->to))},
+                                    {"class", std::string(to_string(transition->to_class))}});
+  }
+  registry_.set("prober_monitor_hard_state", {{"monitor", monitor}}, static_cast<double>(state.hard_severity()));
+
+  std::vector<std::string> lines;
+  std::vector<std::uint64_t> seqs;
   std::string array = "[";
   bool failed = false;
   for (const auto& r : results) {
@@ -142,10 +198,9 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
     line["vantage"] = config_.vantage.name;
     line["region"] = config_.vantage.region;
     line["seq"] = ++seq_;
-    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    array += (array.size() > 1 ? "," : "") + text;
-    text += "\n";
-    std::fwrite(text.data(), 1, text.size(), jsonl_);
+    seqs.push_back(seq_);
+    lines.push_back(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    array += (array.size() > 1 ? "," : "") + lines.back();
     failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
     registry_.add("prober_check_results_total", {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
     const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
@@ -155,11 +210,15 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
       if (d) registry_.observe("prober_check_phase_seconds", {{"type", r.type}, {"phase", phase}}, d->count() / 1e6);
     }
   }
-  std::fflush(jsonl_);
-  report::Labels base{{"monitor", monitor}, {"type", results.empty() ? "" : results[0].type},
-                      {"target", m ? m->target : ""}};
-  record_probe_metrics(registry_, base, results, m && m->ip_version == config::IpVersion::kEach);
-  store_.record(monitor, array + "]", failed, std::chrono::system_clock::now());
+  if (spool_) spool_->put_state("seq", std::to_string(seq_));
+  report::Labels base{{"monitor", monitor}, {"type", results[0].type}, {"target", m.target}};
+  auto samples = report::probe_samples(base, results, m.ip_version == config::IpVersion::kEach);
+  report::record_samples(registry_, samples);
+  store_.record(monitor, array + "]", failed, now);
+
+  std::int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  report::MonitorRun run{m, results, lines, seqs, samples, worst, state, transition, at_ms};
+  for (auto& sink : sinks_) sink->on_run(run);
 }
 
 void Agent::shutdown(const char* signal_name) {
@@ -173,9 +232,10 @@ void Agent::shutdown(const char* signal_name) {
                                                                        {"in_flight", std::to_string(scheduler_ ? scheduler_->in_flight() : 0)}});
   uv_fs_poll_stop(watch_.get());
   auto done = [this] {
-    if (jsonl_) std::fflush(jsonl_);
-    Log::info("drained; exiting");
-    uv_stop(loop_.get());
+    drain_sinks([this] {
+      Log::info("drained; exiting");
+      uv_stop(loop_.get());
+    });
   };
   if (scheduler_) scheduler_->drain(done);
   else done();
@@ -183,6 +243,7 @@ void Agent::shutdown(const char* signal_name) {
 
 int Agent::run() {
   if (!load("start")) return 1;
+  if (!open_sinks()) return 1;
   std::string listen = options_.listen.value_or(config_.endpoint ? config_.endpoint->listen : "127.0.0.1:9465");
   auto server = report::HttpServer::listen(loop_.get(), listen,
                                            [this](const report::HttpRequest& q, report::HttpServer::Respond r) {

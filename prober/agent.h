@@ -1,11 +1,14 @@
 #pragma once
 // `prober run`: the long-running agent. One loop: scheduler, checks, the HTTP endpoint,
-// signals and the config file watch. Results go to JSONL, /metrics and /results.
+// signals and the config file watch. Each run goes through vantage health and alert state,
+// then to /metrics, /results and every sink (JSONL, and through the spool the push sinks).
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "alerting/alert_state.h"
+#include "alerting/vantage_health.h"
 #include "config/config.h"
 #include "io/ares_resolver.h"
 #include "io/curl_multi_driver.h"
@@ -13,7 +16,11 @@
 #include "io/uv_handle.h"
 #include "report/http_server.h"
 #include "report/metrics_registry.h"
+#include "report/delivery.h"
+#include "report/http_client.h"
 #include "report/result_store.h"
+#include "report/sink.h"
+#include "report/spool.h"
 #include "scheduler/one_shot_runner.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/uv_clock.h"
@@ -43,6 +50,10 @@ class Agent {
   };
 
   bool load(const std::string& why);
+  bool open_sinks();          // agent_sinks.cpp
+  void offer_vantage_samples();
+  void drain_sinks(std::function<void()> done);
+  void sinks_drained(bool timed_out);
   void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
   void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
   void handle(const report::HttpRequest& request, report::HttpServer::Respond respond);
@@ -71,8 +82,17 @@ class Agent {
   config::Config config_;
   std::map<std::string, const config::MonitorConfig*> by_name_;  // into config_.monitors
   std::map<std::string, std::string> definitions_;
-  std::FILE* jsonl_ = nullptr;
-  std::uint64_t seq_ = 0;
+  std::string sinks_definition_;  // sinks and spool are set up once, at start
+  std::unique_ptr<report::Spool> spool_;
+  std::unique_ptr<report::HttpClient> http_;
+  std::vector<std::unique_ptr<report::Sink>> sinks_;
+  io::UvHandle<uv_timer_t> vantage_tick_;
+  io::UvHandle<uv_timer_t> drain_deadline_;
+  std::function<void()> drain_done_;
+  std::size_t pending_drains_ = 0;
+  alerting::VantageHealth health_;
+  std::map<std::string, alerting::MonitorAlertState> alert_states_;
+  std::uint64_t seq_ = 0;  // persisted in the spool when there is one
   bool ready_ = false;
   bool stopping_ = false;
 };

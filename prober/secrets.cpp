@@ -5,35 +5,53 @@
 #include <sstream>
 
 namespace prober::cli {
+namespace {
+
+// The value of a secret from its file (trailing newline dropped) or environment variable;
+// nullopt with `error` set when it cannot be read.
+std::optional<std::string> read_secret(const std::string& file, const std::string& env, std::string& error) {
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) {
+      error = "cannot read secret file " + file;
+      return std::nullopt;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string value = text.str();
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    return value;
+  }
+  const char* value = std::getenv(env.c_str());
+  if (!value) {
+    error = "environment variable " + env + " is not set";
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+void resolve(config::SecretSource& secret, const std::string& at, std::vector<config::ConfigError>& errors) {
+  if (secret.empty()) return;
+  std::string error;
+  if (auto value = read_secret(secret.file, secret.env, error)) secret.value = *value;
+  else errors.push_back({at, error});
+}
+
+}  // namespace
 
 std::vector<config::ConfigError> resolve_secrets(config::Config& config) {
   std::vector<config::ConfigError> errors;
   for (std::size_t i = 0; i < config.monitors.size(); ++i) {
     auto& m = config.monitors[i];
     for (const auto& secret : m.secret_headers) {
-      std::string at = "/monitors/" + std::to_string(i) + "/headers/" + secret.name;
-      std::string value;
-      if (!secret.file.empty()) {
-        std::ifstream in(secret.file);
-        if (!in) {
-          errors.push_back({at, "cannot read secret file " + secret.file});
-          continue;
-        }
-        std::stringstream text;
-        text << in.rdbuf();
-        value = text.str();
-        while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-      } else {
-        const char* env = std::getenv(secret.env.c_str());
-        if (!env) {
-          errors.push_back({at, "environment variable " + secret.env + " is not set"});
-          continue;
-        }
-        value = env;
-      }
-      m.headers.emplace_back(secret.name, value);
+      std::string error;
+      if (auto value = read_secret(secret.file, secret.env, error)) m.headers.emplace_back(secret.name, *value);
+      else errors.push_back({"/monitors/" + std::to_string(i) + "/headers/" + secret.name, error});
     }
   }
+  if (config.remote_write) resolve(config.remote_write->bearer_token, "/sinks/remote_write/bearer_token", errors);
+  if (config.mackerel) resolve(config.mackerel->api_key, "/sinks/mackerel/api_key", errors);
+  if (config.webhook) resolve(config.webhook->bearer_token, "/sinks/webhook/bearer_token", errors);
   return errors;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Resolves header values that come from files or environment variables. The only I/O done on a
 // configuration besides reading it; errors name the monitor and header, never the value.
+#include <optional>
 #include <vector>
 
 #include "config/config.h"

@@ -35,23 +35,27 @@ void declare_probe_metrics(MetricsRegistry& r) {
   r.declare("probe_success", K::kGauge, "Displays whether or not the probe was a success");
 }
 
-void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::vector<checks::CheckResult>& results,
-                          bool per_address) {
+std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<checks::CheckResult>& results,
+                                       bool per_address) {
+  std::vector<ProbeSample> out;
+  out.reserve(results.size() * 20);
+  auto set = [&out](const char* name, const Labels& l, double v) { out.push_back({name, l, v, false, {}}); };
+  auto info = [&out](const char* name, const Labels& l, Labels extra) { out.push_back({name, l, 1, true, std::move(extra)}); };
   for (const auto& r : results) {
     Labels l = base;
     if (per_address && !r.address.empty()) l["address"] = r.address;
 
     bool success = r.failure.severity == checks::Severity::kOk || r.failure.severity == checks::Severity::kWarning;
-    reg.set("probe_success", l, success ? 1 : 0);
-    reg.set("probe_status", l, static_cast<double>(r.failure.severity));
-    reg.set("probe_duration_seconds", l, seconds(r.timings.total));
-    reg.set("probe_dns_lookup_time_seconds", l, seconds(r.timings.dns));
-    if (r.ip_version) reg.set("probe_ip_protocol", l, r.ip_version);
+    set("probe_success", l, success ? 1 : 0);
+    set("probe_status", l, static_cast<double>(r.failure.severity));
+    set("probe_duration_seconds", l, seconds(r.timings.total));
+    set("probe_dns_lookup_time_seconds", l, seconds(r.timings.dns));
+    if (r.ip_version) set("probe_ip_protocol", l, r.ip_version);
     if (r.failure.failure_class != checks::FailureClass::kOk) {
-      reg.set_info("probe_failure_info", l, {{"class", std::string(to_string(r.failure.failure_class))},
+      info("probe_failure_info", l, {{"class", std::string(to_string(r.failure.failure_class))},
                                              {"phase", std::string(to_string(r.failure.phase))}});
     } else {
-      reg.set_info("probe_failure_info", l, {});
+      info("probe_failure_info", l, {});
     }
     if (r.type == "http") {
       const auto& t = r.timings;
@@ -60,24 +64,37 @@ void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::v
       for (const auto& [phase, d] : phases) {
         Labels p = l;
         p["phase"] = phase;
-        reg.set("probe_http_duration_seconds", p, seconds(d));
+        set("probe_http_duration_seconds", p, seconds(d));
       }
-      reg.set("probe_http_status_code", l, r.http.status.value_or(0));
+      set("probe_http_status_code", l, r.http.status.value_or(0));
       double version = r.http.version == "2" ? 2.0 : r.http.version == "1.0" ? 1.0 : r.http.version ? 1.1 : 0.0;
-      reg.set("probe_http_version", l, version);
-      reg.set("probe_http_redirects", l, static_cast<double>(r.http.redirects.size()));
-      reg.set("probe_http_content_length", l, static_cast<double>(r.http.content_length.value_or(-1)));
+      set("probe_http_version", l, version);
+      set("probe_http_redirects", l, static_cast<double>(r.http.redirects.size()));
+      set("probe_http_content_length", l, static_cast<double>(r.http.content_length.value_or(-1)));
       bool regex = r.failure.failure_class == checks::FailureClass::kHttpBodyMismatch ||
                    r.failure.failure_class == checks::FailureClass::kHttpHeaderMismatch;
-      reg.set("probe_failed_due_to_regex", l, regex ? 1 : 0);
+      set("probe_failed_due_to_regex", l, regex ? 1 : 0);
     }
-    if (auto earliest = checks::earliest_expiry(r.tls.chain)) reg.set("probe_ssl_earliest_cert_expiry", l, *earliest);
+    if (auto earliest = checks::earliest_expiry(r.tls.chain)) set("probe_ssl_earliest_cert_expiry", l, *earliest);
     if (auto verified = checks::earliest_expiry(r.tls.verified_chain)) {
-      reg.set("probe_ssl_last_chain_expiry_timestamp_seconds", l, *verified);
+      set("probe_ssl_last_chain_expiry_timestamp_seconds", l, *verified);
     }
-    reg.set_info("probe_tls_version_info", l,
+    info("probe_tls_version_info", l,
                  r.tls.version ? Labels{{"version", tls_version_label(*r.tls.version)}} : Labels{});
   }
+  return out;
+}
+
+void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& samples) {
+  for (const auto& s : samples) {
+    if (s.is_info) reg.set_info(s.name, s.labels, s.info);
+    else reg.set(s.name, s.labels, s.value);
+  }
+}
+
+void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::vector<checks::CheckResult>& results,
+                          bool per_address) {
+  record_samples(reg, probe_samples(base, results, per_address));
 }
 
 }  // namespace prober::report

@@ -60,6 +60,36 @@ TEST_CASE("the good configuration loads with its values and defaults") {
   CHECK(c.endpoint->probe.allowed_targets.size() == 1);
 }
 
+TEST_CASE("sinks, spool and control checks are read with their defaults") {
+  auto c = std::get<Config>(parse_config(read("sinks")));
+  REQUIRE(c.remote_write);
+  CHECK(c.remote_write->url == "http://prometheus:9090/api/v1/write");
+  CHECK(c.remote_write->bearer_token.env == "RW_TOKEN");
+  CHECK(c.remote_write->delivery.flush_interval == std::chrono::milliseconds(2000));
+  CHECK(c.remote_write->delivery.max_age == std::chrono::milliseconds(3600000));
+  CHECK(c.remote_write->delivery.batch_max == 500);
+  REQUIRE(c.alertmanager);
+  CHECK(c.alertmanager->urls.size() == 2);
+  CHECK(c.alertmanager->resend_interval == std::chrono::milliseconds(30000));
+  REQUIRE(c.mackerel);
+  CHECK(c.mackerel->url == "https://api.mackerelio.com");
+  CHECK(c.mackerel->reports.batch_max == 50);
+  CHECK(c.mackerel->metrics.flush_interval == std::chrono::milliseconds(60000));
+  REQUIRE(c.webhook);
+  CHECK(c.webhook->bearer_token.file == "/run/secrets/webhook");
+  REQUIRE(c.spool);
+  CHECK(c.spool->max_bytes == (64u << 20));
+  CHECK(c.vantage.control == std::vector<std::string>{"ctl-dns"});
+  CHECK(c.monitors[0].recovery_attempts == 2);
+}
+
+TEST_CASE("a push sink without a spool section gets the default spool") {
+  auto c = std::get<Config>(parse_config(R"({"sinks": {"webhook": {"url": "http://127.0.0.1:1/"}}})"));
+  REQUIRE(c.spool);
+  CHECK(c.spool->dir == "/var/lib/prober/spool");
+  CHECK(!std::get<Config>(parse_config(R"({"monitors": []})")).spool);
+}
+
 TEST_CASE("every bad configuration names the pointer and what was expected") {
   struct Case {
     const char* file;
@@ -99,7 +129,13 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
        {"/monitors/0/record: expected one of \"A\", \"AAAA\", \"CNAME\", \"MX\", \"TXT\", \"NS\", \"SOA\", \"CAA\", "
         "\"SRV\", \"PTR\", got \"ANY\""}},
       {"max-check-attempts", {"/monitors/0/max_check_attempts: expected an integer from 1 to 10, got 11"}},
-      {"not-built-sink", {"/sinks/remote_write: the remote_write sink is not built in this version of prober yet"}},
+      {"bad-sinks",
+       {"/sinks/remote_write/url: expected an http:// or https:// URL, got \"prometheus:9090/api/v1/write\"",
+        "/sinks/remote_write/batch_max: expected an integer from 1 to 100000, got 0",
+        "/sinks/alertmanager/url: required: \"url\" or \"urls\" (every Alertmanager of the cluster)",
+        "/sinks/mackerel/api_key_env: give api_key_file or api_key_env, not both",
+        "/sinks/webhook/retries: unknown key", "/spool/dir: must not be empty",
+        "/spool/max_bytes: must be at least 64KiB", "/vantage/control/1: no monitor is named \"nope\""}},
       {"bad-probe-allow", {"/sinks/prometheus/probe/allowed_targets/0: invalid RE2 pattern: missing ): (x"}},
       {"several-errors",
        {"/monitors/0/timeout: expected a duration such as \"500ms\", \"10s\", \"2m\", got \"fast\"",

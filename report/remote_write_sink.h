@@ -1,0 +1,45 @@
+#pragma once
+// Prometheus remote write 1.0 (PROTOCOLS.md §1). Each run's probe_* series become one spool
+// record: a serialized WriteRequest. Serialized protobuf messages concatenate into their merge,
+// so a batch is the records' bytes back to back, snappy-compressed: nothing is decoded again.
+// Every series carries the external labels vantage, region and the vantage's labels.
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "config/sinks_config.h"
+#include "report/delivery.h"
+#include "report/sink.h"
+
+namespace prober::report {
+
+// The WriteRequest bytes of `samples` at `at_ms`, `external` labels added (never overriding).
+std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms);
+// The same series with the stale marker (PROTOCOLS.md §1) at `at_ms`.
+std::string stale_write_request(const std::string& write_request, std::int64_t at_ms);
+// The HTTP request for a batch of encoded WriteRequests.
+HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch);
+
+class RemoteWriteSink final : public Sink {
+ public:
+  RemoteWriteSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics,
+                  config::RemoteWriteConfig config, const Vantage& vantage);
+  void on_run(const MonitorRun& run) override;
+  void on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) override;
+  void on_monitor_removed(const std::string& monitor) override;
+  void drain(std::function<void()> done) override { delivery_.drain(std::move(done)); }
+
+ private:
+  void append(std::string write_request, std::int64_t at_ms);
+
+  Spool& spool_;
+  config::RemoteWriteConfig config_;
+  Labels external_;
+  // Each monitor's last series (snappy-compressed WriteRequest), for the stale markers sent
+  // when the monitor is removed.
+  std::unordered_map<std::string, std::string> last_;
+  Delivery delivery_;
+};
+
+}  // namespace prober::report

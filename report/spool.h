@@ -1,0 +1,111 @@
+#pragma once
+// The durable queue in front of the push sinks (DESIGN.md §10): every record bound for a sink is
+// written here first and removed only once the sink acknowledged it. SQLite in WAL mode; all
+// SQLite work runs on one writer thread, in batches (one transaction per batch), so the loop
+// thread never waits on the disk. Bounded by max_bytes of payload: the oldest records not
+// being sent right now are dropped first, and counted.
+#include <uv.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "io/uv_handle.h"
+
+struct sqlite3;
+
+namespace prober::report {
+
+struct SpoolRecord {
+  std::int64_t id = 0;
+  std::int64_t created_ms = 0;  // when the record was made (ms since the epoch)
+  std::int64_t key = 0;         // the result's seq, 0 for records that are not single results
+  std::string payload;
+};
+
+class Spool {
+ public:
+  using Fetched = std::function<void(std::vector<SpoolRecord>)>;
+  using DropCallback = std::function<void(const std::string& queue, std::uint64_t records)>;
+  using ErrorCallback = std::function<void(const std::string& message)>;
+
+  // Opens (creating) `dir`/spool.db. The error names the directory or file and what to do when
+  // the directory cannot be written or the file is not a healthy SQLite database.
+  static std::variant<std::unique_ptr<Spool>, std::string> open(uv_loop_t* loop, const std::string& dir,
+                                                                 std::uint64_t max_bytes);
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+  ~Spool();  // commits what is queued, then closes the database
+
+  // Queues a record for `queue`; returns its id (ids grow in append order, across restarts).
+  std::int64_t append(const std::string& queue, std::string payload, std::int64_t created_ms, std::int64_t key = 0);
+  // A small persistent value (the vantage's seq, a sink's remote id), written with the next batch.
+  void put_state(const std::string& key, std::string value);
+  std::optional<std::string> state(const std::string& key) const;
+  // Up to `max` records of `queue` with id > `after`, oldest first, passed to `done` on the loop.
+  // Fetched records are leased: the bound does not drop them until remove() or release().
+  void fetch(const std::string& queue, std::int64_t after, std::size_t max, Fetched done);
+  // Delivered (or given up on): gone for good.
+  void remove(std::vector<std::int64_t> ids);
+
+  void on_dropped(DropCallback callback) { on_dropped_ = std::move(callback); }
+  void on_error(ErrorCallback callback) { on_error_ = std::move(callback); }
+  std::uint64_t bytes() const { return bytes_.load(); }
+  std::uint64_t max_bytes() const { return max_bytes_; }
+  // Blocks until everything queued so far is committed (shutdown, tests, benchmarks).
+  void flush();
+
+ private:
+  struct Op {
+    enum class Kind { kAppend, kState, kFetch, kRemove } kind;
+    SpoolRecord record;  // kAppend: the record; kState: key in payload's place
+    std::string queue;   // kAppend, kFetch; kState: the state key
+    std::size_t max = 0;
+    std::vector<std::int64_t> ids;
+    Fetched done;
+  };
+  struct Completion {
+    Fetched done;
+    std::vector<SpoolRecord> records;
+    std::map<std::string, std::uint64_t> dropped;
+    std::string error;
+  };
+  struct Db;
+
+  Spool(uv_loop_t* loop, std::unique_ptr<Db> db, std::uint64_t max_bytes);
+  void enqueue(Op op);
+  void writer();
+  bool write_batch(std::vector<Op>& ops, Completion& out);
+  void enforce_bound(Completion& out);
+  void deliver_completions();
+
+  std::unique_ptr<Db> db_;
+  std::uint64_t max_bytes_;
+  std::atomic<std::uint64_t> bytes_{0};
+  std::int64_t next_id_ = 1;                  // loop thread
+  std::map<std::string, std::string> state_;  // loop thread's view of the state table
+
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<Op> ops_;
+  std::uint64_t queued_bytes_ = 0;  // payload bytes queued, not yet written
+  bool busy_ = false;
+  std::atomic<bool> stop_{false};
+  std::vector<Completion> completions_;
+  io::UvHandle<uv_async_t> async_;
+  DropCallback on_dropped_;
+  ErrorCallback on_error_;
+  std::thread thread_;  // last: starts after everything it uses exists
+};
+
+}  // namespace prober::report
