@@ -143,7 +143,7 @@ std::int64_t Spool::append(const std::string& queue, std::string payload, std::i
     // Writes are failing (disk full, say) and the backlog in memory reached the bound: this
     // record is dropped like the oldest on disk would be, and counted.
     std::lock_guard lock(mutex_);
-    if (queued_bytes_ + payload.size() > max_bytes_) {
+    if (failing_ && queued_bytes_ + payload.size() > max_bytes_) {
       if (on_dropped_) on_dropped_(queue, 1);
       return id;
     }
@@ -212,7 +212,9 @@ void Spool::writer() {
       busy_ = true;
     }
     Completion result;
-    if (!write_batch(ops, result)) {
+    bool written = write_batch(ops, result);
+    failing_ = !written;
+    if (!written) {
       if (stop_) {
         result.error += " (at shutdown: " + std::to_string(ops.size()) + " queued writes lost)";
       } else {

@@ -101,6 +101,7 @@ class Spool {
   std::uint64_t queued_bytes_ = 0;  // payload bytes queued, not yet written
   bool busy_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> failing_{false};  // the last batch could not be written
   std::vector<Completion> completions_;
   io::UvHandle<uv_async_t> async_;
   DropCallback on_dropped_;

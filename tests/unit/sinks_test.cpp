@@ -1,0 +1,158 @@
+// Payloads of the push sinks, byte for byte where the protocol fixes them.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include <snappy.h>
+
+#include "report/alertmanager_sink.h"
+#include "report/backoff.h"
+#include "report/mackerel_sink.h"
+#include "report/remote_write.pb.h"
+#include "report/remote_write_sink.h"
+#include "report/webhook_sink.h"
+
+using namespace prober::report;
+using prober::checks::CheckResult;
+using prober::checks::FailureClass;
+using prober::checks::Severity;
+using std::chrono::milliseconds;
+
+TEST_CASE("backoff doubles from min to max, jittered between half and all of it, Retry-After a floor") {
+  CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 0, 0.0) == milliseconds(50));
+  CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 0, 1.0) == milliseconds(100));
+  CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 3, 1.0) == milliseconds(800));
+  CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 30, 1.0) == milliseconds(5000));
+  CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 30, 0.0) == milliseconds(2500));
+  CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 0, 0.5, milliseconds(2000)) == milliseconds(2000));
+}
+
+TEST_CASE("responses: 2xx delivered; 5xx, 429 and no answer retried; other 4xx dropped") {
+  CHECK(judge({204, "", "", {}}).action == Verdict::Action::kDelivered);
+  CHECK(judge({500, "", "", {}}).action == Verdict::Action::kRetry);
+  CHECK(judge({503, "", "", {}}).reason == "http_5xx");
+  CHECK(judge({429, "", "", {}}).reason == "http_429");
+  CHECK(judge({0, "refused", "", {}}).reason == "network");
+  CHECK(judge({400, "", "", {}}).action == Verdict::Action::kDrop);
+  CHECK(judge({400, "", "", {}}).reason == "rejected");
+}
+
+TEST_CASE("remote write: labels sorted with __name__, external labels never override, info series expanded") {
+  std::vector<ProbeSample> samples{
+      {"probe_success", {{"monitor", "shop"}, {"vantage", "mine"}}, 1, false, {}},
+      {"probe_failure_info", {{"monitor", "shop"}}, 1, true, {{"class", "tcp_timeout"}, {"phase", "connect"}}},
+      {"probe_tls_version_info", {{"monitor", "shop"}}, 1, true, {}},  // none now: not sent
+  };
+  std::string bytes = encode_write_request(samples, {{"vantage", "tokyo-1"}, {"region", "ap"}, {"Provider", "aws"}}, 1764064800123);
+  prober::remote_write::WriteRequest req;
+  REQUIRE(req.ParseFromString(bytes));
+  REQUIRE(req.timeseries_size() == 2);
+  const auto& s0 = req.timeseries(0);
+  std::vector<std::string> names;
+  for (const auto& l : s0.labels()) names.push_back(l.name() + "=" + l.value());
+  CHECK(names == std::vector<std::string>{"Provider=aws", "__name__=probe_success", "monitor=shop", "region=ap", "vantage=mine"});
+  REQUIRE(s0.samples_size() == 1);
+  CHECK(s0.samples(0).value() == 1);
+  CHECK(s0.samples(0).timestamp() == 1764064800123);
+  std::vector<std::string> info;
+  for (const auto& l : req.timeseries(1).labels()) info.push_back(l.name());
+  CHECK(info == std::vector<std::string>{"Provider", "__name__", "class", "monitor", "phase", "region", "vantage"});
+}
+
+TEST_CASE("remote write: a batch is the records' WriteRequests concatenated, snappy-compressed, with the spec's headers") {
+  std::string a = encode_write_request({{"probe_success", {{"monitor", "a"}}, 1, false, {}}}, {}, 1000);
+  std::string b = encode_write_request({{"probe_success", {{"monitor", "a"}}, 0, false, {}}}, {}, 2000);
+  prober::config::RemoteWriteConfig config;
+  config.url = "http://127.0.0.1:9090/api/v1/write";
+  config.bearer_token.value = "tok";
+  auto spec = remote_write_request(config, {{1, 1000, 0, a}, {2, 2000, 0, b}});
+  std::string raw;
+  REQUIRE(snappy::Uncompress(spec.body.data(), spec.body.size(), &raw));
+  prober::remote_write::WriteRequest req;
+  REQUIRE(req.ParseFromString(raw));
+  REQUIRE(req.timeseries_size() == 2);
+  CHECK(req.timeseries(0).samples(0).timestamp() == 1000);
+  CHECK(req.timeseries(1).samples(0).value() == 0);
+  CHECK(spec.headers == std::vector<std::string>{"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
+                                                 "X-Prometheus-Remote-Write-Version: 0.1.0", "Authorization: Bearer tok"});
+}
+
+TEST_CASE("remote write: a removed monitor's series get Prometheus' stale marker once") {
+  std::string bytes = encode_write_request({{"probe_success", {{"monitor", "a"}}, 1, false, {}}}, {}, 1000);
+  prober::remote_write::WriteRequest req;
+  REQUIRE(req.ParseFromString(stale_write_request(bytes, 5000)));
+  double v = req.timeseries(0).samples(0).value();
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  CHECK(bits == 0x7ff0000000000002ull);
+  CHECK(req.timeseries(0).samples(0).timestamp() == 5000);
+}
+
+namespace {
+
+struct RunFixture {
+  prober::config::MonitorConfig monitor;
+  std::vector<CheckResult> results;
+  std::vector<std::string> lines{"{}"};
+  std::vector<std::uint64_t> seqs{7};
+  std::vector<ProbeSample> samples;
+  prober::alerting::MonitorAlertState state{{3, 1}};
+  RunFixture(Severity s, FailureClass c, std::string message) {
+    monitor.name = "shop.home";
+    monitor.max_check_attempts = 3;
+    CheckResult r;
+    r.failure.severity = s;
+    r.failure.failure_class = c;
+    r.message = std::move(message);
+    r.address = "127.0.0.1";
+    r.timings.dns = std::chrono::microseconds(1500);
+    r.timings.total = std::chrono::microseconds(20000);
+    results.push_back(r);
+  }
+  MonitorRun run() { return MonitorRun{monitor, results, lines, seqs, samples, results[0], state, std::nullopt, 1764064800500}; }
+};
+
+}  // namespace
+
+TEST_CASE("mackerel: one report per run, as PROTOCOLS.md §3 documents it") {
+  RunFixture f(Severity::kCritical, FailureClass::kTcpRefused, std::string(2000, 'x'));
+  auto report = mackerel_report(f.run(), 10);
+  CHECK(report["name"] == "shop_home");
+  CHECK(report["status"] == "CRITICAL");
+  CHECK(report["occurredAt"] == 1764064800);
+  CHECK(report["maxCheckAttempts"] == 3);
+  CHECK(report["notificationInterval"] == 10);
+  CHECK(report["message"].get<std::string>().size() == 1024);
+  CHECK(!report.contains("source"));  // the host id is added when sent
+  CHECK(!mackerel_report(f.run(), std::nullopt).contains("notificationInterval"));
+}
+
+TEST_CASE("mackerel: service metrics per phase reached, and success") {
+  RunFixture f(Severity::kWarning, FailureClass::kHttpSlow, "slow");
+  auto metrics = mackerel_metrics(f.run());
+  REQUIRE(metrics.size() == 3);
+  CHECK(metrics[0] == nlohmann::json{{"name", "prober.shop.home.dns_ms"}, {"time", 1764064800}, {"value", 1.5}});
+  CHECK(metrics[1]["name"] == "prober.shop.home.total_ms");
+  CHECK(metrics[2] == nlohmann::json{{"name", "prober.shop.home.success"}, {"time", 1764064800}, {"value", 1}});
+}
+
+TEST_CASE("webhook: a JSON array of the results, an Idempotency-Key from the vantage and the seq range") {
+  prober::config::WebhookConfig config;
+  config.url = "http://127.0.0.1:1/results";
+  auto spec = webhook_request(config, "tokyo-1", {{1, 0, 41, R"({"seq":41})"}, {2, 0, 43, R"({"seq":43})"}});
+  CHECK(spec.body == R"([{"seq":41},{"seq":43}])");
+  CHECK(spec.headers == std::vector<std::string>{"Content-Type: application/json", "Idempotency-Key: tokyo-1:41-43:2"});
+}
+
+TEST_CASE("alertmanager: firing alerts end 4 resend intervals ahead, resolved ones at their end, no empty labels") {
+  AmAlert firing{{{"alertname", "ProbeFailing"}, {"region", ""}, {"monitor", "shop"}}, {{"summary", "down"}}, 1764064800000, {}, "http://v:9465/results#shop"};
+  AmAlert resolved{{{"alertname", "ProbeFailing"}, {"monitor", "api"}}, {}, 1764064800000, 1764064860000, ""};
+  auto j = alertmanager_payload({&firing, &resolved}, 1764064900000, milliseconds(240000));
+  CHECK(j[0]["labels"] == nlohmann::json{{"alertname", "ProbeFailing"}, {"monitor", "shop"}});
+  CHECK(j[0]["startsAt"] == "2025-11-25T10:00:00.000Z");
+  CHECK(j[0]["endsAt"] == "2025-11-25T10:05:40.000Z");
+  CHECK(j[0]["generatorURL"] == "http://v:9465/results#shop");
+  CHECK(j[1]["endsAt"] == "2025-11-25T10:01:00.000Z");
+  CHECK(!j[1].contains("generatorURL"));
+}
