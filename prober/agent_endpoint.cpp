@@ -35,6 +35,7 @@ std::string Agent::metrics_text() {
                static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
   registry_.set("process_cpu_seconds_total", {}, cpu);
   registry_.set("process_resident_memory_bytes", {}, resident_bytes());
+  if (spool_) registry_.set("prober_spool_bytes", {}, static_cast<double>(spool_->bytes()));
   return registry_.exposition();
 }
 

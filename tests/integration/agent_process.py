@@ -28,13 +28,17 @@ class AgentProcess:
         config.setdefault("sinks", {}).setdefault("prometheus", {})["listen"] = f"127.0.0.1:{self.port}"
         self.config_path = os.path.join(self.dir, "config.json")
         self.write_config(config)
-        argv = [PROBER, "run", "--config", self.config_path]
+        self.argv = [PROBER, "run", "--config", self.config_path]
         if lifecycle:
-            argv.append("--web.enable-lifecycle")
-        self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "wb")
+            self.argv.append("--web.enable-lifecycle")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
-        self.stderr = open(self.stderr_path, "wb")
-        self.process = subprocess.Popen(argv, stdout=self.stdout, stderr=self.stderr)
+        self.start()
+
+    def start(self):
+        """Starts (or starts again, after stop()) the agent; output is appended to the same files."""
+        self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "ab")
+        self.stderr = open(self.stderr_path, "ab")
+        self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr)
         wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 10, self.process)
 
     def _ready(self):
@@ -52,6 +56,9 @@ class AgentProcess:
 
     def get(self, path, method="GET"):
         return http_get(self.port, path, method)
+
+    def metric_now(self, name_and_labels):
+        return self.metric(self.get("/metrics")[1], name_and_labels)
 
     def metric(self, text, name_and_labels):
         for line in text.splitlines():
