@@ -3,9 +3,10 @@
 # installs only what is missing. Must run as root (or through sudo).
 set -eu
 BUILD="build-essential cmake pkg-config libuv1-dev libc-ares-dev libcurl4-openssl-dev libssl-dev
-       nlohmann-json3-dev doctest-dev libre2-dev libhttp-parser-dev ca-certificates"
+       nlohmann-json3-dev doctest-dev libre2-dev libhttp-parser-dev libsqlite3-dev libprotobuf-dev
+       protobuf-compiler libsnappy-dev ca-certificates"
 # Real servers the integration tests start on loopback, and what the tests drive them with.
-TEST="nginx-light dnsmasq-base unbound prometheus openssl python3 util-linux"
+TEST="nginx-light dnsmasq-base unbound prometheus prometheus-alertmanager openssl python3 util-linux"
 
 missing=""
 for p in $BUILD ${WITH_TEST_DEPS:+$TEST}; do
@@ -16,7 +17,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "install-deps: missing packages:$missing; run as root (sudo $0)" >&2
   exit 1
 fi
-# nginx, unbound and prometheus are installed for the tests only: keep Debian from starting their
+# nginx, unbound, prometheus and alertmanager are installed for the tests only: keep Debian from starting their
 # system services during the install (the tests start their own instances on free ports).
 created_policy=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
