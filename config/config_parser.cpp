@@ -1,6 +1,7 @@
 #include "config/config_parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "config/json_reader.h"
@@ -13,7 +14,17 @@ namespace {
 void parse_vantage(JsonReader& r, VantageConfig& v) {
   if (auto name = r.string("name")) v.name = *name;
   if (auto region = r.string("region")) v.region = *region;
-  if (auto labels = r.string_map("labels")) v.labels = *labels;
+  if (auto labels = r.string_map("labels")) {
+    // They become Prometheus labels of every series sent by remote write.
+    static const std::set<std::string> reserved{"vantage", "region", "monitor", "type", "target", "address", "__name__"};
+    for (const auto& [k, value] : *labels) {
+      bool valid = !k.empty() && !std::isdigit(static_cast<unsigned char>(k[0])) && k.rfind("__", 0) != 0 &&
+                   std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+      if (!valid) r.add({r.pointer("labels") + "/" + pointer_escape(k), "expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"});
+      else if (reserved.count(k)) r.add({r.pointer("labels") + "/" + pointer_escape(k), "\"" + k + "\" is set by prober itself"});
+    }
+    v.labels = *labels;
+  }
   if (auto control = r.strings("control")) v.control = *control;
   for (const auto& later : {"index", "count"}) {
     if (r.raw(later)) r.error(later, "not supported by this version of prober yet");

@@ -34,7 +34,7 @@ void resolve(config::SecretSource& secret, const std::string& at, std::vector<co
   if (secret.empty()) return;
   std::string error;
   if (auto value = read_secret(secret.file, secret.env, error)) secret.value = *value;
-  else errors.push_back({at, error});
+  else errors.push_back({at + (secret.file.empty() ? "_env" : "_file"), error});
 }
 
 }  // namespace

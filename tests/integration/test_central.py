@@ -260,6 +260,21 @@ class SpoolBound(TempDirTest):
         self.assertGreater(sum(1 for s in delivered if s > newest_lost), 0)
 
 
+class Examples(unittest.TestCase):
+    def test_the_central_example_parses_and_names_only_its_missing_secrets(self):
+        import subprocess
+        from lab import PROBER
+        example = os.path.join(ROOT, "examples", "central.json")
+        env = {k: v for k, v in os.environ.items() if k != "WEBHOOK_TOKEN"}
+        out = subprocess.run([PROBER, "validate", "--config", example], capture_output=True, text=True, env=env)
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(out.stderr.splitlines(), [
+            f"{example}: /sinks/remote_write/bearer_token_file: cannot read secret file /run/secrets/remote_write_token",
+            f"{example}: /sinks/mackerel/api_key_file: cannot read secret file /run/secrets/mackerel_api_key",
+            f"{example}: /sinks/webhook/bearer_token_env: environment variable WEBHOOK_TOKEN is not set",
+            f"{example}: 3 errors"])
+
+
 class QuorumRules(TempDirTest):
     """The shipped rules on a real Prometheus fed by three vantages. The test copy only shortens
     the windows (2m -> 6s) and `for:` (-> 3s) so it runs in seconds; the expressions are the
