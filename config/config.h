@@ -16,6 +16,9 @@ struct VantageConfig {
   std::string region;
   std::map<std::string, std::string> labels;
   std::vector<std::string> control;  // monitors that test the vantage itself
+  // Coordinated offsets across regions: this vantage is `index` of `count` (DESIGN.md §7).
+  std::optional<int> index;
+  std::optional<int> count;
 };
 
 struct ProbeEndpointConfig {

@@ -26,8 +26,12 @@ void parse_vantage(JsonReader& r, VantageConfig& v) {
     v.labels = *labels;
   }
   if (auto control = r.strings("control")) v.control = *control;
-  for (const auto& later : {"index", "count"}) {
-    if (r.raw(later)) r.error(later, "not supported by this version of prober yet");
+  v.index = r.integer("index", 0, 1000);
+  v.count = r.integer("count", 1, 1000);
+  if (v.index.has_value() != v.count.has_value()) {
+    r.error(v.index ? "count" : "index", "vantage.index and vantage.count go together");
+  } else if (v.index && *v.index >= *v.count) {
+    r.error("index", "must be less than count (" + std::to_string(*v.count) + "), got " + std::to_string(*v.index));
   }
   r.finish();
 }
@@ -88,7 +92,9 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
   if (auto sinks = root.object("sinks")) parse_sinks(*sinks, c, errors);
   if (auto spool = root.object("spool")) parse_spool(*spool, c);
   if (c.has_push_sink() && !c.spool) c.spool = SpoolConfig{};
-  c.sinks_definition = doc.value("vantage", nlohmann::json::object()).value("name", "") +
+  const auto vantage = doc.value("vantage", nlohmann::json::object());
+  c.sinks_definition = vantage.value("name", "") + "/" + vantage.value("index", nlohmann::json()).dump() + "/" +
+                       vantage.value("count", nlohmann::json()).dump() +
                        doc.value("sinks", nlohmann::json::object()).dump() + doc.value("spool", nlohmann::json::object()).dump();
   for (std::size_t i = 0; i < c.vantage.control.size(); ++i) {
     const auto& name = c.vantage.control[i];

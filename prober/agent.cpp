@@ -8,6 +8,7 @@
 #include "checks/check_result_json.h"
 #include "prober/config_loader.h"
 #include "prober/log.h"
+#include "scheduler/offsets.h"
 #include "report/probe_metrics.h"
 
 namespace prober::cli {
@@ -86,6 +87,9 @@ void Agent::declare_agent_metrics() {
   registry_.add("prober_checks_skipped_total", {{"reason", "overlap"}}, 0);
   registry_.add("prober_checks_queued_total", {}, 0);
   registry_.set("prober_vantage_healthy", {}, 1);
+  registry_.declare("prober_shard_info", K::kGauge, "This replica's shard: it runs the monitors whose rendezvous hash picks it");
+  registry_.set("prober_shard_info", {{"shard", std::to_string(options_.shard.index)}, {"shards", std::to_string(options_.shard.count)}}, 1);
+  registry_.declare("prober_monitors", K::kGauge, "Monitors this replica runs");
 }
 
 bool Agent::load(const std::string& why) {
@@ -98,6 +102,15 @@ bool Agent::load(const std::string& why) {
   auto loaded = load_config_file(options_.config_path);
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) return fail(*errors);
   auto& [next, made] = std::get<LoadedConfig>(loaded);
+  if (options_.shard.count > 1) {
+    // Control checks test the vantage, so every replica runs them; the rest are split.
+    std::erase_if(next.monitors, [&](const config::MonitorConfig& m) {
+      bool control = std::find(next.vantage.control.begin(), next.vantage.control.end(), m.name) != next.vantage.control.end();
+      if (control || scheduler::owns(options_.shard, m.name)) return false;
+      made.erase(m.name);
+      return true;
+    });
+  }
   if (next.vantage.name.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
@@ -105,6 +118,7 @@ bool Agent::load(const std::string& why) {
   }
   apply(std::move(next), std::move(made));
   registry_.set("prober_config_last_reload_successful", {}, 1);
+  registry_.set("prober_monitors", {}, static_cast<double>(definitions_.size()));
   registry_.set("prober_config_last_reload_success_timestamp_seconds", {},
                 static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                         std::chrono::system_clock::now().time_since_epoch()).count()));
@@ -136,8 +150,11 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   for (const auto& m : next.monitors) {
     auto old = definitions_.find(m.name);
     if (old != definitions_.end() && old->second == m.definition) continue;
-    scheduler_->add(m.name, scheduler::MonitorSchedule{m.interval, m.timeout, m.retry_interval, m.max_check_attempts},
-                    std::move(checks.at(m.name)));
+    scheduler::MonitorSchedule schedule{m.interval, m.timeout, m.retry_interval, m.max_check_attempts, std::nullopt};
+    if (next.vantage.index && next.vantage.count) {
+      schedule.offset = scheduler::coordinated_offset(m.name, m.interval, *next.vantage.index, *next.vantage.count);
+    }
+    scheduler_->add(m.name, schedule, std::move(checks.at(m.name)));
   }
   definitions_ = std::move(definitions);
   if (!sinks_definition_.empty() && sinks_definition_ != next.sinks_definition) {

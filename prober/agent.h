@@ -23,6 +23,7 @@
 #include "report/spool.h"
 #include "scheduler/one_shot_runner.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/shard.h"
 #include "scheduler/uv_clock.h"
 
 namespace prober::cli {
@@ -31,6 +32,7 @@ struct AgentOptions {
   std::string config_path;
   bool enable_lifecycle = false;        // POST /-/reload
   std::optional<std::string> listen;    // overrides sinks.prometheus.listen
+  scheduler::Shard shard;               // --shard i/n: this replica's share of the monitors
 };
 
 class Agent {

@@ -1,6 +1,7 @@
 #include "prober/run_command.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -30,6 +31,10 @@ Options:
   --log-format text|json        log line format (default text)
   --web.enable-lifecycle        allow POST /-/reload
   --web.listen-address HOST:PORT   overrides sinks.prometheus.listen
+  --shard i/n                   run only the monitors whose rendezvous hash picks shard i of n
+                                (0 <= i < n; also PROBER_SHARD=i/n, where i may be a StatefulSet
+                                pod name such as prober-tokyo-2, whose ordinal is used). Control
+                                checks run on every shard.
 
 validate: parse FILE, resolve its secrets, check every monitor, print every error with its JSON
 pointer; exit 0 when valid, 1 when not.
@@ -40,6 +45,7 @@ namespace {
 struct Flags {
   std::string config;
   std::optional<std::string> listen;
+  std::string shard;
   bool lifecycle = false;
   bool help = false;
   std::string error;
@@ -61,6 +67,8 @@ Flags parse(int argc, char** argv) {
       f.lifecycle = true;
     } else if (a == "--config" && value(v)) {
       f.config = v;
+    } else if (a == "--shard" && value(v)) {
+      f.shard = v;
     } else if (a == "--web.listen-address" && value(v)) {
       f.listen = v;
     } else if (a == "--log-format" && value(v) && (v == "text" || v == "json")) {
@@ -85,7 +93,20 @@ int run_command(int argc, char** argv) {
     std::fprintf(stderr, "prober run: %s (see prober run --help)\n", f.error.c_str());
     return 2;
   }
-  Agent agent(AgentOptions{f.config, f.lifecycle, f.listen});
+  scheduler::Shard shard;
+  if (f.shard.empty()) {
+    if (const char* env = std::getenv("PROBER_SHARD"); env && *env) f.shard = env;
+  }
+  if (!f.shard.empty()) {
+    std::string error;
+    auto parsed = scheduler::parse_shard(f.shard, error);
+    if (!parsed) {
+      std::fprintf(stderr, "prober run: --shard: %s\n", error.c_str());
+      return 2;
+    }
+    shard = *parsed;
+  }
+  Agent agent(AgentOptions{f.config, f.lifecycle, f.listen, shard});
   return agent.run();
 }
 

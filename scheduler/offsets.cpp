@@ -19,6 +19,14 @@ Millis offset_for(std::string_view monitor, std::string_view vantage, Millis int
   return Millis(static_cast<Millis::rep>(stable_hash(monitor, vantage) % static_cast<std::uint64_t>(interval.count())));
 }
 
+Millis coordinated_offset(std::string_view monitor, Millis interval, int index, int count) {
+  if (interval.count() <= 0 || count < 1) return Millis(0);
+  auto n = static_cast<std::uint64_t>(interval.count());
+  std::uint64_t base = stable_hash(monitor, "") % n;
+  std::uint64_t shift = n * static_cast<std::uint64_t>(index) / static_cast<std::uint64_t>(count);
+  return Millis(static_cast<Millis::rep>((base + shift) % n));
+}
+
 Millis next_slot(Millis now, Millis offset, Millis interval) {
   auto n = interval.count();
   auto since = ((now.count() - offset.count()) % n + n) % n;  // how far past the last slot

@@ -16,6 +16,10 @@ namespace prober::scheduler {
 
 std::uint64_t stable_hash(std::string_view a, std::string_view b);  // FNV-1a 64 over a, NUL, b
 Millis offset_for(std::string_view monitor, std::string_view vantage, Millis interval);
+// With vantage.index/count (DESIGN.md §7): the monitor's phase is a hash of its name alone, the
+// same in every region, and vantage `index` of `count` runs index·interval/count after it, so
+// the regions together check the target every interval/count.
+Millis coordinated_offset(std::string_view monitor, Millis interval, int index, int count);
 // The first time at or after `now` that is `offset` past a multiple of `interval`.
 Millis next_slot(Millis now, Millis offset, Millis interval);
 

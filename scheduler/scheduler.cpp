@@ -40,7 +40,8 @@ void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::uniq
   e->name = name;
   e->schedule = schedule;
   e->check = std::move(check);
-  e->offset = offset_for(name, vantage_, schedule.interval);
+  e->offset = schedule.offset ? Millis(schedule.offset->count() % std::max<Millis::rep>(1, schedule.interval.count()))
+                              : offset_for(name, vantage_, schedule.interval);
   e->due_timer = timers_.create([this, raw] { on_due(*raw); });
   e->deadline = timers_.create([this, raw] {
     auto results = raw->check->cancel();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct MonitorSchedule {
   Millis timeout{10000};
   Millis retry_interval{10000};
   int max_check_attempts = 3;
+  std::optional<Millis> offset;  // set: this phase (coordinated regions); else a hash of (monitor, vantage)
 };
 
 // What the scheduler reports besides results: for metrics, never for control.

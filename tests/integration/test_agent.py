@@ -283,3 +283,37 @@ class Validate(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Sharding(unittest.TestCase):
+    def test_two_shards_split_the_monitors_and_both_run_the_control_checks(self):
+        names = [f"m{i:02d}" for i in range(40)]
+        config = {
+            "vantage": {"name": "shard-test", "control": ["ctl"]},
+            "defaults": {"interval": "1s", "timeout": "500ms"},
+            "monitors": [{"name": n, "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"} for n in names + ["ctl"]],
+        }
+        seen = []
+        for shard in ("0/2", "prober-tokyo-1/2"):
+            agent = AgentProcess(json.loads(json.dumps(config)))
+            agent.stop()
+            agent.argv += ["--shard", shard]
+            agent.start()
+            self.addCleanup(agent.stop)
+            text = wait_for(lambda: agent.get("/metrics")[1] if "prober_monitors " in agent.get("/metrics")[1] else None,
+                            "prober_monitors", 10)
+            index = shard.split("/")[0].rsplit("-", 1)[-1]
+            self.assertIn(f'prober_shard_info{{shard="{index}",shards="2"}} 1', text)
+            wait_for(lambda: agent.results(), "results", 10)
+            time.sleep(1.5)
+            agent.stop()
+            seen.append({r["monitor"] for r in agent.results()})
+        self.assertIn("ctl", seen[0] & seen[1])
+        self.assertEqual((seen[0] | seen[1]) - {"ctl"}, set(names))
+        self.assertEqual(seen[0] & seen[1], {"ctl"})
+        self.assertTrue(10 <= len(seen[0]) <= 30, seen)
+
+    def test_a_bad_shard_is_refused(self):
+        out = subprocess.run([PROBER, "run", "--config", "/nonexistent", "--shard", "2/2"], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn('expected i/n with 0 <= i < n (or POD-NAME-i/n), got "2/2"', out.stderr)

@@ -132,6 +132,7 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
       {"bad-sinks",
        {"/vantage/labels/cloud-provider: expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)",
         "/vantage/labels/region: \"region\" is set by prober itself",
+        "/vantage/index: must be less than count (3), got 3",
         "/sinks/remote_write/url: expected an http:// or https:// URL, got \"prometheus:9090/api/v1/write\"",
         "/sinks/remote_write/batch_max: expected an integer from 1 to 100000, got 0",
         "/sinks/alertmanager/url: required: \"url\" or \"urls\" (every Alertmanager of the cluster)",

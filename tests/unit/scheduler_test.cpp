@@ -1,12 +1,14 @@
 // The scheduler on a fake clock: armed deadlines asserted, nothing sleeps.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 
 #include "../support/fake_time.h"
 #include "io/loop.h"
 #include "scheduler/offsets.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/shard.h"
 
 using namespace prober;
 using namespace prober::scheduler;
@@ -223,4 +225,56 @@ TEST_CASE("removing a monitor cancels its run; drain waits for runs in flight") 
   CHECK(h.results["b"].size() == 1);  // nothing starts after a drain
   CHECK(b->starts == 1);
   (void)a;
+}
+
+TEST_CASE("coordinated offsets: one phase per monitor in every region, vantage i of M shifted i/M of the interval") {
+  using prober::scheduler::coordinated_offset;
+  const Millis interval(60000);
+  Millis first = coordinated_offset("shop", interval, 0, 3);
+  CHECK(coordinated_offset("shop", interval, 1, 3) == Millis((first.count() + 20000) % 60000));
+  CHECK(coordinated_offset("shop", interval, 2, 3) == Millis((first.count() + 40000) % 60000));
+  CHECK(coordinated_offset("shop", interval, 0, 1) == first);
+  CHECK(coordinated_offset("api", interval, 0, 3) != first);  // monitors still spread
+  // Three regions together: the target is checked every 20 s.
+  std::vector<Millis::rep> runs;
+  for (int v = 0; v < 3; ++v) runs.push_back(prober::scheduler::next_slot(Millis(0), coordinated_offset("shop", interval, v, 3), interval).count());
+  std::sort(runs.begin(), runs.end());
+  CHECK(runs[1] - runs[0] == 20000);
+  CHECK(runs[2] - runs[1] == 20000);
+}
+
+TEST_CASE("shards: rendezvous hashing spreads monitors and adding shard n+1 moves only ~1/(n+1), all to it") {
+  using prober::scheduler::rendezvous_shard;
+  const int monitors = 20000;
+  for (int n : {1, 2, 4, 9}) {
+    std::vector<int> per(n + 1, 0);
+    int moved = 0;
+    for (int m = 0; m < monitors; ++m) {
+      std::string name = "monitor-" + std::to_string(m);
+      int before = rendezvous_shard(name, n);
+      int after = rendezvous_shard(name, n + 1);
+      ++per[after];
+      if (before != after) {
+        ++moved;
+        CHECK(after == n);  // only to the new shard, never between old ones
+      }
+    }
+    double fraction = static_cast<double>(moved) / monitors;
+    CAPTURE(n);
+    CHECK(fraction == doctest::Approx(1.0 / (n + 1)).epsilon(0.1));
+    for (int count : per) CHECK(count == doctest::Approx(static_cast<double>(monitors) / (n + 1)).epsilon(0.1));
+  }
+}
+
+TEST_CASE("--shard i/n, and a StatefulSet pod name's ordinal") {
+  using prober::scheduler::parse_shard;
+  using prober::scheduler::Shard;
+  std::string error;
+  CHECK(parse_shard("0/3", error) == Shard{0, 3});
+  CHECK(parse_shard("prober-tokyo-2/3", error) == Shard{2, 3});
+  CHECK(!parse_shard("3/3", error));
+  CHECK(error == "expected i/n with 0 <= i < n (or POD-NAME-i/n), got \"3/3\"");
+  CHECK(!parse_shard("a/3", error));
+  CHECK(!parse_shard("1/0", error));
+  CHECK(!parse_shard("1", error));
 }
