@@ -75,7 +75,8 @@ AresResolver::QueryId AresResolver::query(std::string_view name, int type, Callb
   unsigned char* packet = nullptr;
   int length = 0;
   std::string host(name);
-  int rc = ares_create_query(host.c_str(), ns_c_in, type, 0, 1, &packet, &length, 0);
+  auto message_id = static_cast<unsigned short>(std::uniform_int_distribution<int>(0, 0xffff)(random_ids_));
+  int rc = ares_create_query(host.c_str(), ns_c_in, type, message_id, 1, &packet, &length, 0);
   Pending* arg = pending.get();
   pending_.emplace(id, std::move(pending));
   if (rc != ARES_SUCCESS) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -91,6 +92,11 @@ class AresResolver {
   std::unordered_map<ares_socket_t, std::unique_ptr<SocketPoll>> polls_;
   std::unordered_map<QueryId, std::unique_ptr<Pending>> pending_;
   QueryId next_id_ = 1;
+  // DNS message ids: random per query. ares_send keeps the id of the packet it is given, and a
+  // query given up at its deadline stays in c-ares until c-ares' own timeout: with one fixed id,
+  // an answer to the next query is matched to the abandoned one (checks then time out forever
+  // after any outage). Random ids also make off-path spoofing harder.
+  std::mt19937 random_ids_{std::random_device{}()};
 };
 
 // One resolver per distinct server list, created on first use and kept for the process.

@@ -317,3 +317,45 @@ class Sharding(unittest.TestCase):
         out = subprocess.run([PROBER, "run", "--config", "/nonexistent", "--shard", "2/2"], capture_output=True, text=True)
         self.assertEqual(out.returncode, 2)
         self.assertIn('expected i/n with 0 <= i < n (or POD-NAME-i/n), got "2/2"', out.stderr)
+
+
+class DnsRecovery(unittest.TestCase):
+    """A DNS server silent for a while, then answering again: checks must recover at once.
+    (Regression: every query went out with message id 0, so after an outage each answer was
+    matched to the query given up before it, and DNS checks timed out for ever.)"""
+
+    def test_checks_recover_after_the_server_was_silent(self):
+        import socket
+        import threading
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        state = {"answer": True, "stop": False}
+
+        def serve():
+            sock.settimeout(0.2)
+            while not state["stop"]:
+                try:
+                    query, peer = sock.recvfrom(512)
+                except OSError:
+                    continue
+                if state["answer"]:
+                    # the question echoed, QR+RA set, one A record 127.0.0.1 pointing at it
+                    reply = query[:2] + b"\x81\x80" + query[4:6] + b"\x00\x01\x00\x00\x00\x00" + query[12:]
+                    reply += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x01"
+                    sock.sendto(reply, peer)
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        self.addCleanup(lambda: (state.update(stop=True), thread.join(), sock.close()))
+        agent = AgentProcess({
+            "defaults": {"interval": "300ms", "timeout": "250ms", "retry_interval": "300ms"},
+            "monitors": [{"name": "dns", "type": "dns", "query": "shop.test", "server": f"127.0.0.1:{port}"}]})
+        self.addCleanup(agent.stop)
+        wait_for(lambda: any(r["class"] == "ok" for r in agent.results()), "a first answer", 10)
+        state["answer"] = False
+        wait_for(lambda: sum(r["class"] == "dns_timeout" for r in agent.results()) >= 8, "timeouts while silent", 15)
+        state["answer"] = True
+        silent_until = len(agent.results())
+        wait_for(lambda: [r for r in agent.results()[silent_until + 2:] if r["class"] == "ok"], "answers again", 10)
+        after = [r["class"] for r in agent.results()[silent_until + 2:]]
+        self.assertTrue(after and all(c == "ok" for c in after), after)
