@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "prober/check_command.h"
+#include "prober/healthcheck_command.h"
 #include "prober/run_command.h"
 
 namespace {
@@ -16,6 +17,7 @@ Usage:
   prober check TARGET [options]   run one DNS, TCP, TLS or HTTP check now and explain it
   prober run --config FILE        the agent: monitors on schedule, /metrics, /probe, reload
   prober validate --config FILE   print every error of a configuration; exit 1 if any
+  prober healthcheck [URL]        exit 0 if the agent's /healthz answers 200 (container HEALTHCHECK)
   prober --version                print the version
   prober help | --help            this text; 'prober check --help' lists the check options
 
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(argv[1], "check")) return prober::cli::check_command(argc - 1, argv + 1);
   if (!std::strcmp(argv[1], "run")) return prober::cli::run_command(argc - 1, argv + 1);
   if (!std::strcmp(argv[1], "validate")) return prober::cli::validate_command(argc - 1, argv + 1);
+  if (!std::strcmp(argv[1], "healthcheck")) return prober::cli::healthcheck_command(argc - 1, argv + 1);
   std::fprintf(stderr, "prober: unknown command '%s' (see prober --help)\n", argv[1]);
   return 3;
 }

@@ -1,0 +1,48 @@
+# prober's container image: one vantage point. Multi-stage: the build stage compiles with the
+# same CMake as the README (tests off); the runtime stage holds only the binary, CA
+# certificates and the runtime libraries, and runs as a non-root user.
+#   docker build -t prober .
+#   docker run -v $PWD/config.json:/etc/prober/config.json:ro -v prober-spool:/var/lib/prober -p 9465:9465 prober
+# Where no registry is reachable, pass a locally imported Debian 12 image as BASE (see
+# docs/container.md).
+ARG BASE=debian:bookworm-slim
+
+FROM ${BASE} AS build
+COPY tools/install-deps.sh /src/tools/install-deps.sh
+RUN sh /src/tools/install-deps.sh && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY config config
+COPY io io
+COPY checks checks
+COPY scheduler scheduler
+COPY alerting alerting
+COPY report report
+COPY prober prober
+COPY bench bench
+COPY tests tests
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBER_BUILD_TESTS=OFF \
+ && cmake --build build -j"$(nproc)" --target prober \
+ && strip build/prober
+
+FROM ${BASE}
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates libuv1 libc-ares2 libcurl4 libssl3 libre2-9 libhttp-parser2.9 libsqlite3-0 \
+      libprotobuf-lite32 libsnappy1v5 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /var/lib/prober --shell /usr/sbin/nologin prober \
+ && mkdir -p /var/lib/prober/spool /etc/prober \
+ && chown -R prober:prober /var/lib/prober
+COPY --from=build /src/build/prober /usr/local/bin/prober
+USER prober
+WORKDIR /var/lib/prober
+# The spool (results not yet acknowledged by the central services) survives the container.
+VOLUME ["/var/lib/prober"]
+EXPOSE 9465
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["prober", "healthcheck"]
+# SIGTERM (docker stop, Kubernetes) drains checks in flight and flushes the spool; prober
+# handles it itself as PID 1 and starts no child processes.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["prober"]
+CMD ["run", "--config", "/etc/prober/config.json", "--web.listen-address", "0.0.0.0:9465"]
