@@ -29,6 +29,10 @@ class Agent::Observer final : public scheduler::SchedulerObserver {
 
 Agent::Agent(AgentOptions options)
     : options_(std::move(options)), clock_(loop_.get()), timers_(loop_.get()) {
+  if (is_config_url(options_.config_path)) {
+    options_.remote.url = options_.config_path;
+    remote_ = std::make_unique<RemoteConfig>(options_.remote);
+  }
   curl_ = std::make_unique<io::CurlMultiDriver>(loop_.get());
   resolvers_ = std::make_unique<io::ResolverPool>(loop_.get());
   ctx_ = std::make_unique<checks::RunContext>(checks::RunContext{*curl_, *resolvers_});
@@ -54,6 +58,7 @@ Agent::~Agent() {
   sigterm_.close();
   sigint_.close();
   watch_.close();
+  remote_poll_.close();
   reaper_.close();
   if (loop_.close() != 0) Log::error("event loop closed with handles still open");
 }
@@ -90,16 +95,48 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_shard_info", K::kGauge, "This replica's shard: it runs the monitors whose rendezvous hash picks it");
   registry_.set("prober_shard_info", {{"shard", std::to_string(options_.shard.index)}, {"shards", std::to_string(options_.shard.count)}}, 1);
   registry_.declare("prober_monitors", K::kGauge, "Monitors this replica runs");
+  registry_.declare("prober_config_fetch_errors_total", K::kCounter, "Failed polls of the configuration URL");
 }
 
 bool Agent::load(const std::string& why) {
+  if (!remote_) return accept(load_config_file(options_.config_path), why);
+  if (ready_) {  // SIGHUP or POST /-/reload with a URL: ask the URL now
+    poll_remote();
+    return true;
+  }
+  auto fetched = remote_->fetch_now();
+  if (auto* error = std::get_if<std::string>(&fetched)) {
+    return accept(std::vector<config::ConfigError>{{"", *error}}, why);
+  }
+  return accept_remote(std::get<RemoteConfig::Fetched>(fetched), why);
+}
+
+bool Agent::accept_remote(const RemoteConfig::Fetched& fetched, const std::string& why) {
+  bool from_url = fetched.origin == remote_->options().url;
+  if (!from_url) Log::warn("configuration URL unreachable: using the last good configuration", {{"from", fetched.origin}});
+  if (!accept(load_config_text(fetched.text), why)) return false;
+  std::string error;
+  if (from_url && !remote_->save_good(fetched, error)) {
+    Log::warn("cannot cache the configuration; a start while the URL is unreachable will fail", {{"error", error}});
+  }
+  return true;
+}
+
+void Agent::poll_remote() {
+  remote_->poll(*http_, [this](RemoteConfig::Fetched f) { accept_remote(f, "URL changed"); },
+                [this](const std::string& error) {
+                  registry_.add("prober_config_fetch_errors_total", {});
+                  Log::warn("cannot fetch the configuration; keeping the running one", {{"error", error}});
+                });
+}
+
+bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded, const std::string& why) {
   auto fail = [&](const std::vector<config::ConfigError>& errors) {
     for (const auto& e : errors) Log::error("configuration rejected", {{"file", options_.config_path}, {"error", to_string(e)}});
     registry_.set("prober_config_last_reload_successful", {}, 0);
     if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(definitions_.size())}});
     return false;
   };
-  auto loaded = load_config_file(options_.config_path);
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) return fail(*errors);
   auto& [next, made] = std::get<LoadedConfig>(loaded);
   if (options_.shard.count > 1) {
@@ -248,6 +285,7 @@ void Agent::shutdown(const char* signal_name) {
   Log::info("draining: no new checks; waiting for checks in flight", {{"signal", signal_name},
                                                                        {"in_flight", std::to_string(scheduler_ ? scheduler_->in_flight() : 0)}});
   uv_fs_poll_stop(watch_.get());
+  uv_timer_stop(remote_poll_.get());
   auto done = [this] {
     drain_sinks([this] {
       Log::info("drained; exiting");
@@ -288,12 +326,21 @@ int Agent::run() {
   signal(sighup_, SIGHUP);
   signal(sigterm_, SIGTERM);
   signal(sigint_, SIGINT);
-  uv_fs_poll_init(loop_.get(), watch_.get());
-  watch_.get()->data = this;
-  uv_fs_poll_start(watch_.get(), [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
-    auto* self = static_cast<Agent*>(h->data);
-    if (status == 0) self->load("file changed");
-  }, options_.config_path.c_str(), 1000);
+  if (remote_) {
+    uv_timer_init(loop_.get(), remote_poll_.get());
+    remote_poll_.get()->data = this;
+    auto every = static_cast<std::uint64_t>(remote_->options().poll_interval.count());
+    uv_timer_start(remote_poll_.get(), [](uv_timer_t* t) {
+      if (t->data) static_cast<Agent*>(t->data)->poll_remote();
+    }, every, every);
+  } else {
+    uv_fs_poll_init(loop_.get(), watch_.get());
+    watch_.get()->data = this;
+    uv_fs_poll_start(watch_.get(), [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
+      auto* self = static_cast<Agent*>(h->data);
+      if (status == 0) self->load("file changed");
+    }, options_.config_path.c_str(), 1000);
+  }
   uv_run(loop_.get(), UV_RUN_DEFAULT);
   return 0;
 }

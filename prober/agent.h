@@ -15,8 +15,10 @@
 #include "io/loop.h"
 #include "io/uv_handle.h"
 #include "report/http_server.h"
-#include "report/metrics_registry.h"
+#include "prober/config_loader.h"
+#include "prober/remote_config.h"
 #include "report/delivery.h"
+#include "report/metrics_registry.h"
 #include "report/http_client.h"
 #include "report/result_store.h"
 #include "report/sink.h"
@@ -33,6 +35,7 @@ struct AgentOptions {
   bool enable_lifecycle = false;        // POST /-/reload
   std::optional<std::string> listen;    // overrides sinks.prometheus.listen
   scheduler::Shard shard;               // --shard i/n: this replica's share of the monitors
+  RemoteConfigOptions remote;           // when config_path is a URL
 };
 
 class Agent {
@@ -51,7 +54,10 @@ class Agent {
     bool finished = false;
   };
 
-  bool load(const std::string& why);
+  bool load(const std::string& why);  // the file, or the URL (at start; later it polls)
+  bool accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded, const std::string& why);
+  bool accept_remote(const RemoteConfig::Fetched& fetched, const std::string& why);
+  void poll_remote();
   bool open_sinks();          // agent_sinks.cpp
   void offer_vantage_samples();
   void drain_sinks(std::function<void()> done);
@@ -81,6 +87,8 @@ class Agent {
   io::UvHandle<uv_timer_t> reaper_;  // frees finished /probe runs outside their callbacks
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
   io::UvHandle<uv_fs_poll_t> watch_;
+  io::UvHandle<uv_timer_t> remote_poll_;
+  std::unique_ptr<RemoteConfig> remote_;
   config::Config config_;
   std::map<std::string, const config::MonitorConfig*> by_name_;  // into config_.monitors
   std::map<std::string, std::string> definitions_;

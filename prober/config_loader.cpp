@@ -14,7 +14,11 @@ std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(co
   if (!in) return std::vector<config::ConfigError>{{"", "cannot read " + path}};
   std::stringstream text;
   text << in.rdbuf();
-  auto parsed = config::parse_config(text.str());
+  return load_config_text(text.str());
+}
+
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text) {
+  auto parsed = config::parse_config(text);
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return *errors;
   LoadedConfig loaded{std::get<config::Config>(std::move(parsed)), {}};
   std::vector<config::ConfigError> errors = resolve_secrets(loaded.config);

@@ -17,6 +17,7 @@ struct LoadedConfig {
   std::map<std::string, std::unique_ptr<checks::Check>> checks;  // by monitor name
 };
 
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text);
 std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path);
 
 }  // namespace prober::cli

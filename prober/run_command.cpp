@@ -6,7 +6,9 @@
 #include <string>
 
 #include "prober/agent.h"
+#include "config/units.h"
 #include "prober/config_loader.h"
+#include "prober/remote_config.h"
 #include "prober/log.h"
 
 namespace prober::cli {
@@ -27,7 +29,12 @@ rejected with every error logged and the running one kept. SIGTERM or SIGINT: no
 checks in flight finish (each within its timeout), output is flushed, exit 0.
 
 Options:
-  --config FILE                 the configuration (see docs/config.md)
+  --config FILE|URL             the configuration (see docs/config.md). A URL (http:// or
+                                https://) is polled with If-None-Match; the last configuration
+                                that loaded is cached and used when the URL is unreachable at start
+  --config.cache FILE           that cache (default /var/lib/prober/config-cache.json)
+  --config.poll-interval DUR    how often the URL is asked (default 30s)
+  --config.ca-file FILE         CA certificates for an https:// URL (default: the system's)
   --log-format text|json        log line format (default text)
   --web.enable-lifecycle        allow POST /-/reload
   --web.listen-address HOST:PORT   overrides sinks.prometheus.listen
@@ -46,6 +53,7 @@ struct Flags {
   std::string config;
   std::optional<std::string> listen;
   std::string shard;
+  RemoteConfigOptions remote;
   bool lifecycle = false;
   bool help = false;
   std::string error;
@@ -67,6 +75,14 @@ Flags parse(int argc, char** argv) {
       f.lifecycle = true;
     } else if (a == "--config" && value(v)) {
       f.config = v;
+    } else if (a == "--config.cache" && value(v)) {
+      f.remote.cache_path = v;
+    } else if (a == "--config.ca-file" && value(v)) {
+      f.remote.ca_file = v;
+    } else if (a == "--config.poll-interval" && value(v)) {
+      auto d = config::parse_duration(v);
+      if (!d || d->count() <= 0) f.error = "--config.poll-interval: expected a duration such as 30s, got " + v;
+      else f.remote.poll_interval = *d;
     } else if (a == "--shard" && value(v)) {
       f.shard = v;
     } else if (a == "--web.listen-address" && value(v)) {
@@ -106,7 +122,7 @@ int run_command(int argc, char** argv) {
     }
     shard = *parsed;
   }
-  Agent agent(AgentOptions{f.config, f.lifecycle, f.listen, shard});
+  Agent agent(AgentOptions{f.config, f.lifecycle, f.listen, shard, f.remote});
   return agent.run();
 }
 
@@ -120,7 +136,17 @@ int validate_command(int argc, char** argv) {
     std::fprintf(stderr, "prober validate: %s\n", f.error.c_str());
     return 2;
   }
-  auto loaded = load_config_file(f.config);
+  std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded;
+  if (is_config_url(f.config)) {
+    f.remote.url = f.config;
+    f.remote.cache_path = "/dev/null/none";  // validate what the URL serves, never a cache
+    RemoteConfig remote(f.remote);
+    auto fetched = remote.fetch_now();
+    if (auto* error = std::get_if<std::string>(&fetched)) loaded = std::vector<config::ConfigError>{{"", *error}};
+    else loaded = load_config_text(std::get<RemoteConfig::Fetched>(fetched).text);
+  } else {
+    loaded = load_config_file(f.config);
+  }
   if (auto* c = std::get_if<LoadedConfig>(&loaded)) {
     std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c->config.monitors.size(),
                 c->config.modules.size());

@@ -1,6 +1,7 @@
 #include "report/http_client.h"
 
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 
 #include "io/curl_handles.h"
@@ -9,29 +10,38 @@ namespace prober::report {
 
 namespace {
 
-constexpr std::size_t kMaxBody = 64 << 10;
-
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* user) {
-  auto* r = static_cast<HttpReply*>(user);
+  auto* r = static_cast<HttpClient::Request*>(user);
   std::size_t len = size * n;
-  if (r->body.size() < kMaxBody) r->body.append(data, std::min(len, kMaxBody - r->body.size()));
+  auto& body = r->response.body;
+  if (body.size() < r->spec.max_body) body.append(data, std::min(len, r->spec.max_body - body.size()));
   return len;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
   auto* r = static_cast<HttpReply*>(user);
-  std::size_t len = size * n;
-  constexpr const char kName[] = "retry-after:";
-  if (len > sizeof kName && strncasecmp(data, kName, sizeof kName - 1) == 0) {
-    std::string value(data + sizeof kName - 1, len - (sizeof kName - 1));
+  std::string_view line(data, size * n);
+  if (auto v = header_value(line, "retry-after")) {
     char* end = nullptr;
-    long seconds = std::strtol(value.c_str(), &end, 10);
-    if (end != value.c_str() && seconds >= 0) r->retry_after = std::chrono::seconds(std::min(seconds, 3600L));
+    long seconds = std::strtol(v->c_str(), &end, 10);
+    if (end != v->c_str() && seconds >= 0) r->retry_after = std::chrono::seconds(std::min(seconds, 3600L));
   }
-  return len;
+  if (auto v = header_value(line, "etag")) r->etag = *v;
+  return line.size();
 }
 
 }  // namespace
+
+std::optional<std::string> header_value(std::string_view line, std::string_view lower_name) {
+  if (line.size() <= lower_name.size() || line[lower_name.size()] != ':') return std::nullopt;
+  for (std::size_t i = 0; i < lower_name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != lower_name[i]) return std::nullopt;
+  }
+  std::string_view v = line.substr(lower_name.size() + 1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.remove_suffix(1);
+  return std::string(v);
+}
 
 HttpClient::~HttpClient() {
   for (auto& [id, r] : requests_) curl_.remove(r->easy.get());
@@ -59,11 +69,12 @@ void HttpClient::send(HttpRequestSpec spec, Done done) {
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "prober/" PROBER_VERSION_STRING);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->response);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, r.get());
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &r->response);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->error);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!r->spec.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r->spec.ca_file.c_str());
   std::uint64_t id = next_++;
   Request* raw = r.get();
   requests_[id] = std::move(r);

@@ -22,17 +22,25 @@ struct HttpRequestSpec {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   std::chrono::milliseconds timeout{10000};
+  std::string ca_file;  // empty: the system's CA certificates
+  std::size_t max_body = 64 << 10;  // the rest of a longer answer is dropped
 };
+
+// The value of a header line "Name: value\r\n" when its name is `lower_name` (lower case),
+// trimmed; nullopt for other headers.
+std::optional<std::string> header_value(std::string_view line, std::string_view lower_name);
 
 struct HttpReply {
   long status = 0;            // 0 when no response arrived
   std::string error;          // curl's message when no response arrived
-  std::string body;           // first 64 KiB
+  std::string body;           // up to the request's max_body
   std::optional<std::chrono::milliseconds> retry_after;  // from a Retry-After: <seconds> header
+  std::string etag;
   bool ok() const { return status >= 200 && status < 300; }
 };
 
 class HttpClient {
+ public:
   struct Request {
     io::CurlEasyPtr easy;
     io::CurlSlistPtr headers;
@@ -41,7 +49,6 @@ class HttpClient {
     char error[CURL_ERROR_SIZE] = {};
   };
 
- public:
   using Done = std::function<void(HttpReply)>;
   explicit HttpClient(io::CurlMultiDriver& curl) : curl_(curl) {}
   HttpClient(const HttpClient&) = delete;

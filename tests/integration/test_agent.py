@@ -359,3 +359,103 @@ class DnsRecovery(unittest.TestCase):
         wait_for(lambda: [r for r in agent.results()[silent_until + 2:] if r["class"] == "ok"], "answers again", 10)
         after = [r["class"] for r in agent.results()[silent_until + 2:]]
         self.assertTrue(after and all(c == "ok" for c in after), after)
+
+
+class CentralConfig(unittest.TestCase):
+    """--config URL against a real nginx serving the file (ETag / If-None-Match / 304 are
+    nginx's own), the cache when the URL is down at start, a bad remote config rejected."""
+
+    NGINX = """daemon off; master_process off; worker_processes 1; {user}
+pid {dir}/nginx.pid; error_log {dir}/error.log warn;
+events {{ worker_connections 64; }}
+http {{ log_format s '$status $http_if_none_match'; access_log {dir}/access.log s;
+  client_body_temp_path {dir}/b; proxy_temp_path {dir}/p; fastcgi_temp_path {dir}/f;
+  uwsgi_temp_path {dir}/u; scgi_temp_path {dir}/s;
+  server {{ listen 127.0.0.1:{port}; root {dir}/www; }} }}
+"""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="prober-central-config-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        os.makedirs(os.path.join(self.dir, "www"))
+        self.port = free_port()
+        user = "user root root;" if os.geteuid() == 0 else ""
+        with open(os.path.join(self.dir, "nginx.conf"), "w") as f:
+            f.write(self.NGINX.format(dir=self.dir, user=user, port=self.port))
+        self.url = f"http://127.0.0.1:{self.port}/prober.json"
+        self.cache = os.path.join(self.dir, "cache.json")
+        self.nginx = None
+
+    def start_nginx(self):
+        self.nginx = Child(["nginx", "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf"), "-e",
+                            os.path.join(self.dir, "error.log")], os.path.join(self.dir, "nginx.out"))
+        self.addCleanup(self.nginx.stop)
+        wait_for_tcp("127.0.0.1", self.port, 10, self.nginx.process)
+
+    def publish(self, monitors, text=None):
+        body = text if text is not None else json.dumps({
+            "defaults": {"interval": "500ms", "timeout": "400ms"},
+            "monitors": [{"name": m, "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"} for m in monitors]})
+        tmp = os.path.join(self.dir, "www", "prober.json.tmp")
+        with open(tmp, "w") as f:
+            f.write(body)
+        os.replace(tmp, os.path.join(self.dir, "www", "prober.json"))
+        time.sleep(1.1)  # nginx's ETag is mtime-size: let the second tick over
+
+    def agent(self):
+        a = AgentProcess({})
+        a.stop()
+        a.argv = [PROBER, "run", "--config", self.url, "--config.cache", self.cache, "--config.poll-interval", "300ms",
+                  "--web.listen-address", f"127.0.0.1:{a.port}"]
+        a.start()
+        self.addCleanup(a.stop)
+        return a
+
+    def monitors(self, agent):
+        return {r["monitor"] for r in agent.results()}
+
+    def test_polls_with_etag_reloads_on_change_rejects_a_bad_one_and_starts_from_the_cache(self):
+        self.publish(["first"])
+        self.start_nginx()
+        agent = self.agent()
+        wait_for(lambda: "first" in self.monitors(agent), "the remote monitor's results", 10)
+        time.sleep(1)
+        with open(os.path.join(self.dir, "access.log")) as f:
+            statuses = [line.split()[0] for line in f]
+        self.assertGreaterEqual(statuses.count("304"), 2, statuses)  # polls cost a 304
+
+        self.publish(["first", "second"])
+        wait_for(lambda: "second" in self.monitors(agent), "the new monitor after the URL changed", 10)
+        self.publish([], text='{"monitors": [{"name": "broken"}]}')
+        wait_for(lambda: agent.metric_now("prober_config_last_reload_successful") == 0, "the bad config rejected", 10)
+        self.assertIn("configuration rejected", agent.log())
+        self.assertEqual(agent.get("/readyz")[0], 200)
+        self.assertEqual(agent.stop(), 0)
+
+        self.nginx.stop()  # the URL is down; the cache holds the last good configuration
+        with open(self.cache) as f:
+            self.assertIn("second", json.load(f)["text"])
+        restarted = self.agent()
+        before = len(restarted.results())
+        wait_for(lambda: {"first", "second"} <= {r["monitor"] for r in restarted.results()[before:]}, "cached monitors", 10)
+        self.assertIn("using the last good configuration", restarted.log())
+
+    def test_unreachable_url_without_a_cache_is_a_clear_error(self):
+        out = subprocess.run([PROBER, "run", "--config", self.url, "--config.cache", self.cache],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn(f"{self.url}: ", out.stderr)
+        self.assertIn(f"no cached configuration of this URL at {self.cache}", out.stderr)
+
+    def test_validate_an_https_url_with_its_ca(self):
+        www = os.path.join(LAB.nginx.dir, "www")
+        with open(os.path.join(www, "remote-config.json"), "w") as f:
+            json.dump({"monitors": [{"name": "x", "type": "tcp", "target": "127.0.0.1:1"}]}, f)
+        url = f"https://localhost:{LAB.port('valid')}/remote-config.json"
+        out = subprocess.run([PROBER, "validate", "--config", url, "--config.ca-file", LAB.ca_file],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("valid, 1 monitors", out.stdout)
+        out = subprocess.run([PROBER, "validate", "--config", url], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("certificate", out.stderr)
