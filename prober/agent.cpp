@@ -148,6 +148,15 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
       return true;
     });
   }
+  if (options_.vantage_name) next.vantage.name = *options_.vantage_name;
+  if (options_.vantage_region) next.vantage.region = *options_.vantage_region;
+  if (options_.vantage_index) next.vantage.index = options_.vantage_index;
+  if (options_.vantage_count) next.vantage.count = options_.vantage_count;
+  if (next.vantage.index.has_value() != next.vantage.count.has_value() ||
+      (next.vantage.index && (*next.vantage.index < 0 || *next.vantage.index >= *next.vantage.count))) {
+    return fail({{"/vantage/index", "vantage index and count (from the file, flags or PROBER_VANTAGE_INDEX/COUNT) "
+                                    "must both be set, with 0 <= index < count"}});
+  }
   if (next.vantage.name.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);

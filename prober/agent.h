@@ -36,6 +36,10 @@ struct AgentOptions {
   std::optional<std::string> listen;    // overrides sinks.prometheus.listen
   scheduler::Shard shard;               // --shard i/n: this replica's share of the monitors
   RemoteConfigOptions remote;           // when config_path is a URL
+  // --vantage.* / PROBER_VANTAGE_*: one configuration for every region, each copy told who it
+  // is by its environment (a Kubernetes pod's name and region).
+  std::optional<std::string> vantage_name, vantage_region;
+  std::optional<int> vantage_index, vantage_count;
 };
 
 class Agent {

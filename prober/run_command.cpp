@@ -1,7 +1,9 @@
 #include "prober/run_command.h"
 
 #include <cstdio>
+#include <cctype>
 #include <cstdlib>
+#include <map>
 #include <cstring>
 #include <string>
 
@@ -38,6 +40,9 @@ Options:
   --log-format text|json        log line format (default text)
   --web.enable-lifecycle        allow POST /-/reload
   --web.listen-address HOST:PORT   overrides sinks.prometheus.listen
+  --vantage.name NAME, --vantage.region REGION, --vantage.index I, --vantage.count N
+                                override the file's vantage (also PROBER_VANTAGE_NAME,
+                                PROBER_VANTAGE_REGION, PROBER_VANTAGE_INDEX, PROBER_VANTAGE_COUNT)
   --shard i/n                   run only the monitors whose rendezvous hash picks shard i of n
                                 (0 <= i < n; also PROBER_SHARD=i/n, where i may be a StatefulSet
                                 pod name such as prober-tokyo-2, whose ordinal is used). Control
@@ -54,6 +59,7 @@ struct Flags {
   std::optional<std::string> listen;
   std::string shard;
   RemoteConfigOptions remote;
+  std::map<std::string, std::string> vantage;  // "name", "region", "index", "count"
   bool lifecycle = false;
   bool help = false;
   std::string error;
@@ -83,6 +89,10 @@ Flags parse(int argc, char** argv) {
       auto d = config::parse_duration(v);
       if (!d || d->count() <= 0) f.error = "--config.poll-interval: expected a duration such as 30s, got " + v;
       else f.remote.poll_interval = *d;
+    } else if (a.rfind("--vantage.", 0) == 0 && value(v)) {
+      std::string key = a.substr(10);
+      if (key != "name" && key != "region" && key != "index" && key != "count") f.error = "unknown option " + a;
+      f.vantage[key] = v;
     } else if (a == "--shard" && value(v)) {
       f.shard = v;
     } else if (a == "--web.listen-address" && value(v)) {
@@ -122,7 +132,27 @@ int run_command(int argc, char** argv) {
     }
     shard = *parsed;
   }
-  Agent agent(AgentOptions{f.config, f.lifecycle, f.listen, shard, f.remote});
+  AgentOptions options{f.config, f.lifecycle, f.listen, shard, f.remote};
+  for (const char* key : {"name", "region", "index", "count"}) {
+    std::string env = std::string("PROBER_VANTAGE_") + key;
+    for (auto& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!f.vantage.count(key)) {
+      if (const char* value = std::getenv(env.c_str()); value && *value) f.vantage[key] = value;
+    }
+  }
+  if (f.vantage.count("name")) options.vantage_name = f.vantage["name"];
+  if (f.vantage.count("region")) options.vantage_region = f.vantage["region"];
+  for (const char* key : {"index", "count"}) {
+    if (!f.vantage.count(key)) continue;
+    char* end = nullptr;
+    long n = std::strtol(f.vantage[key].c_str(), &end, 10);
+    if (*end != '\0' || n < 0 || n > 1000) {
+      std::fprintf(stderr, "prober run: vantage %s: expected a number from 0 to 1000, got \"%s\"\n", key, f.vantage[key].c_str());
+      return 2;
+    }
+    (std::string(key) == "index" ? options.vantage_index : options.vantage_count) = static_cast<int>(n);
+  }
+  Agent agent(std::move(options));
   return agent.run();
 }
 

@@ -6,7 +6,8 @@ BUILD="build-essential cmake pkg-config libuv1-dev libc-ares-dev libcurl4-openss
        nlohmann-json3-dev doctest-dev libre2-dev libhttp-parser-dev libsqlite3-dev libprotobuf-dev
        protobuf-compiler libsnappy-dev ca-certificates"
 # Real servers the integration tests start on loopback, and what the tests drive them with.
-TEST="nginx-light dnsmasq-base unbound prometheus prometheus-alertmanager openssl python3 util-linux"
+TEST="nginx-light dnsmasq-base unbound prometheus prometheus-alertmanager openssl python3 python3-yaml
+      python3-jsonschema util-linux iproute2 nftables"
 
 missing=""
 for p in $BUILD ${WITH_TEST_DEPS:+$TEST}; do

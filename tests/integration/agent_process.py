@@ -38,7 +38,7 @@ class AgentProcess:
         """Starts (or starts again, after stop()) the agent; output is appended to the same files."""
         self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "ab")
         self.stderr = open(self.stderr_path, "ab")
-        self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr)
+        self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr, env=getattr(self, "env", None))
         wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 10, self.process)
 
     def _ready(self):

@@ -459,3 +459,24 @@ http {{ log_format s '$status $http_if_none_match'; access_log {dir}/access.log 
         out = subprocess.run([PROBER, "validate", "--config", url], capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 1)
         self.assertIn("certificate", out.stderr)
+
+
+class VantageFromEnvironment(unittest.TestCase):
+    def test_flags_and_environment_name_the_vantage_for_one_shared_configuration(self):
+        agent = AgentProcess({"vantage": {"name": "from-file", "region": "file-region"},
+                              "defaults": {"interval": "500ms", "timeout": "400ms"},
+                              "monitors": [{"name": "db", "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"}]})
+        agent.stop()
+        agent.env = dict(os.environ, PROBER_VANTAGE_NAME="prober-tokyo-1", PROBER_VANTAGE_INDEX="1",
+                         PROBER_VANTAGE_COUNT="3")
+        agent.argv += ["--vantage.region", "ap-northeast-1"]
+        agent.start()
+        self.addCleanup(agent.stop)
+        result = wait_for(lambda: agent.results(), "a result", 10)[-1]
+        self.assertEqual((result["vantage"], result["region"]), ("prober-tokyo-1", "ap-northeast-1"))
+        agent.stop()
+        agent.env = dict(os.environ, PROBER_VANTAGE_INDEX="3", PROBER_VANTAGE_COUNT="3")
+        agent.argv = agent.argv[:-2]
+        with self.assertRaises(RuntimeError):
+            agent.start()
+        self.assertIn("must both be set, with 0 <= index < count", agent.log())

@@ -1,0 +1,32 @@
+"""The deployment files: Kubernetes manifests valid and in step with their template."""
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from lab import PROBER  # noqa: F401  (also puts tests/support on the path)
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+class KubernetesManifests(unittest.TestCase):
+    def test_manifests_pass_the_offline_schema_and_cross_checks(self):
+        out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "validate-k8s.py"), PROBER],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertIn("9 objects in deploy/k8s: OK", out.stdout)
+
+    def test_region_files_are_generated_from_the_template(self):
+        work = tempfile.mkdtemp(prefix="prober-k8s-")
+        self.addCleanup(shutil.rmtree, work, True)
+        shutil.copytree(os.path.join(ROOT, "deploy"), os.path.join(work, "deploy"))
+        shutil.copytree(os.path.join(ROOT, "tools"), os.path.join(work, "tools"))
+        subprocess.run(["sh", os.path.join(work, "tools", "k8s-regions.sh"), "prober:0.1.0", "2",
+                        "ap-northeast-1", "eu-west-1", "us-east-1"], check=True, capture_output=True)
+        for region in ("ap-northeast-1", "eu-west-1", "us-east-1"):
+            name = f"region-{region}.yaml"
+            self.assertTrue(filecmp.cmp(os.path.join(work, "deploy", "k8s", name),
+                                        os.path.join(ROOT, "deploy", "k8s", name), shallow=False), name)
