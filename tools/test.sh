@@ -1,15 +1,19 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install what is missing, build, run every test (unit and
-# integration against real nginx, dnsmasq and unbound on loopback), then the same again built
-# with AddressSanitizer and UndefinedBehaviorSanitizer. Ends with ctest's summary line.
+# integration against real nginx, dnsmasq, unbound, Prometheus and Alertmanager on loopback, and
+# the three-region test in network namespaces), first built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, then the release build. Ends with ctest's summary line.
 set -eu
 cd "$(dirname "$0")/.."
 WITH_TEST_DEPS=1 sh tools/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Debian's python3 (with python3-yaml and python3-jsonschema), not one first on PATH.
+py=""
+[ -x /usr/bin/python3 ] && py="-DPython3_EXECUTABLE=/usr/bin/python3"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $py >/dev/null
 cmake --build build -j"$jobs"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPROBER_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPROBER_SANITIZE=ON $py >/dev/null
 cmake --build build-asan -j"$jobs"
 
 echo "== sanitizer build (ASan + UBSan)"
