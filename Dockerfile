@@ -30,7 +30,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libuv1 libc-ares2 libcurl4 libssl3 libre2-9 libhttp-parser2.9 libsqlite3-0 \
       libprotobuf-lite32 libsnappy1v5 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/prober --shell /usr/sbin/nologin prober \
  && mkdir -p /var/lib/prober/spool /etc/prober \
  && chown -R prober:prober /var/lib/prober

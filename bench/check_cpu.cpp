@@ -14,18 +14,12 @@
 
 #include "checks/make_check.h"
 #include "io/loop.h"
+#include "io/process_usage.h"
 #include "scheduler/one_shot_runner.h"
 
 using namespace prober;
 
 namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 long max_rss_kib() {
   rusage u{};
@@ -104,14 +98,14 @@ int main(int argc, char** argv) {
         slot->restart.get()->data = slot.get();
         slots.push_back(std::move(slot));
       }
-      cpu_start = cpu_seconds();
+      cpu_start = prober::io::process_cpu_seconds();
       wall_start = uv_hrtime();
       for (auto& slot : slots) launch(*slot);
       while (finished < total) uv_run(loop.get(), UV_RUN_ONCE);
     }
     loop.close();
   }
-  double cpu = cpu_seconds() - cpu_start;
+  double cpu = prober::io::process_cpu_seconds() - cpu_start;
   double wall = static_cast<double>(uv_hrtime() - wall_start) / 1e9;
   std::printf("%s checks=%ld concurrency=%d cpu_us_per_check=%.1f checks_per_s=%.0f wall_s=%.2f max_rss_kib=%ld",
               kind.c_str(), total, concurrency, cpu * 1e6 / static_cast<double>(total),

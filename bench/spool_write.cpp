@@ -13,16 +13,10 @@
 #include <string>
 
 #include "io/loop.h"
+#include "io/process_usage.h"
 #include "report/spool.h"
 
 namespace {
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
 }  // namespace
 
@@ -44,7 +38,7 @@ int main(int argc, char** argv) {
   const std::string series(2100, 'p');  // one run's probe_* series as a WriteRequest
 
   using clock = std::chrono::steady_clock;
-  double cpu0 = cpu_seconds();
+  double cpu0 = prober::io::process_cpu_seconds();
   auto t0 = clock::now();
   std::chrono::nanoseconds on_loop{0};
   for (int i = 0; i < results; ++i) {
@@ -59,7 +53,7 @@ int main(int argc, char** argv) {
   }
   spool->flush();
   auto wall = std::chrono::duration<double>(clock::now() - t0).count();
-  double cpu = cpu_seconds() - cpu0;
+  double cpu = prober::io::process_cpu_seconds() - cpu0;
   std::printf("spool write cost, %d results (2 records each: %zu + %zu bytes) in %s\n", results, line.size(),
               series.size(), dir.c_str());
   std::printf("  loop thread: %.2f us per result (append x2 + seq)\n",
@@ -70,7 +64,7 @@ int main(int argc, char** argv) {
 
   // The delivery side: read every record back in batches of 500 and remove it, as acknowledged
   // batches are.
-  cpu0 = cpu_seconds();
+  cpu0 = prober::io::process_cpu_seconds();
   t0 = clock::now();
   for (const char* queue : {"webhook", "remote_write"}) {
     std::int64_t cursor = 0;
@@ -90,7 +84,7 @@ int main(int argc, char** argv) {
     }
   }
   spool->flush();
-  cpu = cpu_seconds() - cpu0;
+  cpu = prober::io::process_cpu_seconds() - cpu0;
   wall = std::chrono::duration<double>(clock::now() - t0).count();
   std::printf("  read back and remove: %.2f us CPU per result, %.0f results/s; spool bytes after: %llu\n",
               cpu * 1e6 / results, results / wall, static_cast<unsigned long long>(spool->bytes()));

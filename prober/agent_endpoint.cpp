@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "checks/make_check.h"
+#include "io/process_usage.h"
 #include "prober/agent.h"
 #include "prober/log.h"
 #include "report/probe_metrics.h"
@@ -29,11 +30,7 @@ double resident_bytes() {
 }  // namespace
 
 std::string Agent::metrics_text() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  double cpu = static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  registry_.set("process_cpu_seconds_total", {}, cpu);
+  registry_.set("process_cpu_seconds_total", {}, io::process_cpu_seconds());
   registry_.set("process_resident_memory_bytes", {}, resident_bytes());
   if (spool_) registry_.set("prober_spool_bytes", {}, static_cast<double>(spool_->bytes()));
   return registry_.exposition();

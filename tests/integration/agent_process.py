@@ -22,15 +22,20 @@ def http_get(port, path, method="GET", timeout=5):
 
 
 class AgentProcess:
-    def __init__(self, config, lifecycle=True):
+    def __init__(self, config, lifecycle=True, args=(), env=None, config_arg=None):
+        """`config` is written to a file given as --config, unless `config_arg` (a URL) is given."""
         self.dir = tempfile.mkdtemp(prefix="prober-agent-")
         self.port = free_port()
         config.setdefault("sinks", {}).setdefault("prometheus", {})["listen"] = f"127.0.0.1:{self.port}"
         self.config_path = os.path.join(self.dir, "config.json")
         self.write_config(config)
-        self.argv = [PROBER, "run", "--config", self.config_path]
+        self.argv = [PROBER, "run", "--config", config_arg or self.config_path]
+        if config_arg:
+            self.argv += ["--web.listen-address", f"127.0.0.1:{self.port}"]
         if lifecycle:
             self.argv.append("--web.enable-lifecycle")
+        self.argv += list(args)
+        self.env = env
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.start()
 
@@ -38,7 +43,7 @@ class AgentProcess:
         """Starts (or starts again, after stop()) the agent; output is appended to the same files."""
         self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "ab")
         self.stderr = open(self.stderr_path, "ab")
-        self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr, env=getattr(self, "env", None))
+        self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr, env=self.env)
         wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 10, self.process)
 
     def _ready(self):

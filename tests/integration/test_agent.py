@@ -295,10 +295,7 @@ class Sharding(unittest.TestCase):
         }
         seen = []
         for shard in ("0/2", "prober-tokyo-1/2"):
-            agent = AgentProcess(json.loads(json.dumps(config)))
-            agent.stop()
-            agent.argv += ["--shard", shard]
-            agent.start()
+            agent = AgentProcess(json.loads(json.dumps(config)), args=["--shard", shard])
             self.addCleanup(agent.stop)
             text = wait_for(lambda: agent.get("/metrics")[1] if "prober_monitors " in agent.get("/metrics")[1] else None,
                             "prober_monitors", 10)
@@ -403,11 +400,8 @@ http {{ log_format s '$status $http_if_none_match'; access_log {dir}/access.log 
         time.sleep(1.1)  # nginx's ETag is mtime-size: let the second tick over
 
     def agent(self):
-        a = AgentProcess({})
-        a.stop()
-        a.argv = [PROBER, "run", "--config", self.url, "--config.cache", self.cache, "--config.poll-interval", "300ms",
-                  "--web.listen-address", f"127.0.0.1:{a.port}"]
-        a.start()
+        a = AgentProcess({}, config_arg=self.url,
+                         args=["--config.cache", self.cache, "--config.poll-interval", "300ms"])
         self.addCleanup(a.stop)
         return a
 
@@ -465,12 +459,10 @@ class VantageFromEnvironment(unittest.TestCase):
     def test_flags_and_environment_name_the_vantage_for_one_shared_configuration(self):
         agent = AgentProcess({"vantage": {"name": "from-file", "region": "file-region"},
                               "defaults": {"interval": "500ms", "timeout": "400ms"},
-                              "monitors": [{"name": "db", "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"}]})
-        agent.stop()
-        agent.env = dict(os.environ, PROBER_VANTAGE_NAME="prober-tokyo-1", PROBER_VANTAGE_INDEX="1",
-                         PROBER_VANTAGE_COUNT="3")
-        agent.argv += ["--vantage.region", "ap-northeast-1"]
-        agent.start()
+                              "monitors": [{"name": "db", "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"}]},
+                             args=["--vantage.region", "ap-northeast-1"],
+                             env=dict(os.environ, PROBER_VANTAGE_NAME="prober-tokyo-1", PROBER_VANTAGE_INDEX="1",
+                                      PROBER_VANTAGE_COUNT="3"))
         self.addCleanup(agent.stop)
         result = wait_for(lambda: agent.results(), "a result", 10)[-1]
         self.assertEqual((result["vantage"], result["region"]), ("prober-tokyo-1", "ap-northeast-1"))

@@ -3,6 +3,7 @@ Prometheus, alerts into a real Alertmanager, Mackerel's API and a webhook throug
 validates the documented payloads; no result lost across an outage and a restart; the spool's
 bound; the quorum rules on a real Prometheus fed by three vantages."""
 import collections
+import json
 import os
 import re
 import shutil
@@ -258,6 +259,31 @@ class SpoolBound(TempDirTest):
         newest_lost = max(lost)
         self.assertTrue(all(s < newest_lost or s > newest_lost for s in delivered))
         self.assertGreater(sum(1 for s in delivered if s > newest_lost), 0)
+
+
+class SpoolStart(TempDirTest):
+    def test_an_unusable_spool_stops_the_start_with_a_clear_error(self):
+        import subprocess
+        from lab import PROBER
+        d = self.tmp("prober-badspool-")
+        blocker = os.path.join(d, "not-a-dir")
+        open(blocker, "w").close()
+        damaged = os.path.join(d, "damaged")
+        os.makedirs(damaged)
+        with open(os.path.join(damaged, "spool.db"), "wb") as f:
+            f.write(os.urandom(8192))
+        for spool_dir, expected in ((os.path.join(blocker, "spool"), "cannot create"),
+                                    (damaged, "move it away to start with an empty spool")):
+            config = base_config(webhook={"url": "http://127.0.0.1:1/"})
+            config["spool"]["dir"] = spool_dir
+            config["sinks"]["prometheus"] = {"listen": "127.0.0.1:0"}
+            path = os.path.join(d, "config.json")
+            with open(path, "w") as f:
+                json.dump(config, f)
+            out = subprocess.run([PROBER, "run", "--config", path], capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 1, out.stderr)
+            self.assertIn("cannot open the spool", out.stderr)
+            self.assertIn(expected, out.stderr)
 
 
 class Examples(unittest.TestCase):
