@@ -1,5 +1,6 @@
 #include "checks/explain.h"
 
+#include <ares.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -145,6 +146,11 @@ void explain_one(CheckResult& r) {
     case FailureClass::kDnsRefused:
       m = "DNS server " + r.dns.server + " refused the query (" + r.detail + ")";
       hints.push_back("the server is not open to this vantage, or nothing listens on its port");
+      if (r.detail.find(ares_strerror(ARES_ECONNREFUSED)) != std::string::npos) {
+        // c-ares reports every failed send this way: an ICMP port unreachable, but also a
+        // firewall on this vantage that rejects the packet before it leaves (EPERM).
+        hints.push_back("no DNS answer came back at all: check this vantage's own firewall rules for port 53 too");
+      }
       return;
     case FailureClass::kDnsTimeout:
       m = "no DNS answer from " + r.dns.server + " for " + r.dns.question + " in time";

@@ -63,3 +63,18 @@ TEST_CASE("a missing intermediate names the issuer and the browser difference") 
   CHECK(results[0].message == "server sent 1 certificate, not its issuer 'R3'");
   CHECK(has_hint(results[0], "browsers fetch missing intermediates"));
 }
+
+TEST_CASE("a DNS query that could not be sent at all points at the vantage's own firewall too") {
+  CheckResult unsent = probe("", 0, FailureClass::kDnsRefused);
+  unsent.dns.server = "192.0.2.53:53";
+  unsent.detail = std::string("A shop.example: ") + "Could not contact DNS servers";
+  CheckResult answered = probe("", 0, FailureClass::kDnsRefused);
+  answered.dns.server = "192.0.2.53:53";
+  answered.detail = "rcode REFUSED";
+  std::vector<CheckResult> results{unsent};
+  explain(results);
+  CHECK(has_hint(results[0], "this vantage's own firewall"));
+  std::vector<CheckResult> refused{answered};
+  explain(refused);
+  CHECK(!has_hint(refused[0], "own firewall"));
+}
