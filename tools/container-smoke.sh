@@ -56,6 +56,7 @@ target_port=$(free_port)
 metrics_port=$(free_port)
 python3 -m http.server "$target_port" --bind 127.0.0.1 --directory /tmp >/dev/null 2>&1 &
 target_pid=$!
+for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$target_port/" 2>/dev/null && break; sleep 0.1; done
 cat > "$root/etc/prober/config.json" <<JSON
 {"vantage": {"name": "container-smoke", "region": "loopback"},
  "defaults": {"interval": "1s", "timeout": "800ms"},
@@ -70,7 +71,11 @@ chroot --userspec=prober:prober "$root" /usr/local/bin/prober run --config /etc/
 prober_pid=$!
 ok=""
 for _ in $(seq 1 50); do
-  if curl -fsS "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null | grep -q 'probe_success{monitor="closed"'; then ok=1; break; fi
+  metrics=$(curl -fsS "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null || true)
+  if echo "$metrics" | grep -q 'probe_success{monitor="closed".* 0$' && echo "$metrics" | grep -q 'probe_success{monitor="web".* 1$'; then
+    ok=1
+    break
+  fi
   sleep 0.2
 done
 [ -n "$ok" ] || { cat /tmp/prober-container-smoke.log; echo "FAIL: no /metrics"; exit 1; }
@@ -84,6 +89,6 @@ wait "$prober_pid" || rc=$?
 prober_pid=""
 tail -3 /tmp/prober-container-smoke.log
 results=$(wc -l < "$root/var/lib/prober/results.jsonl")
-echo "   results written: $results; spool file: $(ls "$root/var/lib/prober/spool")"
+echo "   results written: $results ($(python3 -c 'import json,sys,collections; print(dict(collections.Counter((r["monitor"], r["class"]) for r in map(json.loads, open(sys.argv[1])))))' "$root/var/lib/prober/results.jsonl")); spool file: $(ls "$root/var/lib/prober/spool")"
 if [ "$rc" -ne 0 ]; then echo "FAIL: exit $rc after SIGTERM"; exit 1; fi
 echo "== container smoke test passed: exit 0 after SIGTERM"
