@@ -41,6 +41,7 @@ void Delivery::arm(std::chrono::milliseconds after) {
 
 void Delivery::kick(std::size_t n) {
   pending_hint_ += n;
+  ++kicks_since_fetch_;
   if (state_ == State::kIdle) {
     state_ = State::kWaiting;
     arm(pending_hint_ >= static_cast<std::size_t>(config_.batch_max) ? std::chrono::milliseconds(0) : config_.flush_interval);
@@ -52,6 +53,7 @@ void Delivery::kick(std::size_t n) {
 void Delivery::fetch() {
   uv_timer_stop(timer_.get());
   state_ = State::kFetching;
+  kicks_since_fetch_ = 0;
   spool_.fetch(queue_, cursor_, static_cast<std::size_t>(config_.batch_max),
                [this](std::vector<SpoolRecord> records) { on_fetched(std::move(records)); });
 }
@@ -61,6 +63,12 @@ void Delivery::on_fetched(std::vector<SpoolRecord> records) {
     state_ = State::kIdle;
     pending_hint_ = 0;
     settle();
+    // Appended while the fetch was on its way (after it in the writer's queue): not lost, but
+    // nothing else would send them until the next append.
+    if (kicks_since_fetch_ > 0 && !drained_) {
+      state_ = State::kWaiting;
+      arm(config_.flush_interval);
+    }
     return;
   }
   cursor_ = records.back().id;
