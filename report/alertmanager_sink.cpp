@@ -1,6 +1,7 @@
 #include "report/alertmanager_sink.h"
 
 #include "checks/check_result_json.h"
+#include "report/backoff.h"
 
 namespace prober::report {
 namespace {
@@ -58,6 +59,8 @@ AlertmanagerSink::AlertmanagerSink(uv_loop_t* loop, HttpClient& http, MetricsReg
   uv_timer_start(timer_.get(), [](uv_timer_t* t) {
     if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
   }, every, every);
+  uv_timer_init(loop, retry_.get());
+  retry_.get()->data = this;
   if (!firing_.empty() || !resolved_.empty()) send_all();
 }
 
@@ -154,15 +157,26 @@ void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
     std::size_t n = alerts.size();
     http_.send(std::move(spec), [this, n](HttpReply r) {
       Verdict v = judge(r);
-      if (v.action == Verdict::Action::kDelivered) metrics_.add("prober_sink_sent_total", {{"sink", "alertmanager"}}, static_cast<double>(n));
-      else metrics_.add("prober_sink_errors_total", {{"sink", "alertmanager"}, {"reason", v.reason}});
-      // A failed send is not retried on its own: the next resend carries every alert again.
+      if (v.action == Verdict::Action::kDelivered) {
+        metrics_.add("prober_sink_sent_total", {{"sink", "alertmanager"}}, static_cast<double>(n));
+        retries_ = 0;
+        return;
+      }
+      metrics_.add("prober_sink_errors_total", {{"sink", "alertmanager"}, {"reason", v.reason}});
+      if (v.action != Verdict::Action::kRetry || uv_is_active(retry_.base())) return;
+      // Every alert goes again (the state may have moved on since this send), soon at first.
+      auto wait = backoff_delay(std::chrono::milliseconds(1000), config_.resend_interval, retries_++,
+                                std::uniform_real_distribution<double>(0, 1)(random_), r.retry_after);
+      uv_timer_start(retry_.get(), [](uv_timer_t* t) {
+        if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
+      }, static_cast<std::uint64_t>(wait.count()), 0);
     });
   }
 }
 
 void AlertmanagerSink::drain(std::function<void()> done) {
   uv_timer_stop(timer_.get());
+  uv_timer_stop(retry_.get());
   done();
 }
 

@@ -5,8 +5,10 @@
 // a recovery sends endsAt = now, re-sent for resolved_resend (Alertmanager keeps no state
 // across its restarts). The class is a label, so one incident whose class changes (the hard
 // state moves from tcp_timeout to tcp_refused) ends the old alert and starts a new one.
-// Alerts go to every configured Alertmanager. Firing alerts survive a restart via the spool.
+// Alerts go to every configured Alertmanager; a failed send is retried (all alerts again) with
+// backoff from 1 s up to the resend interval. Firing alerts survive a restart via the spool.
 #include <map>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -57,6 +59,9 @@ class AlertmanagerSink final : public Sink {
   std::map<std::string, AmAlert> firing_;  // by monitor
   std::vector<AmAlert> resolved_;          // re-sent until resolved_resend after their end
   io::UvHandle<uv_timer_t> timer_;
+  io::UvHandle<uv_timer_t> retry_;  // after a failed send: everything again, with backoff
+  int retries_ = 0;
+  std::mt19937 random_{std::random_device{}()};
 };
 
 }  // namespace prober::report

@@ -122,6 +122,22 @@ class AlertmanagerSink(TempDirTest):
         self.assertIn('to=ok', agent.log())
 
 
+    def test_an_alert_that_could_not_be_sent_is_retried_before_the_next_resend(self):
+        need("prometheus-alertmanager")
+        am = Alertmanager(self.tmp("prober-am-down-"))  # not started yet: the first sends fail
+        config = base_config(alertmanager={"url": am.url, "resend_interval": "5m"})
+        config["monitors"] = [{"name": "api", "type": "tcp", "target": f"127.0.0.1:{free_port()}"}]
+        agent = AgentProcess(config)
+        self.addCleanup(agent.stop)
+        wait_for(lambda: agent.metric_now('prober_sink_errors_total{reason="network",sink="alertmanager"}'),
+                 "a failed send to Alertmanager", 20)
+        am.start()
+        self.addCleanup(am.stop)
+        started = time.monotonic()
+        wait_for(lambda: am.alerts(alertname="ProbeFailing", monitor="api"), "the alert after a retry", 40)
+        self.assertLess(time.monotonic() - started, 60)  # long before the 5 minute resend
+
+
 class MackerelAndWebhook(TempDirTest):
     def test_payloads_match_the_documented_formats(self):
         fixture = CentralFixture(self.tmp("prober-central-"), api_key="mkr-key").start()
