@@ -19,7 +19,8 @@ const char kRunHelp[] = R"(Usage: prober run --config FILE [options]
        prober validate --config FILE
 
 run: the agent. Runs every monitor of FILE on its schedule; writes one JSON line per result to
-standard output (or sinks.jsonl.path), logs to standard error, and serves on
+standard output (or sinks.jsonl.path), sends results, series and alerts to the configured push
+sinks through the spool (docs/alerting.md), logs to standard error, and serves on
 sinks.prometheus.listen (default 127.0.0.1:9465):
   /metrics        Prometheus exposition (blackbox_exporter's probe_* names and prober_*)
   /healthz        200 while the loop runs          /readyz   200 once a configuration is loaded
@@ -28,7 +29,8 @@ sinks.prometheus.listen (default 127.0.0.1:9465):
   POST /-/reload  reload the configuration (only with --web.enable-lifecycle)
 The configuration is reloaded on SIGHUP, when FILE changes, and on POST /-/reload; a bad one is
 rejected with every error logged and the running one kept. SIGTERM or SIGINT: no new checks,
-checks in flight finish (each within its timeout), output is flushed, exit 0.
+checks in flight finish (each within its timeout), the push sinks get up to 5 s, whatever they
+could not deliver stays in the spool for the next start, exit 0.
 
 Options:
   --config FILE|URL             the configuration (see docs/config.md). A URL (http:// or
