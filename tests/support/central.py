@@ -40,8 +40,15 @@ class Service:
 
     def start(self):
         self.child = Child(self.argv(), os.path.join(self.dir, f"{type(self).__name__.lower()}.log"))
-        wait_for_tcp("127.0.0.1", self.port, 30, self.child.process)
+        try:
+            self.ready()
+        except BaseException:
+            self.stop()  # never leave a server behind a failed start
+            raise
         return self
+
+    def ready(self):
+        wait_for_tcp("127.0.0.1", self.port, 30, self.child.process)
 
     def stop(self):
         if self.child:
@@ -70,10 +77,9 @@ class Prometheus(Service):
                 "--storage.tsdb.path=" + os.path.join(self.dir, "data"), "--web.enable-remote-write-receiver",
                 f"--web.listen-address=127.0.0.1:{self.port}"]
 
-    def start(self):
-        super().start()
+    def ready(self):
+        super().ready()
         wait_until(self._up, "Prometheus ready", 30, self.child.process)
-        return self
 
     def _up(self):
         try:
