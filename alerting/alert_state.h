@@ -41,8 +41,6 @@ class MonitorAlertState {
   // Non-ok results seen while the hard state is still OK (a soft state), or OKs while the hard
   // state is not yet recovered.
   bool soft() const { return failures_ > 0 || recoveries_ > 0; }
-  int attempts() const { return failures_; }
-  void set_policy(AlertPolicy policy) { policy_ = policy; }
 
  private:
   HardTransition become(checks::Severity s, checks::FailureClass c, TimePoint at);

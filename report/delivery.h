@@ -31,7 +31,6 @@ class Delivery {
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
 
-  const std::string& queue() const { return queue_; }
   // `n` records were appended to the queue: send them within flush_interval, or now when a
   // batch is full.
   void kick(std::size_t n = 1);

@@ -56,7 +56,6 @@ class HttpClient {
   ~HttpClient();  // aborts what is in flight; their callbacks never run
 
   void send(HttpRequestSpec request, Done done);
-  std::size_t in_flight() const { return requests_.size(); }
 
  private:
   io::CurlMultiDriver& curl_;

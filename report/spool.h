@@ -61,7 +61,6 @@ class Spool {
   void on_dropped(DropCallback callback) { on_dropped_ = std::move(callback); }
   void on_error(ErrorCallback callback) { on_error_ = std::move(callback); }
   std::uint64_t bytes() const { return bytes_.load(); }
-  std::uint64_t max_bytes() const { return max_bytes_; }
   // Blocks until everything queued so far is committed (shutdown, tests, benchmarks).
   void flush();
 
