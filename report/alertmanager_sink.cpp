@@ -166,7 +166,7 @@ void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
       if (v.action != Verdict::Action::kRetry || uv_is_active(retry_.base())) return;
       // Every alert goes again (the state may have moved on since this send), soon at first.
       auto wait = backoff_delay(std::chrono::milliseconds(1000), config_.resend_interval, retries_++,
-                                std::uniform_real_distribution<double>(0, 1)(random_), r.retry_after);
+                                random_jitter(), r.retry_after);
       uv_timer_start(retry_.get(), [](uv_timer_t* t) {
         if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
       }, static_cast<std::uint64_t>(wait.count()), 0);

@@ -8,7 +8,6 @@
 // Alerts go to every configured Alertmanager; a failed send is retried (all alerts again) with
 // backoff from 1 s up to the resend interval. Firing alerts survive a restart via the spool.
 #include <map>
-#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -61,7 +60,6 @@ class AlertmanagerSink final : public Sink {
   io::UvHandle<uv_timer_t> timer_;
   io::UvHandle<uv_timer_t> retry_;  // after a failed send: everything again, with backoff
   int retries_ = 0;
-  std::mt19937 random_{std::random_device{}()};
 };
 
 }  // namespace prober::report

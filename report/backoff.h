@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <random>
 
 namespace prober::report {
 
@@ -18,6 +19,12 @@ inline std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min, st
   // A server's Retry-After is a floor, never shortened by jitter.
   if (retry_after && *retry_after > wait) wait = *retry_after;
   return wait;
+}
+
+// The jitter for backoff_delay: one generator for every sink on the loop thread.
+inline double random_jitter() {
+  static thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(generator);
 }
 
 }  // namespace prober::report

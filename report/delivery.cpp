@@ -24,7 +24,7 @@ void Delivery::declare_metrics(MetricsRegistry& m) {
 Delivery::Delivery(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics, std::string sink,
                    std::string queue, config::DeliveryConfig config, Encode encode, Judge judge)
     : spool_(spool), http_(http), metrics_(metrics), sink_(std::move(sink)), queue_(std::move(queue)),
-      config_(config), encode_(std::move(encode)), judge_(std::move(judge)), random_(std::random_device{}()) {
+      config_(config), encode_(std::move(encode)), judge_(std::move(judge)) {
   uv_timer_init(loop, timer_.get());
   timer_.get()->data = this;
   metrics_.add("prober_sink_sent_total", {{"sink", sink_}}, 0);
@@ -113,7 +113,7 @@ void Delivery::on_response(const HttpReply& response) {
         return;
       }
       arm(backoff_delay(config_.min_backoff, config_.max_backoff, retries_++,
-                        std::uniform_real_distribution<double>(0, 1)(random_), response.retry_after));
+                        random_jitter(), response.retry_after));
       return;
   }
 }

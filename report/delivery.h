@@ -8,7 +8,6 @@
 
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -63,7 +62,6 @@ class Delivery {
   std::vector<SpoolRecord> batch_;
   int retries_ = 0;
   std::function<void()> drained_;
-  std::mt19937_64 random_;
   io::UvHandle<uv_timer_t> timer_;
 };
 

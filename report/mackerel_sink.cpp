@@ -1,7 +1,5 @@
 #include "report/mackerel_sink.h"
 
-#include <random>
-
 #include "checks/timings.h"
 #include "report/backoff.h"
 
@@ -122,13 +120,17 @@ void MackerelSink::on_monitors(const std::vector<const config::MonitorConfig*>& 
   else update_checks();
 }
 
+nlohmann::json MackerelSink::host_body() const {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& c : checks_) checks.push_back({{"name", c}});
+  return {{"name", host_name_}, {"meta", nlohmann::json::object()}, {"checks", checks}};
+}
+
 void MackerelSink::register_host() {
   if (registering_) return;
   registering_ = true;
-  nlohmann::json checks = nlohmann::json::array();
-  for (const auto& c : checks_) checks.push_back({{"name", c}});
-  nlohmann::json body = {{"name", host_name_}, {"customIdentifier", custom_id_}, {"meta", nlohmann::json::object()},
-                         {"checks", checks}};
+  nlohmann::json body = host_body();
+  body["customIdentifier"] = custom_id_;
   http_.send(request("POST", "/api/v0/hosts", body.dump()), [this](HttpReply r) {
     registering_ = false;
     std::string id;
@@ -141,9 +143,8 @@ void MackerelSink::register_host() {
     if (id.empty()) {
       metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", r.ok() ? "bad_response" : judge(r).reason}});
       // Registration is needed before any report: retry, within Mackerel's 30 s retry policy.
-      static thread_local std::mt19937 random{std::random_device{}()};
       auto wait = backoff_delay(config_.reports.min_backoff, config_.reports.max_backoff, host_retries_++,
-                                std::uniform_real_distribution<double>(0, 1)(random), r.retry_after);
+                                random_jitter(), r.retry_after);
       uv_timer_start(retry_.get(), [](uv_timer_t* t) {
         if (t->data) static_cast<MackerelSink*>(t->data)->register_host();
       }, static_cast<std::uint64_t>(wait.count()), 0);
@@ -157,10 +158,7 @@ void MackerelSink::register_host() {
 }
 
 void MackerelSink::update_checks() {
-  nlohmann::json checks = nlohmann::json::array();
-  for (const auto& c : checks_) checks.push_back({{"name", c}});
-  nlohmann::json body = {{"name", host_name_}, {"meta", nlohmann::json::object()}, {"checks", checks}};
-  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, body.dump()), [this](HttpReply r) {
+  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, host_body().dump()), [this](HttpReply r) {
     if (!r.ok()) metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", judge(r).reason}});
   });
 }

@@ -30,6 +30,7 @@ class MackerelSink final : public Sink {
 
  private:
   HttpRequestSpec request(const std::string& method, const std::string& path, std::string body) const;
+  nlohmann::json host_body() const;  // name, meta and the current checks list
   void register_host();
   void update_checks();
 
