@@ -250,7 +250,10 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
                                     {"to", std::string(to_string(transition->to))},
                                     {"class", std::string(to_string(transition->to_class))}});
   }
-  registry_.set("prober_monitor_hard_state", {{"monitor", monitor}}, static_cast<double>(state.hard_severity()));
+  // The hard state changes only at a transition: no need to render the series on every run.
+  if (fresh || transition) {
+    registry_.set("prober_monitor_hard_state", {{"monitor", monitor}}, static_cast<double>(state.hard_severity()));
+  }
 
   std::vector<std::string> lines;
   std::vector<std::uint64_t> seqs;

@@ -111,6 +111,7 @@ class AlertmanagerSink(TempDirTest):
         self.assertEqual(alert["annotations"].get("hints", ""), "\n".join(last["hints"]))
         self.assertTrue(alert["generatorURL"].endswith("/results#api"))
         self.assertEqual(alert["status"]["state"], "active")
+        self.assertEqual(agent.metric_now('prober_monitor_hard_state{monitor="api"}'), 2)
         print(f"\nAlertmanager: fired {alert['labels']} startsAt {alert['startsAt']}")
 
         listener = socket.socket()
@@ -119,6 +120,7 @@ class AlertmanagerSink(TempDirTest):
         listener.listen(64)
         self.addCleanup(listener.close)
         wait_for(lambda: not am.alerts(alertname="ProbeFailing", monitor="api"), "the alert resolved in Alertmanager", 20)
+        self.assertEqual(agent.metric_now('prober_monitor_hard_state{monitor="api"}'), 0)
         self.assertIn('to=ok', agent.log())
 
 
