@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     {
       io::CurlMultiDriver curl(loop.get());
       io::ResolverPool resolvers(loop.get());
-      checks::RunContext ctx{curl, resolvers};
+      checks::CheckEnv env{curl, resolvers};
       std::vector<std::unique_ptr<Slot>> slots;
       std::function<void(Slot&)> launch = [&](Slot& slot) {
         if (started >= total) return;
@@ -87,13 +87,13 @@ int main(int argc, char** argv) {
       uv_loop_set_data(loop.get(), &launch);
       for (int i = 0; i < concurrency; ++i) {
         auto slot = std::make_unique<Slot>();
-        auto made = checks::make_check(m);
+        auto made = checks::make_check(env, m);
         if (auto* error = std::get_if<std::string>(&made)) {
           std::fprintf(stderr, "%s\n", error->c_str());
           return 2;
         }
         slot->check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
-        slot->runner = std::make_unique<scheduler::OneShotRunner>(loop.get(), ctx);
+        slot->runner = std::make_unique<scheduler::OneShotRunner>(loop.get());
         uv_timer_init(loop.get(), slot->restart.get());
         slot->restart.get()->data = slot.get();
         slots.push_back(std::move(slot));

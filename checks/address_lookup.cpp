@@ -29,69 +29,78 @@ int ip_version_of(const std::string& address) {
   return 0;
 }
 
-std::optional<AddressLookupResult> AddressLookup::start(io::AresResolver& resolver, const std::string& host,
-                                                        config::IpVersion version, Done done) {
+AddressLookup::AddressLookup(io::AresResolver& resolver, std::string host, config::IpVersion version)
+    : resolver_(resolver), host_(std::move(host)), version_(version) {}
+
+std::optional<AddressLookupResult> AddressLookup::start(Done done) {
+  if (started_) {  // a second start would mix two lookups' answers: refuse it loudly
+    AddressLookupResult misuse;
+    misuse.failure = internal_error(Phase::kDns);
+    misuse.detail = "internal error: an address lookup was started twice";
+    return misuse;
+  }
+  started_ = true;
   AddressLookupResult immediate;
-  if (is_ip_literal(host)) {
-    int family = ip_version_of(host);
-    if ((version == config::IpVersion::kV4 && family == 6) || (version == config::IpVersion::kV6 && family == 4)) {
+  if (is_ip_literal(host_)) {
+    int family = ip_version_of(host_);
+    if ((version_ == config::IpVersion::kV4 && family == 6) || (version_ == config::IpVersion::kV6 && family == 4)) {
       immediate.failure = classify_dns(ARES_ENODATA, 0, false);
-      immediate.detail = host + " is an IPv" + std::to_string(family) + " address";
+      immediate.detail = host_ + " is an IPv" + std::to_string(family) + " address";
     } else {
-      immediate.addresses.push_back(host);
+      immediate.addresses.push_back(host_);
     }
     return immediate;
   }
   for (int index = 0; index < 2; ++index) {
-    if (!wants(version, index)) continue;
-    for (auto& a : resolver.hosts_file_addresses(host, index == 0 ? AF_INET : AF_INET6)) {
+    if (!wants(version_, index)) continue;
+    for (auto& a : resolver_.hosts_file_addresses(host_, index == 0 ? AF_INET : AF_INET6)) {
       immediate.addresses.push_back(a);
     }
   }
   if (!immediate.addresses.empty()) {
-    if (version != config::IpVersion::kEach) immediate.addresses.resize(1);
+    if (version_ != config::IpVersion::kEach) immediate.addresses.resize(1);
     immediate.dns.server = "hosts file";
     immediate.dns.answers = immediate.addresses;
     return immediate;
   }
 
-  resolver_ = &resolver;
-  host_ = host;
-  version_ = version;
   done_ = std::move(done);
-  started_ns_ = static_cast<std::int64_t>(uv_hrtime());
+  started_ns_ = uv_hrtime();
+  // Every wanted answer is marked as asked before the first query goes out, so no reply can
+  // look like the last one while another is still to be asked.
+  for (int index = 0; index < 2; ++index) answers_[index].asked = wants(version_, index);
   for (int index = 0; index < 2; ++index) {
-    if (!wants(version, index)) continue;
-    answers_[index].asked = true;
-    ids_[index] = resolver.query(host, index == 0 ? ns_t_a : ns_t_aaaa,
-                                 [this, index](io::DnsReply reply) { on_reply(index, std::move(reply)); });
+    if (!answers_[index].asked) continue;
+    answers_[index].id = resolver_.query(host_, index == 0 ? ns_t_a : ns_t_aaaa,
+                                         [this, index](io::DnsReply reply) { on_reply(index, std::move(reply)); });
   }
   return std::nullopt;
 }
 
 void AddressLookup::cancel() noexcept {
-  for (int index = 0; index < 2; ++index) {
-    if (answers_[index].asked && !answers_[index].done && resolver_) resolver_->cancel(ids_[index]);
-    answers_[index].asked = false;
+  for (auto& answer : answers_) {
+    if (answer.asked && !answer.done && answer.id != 0) resolver_.cancel(answer.id);
+    answer.id = 0;
   }
   done_ = nullptr;
 }
 
 void AddressLookup::on_reply(int index, io::DnsReply reply) {
   answers_[index].done = true;
+  answers_[index].id = 0;
   answers_[index].reply = std::move(reply);
   for (const auto& a : answers_) {
     if (a.asked && !a.done) return;
   }
   AddressLookupResult result = combine();
   for (auto& a : answers_) a.reply = io::DnsReply{};  // raw answers can be large: not kept
-  result.duration = since(static_cast<std::uint64_t>(started_ns_));
+  result.duration = since(started_ns_);
   if (auto done = std::move(done_)) done(std::move(result));
 }
 
 AddressLookupResult AddressLookup::combine() const {
   AddressLookupResult result;
-  result.dns.server = resolver_->servers();
+  result.dns.server = resolver_.servers();
   Failure failures[2];
   std::string details[2];
   std::vector<std::string> found[2];

@@ -20,36 +20,37 @@ struct AddressLookupResult {
 };
 
 // The addresses of `host` to probe: the host itself when it is an IP literal, the hosts file
-// (as the system resolver would), else DNS. `prefer_family` keeps redirect hops on the family
-// of the address being probed (0: use `version`).
+// (as the system resolver would), else DNS. One lookup per object: a run (or a redirect hop)
+// makes its own, and destroying it cancels every query still unanswered.
 class AddressLookup {
  public:
   using Done = std::function<void(AddressLookupResult)>;
-  AddressLookup() = default;
+  AddressLookup(io::AresResolver& resolver, std::string host, config::IpVersion version);
   AddressLookup(const AddressLookup&) = delete;
   AddressLookup& operator=(const AddressLookup&) = delete;
   ~AddressLookup() { cancel(); }
 
-  // Returns the result at once for literals and hosts-file names; otherwise calls `done` later.
-  std::optional<AddressLookupResult> start(io::AresResolver& resolver, const std::string& host,
-                                           config::IpVersion version, Done done);
+  // Returns the result at once for literals and hosts-file names; otherwise calls `done` later,
+  // from the loop (never from inside start()). Call once.
+  std::optional<AddressLookupResult> start(Done done);
   void cancel() noexcept;
 
  private:
   struct Answer {
     bool asked = false;
     bool done = false;
+    io::AresResolver::QueryId id = 0;
     io::DnsReply reply;
   };
   void on_reply(int index, io::DnsReply reply);
   AddressLookupResult combine() const;
 
-  io::AresResolver* resolver_ = nullptr;
-  std::string host_;
-  config::IpVersion version_ = config::IpVersion::kAny;
+  io::AresResolver& resolver_;
+  const std::string host_;
+  const config::IpVersion version_;
+  bool started_ = false;
   Answer answers_[2];  // A, AAAA
-  io::AresResolver::QueryId ids_[2] = {0, 0};
-  std::int64_t started_ns_ = 0;
+  std::uint64_t started_ns_ = 0;
   Done done_;
 };
 

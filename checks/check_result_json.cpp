@@ -99,4 +99,8 @@ json to_json(const CheckResult& r) {
   return out;
 }
 
+std::string json_text(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace prober::checks

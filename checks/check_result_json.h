@@ -13,5 +13,8 @@ nlohmann::json to_json(const CheckResult& result);
 nlohmann::json to_json(const CertInfo& cert);
 // "2026-11-25T10:00:00Z", or with milliseconds "2026-11-25T10:00:00.123Z" when millis >= 0.
 std::string iso8601(std::int64_t unix_seconds, int millis = -1);
+// JSON text that never throws on invalid UTF-8: text from the network (headers, certificate
+// names, DNS names, error strings) may be any bytes; they become U+FFFD.
+std::string json_text(const nlohmann::json& value, int indent = -1);
 
 }  // namespace prober::checks

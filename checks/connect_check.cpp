@@ -1,5 +1,6 @@
 #include "checks/connect_check.h"
 
+#include "checks/address_lookup.h"
 #include "checks/validators.h"
 
 namespace prober::checks {
@@ -7,11 +8,10 @@ namespace {
 
 class ConnectProbe final : public Probe {
  public:
-  ConnectProbe(const config::MonitorConfig& monitor, const ParsedUrl& target, CheckResult base,
-               std::function<void(CheckResult)> finish)
-      : monitor_(monitor), target_(target), result_(std::move(base)), finish_(std::move(finish)) {}
+  ConnectProbe(CheckEnv env, std::shared_ptr<const TargetSpec> spec, CheckResult base, Finish finish)
+      : env_(env), spec_(std::move(spec)), result_(std::move(base)), finish_(std::move(finish)) {}
 
-  void start(RunContext& ctx) override {
+  void start() override {
     TransferRequest request;
     request.url = target_.url;
     request.host = target_.host;
@@ -24,7 +24,7 @@ class ConnectProbe final : public Probe {
     request.connect_only = true;
     request.tls = monitor_.tls;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
-    if (auto refused = transfer_->start(ctx.curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
+    if (auto refused = transfer_->start(env_.curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
       on_transfer(std::move(*refused));
     }
   }
@@ -53,27 +53,25 @@ class ConnectProbe final : public Probe {
     if (auto finish = std::move(finish_)) finish(std::move(result_));
   }
 
-  const config::MonitorConfig& monitor_;
-  const ParsedUrl& target_;
+  CheckEnv env_;
+  std::shared_ptr<const TargetSpec> spec_;
+  const config::MonitorConfig& monitor_ = spec_->monitor;
+  const ParsedUrl& target_ = spec_->target;
   CheckResult result_;
-  std::function<void(CheckResult)> finish_;
+  Finish finish_;
   std::unique_ptr<CurlTransfer> transfer_;
 };
 
 }  // namespace
 
-ConnectCheck::ConnectCheck(config::MonitorConfig monitor, ParsedUrl target)
-    : TargetCheck(std::move(monitor), std::move(target)) {}
-
-std::variant<std::unique_ptr<Check>, std::string> ConnectCheck::create(const config::MonitorConfig& monitor) {
+std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env, const config::MonitorConfig& monitor) {
   // curl connects to an http(s) URL and stops there (CONNECT_ONLY): https adds the handshake.
   auto target = parse_host_port(monitor.target, monitor.type == config::CheckType::kTls ? "https" : "http");
   if (auto* error = std::get_if<std::string>(&target)) return *error;
-  return std::make_unique<ConnectCheck>(monitor, std::get<ParsedUrl>(std::move(target)));
-}
-
-std::unique_ptr<Probe> ConnectCheck::make_probe(CheckResult base, Finish finish) {
-  return std::make_unique<ConnectProbe>(monitor(), target(), std::move(base), std::move(finish));
+  auto spec = std::make_shared<const TargetSpec>(TargetSpec{monitor, std::get<ParsedUrl>(std::move(target))});
+  return std::make_unique<TargetCheck>(env, spec, [env, spec](CheckResult base, Probe::Finish finish) {
+    return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
+  });
 }
 
 }  // namespace prober::checks

@@ -9,13 +9,6 @@
 
 namespace prober::checks {
 
-class ConnectCheck final : public TargetCheck {
- public:
-  static std::variant<std::unique_ptr<Check>, std::string> create(const config::MonitorConfig& monitor);
-  ConnectCheck(config::MonitorConfig monitor, ParsedUrl target);
-
- protected:
-  std::unique_ptr<Probe> make_probe(CheckResult base, Finish finish) override;
-};
+std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env, const config::MonitorConfig& monitor);
 
 }  // namespace prober::checks

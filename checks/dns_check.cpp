@@ -1,34 +1,85 @@
 #include "checks/dns_check.h"
 
+#include <re2/re2.h>
 #include <uv.h>
 
 #include "checks/dns_message.h"
 #include "checks/timings.h"
 
 namespace prober::checks {
+namespace {
 
-DnsCheck::DnsCheck(config::MonitorConfig monitor, int type, int expected_rcode,
-                   std::vector<std::unique_ptr<re2::RE2>> answer_patterns)
-    : monitor_(std::move(monitor)), type_(type), expected_rcode_(expected_rcode),
-      answer_patterns_(std::move(answer_patterns)) {}
+// What every run of a DNS check reads and none changes.
+struct DnsSpec {
+  config::MonitorConfig monitor;
+  int type = 0;
+  int expected_rcode = 0;
+  std::vector<std::unique_ptr<re2::RE2>> answer_patterns;
+};
 
-std::variant<std::unique_ptr<Check>, std::string> DnsCheck::create(const config::MonitorConfig& monitor) {
+// One question asked once: the query id, the timing and the reply belong to this run only.
+class DnsRun final : public CheckRun {
+ public:
+  DnsRun(std::shared_ptr<const DnsSpec> spec, DoneCallback done)
+      : spec_(std::move(spec)), done_(std::move(done)), started_at_(std::chrono::system_clock::now()),
+        started_ns_(uv_hrtime()) {}
+  ~DnsRun() override {
+    done_ = nullptr;
+    if (query_ && resolver_) resolver_->cancel(query_);
+  }
+
+  void start(io::ResolverPool& resolvers);
+  std::vector<CheckResult> cancel() noexcept override;
+
+ private:
+  void on_reply(io::DnsReply reply);
+  CheckResult base_result() const;
+
+  std::shared_ptr<const DnsSpec> spec_;
+  const config::MonitorConfig& monitor_ = spec_->monitor;
+  DoneCallback done_;
+  std::chrono::system_clock::time_point started_at_;
+  std::uint64_t started_ns_ = 0;
+  io::AresResolver* resolver_ = nullptr;
+  io::AresResolver::QueryId query_ = 0;
+};
+
+class DnsCheck final : public Check {
+ public:
+  DnsCheck(CheckEnv env, std::shared_ptr<const DnsSpec> spec) : env_(env), spec_(std::move(spec)) {}
+  std::unique_ptr<CheckRun> start(DoneCallback done) const override {
+    auto run = std::make_unique<DnsRun>(spec_, std::move(done));
+    run->start(env_.resolvers);
+    return run;
+  }
+
+ private:
+  CheckEnv env_;
+  std::shared_ptr<const DnsSpec> spec_;
+};
+
+}  // namespace
+
+std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env, const config::MonitorConfig& monitor) {
+  auto spec = std::make_shared<DnsSpec>();
+  spec->monitor = monitor;
   auto type = dns_type_from_name(monitor.record);
   if (!type) return "unsupported record type '" + monitor.record + "'";
+  spec->type = *type;
   auto rcode = dns_rcode_from_name(monitor.dns_expect.rcode.value_or("NOERROR"));
   if (!rcode) return "unknown rcode '" + *monitor.dns_expect.rcode + "'";
-  std::vector<std::unique_ptr<re2::RE2>> patterns;
+  spec->expected_rcode = *rcode;
   re2::RE2::Options options;
   options.set_log_errors(false);
   for (const auto& p : monitor.dns_expect.answers_regex) {
     auto regex = std::make_unique<re2::RE2>(p, options);
     if (!regex->ok()) return "answers_regex '" + p + "': " + regex->error();
-    patterns.push_back(std::move(regex));
+    spec->answer_patterns.push_back(std::move(regex));
   }
-  return std::make_unique<DnsCheck>(monitor, *type, *rcode, std::move(patterns));
+  return std::make_unique<DnsCheck>(env, std::move(spec));
 }
 
-CheckResult DnsCheck::base_result() const {
+CheckResult DnsRun::base_result() const {
   CheckResult r;
   r.monitor = monitor_.name;
   r.type = "dns";
@@ -39,9 +90,7 @@ CheckResult DnsCheck::base_result() const {
   return r;
 }
 
-void DnsCheck::start(RunContext& ctx, DoneCallback done) {
-  started_at_ = std::chrono::system_clock::now();
-  started_ns_ = uv_hrtime();
+void DnsRun::start(io::ResolverPool& resolvers) {
   io::ResolverOptions options;
   options.servers = monitor_.dns_servers;
   options.use_tcp = monitor_.transport == config::DnsTransport::kTcp;
@@ -49,20 +98,19 @@ void DnsCheck::start(RunContext& ctx, DoneCallback done) {
   // the caller decides when to give up, so a timeout is classified in one place.
   options.tries = 1;
   options.try_timeout = monitor_.timeout + std::chrono::seconds(1);
-  auto resolver = ctx.resolvers.get(options);
+  auto resolver = resolvers.get(options);
   if (auto* error = std::get_if<std::string>(&resolver)) {
     CheckResult r = base_result();
     r.failure = internal_error(Phase::kDns);
     r.detail = *error;
-    done({std::move(r)});
+    if (auto done = std::move(done_)) done({std::move(r)});
     return;
   }
   resolver_ = std::get<io::AresResolver*>(resolver);
-  done_ = std::move(done);
-  query_ = resolver_->query(monitor_.target, type_, [this](io::DnsReply reply) { on_reply(std::move(reply)); });
+  query_ = resolver_->query(monitor_.target, spec_->type, [this](io::DnsReply reply) { on_reply(std::move(reply)); });
 }
 
-void DnsCheck::on_reply(io::DnsReply reply) {
+void DnsRun::on_reply(io::DnsReply reply) {
   query_ = 0;
   CheckResult r = base_result();
   r.timings.dns = since(started_ns_);
@@ -79,22 +127,22 @@ void DnsCheck::on_reply(io::DnsReply reply) {
       const auto& message = std::get<DnsMessage>(parsed);
       r.dns.rcode = dns_rcode_name(message.rcode);
       for (const auto& record : message.answers) {
-        r.dns.answers.push_back(record.type == type_ ? record.data : dns_type_name(record.type) + " " + record.data);
+        r.dns.answers.push_back(record.type == spec_->type ? record.data : dns_type_name(record.type) + " " + record.data);
         r.dns.ttls.push_back(record.ttl);
       }
       bool has_wanted = false;
-      for (const auto& record : message.answers) has_wanted = has_wanted || record.type == type_;
-      if (message.rcode != expected_rcode_) {
+      for (const auto& record : message.answers) has_wanted = has_wanted || record.type == spec_->type;
+      if (message.rcode != spec_->expected_rcode) {
         // Against the usual NOERROR expectation the rcode itself names the failure
         // (dns_nxdomain, dns_servfail, ...); against another expectation it is a mismatch.
-        r.failure = expected_rcode_ == 0 ? classify_dns(ARES_SUCCESS, message.rcode, true)
+        r.failure = spec_->expected_rcode == 0 ? classify_dns(ARES_SUCCESS, message.rcode, true)
                                          : classify_validation(Validator::kDnsRcode);
-        r.detail = "rcode " + dns_rcode_name(message.rcode) + ", expected " + dns_rcode_name(expected_rcode_);
-      } else if (expected_rcode_ == 0 && !has_wanted) {
+        r.detail = "rcode " + dns_rcode_name(message.rcode) + ", expected " + dns_rcode_name(spec_->expected_rcode);
+      } else if (spec_->expected_rcode == 0 && !has_wanted) {
         r.failure = classify_dns(ARES_SUCCESS, message.rcode, false);
         r.detail = "NOERROR with no " + monitor_.record + " record (NODATA)";
       }
-      for (const auto& pattern : answer_patterns_) {
+      for (const auto& pattern : spec_->answer_patterns) {
         if (r.failure.failure_class != FailureClass::kOk) break;
         bool matched = false;
         for (const auto& answer : r.dns.answers) matched = matched || re2::RE2::PartialMatch(answer, *pattern);
@@ -109,7 +157,7 @@ void DnsCheck::on_reply(io::DnsReply reply) {
   if (auto done = std::move(done_)) done({std::move(r)});
 }
 
-std::vector<CheckResult> DnsCheck::cancel() noexcept {
+std::vector<CheckResult> DnsRun::cancel() noexcept {
   std::vector<CheckResult> out;
   if (!done_) return out;
   done_ = nullptr;

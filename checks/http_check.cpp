@@ -2,7 +2,9 @@
 
 #include <set>
 
+#include "checks/address_lookup.h"
 #include "checks/timings.h"
+#include "checks/validators.h"
 
 namespace prober::checks {
 namespace {
@@ -13,25 +15,24 @@ bool is_redirect(int status) {
 
 class HttpProbe final : public Probe {
  public:
-  HttpProbe(const config::MonitorConfig& monitor, const CompiledHttpExpect& expect, ParsedUrl first,
-            CheckResult base, std::function<void(CheckResult)> finish)
-      : monitor_(monitor), expect_(expect), url_(std::move(first)), result_(std::move(base)),
-        finish_(std::move(finish)), method_(monitor.method), body_(monitor.body) {
+  HttpProbe(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const CompiledHttpExpect> expect,
+            CheckResult base, Finish finish)
+      : env_(env), spec_(std::move(spec)), expect_holder_(std::move(expect)), url_(spec_->target),
+        result_(std::move(base)), finish_(std::move(finish)), method_(monitor_.method), body_(monitor_.body) {
     address_ = result_.address;
     address_host_ = url_.host;
     first_host_ = url_.host;
   }
 
-  void start(RunContext& ctx) override {
-    ctx_ = &ctx;
+  void start() override {
     visited_.insert(url_.url);
     start_hop();
   }
 
   CheckResult abort() noexcept override {
     finish_ = nullptr;
-    if (looking_up_) {
-      lookup_.cancel();
+    if (lookup_) {
+      lookup_.reset();
       result_.failure = classify_timeout(Phase::kDns);
       result_.detail = "no DNS answer for redirect target " + url_.host + " before the deadline";
     } else if (transfer_) {
@@ -57,20 +58,20 @@ class HttpProbe final : public Probe {
     }
     io::ResolverOptions options;
     options.servers = monitor_.dns_servers;
-    auto resolver = ctx_->resolvers.get(options);
+    auto resolver = env_.resolvers.get(options);
     if (auto* error = std::get_if<std::string>(&resolver)) {
       end_with(internal_error(Phase::kDns), *error);
       return;
     }
     auto family = ip_version_of(address_) == 6 ? config::IpVersion::kV6 : config::IpVersion::kV4;
-    looking_up_ = true;
-    auto immediate = lookup_.start(*std::get<io::AresResolver*>(resolver), url_.host, family,
-                                   [this](AddressLookupResult r) { on_hop_address(std::move(r)); });
+    // A fresh lookup per hop: nothing of an earlier hop's answers can leak into this one.
+    lookup_ = std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), url_.host, family);
+    auto immediate = lookup_->start([this](AddressLookupResult r) { on_hop_address(std::move(r)); });
     if (immediate) on_hop_address(std::move(*immediate));
   }
 
   void on_hop_address(AddressLookupResult lookup) {
-    looking_up_ = false;
+    lookup_.reset();
     result_.timings.dns = result_.timings.dns.value_or(Micros(0)) + lookup.duration;
     result_.timings.total = result_.timings.total.value_or(Micros(0)) + lookup.duration;
     if (lookup.failure.failure_class != FailureClass::kOk) {
@@ -100,7 +101,7 @@ class HttpProbe final : public Probe {
     request.max_body_bytes = monitor_.max_body_bytes;
     request.keep_body_bytes = expect_.needs_body() ? monitor_.max_body_bytes : 0;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
-    if (auto refused = transfer_->start(ctx_->curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
+    if (auto refused = transfer_->start(env_.curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
       on_transfer(std::move(*refused));
     }
   }
@@ -203,40 +204,37 @@ class HttpProbe final : public Probe {
     result_.port = url_.port;
   }
 
-  const config::MonitorConfig& monitor_;
-  const CompiledHttpExpect& expect_;
+  CheckEnv env_;
+  std::shared_ptr<const TargetSpec> spec_;
+  std::shared_ptr<const CompiledHttpExpect> expect_holder_;
+  const config::MonitorConfig& monitor_ = spec_->monitor;
+  const CompiledHttpExpect& expect_ = *expect_holder_;
   ParsedUrl url_;
   CheckResult result_;
-  std::function<void(CheckResult)> finish_;
+  Finish finish_;
   std::string method_;
   std::optional<std::string> body_;
   std::string address_;
   std::string address_host_;
   std::string first_host_;
-  RunContext* ctx_ = nullptr;
-  AddressLookup lookup_;
-  bool looking_up_ = false;
-  std::unique_ptr<CurlTransfer> transfer_;
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
+  std::unique_ptr<AddressLookup> lookup_;      // while a redirect target is resolved
+  std::unique_ptr<CurlTransfer> transfer_;     // while a hop is sent; declared last, stopped first
 };
 
 }  // namespace
 
-HttpCheck::HttpCheck(config::MonitorConfig monitor, ParsedUrl target, CompiledHttpExpect expect)
-    : TargetCheck(std::move(monitor), std::move(target)), expect_(std::move(expect)) {}
-
-std::variant<std::unique_ptr<Check>, std::string> HttpCheck::create(const config::MonitorConfig& monitor) {
+std::variant<std::unique_ptr<Check>, std::string> make_http_check(CheckEnv env, const config::MonitorConfig& monitor) {
   auto url = parse_url(monitor.target);
   if (auto* error = std::get_if<std::string>(&url)) return *error;
   auto expect = compile_http_expect(monitor.expect);
   if (auto* error = std::get_if<std::string>(&expect)) return *error;
-  return std::make_unique<HttpCheck>(monitor, std::get<ParsedUrl>(std::move(url)),
-                                     std::get<CompiledHttpExpect>(std::move(expect)));
-}
-
-std::unique_ptr<Probe> HttpCheck::make_probe(CheckResult base, Finish finish) {
-  return std::make_unique<HttpProbe>(monitor(), expect_, target(), std::move(base), std::move(finish));
+  auto spec = std::make_shared<const TargetSpec>(TargetSpec{monitor, std::get<ParsedUrl>(std::move(url))});
+  auto compiled = std::make_shared<const CompiledHttpExpect>(std::get<CompiledHttpExpect>(std::move(expect)));
+  return std::make_unique<TargetCheck>(env, spec, [env, spec, compiled](CheckResult base, Probe::Finish finish) {
+    return std::make_unique<HttpProbe>(env, spec, compiled, std::move(base), std::move(finish));
+  });
 }
 
 }  // namespace prober::checks

@@ -6,20 +6,9 @@
 #include <variant>
 
 #include "checks/target_check.h"
-#include "checks/validators.h"
 
 namespace prober::checks {
 
-class HttpCheck final : public TargetCheck {
- public:
-  static std::variant<std::unique_ptr<Check>, std::string> create(const config::MonitorConfig& monitor);
-  HttpCheck(config::MonitorConfig monitor, ParsedUrl target, CompiledHttpExpect expect);
-
- protected:
-  std::unique_ptr<Probe> make_probe(CheckResult base, Finish finish) override;
-
- private:
-  CompiledHttpExpect expect_;
-};
+std::variant<std::unique_ptr<Check>, std::string> make_http_check(CheckEnv env, const config::MonitorConfig& monitor);
 
 }  // namespace prober::checks

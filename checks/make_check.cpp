@@ -6,15 +6,15 @@
 
 namespace prober::checks {
 
-std::variant<std::unique_ptr<Check>, std::string> make_check(const config::MonitorConfig& monitor) {
+std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env, const config::MonitorConfig& monitor) {
   for (const auto& server : monitor.dns_servers) {
     if (auto error = io::AresResolver::server_address_error(server)) return *error;
   }
   switch (monitor.type) {
-    case config::CheckType::kHttp: return HttpCheck::create(monitor);
+    case config::CheckType::kHttp: return make_http_check(env, monitor);
     case config::CheckType::kTls:
-    case config::CheckType::kTcp: return ConnectCheck::create(monitor);
-    case config::CheckType::kDns: return DnsCheck::create(monitor);
+    case config::CheckType::kTcp: return make_connect_check(env, monitor);
+    case config::CheckType::kDns: return make_dns_check(env, monitor);
   }
   return std::string("unknown check type");
 }

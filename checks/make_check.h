@@ -5,11 +5,13 @@
 #include <variant>
 
 #include "checks/check.h"
+#include "checks/check_env.h"
 #include "config/monitor_config.h"
 
 namespace prober::checks {
 
-// The check, or why the monitor cannot be checked (bad URL, bad pattern, ...).
-std::variant<std::unique_ptr<Check>, std::string> make_check(const config::MonitorConfig& monitor);
+// The check, or why the monitor cannot be checked (bad URL, bad pattern, ...). Its runs use
+// `env`, which must outlive the check and every run it starts.
+std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env, const config::MonitorConfig& monitor);
 
 }  // namespace prober::checks

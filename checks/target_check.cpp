@@ -2,116 +2,139 @@
 
 #include <ctime>
 
+#include "checks/address_lookup.h"
 #include "checks/timings.h"
+#include "config/enum_names.h"
 
 namespace prober::checks {
+namespace {
 
-TargetCheck::TargetCheck(config::MonitorConfig monitor, ParsedUrl target)
-    : monitor_(std::move(monitor)), target_(std::move(target)) {}
+// One run of a target check: its lookup, its probes and their results live here and die here.
+class TargetRun final : public CheckRun {
+ public:
+  TargetRun(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const MakeProbe> make_probe,
+            DoneCallback done)
+      : env_(env), spec_(std::move(spec)), make_probe_(std::move(make_probe)), done_(std::move(done)),
+        started_at_(std::chrono::system_clock::now()) {}
 
-CheckResult TargetCheck::base_result() const {
-  CheckResult r;
-  r.monitor = monitor_.name;
-  switch (monitor_.type) {
-    case config::CheckType::kHttp: r.type = "http"; break;
-    case config::CheckType::kTls: r.type = "tls"; break;
-    case config::CheckType::kTcp: r.type = "tcp"; break;
-    case config::CheckType::kDns: r.type = "dns"; break;
-  }
-  r.target = monitor_.target;
-  r.started_at = started_at_;
-  return r;
-}
+  ~TargetRun() override { done_ = nullptr; }
 
-void TargetCheck::start(RunContext& ctx, DoneCallback done) {
-  ctx_ = &ctx;
-  done_ = std::move(done);
-  started_at_ = std::chrono::system_clock::now();
-  probes_.clear();
-  results_.clear();
-  io::ResolverOptions options;
-  options.servers = monitor_.dns_servers;
-  auto resolver = ctx.resolvers.get(options);
-  if (auto* error = std::get_if<std::string>(&resolver)) {
-    CheckResult r = base_result();
-    r.failure = internal_error(Phase::kDns);
-    r.detail = *error;
-    auto done_now = std::move(done_);
-    done_now({std::move(r)});
-    return;
-  }
-  looking_up_ = true;
-  auto immediate = lookup_.start(*std::get<io::AresResolver*>(resolver), target_.host, monitor_.ip_version,
-                                 [this](AddressLookupResult result) { on_addresses(std::move(result)); });
-  if (immediate) on_addresses(std::move(*immediate));
-}
-
-void TargetCheck::on_addresses(AddressLookupResult lookup) {
-  looking_up_ = false;
-  addresses_ = std::move(lookup);
-  if (addresses_.failure.failure_class != FailureClass::kOk) {
-    CheckResult r = base_result();
-    r.failure = addresses_.failure;
-    r.detail = addresses_.detail;
-    r.dns = addresses_.dns;
-    r.timings.dns = addresses_.duration;
-    r.timings.total = addresses_.duration;
-    auto done = std::move(done_);
-    done({std::move(r)});
-    return;
-  }
-  pending_ = addresses_.addresses.size();
-  results_.resize(pending_);
-  for (std::size_t i = 0; i < addresses_.addresses.size(); ++i) {
-    CheckResult base = base_result();
-    base.address = addresses_.addresses[i];
-    base.ip_version = ip_version_of(base.address);
-    base.port = target_.port;
-    base.dns = addresses_.dns;
-    if (addresses_.duration.count() > 0 || !addresses_.dns.answers.empty()) {
-      base.timings.dns = addresses_.duration;
-      base.timings.total = addresses_.duration;  // hop totals are added on top
+  void start() {
+    io::ResolverOptions options;
+    options.servers = spec_->monitor.dns_servers;
+    auto resolver = env_.resolvers.get(options);
+    if (auto* error = std::get_if<std::string>(&resolver)) {
+      CheckResult r = base_result(spec_->monitor, started_at_);
+      r.failure = internal_error(Phase::kDns);
+      r.detail = *error;
+      finish({std::move(r)});
+      return;
     }
-    probes_.push_back(make_probe(std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
+    lookup_ = std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), spec_->target.host,
+                                              spec_->monitor.ip_version);
+    auto immediate = lookup_->start([this](AddressLookupResult result) { on_addresses(std::move(result)); });
+    if (immediate) on_addresses(std::move(*immediate));
   }
-  // Start after all exist: a probe may finish synchronously when curl refuses it.
-  for (std::size_t i = 0; i < probes_.size(); ++i) probes_[i]->start(*ctx_);
-}
 
-void TargetCheck::on_probe_done(std::size_t index, CheckResult result) {
-  results_[index] = std::move(result);
-  if (--pending_ > 0) return;
-  std::vector<CheckResult> out;
-  for (auto& r : results_) out.push_back(std::move(*r));
-  results_.clear();
-  if (auto done = std::move(done_)) done(std::move(out));
-}
-
-std::vector<CheckResult> TargetCheck::cancel() noexcept {
-  std::vector<CheckResult> out;
-  if (!done_) return out;  // nothing in flight
-  done_ = nullptr;
-  if (looking_up_) {
-    lookup_.cancel();
-    looking_up_ = false;
-    CheckResult r = base_result();
-    r.failure = classify_timeout(Phase::kDns);
-    r.detail = "no DNS answer for " + target_.host + " before the deadline";
-    r.deadline_hit = true;
-    out.push_back(std::move(r));
+  std::vector<CheckResult> cancel() noexcept override {
+    std::vector<CheckResult> out;
+    if (!done_) return out;  // finished or cancelled already
+    done_ = nullptr;
+    if (lookup_) {
+      lookup_.reset();
+      CheckResult r = base_result(spec_->monitor, started_at_);
+      r.failure = classify_timeout(Phase::kDns);
+      r.detail = "no DNS answer for " + spec_->target.host + " before the deadline";
+      r.deadline_hit = true;
+      out.push_back(std::move(r));
+      return out;
+    }
+    for (std::size_t i = 0; i < probes_.size(); ++i) {
+      if (results_[i]) {
+        out.push_back(std::move(*results_[i]));
+      } else {
+        out.push_back(probes_[i]->abort());
+        out.back().deadline_hit = true;
+      }
+    }
+    probes_.clear();
+    results_.clear();
     return out;
   }
-  for (std::size_t i = 0; i < probes_.size(); ++i) {
-    if (results_[i]) {
-      out.push_back(std::move(*results_[i]));
-    } else {
-      out.push_back(probes_[i]->abort());
-      out.back().deadline_hit = true;
+
+ private:
+  void on_addresses(AddressLookupResult lookup) {
+    lookup_.reset();  // safe: the lookup touches nothing of its own after calling back
+    if (lookup.failure.failure_class != FailureClass::kOk) {
+      CheckResult r = base_result(spec_->monitor, started_at_);
+      r.failure = lookup.failure;
+      r.detail = lookup.detail;
+      r.dns = lookup.dns;
+      r.timings.dns = lookup.duration;
+      r.timings.total = lookup.duration;
+      finish({std::move(r)});
+      return;
     }
+    pending_ = lookup.addresses.size();
+    results_.resize(pending_);
+    for (std::size_t i = 0; i < lookup.addresses.size(); ++i) {
+      CheckResult base = base_result(spec_->monitor, started_at_);
+      base.address = lookup.addresses[i];
+      base.ip_version = ip_version_of(base.address);
+      base.port = spec_->target.port;
+      base.dns = lookup.dns;
+      if (lookup.duration.count() > 0 || !lookup.dns.answers.empty()) {
+        base.timings.dns = lookup.duration;
+        base.timings.total = lookup.duration;  // hop totals are added on top
+      }
+      probes_.push_back((*make_probe_)(std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
+    }
+    // Start after all exist: a probe may finish synchronously when curl refuses it.
+    for (auto& probe : probes_) probe->start();
   }
-  probes_.clear();
-  results_.clear();
-  return out;
+
+  void on_probe_done(std::size_t index, CheckResult result) {
+    results_[index] = std::move(result);
+    if (--pending_ > 0) return;
+    std::vector<CheckResult> out;
+    for (auto& r : results_) out.push_back(std::move(*r));
+    results_.clear();
+    finish(std::move(out));
+  }
+
+  void finish(std::vector<CheckResult> results) {
+    if (auto done = std::move(done_)) done(std::move(results));
+  }
+
+  CheckEnv env_;
+  std::shared_ptr<const TargetSpec> spec_;
+  std::shared_ptr<const MakeProbe> make_probe_;
+  DoneCallback done_;
+  std::chrono::system_clock::time_point started_at_;
+  std::unique_ptr<AddressLookup> lookup_;  // while resolving
+  std::vector<std::optional<CheckResult>> results_;
+  std::size_t pending_ = 0;
+  std::vector<std::unique_ptr<Probe>> probes_;  // declared last: destroyed first, stopping their I/O
+};
+
+}  // namespace
+
+TargetCheck::TargetCheck(CheckEnv env, std::shared_ptr<const TargetSpec> spec, MakeProbe make_probe)
+    : env_(env), spec_(std::move(spec)), make_probe_(std::make_shared<const MakeProbe>(std::move(make_probe))) {}
+
+std::unique_ptr<CheckRun> TargetCheck::start(DoneCallback done) const {
+  auto run = std::make_unique<TargetRun>(env_, spec_, make_probe_, std::move(done));
+  run->start();
+  return run;
+}
+
+CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at) {
+  CheckResult r;
+  r.monitor = monitor.name;
+  r.type = std::string(config::to_string(monitor.type));
+  r.target = monitor.target;
+  r.started_at = started_at;
+  return r;
 }
 
 void apply_transfer(CheckResult& result, TransferReport& report) {

@@ -5,55 +5,48 @@
 #include <memory>
 #include <vector>
 
-#include "checks/address_lookup.h"
 #include "checks/check.h"
+#include "checks/check_env.h"
 #include "checks/curl_transfer.h"
 #include "checks/url.h"
 #include "config/monitor_config.h"
 
 namespace prober::checks {
 
-// One address's probe. It calls `finish` exactly once unless aborted.
+// What every run of a target check reads and none changes.
+struct TargetSpec {
+  config::MonitorConfig monitor;
+  ParsedUrl target;
+};
+
+// One address's probe within one run. It calls `finish` exactly once unless aborted or
+// destroyed first; destroying it stops its I/O.
 class Probe {
  public:
+  using Finish = std::function<void(CheckResult)>;
   virtual ~Probe() = default;
-  virtual void start(RunContext& ctx) = 0;
+  virtual void start() = 0;
   // Deadline: stop, and return the result classified by the phase in progress.
   virtual CheckResult abort() noexcept = 0;
 };
 
-class TargetCheck : public Check {
+// Makes a run's probe for one address. `base` carries monitor, target, address, dns timing and
+// facts. It captures the definition's immutable parts by shared ownership.
+using MakeProbe = std::function<std::unique_ptr<Probe>(CheckResult base, Probe::Finish finish)>;
+
+class TargetCheck final : public Check {
  public:
-  void start(RunContext& ctx, DoneCallback done) override;
-  std::vector<CheckResult> cancel() noexcept override;
-
- protected:
-  using Finish = std::function<void(CheckResult)>;
-  TargetCheck(config::MonitorConfig monitor, ParsedUrl target);
-  // `base` carries monitor, target, address, dns timing and facts.
-  virtual std::unique_ptr<Probe> make_probe(CheckResult base, Finish finish) = 0;
-
-  const config::MonitorConfig& monitor() const { return monitor_; }
-  const ParsedUrl& target() const { return target_; }
+  TargetCheck(CheckEnv env, std::shared_ptr<const TargetSpec> spec, MakeProbe make_probe);
+  std::unique_ptr<CheckRun> start(DoneCallback done) const override;
 
  private:
-  void on_addresses(AddressLookupResult lookup);
-  void on_probe_done(std::size_t index, CheckResult result);
-  CheckResult base_result() const;
-
-  config::MonitorConfig monitor_;
-  ParsedUrl target_;
-  RunContext* ctx_ = nullptr;
-  DoneCallback done_;
-  AddressLookup lookup_;
-  bool looking_up_ = false;
-  AddressLookupResult addresses_;
-  std::chrono::system_clock::time_point started_at_;
-  std::vector<std::unique_ptr<Probe>> probes_;
-  std::vector<std::optional<CheckResult>> results_;
-  std::size_t pending_ = 0;
+  CheckEnv env_;
+  std::shared_ptr<const TargetSpec> spec_;
+  std::shared_ptr<const MakeProbe> make_probe_;
 };
 
+// The result every run of `monitor` starts from.
+CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at);
 // Copies what a transfer found into a result: timings (added to what is there), TLS facts,
 // the raw error, and the classification of how the transfer ended.
 void apply_transfer(CheckResult& result, TransferReport& report);

@@ -4,10 +4,15 @@
 
 #include <cctype>
 
+#include "config/enum_names.h"
+
 namespace prober::config {
 namespace {
 
-const std::vector<std::string> kTypes{"http", "tls", "tcp", "dns"};
+std::vector<std::string> names(const std::vector<std::string_view>& views) {
+  return {views.begin(), views.end()};
+}
+
 const std::vector<std::string> kRecords{"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "CAA", "SRV", "PTR"};
 const std::vector<std::string> kRcodes{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
 const std::vector<std::string> kTlsVersions{"1.0", "1.1", "1.2", "1.3"};
@@ -45,13 +50,6 @@ std::optional<std::string> host_port_problem(const std::string& target) {
   long p = std::strtol(port.c_str(), nullptr, 10);
   if (p < 1 || p > 65535) return "port must be 1 to 65535";
   return std::nullopt;
-}
-
-IpVersion ip_version_from(const std::string& text) {
-  if (text == "4") return IpVersion::kV4;
-  if (text == "6") return IpVersion::kV6;
-  if (text == "each") return IpVersion::kEach;
-  return IpVersion::kAny;
 }
 
 void parse_status(JsonReader& expect, HttpExpect& out, std::vector<ConfigError>& errors) {
@@ -137,7 +135,7 @@ MonitorDefaults parse_defaults(JsonReader& reader) {
   if (auto v = reader.duration("retry_interval")) d.retry_interval = *v;
   if (auto v = reader.integer("max_check_attempts", 1, 10)) d.max_check_attempts = *v;
   if (auto v = reader.integer("recovery_attempts", 1, 10)) d.recovery_attempts = *v;
-  if (auto v = reader.choice("ip_version", {"any", "4", "6", "each"})) d.ip_version = ip_version_from(*v);
+  if (auto v = reader.choice("ip_version", names(ip_version_names()))) d.ip_version = *ip_version_from(*v);
   reader.finish();
   return d;
 }
@@ -162,12 +160,9 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
       m.name = *name;
     }
   }
-  auto type = r.choice("type", kTypes);
+  auto type = r.choice("type", names(check_type_names()));
   if (!type && !r.has("type")) r.error("", "missing \"type\" (http, tls, tcp or dns)");
-  if (type == "http") m.type = CheckType::kHttp;
-  if (type == "tls") m.type = CheckType::kTls;
-  if (type == "tcp") m.type = CheckType::kTcp;
-  if (type == "dns") m.type = CheckType::kDns;
+  if (type) m.type = check_type_from(*type).value_or(CheckType::kHttp);
 
   // The target's key says what it is: a URL, host:port, or a DNS name.
   const std::string target_key = m.type == CheckType::kHttp ? "url" : m.type == CheckType::kDns ? "query" : "target";
@@ -204,7 +199,7 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   if (auto v = r.string("body")) m.body = v;
   if (auto v = r.boolean("follow_redirects")) m.follow_redirects = *v;
   if (auto v = r.integer("max_redirects", 0, 100)) m.max_redirects = *v;
-  if (auto v = r.choice("ip_version", {"any", "4", "6", "each"})) m.ip_version = ip_version_from(*v);
+  if (auto v = r.choice("ip_version", names(ip_version_names()))) m.ip_version = *ip_version_from(*v);
   if (auto v = r.duration("interval")) m.interval = *v;
   if (auto v = r.duration("timeout")) m.timeout = *v;
   if (auto v = r.duration("retry_interval")) m.retry_interval = *v;

@@ -80,15 +80,20 @@ AresResolver::QueryId AresResolver::query(std::string_view name, int type, Callb
   Pending* arg = pending.get();
   pending_.emplace(id, std::move(pending));
   if (rc != ARES_SUCCESS) {
-    // Answer from the loop, never synchronously: callers expect the callback after query().
-    deferred_.emplace_back(id, rc);
-    uv_timer_start(deferred_timer_.get(), &AresResolver::on_deferred, 0, 0);
+    defer(id, DnsReply{rc, {}});
     return id;
   }
+  sending_ = true;  // an answer from inside ares_send is deferred to the loop (on_answer)
   ares_send(channel_, packet, length, &AresResolver::on_answer, arg);
+  sending_ = false;
   ares_free_string(packet);
   rearm_timer();
   return id;
+}
+
+void AresResolver::defer(QueryId id, DnsReply reply) {
+  deferred_.emplace_back(id, std::move(reply));
+  uv_timer_start(deferred_timer_.get(), &AresResolver::on_deferred, 0, 0);
 }
 
 void AresResolver::cancel(QueryId id) noexcept {
@@ -113,14 +118,26 @@ std::vector<std::string> AresResolver::hosts_file_addresses(std::string_view nam
 void AresResolver::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) noexcept {
   auto* pending = static_cast<Pending*>(arg);
   AresResolver* self = pending->self;
-  auto it = self->pending_.find(pending->id);
-  if (it == self->pending_.end()) return;
-  Callback done = std::move(it->second->done);
-  self->pending_.erase(it);
-  if (self->destroying_ || !done) return;
   DnsReply reply;
   reply.status = status;
   if (status == ARES_SUCCESS && abuf && alen > 0) reply.answer.assign(abuf, abuf + alen);
+  if (self->sending_ && !self->destroying_) {
+    try {
+      self->defer(pending->id, std::move(reply));
+    } catch (...) {
+      self->deliver(pending->id, DnsReply{ARES_ENOMEM, {}});
+    }
+    return;
+  }
+  self->deliver(pending->id, std::move(reply));
+}
+
+void AresResolver::deliver(QueryId id, DnsReply reply) noexcept {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  Callback done = std::move(it->second->done);
+  pending_.erase(it);
+  if (destroying_ || !done) return;
   try {
     done(std::move(reply));
   } catch (...) {
@@ -133,10 +150,7 @@ void AresResolver::on_deferred(uv_timer_t* handle) noexcept {
   if (!self) return;
   auto due = std::move(self->deferred_);
   self->deferred_.clear();
-  for (auto [id, status] : due) {
-    auto it = self->pending_.find(id);
-    if (it != self->pending_.end()) on_answer(it->second.get(), status, 0, nullptr, 0);
-  }
+  for (auto& [id, reply] : due) self->deliver(id, std::move(reply));
 }
 
 void AresResolver::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) noexcept {

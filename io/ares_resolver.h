@@ -54,8 +54,9 @@ class AresResolver {
   AresResolver& operator=(const AresResolver&) = delete;
   ~AresResolver();
 
-  // Sends one question (class IN, recursion desired). `done` runs once from the loop, unless the
-  // query is cancelled first.
+  // Sends one question (class IN, recursion desired). `done` runs once from the loop, never from
+  // inside query() (ares_send can answer at once: no server, ENOMEM, every socket refused),
+  // unless the query is cancelled first.
   QueryId query(std::string_view name, int type, Callback done);
   void cancel(QueryId id) noexcept;
   // Addresses for `name` from the hosts file (as the system resolver would answer "localhost").
@@ -79,6 +80,8 @@ class AresResolver {
   static void on_timeout(uv_timer_t* handle) noexcept;
   static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) noexcept;
   static void on_deferred(uv_timer_t* handle) noexcept;
+  void defer(QueryId id, DnsReply reply);
+  void deliver(QueryId id, DnsReply reply) noexcept;
   void rearm_timer() noexcept;
   void process(ares_socket_t read_fd, ares_socket_t write_fd) noexcept;
 
@@ -87,8 +90,9 @@ class AresResolver {
   bool destroying_ = false;
   std::string servers_;
   UvHandle<uv_timer_t> timer_;
-  UvHandle<uv_timer_t> deferred_timer_;  // delivers errors found before a query was sent
-  std::vector<std::pair<QueryId, int>> deferred_;
+  UvHandle<uv_timer_t> deferred_timer_;  // delivers answers that came while a query was being sent
+  std::vector<std::pair<QueryId, DnsReply>> deferred_;
+  bool sending_ = false;
   std::unordered_map<ares_socket_t, std::unique_ptr<SocketPoll>> polls_;
   std::unordered_map<QueryId, std::unique_ptr<Pending>> pending_;
   QueryId next_id_ = 1;

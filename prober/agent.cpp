@@ -22,6 +22,10 @@ class Agent::Observer final : public scheduler::SchedulerObserver {
   void on_skipped(const std::string& reason) override { r_.add("prober_checks_skipped_total", {{"reason", reason}}); }
   void on_queued() override { r_.add("prober_checks_queued_total", {}); }
   void on_in_flight(std::size_t n) override { r_.set("prober_checks_in_flight", {}, static_cast<double>(n)); }
+  void on_result_error(const std::string& monitor, const std::string& what) override {
+    r_.add("prober_result_errors_total", {});
+    Log::error("handling a check's results failed; the schedule goes on", {{"monitor", monitor}, {"error", what}});
+  }
 
  private:
   report::MetricsRegistry& r_;
@@ -35,7 +39,7 @@ Agent::Agent(AgentOptions options)
   }
   curl_ = std::make_unique<io::CurlMultiDriver>(loop_.get());
   resolvers_ = std::make_unique<io::ResolverPool>(loop_.get());
-  ctx_ = std::make_unique<checks::RunContext>(checks::RunContext{*curl_, *resolvers_});
+  env_ = std::make_unique<checks::CheckEnv>(checks::CheckEnv{*curl_, *resolvers_});
   observer_ = std::make_unique<Observer>(registry_);
   declare_agent_metrics();
   uv_timer_init(loop_.get(), reaper_.get());
@@ -51,7 +55,7 @@ Agent::~Agent() {
   spool_.reset();   // then the spool commits what is queued
   vantage_tick_.close();
   drain_deadline_.close();
-  ctx_.reset();
+  env_.reset();
   resolvers_.reset();
   curl_.reset();
   sighup_.close();
@@ -74,6 +78,7 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_checks_in_flight", K::kGauge, "Checks running now");
   registry_.declare("prober_checks_skipped_total", K::kCounter, "Runs not started, by reason");
   registry_.declare("prober_checks_queued_total", K::kCounter, "Runs that waited for a free in-flight slot");
+  registry_.declare("prober_result_errors_total", K::kCounter, "Check results whose handling failed (logged)");
   registry_.declare("prober_config_last_reload_successful", K::kGauge, "Whether the last configuration load succeeded");
   registry_.declare("prober_config_last_reload_success_timestamp_seconds", K::kGauge,
                     "When the configuration was last loaded successfully");
@@ -91,6 +96,7 @@ void Agent::declare_agent_metrics() {
   registry_.set("prober_checks_in_flight", {}, 0);
   registry_.add("prober_checks_skipped_total", {{"reason", "overlap"}}, 0);
   registry_.add("prober_checks_queued_total", {}, 0);
+  registry_.add("prober_result_errors_total", {}, 0);
   registry_.set("prober_vantage_healthy", {}, 1);
   registry_.declare("prober_shard_info", K::kGauge, "This replica's shard: it runs the monitors whose rendezvous hash picks it");
   registry_.set("prober_shard_info", {{"shard", std::to_string(options_.shard.index)}, {"shards", std::to_string(options_.shard.count)}}, 1);
@@ -99,7 +105,7 @@ void Agent::declare_agent_metrics() {
 }
 
 bool Agent::load(const std::string& why) {
-  if (!remote_) return accept(load_config_file(options_.config_path), why);
+  if (!remote_) return accept(load_config_file(options_.config_path, *env_), why);
   if (ready_) {  // SIGHUP or POST /-/reload with a URL: ask the URL now
     poll_remote();
     return true;
@@ -114,7 +120,7 @@ bool Agent::load(const std::string& why) {
 bool Agent::accept_remote(const RemoteConfig::Fetched& fetched, const std::string& why) {
   bool from_url = fetched.origin == remote_->options().url;
   if (!from_url) Log::warn("configuration URL unreachable: using the last good configuration", {{"from", fetched.origin}});
-  if (!accept(load_config_text(fetched.text), why)) return false;
+  if (!accept(load_config_text(fetched.text, *env_), why)) return false;
   std::string error;
   if (from_url && !remote_->save_good(fetched, error)) {
     Log::warn("cannot cache the configuration; a start while the URL is unreachable will fail", {{"error", error}});
@@ -176,7 +182,7 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
 void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks) {
   if (!scheduler_) {
     scheduler_ = std::make_unique<scheduler::Scheduler>(
-        clock_, timers_, *ctx_, next.vantage.name, static_cast<std::size_t>(next.max_in_flight),
+        clock_, timers_, next.vantage.name, static_cast<std::size_t>(next.max_in_flight),
         [this](const std::string& m, std::vector<checks::CheckResult> r) { on_results(m, std::move(r)); },
         observer_.get());
   }
@@ -265,7 +271,7 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
     line["region"] = config_.vantage.region;
     line["seq"] = ++seq_;
     seqs.push_back(seq_);
-    lines.push_back(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    lines.push_back(checks::json_text(line));
     array += (array.size() > 1 ? "," : "") + lines.back();
     failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
     registry_.add("prober_check_results_total", {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});

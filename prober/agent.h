@@ -78,7 +78,7 @@ class Agent {
   io::Loop loop_;  // first: destroyed last
   std::unique_ptr<io::CurlMultiDriver> curl_;
   std::unique_ptr<io::ResolverPool> resolvers_;
-  std::unique_ptr<checks::RunContext> ctx_;
+  std::unique_ptr<checks::CheckEnv> env_;
   scheduler::UvClock clock_;
   scheduler::UvTimerFactory timers_;
   std::unique_ptr<Observer> observer_;

@@ -10,6 +10,7 @@
 #include "prober/agent.h"
 #include "prober/log.h"
 #include "report/probe_metrics.h"
+#include "checks/check_result_json.h"
 
 namespace prober::cli {
 namespace {
@@ -41,7 +42,7 @@ void Agent::handle(const report::HttpRequest& q, report::HttpServer::Respond res
   if (q.path == "/healthz") return respond(text(200, "ok\n"));
   if (q.path == "/readyz") return respond(ready_ && !stopping_ ? text(200, "ready\n") : text(503, "not ready\n"));
   if (q.path == "/results") {
-    return respond({200, "application/json", store_.to_json(std::chrono::system_clock::now()).dump(1) + "\n"});
+    return respond({200, "application/json", checks::json_text(store_.to_json(std::chrono::system_clock::now()), 1) + "\n"});
   }
   if (q.path == "/-/reload") {
     if (q.method != "POST" && q.method != "PUT") return respond(text(405, "use POST\n"));
@@ -79,12 +80,12 @@ void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond resp
     double seconds = std::atof(header->second.c_str()) - 0.5;
     if (seconds > 0) m.timeout = std::min(m.timeout, std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
   }
-  auto made = checks::make_check(m);
+  auto made = checks::make_check(*env_, m);
   if (auto* error = std::get_if<std::string>(&made)) return respond(text(400, *error + "\n"));
   std::uint64_t id = next_probe_++;
   ProbeRun& run = probes_[id];
   run.check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
-  run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get(), *ctx_);
+  run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get());
   run.runner->run(*run.check, m.timeout, [this, id, respond](std::vector<checks::CheckResult> results) {
     report::MetricsRegistry one_run;
     report::declare_probe_metrics(one_run);

@@ -250,32 +250,29 @@ int check_command(int argc, char** argv) {
   }
   auto args = parse(argc, argv);
   if (!args) return 3;
-  auto made = checks::make_check(args->monitor);
-  if (auto* error = std::get_if<std::string>(&made)) {
-    std::fprintf(stderr, "prober check: %s\n", error->c_str());
-    return 3;
-  }
-  auto check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
-
   std::vector<checks::CheckResult> results;
   {
     io::Loop loop;
     {
       io::CurlMultiDriver curl(loop.get());
       io::ResolverPool resolvers(loop.get());
-      checks::RunContext ctx{curl, resolvers};
-      scheduler::OneShotRunner runner(loop.get(), ctx);
+      auto made = checks::make_check(checks::CheckEnv{curl, resolvers}, args->monitor);
+      if (auto* error = std::get_if<std::string>(&made)) {
+        std::fprintf(stderr, "prober check: %s\n", error->c_str());
+        return 3;
+      }
+      auto check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
+      scheduler::OneShotRunner runner(loop.get());
       runner.run(*check, args->monitor.timeout, [&](std::vector<checks::CheckResult> r) { results = std::move(r); });
       // Run until the check reports; handles are closed below, then the loop drains.
       while (results.empty() && uv_run(loop.get(), UV_RUN_ONCE) != 0) {
       }
-      check.reset();
     }
     if (loop.close() != 0) std::fprintf(stderr, "prober check: event loop did not close cleanly\n");
   }
 
   if (args->json) {
-    for (const auto& r : results) std::cout << checks::to_json(r).dump() << "\n";
+    for (const auto& r : results) std::cout << checks::json_text(checks::to_json(r)) << "\n";
   } else {
     print_human(stdout, results, args->colour && isatty(STDOUT_FILENO));
   }

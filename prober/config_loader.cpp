@@ -9,21 +9,23 @@
 
 namespace prober::cli {
 
-std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path) {
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path,
+                                                                              checks::CheckEnv env) {
   std::ifstream in(path);
   if (!in) return std::vector<config::ConfigError>{{"", "cannot read " + path}};
   std::stringstream text;
   text << in.rdbuf();
-  return load_config_text(text.str());
+  return load_config_text(text.str(), env);
 }
 
-std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text) {
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text,
+                                                                              checks::CheckEnv env) {
   auto parsed = config::parse_config(text);
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&parsed)) return *errors;
   LoadedConfig loaded{std::get<config::Config>(std::move(parsed)), {}};
   std::vector<config::ConfigError> errors = resolve_secrets(loaded.config);
   for (std::size_t i = 0; i < loaded.config.monitors.size(); ++i) {
-    auto check = checks::make_check(loaded.config.monitors[i]);
+    auto check = checks::make_check(env, loaded.config.monitors[i]);
     if (auto* error = std::get_if<std::string>(&check)) {
       errors.push_back({"/monitors/" + std::to_string(i), *error});
     } else {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "checks/check.h"
+#include "checks/check_env.h"
 #include "config/config.h"
 
 namespace prober::cli {
@@ -17,7 +18,10 @@ struct LoadedConfig {
   std::map<std::string, std::unique_ptr<checks::Check>> checks;  // by monitor name
 };
 
-std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text);
-std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path);
+// The checks are built for `env`, which must outlive them.
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text,
+                                                                              checks::CheckEnv env);
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path,
+                                                                              checks::CheckEnv env);
 
 }  // namespace prober::cli

@@ -20,7 +20,7 @@ std::string timestamp() {
 
 std::string quoted(const std::string& v) {
   if (!v.empty() && v.find_first_of(" \"=\n") == std::string::npos) return v;
-  return nlohmann::json(v).dump();
+  return checks::json_text(nlohmann::json(v));
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ void Log::write(const char* level, const std::string& message, const LogFields& 
   if (g_format == Format::kJson) {
     nlohmann::json j = {{"ts", timestamp()}, {"level", level}, {"msg", message}};
     for (const auto& [k, v] : fields) j[k] = v;
-    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line = checks::json_text(j);
   } else {
     line = "ts=" + timestamp() + " level=" + level + " msg=" + quoted(message);
     for (const auto& [k, v] : fields) line += " " + k + "=" + quoted(v);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "io/curl_handles.h"
+#include "checks/check_result_json.h"
 
 namespace prober::cli {
 
@@ -96,7 +97,7 @@ bool RemoteConfig::save_good(const Fetched& fetched, std::string& error) {
   std::string tmp = options_.cache_path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    if (!out || !(out << j.dump())) {
+    if (!out || !(out << checks::json_text(j))) {
       error = "cannot write " + tmp;
       return false;
     }

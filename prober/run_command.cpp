@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "io/loop.h"
 #include "prober/agent.h"
 #include "config/units.h"
 #include "prober/config_loader.h"
@@ -168,6 +169,12 @@ int validate_command(int argc, char** argv) {
     std::fprintf(stderr, "prober validate: %s\n", f.error.c_str());
     return 2;
   }
+  // The checks are built (patterns compiled, URLs parsed) exactly as the agent builds them, on
+  // an idle loop that never runs one.
+  io::Loop loop;
+  io::CurlMultiDriver curl(loop.get());
+  io::ResolverPool resolvers(loop.get());
+  checks::CheckEnv env{curl, resolvers};
   std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded;
   if (is_config_url(f.config)) {
     f.remote.url = f.config;
@@ -175,9 +182,9 @@ int validate_command(int argc, char** argv) {
     RemoteConfig remote(f.remote);
     auto fetched = remote.fetch_now();
     if (auto* error = std::get_if<std::string>(&fetched)) loaded = std::vector<config::ConfigError>{{"", *error}};
-    else loaded = load_config_text(std::get<RemoteConfig::Fetched>(fetched).text);
+    else loaded = load_config_text(std::get<RemoteConfig::Fetched>(fetched).text, env);
   } else {
-    loaded = load_config_file(f.config);
+    loaded = load_config_file(f.config, env);
   }
   if (auto* c = std::get_if<LoadedConfig>(&loaded)) {
     std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c->config.monitors.size(),

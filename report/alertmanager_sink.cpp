@@ -83,7 +83,7 @@ void AlertmanagerSink::persist() {
   nlohmann::json j = {{"firing", nlohmann::json::object()}, {"resolved", nlohmann::json::array()}};
   for (const auto& [monitor, a] : firing_) j["firing"][monitor] = to_json(a);
   for (const auto& a : resolved_) j["resolved"].push_back(to_json(a));
-  spool_->put_state(kStateKey, j.dump());
+  spool_->put_state(kStateKey, checks::json_text(j));
 }
 
 void AlertmanagerSink::resolve(const std::string& monitor, std::int64_t at_ms) {
@@ -147,7 +147,7 @@ void AlertmanagerSink::send_all() {
 }
 
 void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
-  std::string body = alertmanager_payload(alerts, now_ms(), 4 * config_.resend_interval).dump();
+  std::string body = checks::json_text(alertmanager_payload(alerts, now_ms(), 4 * config_.resend_interval));
   for (const auto& url : config_.urls) {
     HttpRequestSpec spec;
     spec.url = url + (url.ends_with("/") ? "" : "/") + "api/v2/alerts";

@@ -2,6 +2,7 @@
 
 #include "checks/timings.h"
 #include "report/backoff.h"
+#include "checks/check_result_json.h"
 
 namespace prober::report {
 namespace {
@@ -82,7 +83,7 @@ MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, HttpClient& http, Metr
       reports_(loop, spool, http, metrics, "mackerel", "mackerel_reports", config_.reports,
                [this](const std::vector<SpoolRecord>& batch) -> std::optional<HttpRequestSpec> {
                  if (host_id_.empty()) return std::nullopt;  // the host is not registered yet
-                 std::string source = R"({"type":"host","hostId":)" + nlohmann::json(host_id_).dump() + "}";
+                 std::string source = R"({"type":"host","hostId":)" + checks::json_text(host_id_) + "}";
                  std::string body = "{\"reports\":[";
                  for (std::size_t i = 0; i < batch.size(); ++i) {
                    const std::string& p = batch[i].payload;  // {"name":...}: add the source
@@ -131,7 +132,7 @@ void MackerelSink::register_host() {
   registering_ = true;
   nlohmann::json body = host_body();
   body["customIdentifier"] = custom_id_;
-  http_.send(request("POST", "/api/v0/hosts", body.dump()), [this](HttpReply r) {
+  http_.send(request("POST", "/api/v0/hosts", checks::json_text(body)), [this](HttpReply r) {
     registering_ = false;
     std::string id;
     if (r.ok()) {
@@ -158,17 +159,17 @@ void MackerelSink::register_host() {
 }
 
 void MackerelSink::update_checks() {
-  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, host_body().dump()), [this](HttpReply r) {
+  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, checks::json_text(host_body())), [this](HttpReply r) {
     if (!r.ok()) metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", judge(r).reason}});
   });
 }
 
 void MackerelSink::on_run(const MonitorRun& run) {
-  spool_.append("mackerel_reports", mackerel_report(run, config_.notification_interval).dump(), run.at_ms,
+  spool_.append("mackerel_reports", checks::json_text(mackerel_report(run, config_.notification_interval)), run.at_ms,
                 static_cast<std::int64_t>(run.seqs.empty() ? 0 : run.seqs.back()));
   reports_.kick();
   if (!config_.service.empty()) {
-    spool_.append("mackerel_metrics", mackerel_metrics(run).dump(), run.at_ms);
+    spool_.append("mackerel_metrics", checks::json_text(mackerel_metrics(run)), run.at_ms);
     metrics_delivery_.kick();
   }
 }

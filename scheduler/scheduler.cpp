@@ -10,7 +10,8 @@ namespace prober::scheduler {
 struct Scheduler::Entry {
   std::string name;
   MonitorSchedule schedule;
-  std::unique_ptr<checks::Check> check;
+  std::unique_ptr<const checks::Check> check;
+  std::unique_ptr<checks::CheckRun> run;  // the run in flight, or the last one until retired
   std::unique_ptr<Timer> due_timer;
   std::unique_ptr<Timer> deadline;
   Millis offset{0};
@@ -22,18 +23,26 @@ struct Scheduler::Entry {
   std::uint64_t generation = 0;  // drops completions of a run that was already given up
 };
 
-Scheduler::Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext& ctx, std::string vantage,
-                     std::size_t max_in_flight, ResultSink sink, SchedulerObserver* observer)
-    : clock_(clock), timers_(timers), ctx_(ctx), vantage_(std::move(vantage)),
-      max_in_flight_(std::max<std::size_t>(1, max_in_flight)), sink_(std::move(sink)), observer_(observer) {}
-
-Scheduler::~Scheduler() {
-  for (auto& [name, e] : entries_) {
-    if (e->running) e->check->cancel();
-  }
+Scheduler::Scheduler(Clock& clock, TimerFactory& timers, std::string vantage, std::size_t max_in_flight,
+                     ResultSink sink, SchedulerObserver* observer)
+    : clock_(clock), timers_(timers), vantage_(std::move(vantage)),
+      max_in_flight_(std::max<std::size_t>(1, max_in_flight)), sink_(std::move(sink)), observer_(observer) {
+  reaper_ = timers_.create([this] { retired_.clear(); });
 }
 
-void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<checks::Check> check) {
+Scheduler::~Scheduler() {
+  // Runs first (their destructors stop their I/O), then the checks they were started from.
+  for (auto& [name, e] : entries_) e->run.reset();
+  retired_.clear();
+}
+
+void Scheduler::retire(std::unique_ptr<checks::CheckRun> run) {
+  if (!run) return;
+  retired_.push_back(std::move(run));
+  reaper_->enable(Millis(0));
+}
+
+void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<const checks::Check> check) {
   remove(name);
   auto e = std::make_unique<Entry>();
   Entry* raw = e.get();
@@ -44,7 +53,8 @@ void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::uniq
                               : offset_for(name, vantage_, schedule.interval);
   e->due_timer = timers_.create([this, raw] { on_due(*raw); });
   e->deadline = timers_.create([this, raw] {
-    auto results = raw->check->cancel();
+    if (!raw->run) return;
+    auto results = raw->run->cancel();
     on_done(*raw, raw->generation, std::move(results), true);
   });
   entries_[name] = std::move(e);
@@ -56,9 +66,10 @@ void Scheduler::remove(const std::string& name) {
   if (it == entries_.end()) return;
   Entry& e = *it->second;
   if (e.running) {
-    e.check->cancel();
+    e.run->cancel();
     --in_flight_;
   }
+  retire(std::move(e.run));
   if (e.queued) queue_.erase(std::remove(queue_.begin(), queue_.end(), name), queue_.end());
   entries_.erase(it);
   if (observer_) observer_->on_in_flight(in_flight_);
@@ -107,9 +118,12 @@ void Scheduler::start(Entry& e) {
   e.deadline->enable(e.schedule.timeout);
   std::uint64_t generation = e.generation;
   Entry* raw = &e;
-  e.check->start(ctx_, [this, raw, generation](std::vector<checks::CheckResult> results) {
+  retire(std::move(e.run));
+  auto run = e.check->start([this, raw, generation](std::vector<checks::CheckResult> results) {
     on_done(*raw, generation, std::move(results), false);
   });
+  // A run that failed before any I/O has already reported (from inside start): nothing to keep.
+  if (e.running && e.generation == generation) e.run = std::move(run);
 }
 
 void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results,
@@ -125,7 +139,15 @@ void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::
   for (const auto& r : results) failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
   std::string name = e.name;
   if (!draining_) arm_next(e, failed);
-  sink_(name, std::move(results));
+  retire(std::move(e.run));
+  // What the sink does with the results must never undo the bookkeeping above or below.
+  try {
+    sink_(name, std::move(results));
+  } catch (const std::exception& error) {
+    if (observer_) observer_->on_result_error(name, error.what());
+  } catch (...) {
+    if (observer_) observer_->on_result_error(name, "unknown exception");
+  }
   if (draining_) {
     if (in_flight_ == 0 && drained_) {
       auto drained = std::move(drained_);
@@ -141,7 +163,8 @@ void Scheduler::arm_next(Entry& e, bool failed) {
   Millis now = clock_.now();
   e.consecutive_failures = failed ? e.consecutive_failures + 1 : 0;
   if (failed && e.consecutive_failures < e.schedule.max_check_attempts) {
-    e.due_at = now + e.schedule.retry_interval;  // confirm a failure soon, as Nagios does
+    // Confirm a failure soon, as Nagios does, but never later than the regular interval.
+    e.due_at = now + std::min(e.schedule.retry_interval, e.schedule.interval);
   } else {
     Millis after = e.due_at.count() > 0 ? std::max(now, e.due_at + Millis(1)) : now;
     Millis next = next_slot(after, e.offset, e.schedule.interval);

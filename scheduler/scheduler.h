@@ -1,6 +1,6 @@
 #pragma once
-// Runs every monitor at offset + k·interval (retry_interval after a non-ok result until
-// max_check_attempts is reached), never two runs of one monitor at once (the later is skipped
+// Runs every monitor at offset + k·interval (after a non-ok result, min(retry_interval, interval)
+// later until max_check_attempts is reached), never two runs of one monitor at once (the later is skipped
 // and counted), at most max_in_flight at once (the rest queue, counted), each run under a
 // deadline armed here: at the deadline the check is cancelled and timed out by phase.
 #include <deque>
@@ -32,20 +32,22 @@ class SchedulerObserver {
   virtual void on_skipped(const std::string& reason) = 0;  // "overlap"
   virtual void on_queued() = 0;                             // waited for a free in-flight slot
   virtual void on_in_flight(std::size_t n) = 0;
+  // Handing a monitor's results on threw; the scheduler's own bookkeeping went on regardless.
+  virtual void on_result_error(const std::string& monitor, const std::string& what) = 0;
 };
 
 class Scheduler {
  public:
   using ResultSink = std::function<void(const std::string& monitor, std::vector<checks::CheckResult>)>;
 
-  Scheduler(Clock& clock, TimerFactory& timers, checks::RunContext& ctx, std::string vantage,
-            std::size_t max_in_flight, ResultSink sink, SchedulerObserver* observer = nullptr);
+  Scheduler(Clock& clock, TimerFactory& timers, std::string vantage, std::size_t max_in_flight, ResultSink sink,
+            SchedulerObserver* observer = nullptr);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
 
   // Adds (or replaces) a monitor; its first run is at its next slot.
-  void add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<checks::Check> check);
+  void add(const std::string& name, MonitorSchedule schedule, std::unique_ptr<const checks::Check> check);
   // Removes a monitor; a run in flight is cancelled and reports nothing.
   void remove(const std::string& name);
   // Stops starting runs; `drained` is called once no run is in flight (maybe at once).
@@ -61,10 +63,11 @@ class Scheduler {
   void on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out);
   void arm_next(Entry& e, bool failed);
   void start_queued();
+  // A run ends inside its own callbacks: it is destroyed from the loop just after, never there.
+  void retire(std::unique_ptr<checks::CheckRun> run);
 
   Clock& clock_;
   TimerFactory& timers_;
-  checks::RunContext& ctx_;
   std::string vantage_;
   std::size_t max_in_flight_;
   ResultSink sink_;
@@ -74,6 +77,8 @@ class Scheduler {
   std::size_t in_flight_ = 0;
   bool draining_ = false;
   std::function<void()> drained_;
+  std::vector<std::unique_ptr<checks::CheckRun>> retired_;
+  std::unique_ptr<Timer> reaper_;
 };
 
 }  // namespace prober::scheduler

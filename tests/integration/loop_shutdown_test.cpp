@@ -84,11 +84,11 @@ class SilentUdp {
   io::UvHandle<uv_udp_t> udp_;
 };
 
-std::vector<checks::CheckResult> run(uv_loop_t* loop, checks::RunContext& ctx, const config::MonitorConfig& m) {
-  auto made = checks::make_check(m);
+std::vector<checks::CheckResult> run(uv_loop_t* loop, checks::CheckEnv env, const config::MonitorConfig& m) {
+  auto made = checks::make_check(env, m);
   REQUIRE(std::holds_alternative<std::unique_ptr<checks::Check>>(made));
   auto check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
-  scheduler::OneShotRunner runner(loop, ctx);
+  scheduler::OneShotRunner runner(loop);
   std::vector<checks::CheckResult> results;
   bool done = false;
   runner.run(*check, m.timeout, [&](std::vector<checks::CheckResult> r) {
@@ -109,7 +109,7 @@ TEST_CASE("checks on one loop, then a clean shutdown") {
     SilentUdp silent(loop.get());
     io::CurlMultiDriver curl(loop.get());
     io::ResolverPool resolvers(loop.get());
-    checks::RunContext ctx{curl, resolvers};
+    checks::CheckEnv ctx{curl, resolvers};
 
     config::MonitorConfig ok;
     ok.name = "ok";

@@ -5,7 +5,8 @@
 #include <map>
 
 #include "../support/fake_time.h"
-#include "io/loop.h"
+#include <optional>
+#include <stdexcept>
 #include "scheduler/offsets.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/shard.h"
@@ -17,30 +18,46 @@ using prober::testing::FakeTimerFactory;
 
 namespace {
 
-// A check the test completes by hand; it records starts and cancels.
+// A check the test completes by hand; it records starts, cancels and live runs. Its runs share
+// that record, so a run outlives its check as the contract allows.
 struct FakeCheck final : checks::Check {
-  checks::DoneCallback done;
-  int starts = 0;
-  int cancels = 0;
-  void start(checks::RunContext&, checks::DoneCallback d) override {
-    ++starts;
-    done = std::move(d);
+  struct State {
+    checks::DoneCallback done;
+    int starts = 0;
+    int cancels = 0;
+    int live_runs = 0;
+  };
+  struct Run final : checks::CheckRun {
+    std::shared_ptr<State> state;
+    explicit Run(std::shared_ptr<State> s) : state(std::move(s)) { ++state->live_runs; }
+    ~Run() override { --state->live_runs; }
+    std::vector<checks::CheckResult> cancel() noexcept override {
+      ++state->cancels;
+      state->done = nullptr;
+      checks::CheckResult r;
+      r.failure = checks::classify_timeout(checks::Phase::kConnect);
+      r.deadline_hit = true;
+      return {r};
+    }
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+  std::optional<checks::FailureClass> fail_at_start;  // report from inside start()
+  std::unique_ptr<checks::CheckRun> start(checks::DoneCallback d) const override {
+    ++state->starts;
+    auto run = std::make_unique<Run>(state);
+    state->done = std::move(d);
+    if (fail_at_start) complete(*fail_at_start);
+    return run;
   }
-  std::vector<checks::CheckResult> cancel() noexcept override {
-    ++cancels;
-    done = nullptr;
-    checks::CheckResult r;
-    r.failure = checks::classify_timeout(checks::Phase::kConnect);
-    r.deadline_hit = true;
-    return {r};
-  }
-  void complete(checks::FailureClass c) {
+  void complete(checks::FailureClass c) const {
     checks::CheckResult r;
     r.failure.failure_class = c;
     if (c != checks::FailureClass::kOk) r.failure.severity = checks::Severity::kCritical;
-    auto d = std::move(done);
+    auto d = std::move(state->done);
     d({r});
   }
+  int starts() const { return state->starts; }
+  int cancels() const { return state->cancels; }
 };
 
 struct Observer final : SchedulerObserver {
@@ -50,14 +67,11 @@ struct Observer final : SchedulerObserver {
   void on_skipped(const std::string&) override { ++skipped; }
   void on_queued() override { ++queued; }
   void on_in_flight(std::size_t) override {}
+  std::vector<std::string> result_errors;
+  void on_result_error(const std::string& monitor, const std::string&) override { result_errors.push_back(monitor); }
 };
 
 struct Harness {
-  // A real (idle) loop behind the context the checks are handed; the fake checks never use it.
-  io::Loop loop;
-  io::CurlMultiDriver curl{loop.get()};
-  io::ResolverPool resolvers{loop.get()};
-  checks::RunContext ctx{curl, resolvers};
   FakeClock clock;
   FakeTimerFactory timers{clock};
   Observer observer;
@@ -65,7 +79,7 @@ struct Harness {
   std::unique_ptr<Scheduler> scheduler;
   explicit Harness(std::size_t max_in_flight = 100, Millis start = Millis(1'000'000)) {
     clock.now_ = start;
-    scheduler = std::make_unique<Scheduler>(clock, timers, ctx, "tokyo-1", max_in_flight,
+    scheduler = std::make_unique<Scheduler>(clock, timers, "tokyo-1", max_in_flight,
                                             [this](const std::string& m, std::vector<checks::CheckResult> r) {
                                               for (auto& x : r) results[m].push_back(std::move(x));
                                             },
@@ -111,14 +125,14 @@ TEST_CASE("first run at the monitor's slot, then every interval") {
   Millis offset = offset_for("shop", "tokyo-1", Millis(60000));
   CHECK(due == next_slot(h.clock.now(), offset, Millis(60000)));
   h.timers.advance(due - h.clock.now() - Millis(1));
-  CHECK(check->starts == 0);
+  CHECK(check->starts() == 0);
   h.timers.advance(Millis(1));
-  CHECK(check->starts == 1);
+  CHECK(check->starts() == 1);
   h.timers.advance(Millis(200));
   check->complete(checks::FailureClass::kOk);
   CHECK(h.scheduler->next_due("shop") == due + Millis(60000));
   h.timers.advance(Millis(60000));
-  CHECK(check->starts == 2);
+  CHECK(check->starts() == 2);
   CHECK(h.observer.lags == std::vector<Millis>{Millis(0), Millis(0)});
   CHECK(h.results["shop"].size() == 1);
 }
@@ -139,18 +153,96 @@ TEST_CASE("retry_interval after a failure until max_check_attempts, then back to
   h.timers.advance(Millis(40000));
   check->complete(checks::FailureClass::kOk);
   CHECK(h.scheduler->next_due("shop") == t0 + Millis(120000));
-  CHECK(check->starts == 4);
+  CHECK(check->starts() == 4);
+}
+
+TEST_CASE("a failing monitor never runs less often than its interval: retry at min(retry_interval, interval)") {
+  Harness h;
+  // A 1 s monitor with the 10 s default retry_interval.
+  auto* check = h.add("fast", every(Millis(1000), Millis(500), Millis(10000), 3));
+  h.timers.advance(h.scheduler->next_due("fast") - h.clock.now());
+  Millis t0 = h.clock.now();
+  check->complete(checks::FailureClass::kTcpRefused);
+  CHECK(h.scheduler->next_due("fast") == t0 + Millis(1000));
+  h.timers.advance(Millis(1000));
+  CHECK(check->starts() == 2);
+  check->complete(checks::FailureClass::kTcpRefused);
+  CHECK(h.scheduler->next_due("fast") == t0 + Millis(2000));
+}
+
+TEST_CASE("every run is a new object, destroyed from the loop after it reported") {
+  Harness h;
+  auto* check = h.add("shop", every(Millis(60000)));
+  for (int run = 1; run <= 5; ++run) {
+    h.timers.advance(h.scheduler->next_due("shop") - h.clock.now());
+    CHECK(check->starts() == run);
+    CHECK(check->state->live_runs == 1);
+    check->complete(run % 2 ? checks::FailureClass::kOk : checks::FailureClass::kTcpRefused);
+    CHECK(check->state->live_runs == 1);  // not inside its own callback
+    h.timers.advance(Millis(0));
+    CHECK(check->state->live_runs == 0);
+  }
+  CHECK(h.results["shop"].size() == 5);
+}
+
+TEST_CASE("a run that reports from inside start() is handled like any other") {
+  Harness h;
+  auto check = std::make_unique<FakeCheck>();
+  check->fail_at_start = checks::FailureClass::kInternalError;
+  auto state = check->state;
+  h.scheduler->add("broken", every(Millis(60000)), std::move(check));
+  h.timers.advance(h.scheduler->next_due("broken") - h.clock.now());
+  CHECK(state->starts == 1);
+  CHECK(h.results["broken"].size() == 1);
+  CHECK(h.scheduler->in_flight() == 0);
+  h.timers.advance(Millis(10000));
+  CHECK(state->starts == 2);  // still scheduled (a retry after the failure)
+  CHECK(state->live_runs == 0);
+}
+
+TEST_CASE("results whose handling throws do not stop the schedule, the queue or a drain") {
+  FakeClock clock;
+  clock.now_ = Millis(1'000'000);
+  FakeTimerFactory timers{clock};
+  Observer observer;
+  int delivered = 0;
+  Scheduler scheduler(clock, timers, "tokyo-1", 1,
+                      [&](const std::string&, std::vector<checks::CheckResult>) {
+                        ++delivered;
+                        throw std::runtime_error("invalid UTF-8");
+                      },
+                      &observer);
+  auto a = std::make_unique<FakeCheck>();
+  auto b = std::make_unique<FakeCheck>();
+  auto sa = a->state, sb = b->state;
+  scheduler.add("a", every(Millis(60000), Millis(50000)), std::move(a));
+  scheduler.add("b", every(Millis(60000), Millis(50000)), std::move(b));
+  timers.advance(std::max(scheduler.next_due("a"), scheduler.next_due("b")) - clock.now());
+  REQUIRE(sa->starts + sb->starts == 1);  // one slot: the other waits in the queue
+  auto& first = sa->starts ? sa : sb;
+  auto& second = sa->starts ? sb : sa;
+  auto done = std::move(first->done);
+  checks::CheckResult r;
+  done({r});
+  CHECK(delivered == 1);
+  CHECK(observer.result_errors.size() == 1);
+  CHECK(second->starts == 1);  // the queued run still started
+  bool drained = false;
+  scheduler.drain([&] { drained = true; });
+  auto done2 = std::move(second->done);
+  done2({r});
+  CHECK(drained);
 }
 
 TEST_CASE("the deadline is armed by the scheduler and the timeout classified once") {
   Harness h;
   auto* check = h.add("slow", every(Millis(60000), Millis(5000)));
   h.timers.advance(h.scheduler->next_due("slow") - h.clock.now());
-  CHECK(check->starts == 1);
+  CHECK(check->starts() == 1);
   h.timers.advance(Millis(4999));
-  CHECK(check->cancels == 0);
+  CHECK(check->cancels() == 0);
   h.timers.advance(Millis(1));
-  CHECK(check->cancels == 1);
+  CHECK(check->cancels() == 1);
   REQUIRE(h.results["slow"].size() == 1);
   const auto& r = h.results["slow"][0];
   CHECK(r.failure.failure_class == checks::FailureClass::kTcpTimeout);
@@ -163,7 +255,7 @@ TEST_CASE("a completion after the deadline is dropped") {
   Harness h;
   auto* check = h.add("late", every(Millis(60000), Millis(5000)));
   h.timers.advance(h.scheduler->next_due("late") - h.clock.now());
-  auto stale = check->done;  // keep the callback of the run that will time out
+  auto stale = check->state->done;  // keep the callback of the run that will time out
   h.timers.advance(Millis(5000));
   checks::CheckResult r;
   stale({r});
@@ -180,12 +272,12 @@ TEST_CASE("max_in_flight queues runs and counts them; a run never overlaps itsel
   Millis first_due = std::min(due_a, due_b), second_due = std::max(due_a, due_b);
   REQUIRE(second_due - first_due < Millis(50000));  // the hash puts them this close: fixed names
   h.timers.advance(second_due - h.clock.now());
-  CHECK(first->starts == 1);
-  CHECK(second->starts == 0);
+  CHECK(first->starts() == 1);
+  CHECK(second->starts() == 0);
   CHECK(h.observer.queued == 1);
   h.timers.advance(Millis(100));
   first->complete(checks::FailureClass::kOk);
-  CHECK(second->starts == 1);  // the queued run starts as soon as the slot frees
+  CHECK(second->starts() == 1);  // the queued run starts as soon as the slot frees
   CHECK(h.observer.lags.back() == Millis(100));
 }
 
@@ -195,12 +287,12 @@ TEST_CASE("slots that pass while a run waits or runs are skipped and counted, ne
   auto* victim = h.add("victim", MonitorSchedule{Millis(10000), Millis(5000), Millis(1000), 1});
   // Let the blocker start first, then let the victim come due while it holds the only slot.
   h.timers.advance(h.scheduler->next_due("blocker") - h.clock.now());
-  REQUIRE(blocker->starts == 1);
-  int victim_runs_before = victim->starts;
+  REQUIRE(blocker->starts() == 1);
+  int victim_runs_before = victim->starts();
   h.timers.advance(Millis(35000));  // the victim's slots keep coming; it waits in the queue
-  CHECK(victim->starts == victim_runs_before);
+  CHECK(victim->starts() == victim_runs_before);
   blocker->complete(checks::FailureClass::kOk);
-  CHECK(victim->starts == victim_runs_before + 1);  // one run, not one per missed slot
+  CHECK(victim->starts() == victim_runs_before + 1);  // one run, not one per missed slot
   victim->complete(checks::FailureClass::kOk);
   CHECK(h.observer.skipped >= 2);  // the slots missed while queued
   CHECK(h.observer.queued >= 1);
@@ -223,7 +315,7 @@ TEST_CASE("removing a monitor cancels its run; drain waits for runs in flight") 
   CHECK(drained);
   h.timers.advance(Millis(600000));
   CHECK(h.results["b"].size() == 1);  // nothing starts after a drain
-  CHECK(b->starts == 1);
+  CHECK(b->starts() == 1);
   (void)a;
 }
 

@@ -1,0 +1,20 @@
+#pragma once
+// The one table per configuration enum: its spelling in the config, on the command line, in
+// JSON results and in metrics labels.
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "config/monitor_config.h"
+
+namespace prober::config {
+
+std::string_view to_string(CheckType type);
+std::optional<CheckType> check_type_from(std::string_view text);
+std::vector<std::string_view> check_type_names();
+
+std::string_view to_string(IpVersion version);
+std::optional<IpVersion> ip_version_from(std::string_view text);
+std::vector<std::string_view> ip_version_names();
+
+}  // namespace prober::config

@@ -1,0 +1,216 @@
+"""Every run as true as the first: every scenario of the failure lab becomes a monitor of one
+`prober run`, run again and again, with a reload in the middle that keeps some monitors, changes
+some and removes some (one of them while its run is in flight). Every run's classes, per address
+for ip_version "each", must equal what `prober check` says of the same scenario."""
+import collections
+import concurrent.futures
+import os
+import signal
+import time
+import unittest
+
+import lab
+from agent_process import AgentProcess, wait_for
+from lab import prober_check
+from test_failure_classes import SCENARIOS as CLASS_SCENARIOS
+
+LAB = None
+RUNS = 5          # runs of every monitor, at least, before and after the reload together
+INTERVAL = "3s"
+TIMEOUT = "2500ms"
+
+
+def setUpModule():
+    global LAB
+    LAB = lab.acquire()
+
+
+def tearDownModule():
+    lab.release()
+
+
+def scenarios(l):
+    """name -> `prober check` arguments: the failure-class table and the per-address cases."""
+    out = {name: spec[0](l) for name, spec in CLASS_SCENARIOS.items()}
+    http = l.port("http")
+    out.update({
+        "each_ipv6_refused": [f"http://dual.test:{http}/ok", "--ip", "each", "--dns-server", l.dns.server],
+        "each_round_robin_one_dead": [f"http://multi.test:{http}/ok", "--ip", "each", "--dns-server", l.dns.server],
+        "any_ipv4_only_host": [f"http://v4only.test:{http}/ok", "--dns-server", l.dns.server],
+        "v6_no_aaaa": [f"http://v4only.test:{http}/ok", "--ip", "6", "--dns-server", l.dns.server],
+        "dns_check_nodata": ["v4only.test", "--record", "AAAA", "--dns-server", l.dns.server],
+        "dns_check_silent": ["shop.test", "--dns-server", l.silent_dns],
+        "dns_check_malformed": ["shop.test", "--dns-server", l.malformed_dns],
+        "tls_ok": [f"localhost:{l.port('valid')}", "--type", "tls", "--ca-file", l.ca_file],
+        "tcp_ok": [f"127.0.0.1:{http}"],
+    })
+    for args in out.values():  # one deadline for both sides, shorter than the agent's interval
+        if "--timeout" not in args:
+            args += ["--timeout", TIMEOUT]
+    return out
+
+
+def monitor_from_args(name, args):
+    """The monitor of docs/config.md that `prober check ARGS` runs."""
+    target, rest = args[0], list(args[1:])
+    m = {"name": name}
+    if "://" in target:
+        m.update(type="http", url=target)
+    elif ":" in target.rsplit("]", 1)[-1]:
+        m.update(type="tcp", target=target)
+    else:
+        m.update(type="dns", query=target)
+    expect, tls = {}, {}
+    while rest:
+        flag, value = rest.pop(0), None
+        if flag not in ("--tcp", "--insecure", "--no-follow"):
+            value = rest.pop(0)
+        if flag == "--type":
+            m["type"] = value
+            if value == "dns":
+                m["query"] = m.pop("target")
+        elif flag == "--timeout":
+            m["timeout"] = value
+        elif flag == "--ip":
+            m["ip_version"] = value
+        elif flag == "--dns-server":
+            m.setdefault("dns_servers", []).append(value)
+        elif flag == "--ca-file":
+            tls["ca_file"] = value
+        elif flag == "--tls-max":
+            tls["max_version"] = value
+        elif flag == "--expect-body":
+            expect["body_regex"] = value
+        elif flag == "--expect-header":
+            header, pattern = value.split(":", 1)
+            expect.setdefault("headers", {})[header] = pattern.strip()
+        elif flag == "--max-body":
+            m["max_body"] = value
+        elif flag in ("--warning-ms", "--critical-ms"):
+            expect.setdefault("response_time_ms", {})[flag[2:-3]] = int(value)
+        elif flag in ("--cert-warning-days", "--cert-critical-days"):
+            expect.setdefault("cert_expiry_days", {"warning": 21, "critical": 7})[flag[7:-5]] = int(value)
+        elif flag == "--record":
+            m["record"] = value
+        elif flag == "--expect-answer":
+            m.setdefault("expect", {}).setdefault("answers_regex", []).append(value)
+        else:
+            raise AssertionError(f"{name}: no monitor key for {flag}")
+    if m["type"] == "dns" and "dns_servers" in m:
+        m["server"] = m.pop("dns_servers")[0]
+    if expect:
+        m.setdefault("expect", {}).update(expect)
+    if tls:
+        m["tls"] = tls
+    return m
+
+
+def signature(results):
+    """What one run said: (address, class) per probed address, in a stable order."""
+    return tuple(sorted((r.get("address") or "", r["class"]) for r in results))
+
+
+def runs_of(results):
+    """monitor -> [(started_at, signature)] in run order; one run's per-address results share started_at."""
+    grouped = collections.defaultdict(list)
+    for r in results:
+        grouped[(r["monitor"], r["started_at"])].append(r)
+    out = collections.defaultdict(list)
+    for (monitor, started), rs in sorted(grouped.items(), key=lambda kv: kv[0][1]):
+        out[monitor].append((started, signature(rs)))
+    return out
+
+
+class RepeatedRuns(unittest.TestCase):
+    def test_every_run_equals_prober_check_through_a_reload(self):
+        args = scenarios(LAB)
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            checked = dict(zip(args, pool.map(lambda a: prober_check(*a)[1], args.values())))
+        expected = {name: signature(results) for name, results in checked.items()}
+        for name, sig in expected.items():
+            self.assertTrue(sig, f"prober check gave no result for {name}")
+
+        monitors = {name: monitor_from_args(name, a) for name, a in args.items()}
+        # The stall runs on its slots (no retries) and is in flight for 2.9 s of every 3 s, so the
+        # reload below removes it mid-run; its class does not depend on the deadline.
+        monitors["http_timeout"].update(timeout="2900ms", max_check_attempts=1)
+        # The removals: one cut off while its run is certainly in flight (a stall whose run lasts
+        # the whole timeout), and two that come and go quickly.
+        removed = {"http_timeout", "tcp_refused", "dns_nxdomain"}
+        # The changes: each monitor now runs another scenario's definition under its own name.
+        changed = {"ok_http": "http_status", "each_ipv6_refused": "each_round_robin_one_dead",
+                   "dns_check_nodata": "dns_check_silent"}
+        config = {"defaults": {"interval": INTERVAL, "retry_interval": INTERVAL},
+                  "monitors": list(monitors.values())}
+        agent = AgentProcess(config)
+        try:
+            def runs_so_far():
+                return runs_of(agent.results())
+
+            wait_for(lambda: all(len(runs_so_far()[n]) >= 2 for n in monitors), "two runs of every monitor", 60)
+            # Reload while the stall is in flight.
+            wait_for(lambda: self._in_flight(agent, "http_timeout"), "the stall in flight", 10)
+            new_monitors = [m for n, m in monitors.items() if n not in removed and n not in changed]
+            for name, now_like in changed.items():
+                new_monitors.append(dict(monitor_from_args(name, args[now_like])))
+            config["monitors"] = new_monitors
+            agent.write_config(config)
+            reloaded_at = time.time()
+            agent.process.send_signal(signal.SIGHUP)
+            wait_for(lambda: agent.log().count("configuration loaded") >= 2, "the reload", 10)
+            kept = [n for n in monitors if n not in removed]
+            wait_for(lambda: all(len(runs_so_far()[n]) >= RUNS + 1 for n in kept)
+                     and all(len([r for r in runs_so_far()[n] if self._after(r[0], reloaded_at)]) >= 3
+                             for n in kept), f"{RUNS + 1} runs of every kept monitor, 3 after the reload", 90)
+            stopped = agent.stop()
+        finally:
+            if agent.process.poll() is None:
+                agent.stop()
+        self.assertEqual(stopped, 0, agent.log()[-2000:])
+        self.assertNotIn("AddressSanitizer", agent.log())
+
+        runs = runs_of(agent.results())
+        failures = []
+        for name in monitors:
+            for started, sig in runs[name]:
+                after = self._after(started, reloaded_at)
+                if name in removed:
+                    if after:
+                        failures.append(f"{name}: removed, but a run started {started}")
+                    continue
+                want = expected[changed[name]] if (after and name in changed) else expected[name]
+                # A run that started within the second of the reload may be of either definition.
+                if name in changed and abs(self._epoch(started) - reloaded_at) < 1.0:
+                    if sig in (expected[name], expected[changed[name]]):
+                        continue
+                if sig != want:
+                    failures.append(f"{name} run at {started}: {sig}, prober check says {want}")
+        self.assertEqual(failures, [], "\n".join(failures))
+        # Nothing vanished: the per-address results of "each" are there in every run.
+        for started, sig in runs["each_round_robin_one_dead"]:
+            self.assertEqual(len(sig), 2, sig)
+        self.assertGreaterEqual(len(runs["http_timeout"]), 2)
+
+    @staticmethod
+    def _epoch(started_at):
+        # "2026-11-30T10:00:00.123Z"
+        return time.mktime(time.strptime(started_at[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + \
+            float("0." + started_at[20:23] if len(started_at) > 20 else 0)
+
+    def _after(self, started_at, when):
+        return self._epoch(started_at) > when
+
+    @staticmethod
+    def _in_flight(agent, monitor):
+        """The monitor's latest run started and has not reported yet (from /results' timing)."""
+        runs = runs_of(agent.results())[monitor]
+        if not runs:
+            return False
+        last = RepeatedRuns._epoch(runs[-1][0])
+        # Reported 2.9 s after it started; the next run started 3 s after it and is still going.
+        since = time.time() - last
+        return 3.2 < since < 5.6
+
+
+if __name__ == "__main__":
+    unittest.main()
