@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "checks/text.h"
 #include "checks/timings.h"
 
 namespace prober::cli {
@@ -43,25 +44,28 @@ void print_human(std::FILE* out, const std::vector<checks::CheckResult>& results
     std::string where = r.address.empty() ? "" : "  " + r.address;
     std::string phase = r.failure.phase == checks::Phase::kNone ? "" : " (" + std::string(to_string(r.failure.phase)) + ")";
     std::fprintf(out, "%s%s%-8s%s %s%s  %s%s\n", bold, on, upper(to_string(r.failure.severity)).c_str(), off,
-                 std::string(to_string(r.failure.failure_class)).c_str(), phase.c_str(), r.target.c_str(), where.c_str());
-    std::fprintf(out, "  %s\n", r.message.c_str());
+                 std::string(to_string(r.failure.failure_class)).c_str(), phase.c_str(),
+                 checks::printable(r.target).c_str(), where.c_str());
+    std::fprintf(out, "  %s\n", checks::printable(r.message).c_str());
     const auto& t = r.timings;
     std::fprintf(out, "  %s | %s | %s | %s | %s | %s\n", field("dns", t.dns).c_str(), field("connect", t.connect).c_str(),
                  field("tls", t.tls).c_str(), field("ttfb", t.ttfb).c_str(), field("transfer", t.transfer).c_str(),
                  field("total", t.total).c_str());
     for (const auto& hop : r.http.redirects) {
-      std::fprintf(out, "  redirect: %d %s -> %s\n", hop.status, hop.url.c_str(), hop.location.c_str());
+      std::fprintf(out, "  redirect: %d %s -> %s\n", hop.status, checks::printable(hop.url).c_str(),
+                   checks::printable(hop.location).c_str());
     }
     if (r.tls.version) {
-      std::fprintf(out, "  tls: %s %s%s\n", r.tls.version->c_str(), r.tls.cipher.value_or("").c_str(),
-                   r.tls.alpn ? (" alpn " + *r.tls.alpn).c_str() : "");
+      std::fprintf(out, "  tls: %s %s%s\n", r.tls.version->c_str(), checks::printable(r.tls.cipher.value_or("")).c_str(),
+                   r.tls.alpn ? (" alpn " + checks::printable(*r.tls.alpn)).c_str() : "");
     }
     for (std::size_t i = 0; i < r.tls.chain.size(); ++i) {
-      std::fprintf(out, "  cert[%zu]: %s (issuer %s)\n", i, r.tls.chain[i].subject.c_str(), r.tls.chain[i].issuer.c_str());
+      std::fprintf(out, "  cert[%zu]: %s (issuer %s)\n", i, checks::printable(r.tls.chain[i].subject).c_str(),
+                   checks::printable(r.tls.chain[i].issuer).c_str());
     }
-    for (const auto& hint : r.hints) std::fprintf(out, "  hint: %s\n", hint.c_str());
+    for (const auto& hint : r.hints) std::fprintf(out, "  hint: %s\n", checks::printable(hint).c_str());
     if (!r.detail.empty() && r.failure.failure_class != checks::FailureClass::kOk) {
-      std::fprintf(out, "  detail: %s\n", r.detail.c_str());
+      std::fprintf(out, "  detail: %s\n", checks::printable(r.detail).c_str());
     }
   }
 }

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "checks/text.h"
+
 namespace prober::report {
 
 std::string format_value(double v) {
@@ -26,7 +28,7 @@ std::string format_labels(const Labels& labels) {
     if (!first) out += ",";
     first = false;
     out += k + "=\"";
-    for (char c : v) {
+    for (char c : checks::valid_utf8(v)) {  // an exposition with invalid UTF-8 fails the whole scrape
       if (c == '\\') out += "\\\\";
       else if (c == '"') out += "\\\"";
       else if (c == '\n') out += "\\n";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "checks/text.h"
 #include "report/remote_write.pb.h"
 
 namespace prober::report {
@@ -35,7 +36,7 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
       if (v.empty()) continue;            // an empty value is an absent label
       auto* label = series->add_labels();
       label->set_name(k);
-      label->set_value(v);
+      label->set_value(checks::valid_utf8(v));  // protobuf strings are UTF-8; receivers reject the rest
     }
     auto* sample = series->add_samples();
     sample->set_value(s.value);

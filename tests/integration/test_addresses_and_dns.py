@@ -1,5 +1,6 @@
 """Per-address probing (ip_version each), DNS check record types, hostile DNS answers, and the
 human output."""
+import json
 import subprocess
 import unittest
 
@@ -172,6 +173,24 @@ class BadInput(unittest.TestCase):
                 code, out, err = self.run_raw(*args)
                 self.assertEqual(code, 3, out + err)
                 self.assertTrue(err or out)
+
+    def test_bytes_that_are_not_utf8_from_the_server(self):
+        """Reproduced crash: a header value that is not UTF-8 under an expectation aborted the JSON
+        output. Every output replaces such bytes, and the human one shows no escape sequence."""
+        base = f"http://127.0.0.1:{LAB.fixture_port}"
+        for path in ("/bad-utf8", "/bad-utf8-redirect"):
+            with self.subTest(path=path):
+                code, results, err = prober_check(base + path, "--expect-header", "X-Bad: ^zzz",
+                                                  "--expect-body", "zzz")
+                self.assertEqual(code, 2, err)
+                r = results[0]
+                self.assertEqual(r["class"], "http_header_mismatch", r)
+                self.assertIn("\ufffd", r["message"])
+                self.assertIn("X-Bad", r["message"])
+                code, out, err = self.run_raw(base + path, "--expect-header", "X-Bad: ^zzz")
+                self.assertEqual(code, 2, err)
+                self.assertNotIn("\x1b", out)
+                self.assertIn("X-Bad", out)
 
     def test_human_output_has_no_colour_off_a_terminal(self):
         code, out, _ = self.run_raw(f"http://127.0.0.1:{LAB.port('http')}/unavailable")

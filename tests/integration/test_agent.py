@@ -166,6 +166,37 @@ class Agent(unittest.TestCase):
         slow.close()
 
 
+class HostileBytes(unittest.TestCase):
+    def test_bytes_that_are_not_utf8_reach_no_output_as_such_and_stop_nothing(self):
+        """A target answering with bytes that are not UTF-8 (headers, body, redirect Location):
+        JSONL, /results and /metrics stay valid, and the agent keeps running every monitor."""
+        base = f"http://127.0.0.1:{LAB.fixture_port}"
+        config = lab_config()
+        config["monitors"] = [
+            {"name": "bad-header", "type": "http", "url": base + "/bad-utf8",
+             "expect": {"headers": {"X-Bad": "^zzz"}}},
+            {"name": "bad-location", "type": "http", "url": base + "/bad-utf8-redirect",
+             "expect": {"body_regex": "zzz"}},
+            {"name": "home", "type": "http", "url": f"http://127.0.0.1:{LAB.port('http')}/ok"},
+        ]
+        agent = AgentProcess(config)
+        self.addCleanup(agent.stop)
+        wait_for(lambda: sum(1 for r in agent.results() if r["monitor"] == "home") >= 3, "three runs of home")
+        lines = agent.results()  # json.loads of every line: valid JSON
+        classes = {r["monitor"]: r["class"] for r in lines}
+        self.assertEqual(classes["bad-header"], "http_header_mismatch")
+        self.assertEqual(classes["bad-location"], "http_body_mismatch")
+        self.assertGreaterEqual(sum(1 for r in lines if r["monitor"] == "bad-header"), 2)
+        status, body = agent.get("/results")
+        self.assertEqual(status, 200)
+        json.loads(body)
+        status, text = agent.get("/metrics")
+        lint = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True)
+        self.assertEqual(lint.returncode, 0, lint.stderr.decode())
+        self.assertEqual(agent.metric(text, "prober_result_errors_total"), 0)
+        self.assertNotIn("\\x1b", agent.log())
+
+
 class LifecycleOff(unittest.TestCase):
     def test_reload_is_refused_without_the_flag(self):
         agent = AgentProcess(lab_config(), lifecycle=False)

@@ -6,6 +6,8 @@
 
 #include <snappy.h>
 
+#include "checks/check_result_json.h"
+#include "checks/text.h"
 #include "report/alertmanager_sink.h"
 #include "report/backoff.h"
 #include "report/mackerel_sink.h"
@@ -155,4 +157,106 @@ TEST_CASE("alertmanager: firing alerts end 4 resend intervals ahead, resolved on
   CHECK(j[0]["generatorURL"] == "http://v:9465/results#shop");
   CHECK(j[1]["endsAt"] == "2025-11-25T10:01:00.000Z");
   CHECK(!j[1].contains("generatorURL"));
+}
+
+namespace {
+
+// Bytes a hostile server can put in any text field: a cut sequence, an invalid byte, a UTF-16
+// surrogate, an overlong slash, and a terminal escape.
+const std::string kHostile = std::string("a\xc3\x28 b\xff c\xed\xa0\x80 d\xc0\xaf e\x1b[2J", 21);
+
+bool parses_as_strict_json(const std::string& text) {
+  try {
+    (void)nlohmann::json::parse(text);  // nlohmann rejects invalid UTF-8 when parsing
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+CheckResult hostile_result() {
+  CheckResult r;
+  r.monitor = "shop";
+  r.type = "http";
+  r.target = "http://shop.example/";
+  r.address = "127.0.0.1";
+  r.failure = prober::checks::classify_validation(prober::checks::Validator::kHeader);
+  r.message = kHostile;
+  r.detail = kHostile;
+  r.hints = {kHostile};
+  r.http.status = 200;
+  r.http.version = kHostile;
+  r.http.final_url = kHostile;
+  r.http.headers = {{kHostile, kHostile}};
+  r.http.redirects.push_back({kHostile, "127.0.0.1", 302, kHostile, {}});
+  prober::checks::CertInfo cert;
+  cert.subject = kHostile;
+  cert.issuer = kHostile;
+  cert.subject_cn = kHostile;
+  cert.dns_names = {kHostile};
+  cert.ca_issuers_url = kHostile;
+  r.tls.chain.push_back(cert);
+  r.tls.verified_chain.push_back(cert);
+  r.tls.cipher = kHostile;
+  r.tls.alpn = kHostile;
+  r.tls.verify_error = kHostile;
+  r.dns.server = kHostile;
+  r.dns.question = kHostile;
+  r.dns.rcode = kHostile;
+  r.dns.answers = {kHostile};
+  r.dns.ttls = {1};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("bytes that are not UTF-8 in every field of a result reach every sink as valid UTF-8") {
+  CheckResult r = hostile_result();
+  std::string line;
+  REQUIRE_NOTHROW(line = prober::checks::json_text(prober::checks::to_json(r)));
+  CHECK(parses_as_strict_json(line));
+  CHECK(line.find('\x1b') == std::string::npos);  // JSON escapes control characters
+
+  RunFixture f(Severity::kCritical, FailureClass::kHttpHeaderMismatch, kHostile);
+  f.results[0] = r;
+  f.lines = {line};
+  std::string report, metrics;
+  REQUIRE_NOTHROW(report = prober::checks::json_text(mackerel_report(f.run(), 10)));
+  REQUIRE_NOTHROW(metrics = prober::checks::json_text(mackerel_metrics(f.run())));
+  CHECK(parses_as_strict_json(report));
+  CHECK(parses_as_strict_json(metrics));
+
+  AmAlert alert{{{"alertname", "ProbeFailing"}, {"class", kHostile}}, {{"summary", kHostile}, {"description", kHostile}},
+                1764064800000, {}, kHostile};
+  std::string am;
+  REQUIRE_NOTHROW(am = prober::checks::json_text(alertmanager_payload({&alert}, 1764064900000, milliseconds(240000))));
+  CHECK(parses_as_strict_json(am));
+
+  prober::config::WebhookConfig config;
+  config.url = "http://127.0.0.1:1/results";
+  CHECK(parses_as_strict_json(webhook_request(config, "tokyo-1", {{1, 0, 1, line}}).body));
+
+  std::vector<ProbeSample> samples{{"probe_success", {{"monitor", "shop"}, {"address", kHostile}}, 0, false, {}},
+                                   {"probe_failure_info", {{"monitor", "shop"}}, 1, true, {{"class", kHostile}}}};
+  prober::remote_write::WriteRequest req;
+  REQUIRE(req.ParseFromString(encode_write_request(samples, {{"region", kHostile}}, 1764064800123)));
+  for (const auto& series : req.timeseries()) {
+    for (const auto& label : series.labels()) CHECK(prober::checks::valid_utf8(label.value()) == label.value());
+  }
+}
+
+TEST_CASE("valid_utf8 keeps valid text and replaces each bad byte; printable hides control characters") {
+  using prober::checks::printable;
+  using prober::checks::valid_utf8;
+  CHECK(valid_utf8("plain ascii") == "plain ascii");
+  CHECK(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  const std::string fffd = "\xef\xbf\xbd";
+  CHECK(valid_utf8("\xc3\x28") == fffd + "(");
+  CHECK(valid_utf8("\xff") == fffd);
+  CHECK(valid_utf8("\xc0\xaf") == fffd + fffd);          // overlong '/'
+  CHECK(valid_utf8("\xed\xa0\x80") == fffd + fffd + fffd);  // surrogate
+  CHECK(valid_utf8("\xf4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // past U+10FFFF
+  CHECK(valid_utf8("\xe2\x82") == fffd + fffd);          // cut short
+  CHECK(valid_utf8(std::string("a\0b", 3)) == std::string("a\0b", 3));
+  CHECK(printable("red \x1b[31mtext\r\n\tok") == "red ?[31mtext??\tok");
 }
