@@ -93,7 +93,7 @@ std::optional<double> JsonReader::number(const std::string& key, double low, dou
   return v->get<double>();
 }
 
-std::optional<std::chrono::milliseconds> JsonReader::duration(const std::string& key) {
+std::optional<std::chrono::milliseconds> JsonReader::duration(const std::string& key, std::chrono::milliseconds max) {
   auto text = string(key);
   if (!text) return std::nullopt;
   auto d = parse_duration(*text);
@@ -101,15 +101,33 @@ std::optional<std::chrono::milliseconds> JsonReader::duration(const std::string&
     error(key, "expected a duration such as \"500ms\", \"10s\", \"2m\", got \"" + *text + "\"");
     return std::nullopt;
   }
+  if (*d > max) {
+    error(key, "expected a duration of at most " + format_duration(max) + ", got \"" + *text + "\"");
+    return std::nullopt;
+  }
   return d;
 }
 
-std::optional<std::uint64_t> JsonReader::size(const std::string& key) {
-  auto text = string(key);
-  if (!text) return std::nullopt;
-  auto s = parse_size(*text);
+std::optional<std::uint64_t> JsonReader::size(const std::string& key, std::uint64_t max) {
+  const auto* v = raw(key);
+  if (!v) return std::nullopt;
+  std::optional<std::uint64_t> s;
+  std::string shown;
+  if (v->is_number_unsigned() || (v->is_number_integer() && v->get<long long>() > 0)) {
+    s = v->get<std::uint64_t>();  // a plain number of bytes
+    shown = v->dump();
+  } else if (v->is_string()) {
+    s = parse_size(v->get<std::string>());
+    shown = "\"" + v->get<std::string>() + "\"";
+  } else {
+    shown = v->is_number() ? v->dump() : json_type(*v);
+  }
   if (!s || *s == 0) {
-    error(key, "expected a size such as \"64KiB\" or \"10MiB\", got \"" + *text + "\"");
+    error(key, "expected a size such as \"64KiB\" or \"10MiB\", or a number of bytes, got " + shown);
+    return std::nullopt;
+  }
+  if (*s > max) {
+    error(key, "expected a size of at most " + std::to_string(max) + " bytes, got " + shown);
     return std::nullopt;
   }
   return s;

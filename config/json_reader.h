@@ -31,8 +31,12 @@ class JsonReader {
   std::optional<bool> boolean(const std::string& key);
   std::optional<int> integer(const std::string& key, int low, int high);
   std::optional<double> number(const std::string& key, double low, double high);
-  std::optional<std::chrono::milliseconds> duration(const std::string& key);
-  std::optional<std::uint64_t> size(const std::string& key);
+  // A duration string from 1ms to `max`: every duration is bounded where it enters, so none
+  // overflows the int or long of milliseconds a C library takes.
+  std::optional<std::chrono::milliseconds> duration(const std::string& key,
+                                                    std::chrono::milliseconds max = std::chrono::hours(24));
+  // A size string ("64KiB") or a plain number of bytes, from 1 to `max`.
+  std::optional<std::uint64_t> size(const std::string& key, std::uint64_t max = std::uint64_t{1} << 40);
   std::optional<std::vector<std::string>> strings(const std::string& key);
   std::optional<std::map<std::string, std::string>> string_map(const std::string& key);
   // A nested object; nullopt (with an error) when present but not an object.

@@ -1,5 +1,7 @@
 #include "config/sinks_parser.h"
 
+#include "config/units.h"
+
 namespace prober::config {
 namespace {
 
@@ -30,7 +32,7 @@ void delivery(JsonReader& r, DeliveryConfig& d) {
   if (auto v = r.integer("batch_max", 1, 100000)) d.batch_max = *v;
   if (auto v = r.duration("min_backoff")) d.min_backoff = *v;
   if (auto v = r.duration("max_backoff")) d.max_backoff = *v;
-  if (auto v = r.duration("max_age")) d.max_age = *v;
+  if (auto v = r.duration("max_age", std::chrono::hours(24 * 30))) d.max_age = *v;
   if (d.min_backoff > d.max_backoff) r.error("min_backoff", "must not exceed max_backoff");
 }
 
@@ -102,8 +104,8 @@ void parse_sinks(JsonReader& r, Config& c, std::vector<ConfigError>& errors) {
     EndpointConfig endpoint;
     if (auto listen = prom->string("listen")) {
       auto colon = listen->rfind(':');
-      if (colon == std::string::npos || colon + 1 == listen->size()) {
-        prom->error("listen", "expected host:port, got \"" + *listen + "\"");
+      if (colon == std::string::npos || !parse_port(std::string_view(*listen).substr(colon + 1), 0)) {
+        prom->error("listen", "expected host:port with a port from 0 to 65535, got \"" + *listen + "\"");
       }
       endpoint.listen = *listen;
     }

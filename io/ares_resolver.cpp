@@ -45,7 +45,8 @@ std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv
   opts.sock_state_cb_data = resolver.get();
   // NOCHECKRESP: hand SERVFAIL/REFUSED answers to us instead of retrying them silently.
   opts.flags = ARES_FLAG_NOCHECKRESP | (options.use_tcp ? ARES_FLAG_USEVC : 0);
-  opts.timeout = static_cast<int>(options.try_timeout.count());
+  // c-ares takes an int of milliseconds: a longer try is clamped, never wrapped negative.
+  opts.timeout = static_cast<int>(std::clamp<std::int64_t>(options.try_timeout.count(), 1, INT32_MAX));
   opts.tries = options.tries;
   if (int rc = ares_init_options(&resolver->channel_, &opts, mask); rc != ARES_SUCCESS) {
     resolver->channel_ = nullptr;

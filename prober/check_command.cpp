@@ -152,7 +152,9 @@ std::optional<Arguments> parse(int argc, char** argv) {
         m.name = v;
       } else if (arg == "--timeout") {
         auto d = config::parse_duration(v);
-        if (!d || d->count() <= 0) return fail("--timeout wants a duration such as 500ms or 10s, not '" + v + "'");
+        if (!d || d->count() <= 0 || *d > std::chrono::hours(24)) {
+          return fail("--timeout wants a duration from 1ms to 24h such as 500ms or 10s, not '" + v + "'");
+        }
         m.timeout = *d;
       } else if (arg == "--ip") {
         if (v == "any") m.ip_version = config::IpVersion::kAny;

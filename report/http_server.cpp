@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "config/units.h"
 #include "io/uv_handle.h"
 
 namespace prober::report {
@@ -152,7 +153,9 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loo
   auto colon = address.rfind(':');
   if (colon == std::string::npos) return "listen address '" + address + "' is not host:port";
   std::string host = address.substr(0, colon);
-  int port = std::atoi(address.substr(colon + 1).c_str());
+  auto parsed_port = config::parse_port(std::string_view(address).substr(colon + 1), 0);
+  if (!parsed_port) return "listen address '" + address + "': the port must be 0 to 65535";
+  int port = *parsed_port;
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   sockaddr_storage addr{};

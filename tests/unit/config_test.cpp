@@ -29,6 +29,13 @@ std::vector<std::string> errors_of(const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("sizes are strings with units or plain numbers of bytes") {
+  auto parsed = parse_config(read("size-as-number"));
+  REQUIRE(std::holds_alternative<Config>(parsed));
+  CHECK(std::get<Config>(parsed).monitors[0].max_body_bytes == 65536);
+  CHECK(std::get<Config>(parsed).spool->max_bytes == 1048576);
+}
+
 TEST_CASE("the good configuration loads with its values and defaults") {
   auto parsed = parse_config(read("good"));
   REQUIRE(std::holds_alternative<Config>(parsed));
@@ -101,7 +108,17 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
       {"wrong-type", {"/monitors/0/follow_redirects: expected true or false, got a string"}},
       {"bad-duration",
        {"/monitors/0/interval: expected a duration such as \"500ms\", \"10s\", \"2m\", got \"1 minute\""}},
-      {"bad-size", {"/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", got \"10 megabytes\""}},
+      {"bad-size",
+       {"/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", or a number of bytes, got \"10 megabytes\""}},
+      {"out-of-range",
+       {"/defaults/interval: expected a duration of at most 24h, got \"25h\"",
+        "/monitors/0/interval: expected a duration of at most 24h, got \"744h\"",
+        "/monitors/0/timeout: expected a duration of at most 24h, got \"720h\"",
+        "/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", or a number of bytes, got 0",
+        "/monitors/1/max_body: expected a size of at most 1099511627776 bytes, got 2000000000000",
+        "/monitors/2/target: port must be 1 to 65535, got \"c.example:70000\"",
+        "/sinks/prometheus/listen: expected host:port with a port from 0 to 65535, got \"127.0.0.1:70000\"",
+        "/sinks/webhook/max_age: expected a duration of at most 720h, got \"744h\""}},
       {"duplicate-name", {"/monitors/1/name: duplicate name \"a\" (also /monitors/0)"}},
       {"timeout-not-below-interval",
        {"/monitors/0/timeout: timeout (10000ms) must be shorter than interval (10000ms)"}},
