@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     dir = mkdtemp(tmpl);
   }
   prober::io::Loop loop;
-  auto opened = prober::report::Spool::open(loop.get(), dir, 4ull << 30);
+  auto opened = prober::report::Spool::open(loop.get(), dir, {4ull << 30, 4ull << 30});
   if (auto* e = std::get_if<std::string>(&opened)) {
     std::fprintf(stderr, "%s\n", e->c_str());
     return 1;

@@ -20,6 +20,10 @@ bool wants(config::IpVersion version, int index) {
 
 }  // namespace
 
+std::string_view lookup_question(config::IpVersion version) {
+  return version == config::IpVersion::kV4 ? "A" : version == config::IpVersion::kV6 ? "AAAA" : "A+AAAA";
+}
+
 bool is_ip_literal(const std::string& host) { return ip_version_of(host) != 0; }
 
 int ip_version_of(const std::string& address) {
@@ -131,9 +135,7 @@ AddressLookupResult AddressLookup::combine() const {
                      (status == ARES_SUCCESS ? dns_rcode_name(rcode) + (found[index].empty() ? ", no records" : "")
                                              : std::string(ares_strerror(status)));
   }
-  result.dns.question = host_ + (version_ == config::IpVersion::kV4   ? " A"
-                                 : version_ == config::IpVersion::kV6 ? " AAAA"
-                                                                      : " A+AAAA");
+  result.dns.question = host_ + " " + std::string(lookup_question(version_));
   // IPv4 first ("any" prefers it), then IPv6.
   for (int index = 0; index < 2; ++index) {
     for (const auto& address : found[index]) result.addresses.push_back(address);

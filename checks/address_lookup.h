@@ -54,6 +54,8 @@ class AddressLookup {
   Done done_;
 };
 
+// The record types asked for a family: "A", "AAAA" or "A+AAAA".
+std::string_view lookup_question(config::IpVersion version);
 bool is_ip_literal(const std::string& host);
 int ip_version_of(const std::string& address);  // 4 or 6, 0 when not an address
 

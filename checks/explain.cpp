@@ -35,9 +35,20 @@ std::string endpoint(const CheckResult& r) {
   return r.port ? host + ":" + std::to_string(r.port) : host;
 }
 
+// The name asked about, or the target when the question was not recorded.
 std::string host_of(const CheckResult& r) {
+  if (r.dns.question.empty()) return r.target;
   auto q = r.dns.question.find(' ');
   return q == std::string::npos ? r.dns.question : r.dns.question.substr(0, q);
+}
+
+std::string question_of(const CheckResult& r) { return r.dns.question.empty() ? r.target : r.dns.question; }
+
+std::string dns_server(const CheckResult& r) { return r.dns.server.empty() ? "the system's resolver" : r.dns.server; }
+
+// "DNS server 192.0.2.53:53", or "the system's resolver" when no server was named.
+std::string dns_server_phrase(const CheckResult& r) {
+  return r.dns.server.empty() ? "the system's resolver" : "DNS server " + r.dns.server;
 }
 
 std::string leaf_names(const CheckResult& r) {
@@ -129,22 +140,22 @@ void explain_one(CheckResult& r) {
       }
       return;
     case FailureClass::kDnsNxdomain:
-      m = "DNS: " + host_of(r) + " does not exist (NXDOMAIN from " + r.dns.server + ")";
+      m = "DNS: " + host_of(r) + " does not exist (NXDOMAIN from " + dns_server(r) + ")";
       hints.push_back("check the domain's registration and delegation; a browser on another resolver may still "
                       "have an old answer cached");
       return;
     case FailureClass::kDnsNoAddress:
-      m = r.type == "dns" ? "DNS: " + r.dns.question + ": " + r.detail
+      m = r.type == "dns" ? "DNS: " + question_of(r) + ": " + r.detail
                           : "DNS: " + host_of(r) + " has no address record of the wanted family (" + r.detail + ")";
       hints.push_back("browsers use whichever family exists; this monitor was asked for a family the name lacks");
       return;
     case FailureClass::kDnsServfail:
-      m = "DNS server " + r.dns.server + " could not resolve " + host_of(r) + " (SERVFAIL)";
+      m = dns_server_phrase(r) + " could not resolve " + host_of(r) + " (SERVFAIL)";
       hints.push_back("often broken DNSSEC or unreachable authoritative servers; other resolvers may still serve a "
                       "cached answer");
       return;
     case FailureClass::kDnsRefused:
-      m = "DNS server " + r.dns.server + " refused the query (" + r.detail + ")";
+      m = dns_server_phrase(r) + " refused the query (" + r.detail + ")";
       hints.push_back("the server is not open to this vantage, or nothing listens on its port");
       if (r.detail.find(ares_strerror(ARES_ECONNREFUSED)) != std::string::npos) {
         // c-ares reports every failed send this way: an ICMP port unreachable, but also a
@@ -153,14 +164,14 @@ void explain_one(CheckResult& r) {
       }
       return;
     case FailureClass::kDnsTimeout:
-      m = "no DNS answer from " + r.dns.server + " for " + r.dns.question + " in time";
+      m = "no DNS answer from " + dns_server(r) + " for " + question_of(r) + " in time";
       return;
     case FailureClass::kDnsBadResponse:
-      m = "malformed DNS answer from " + r.dns.server + ": " + r.detail;
+      m = "malformed DNS answer from " + dns_server(r) + ": " + r.detail;
       return;
     case FailureClass::kDnsUnexpectedAnswer:
-      m = "DNS answer for " + r.dns.question + " not as expected: " + r.detail;
-      hints.push_back("this vantage asked " + r.dns.server + "; another resolver or region may answer differently");
+      m = "DNS answer for " + question_of(r) + " not as expected: " + r.detail;
+      hints.push_back("this vantage asked " + dns_server(r) + "; another resolver or region may answer differently");
       return;
     case FailureClass::kTcpRefused:
       m = "connection to " + endpoint(r) + " refused: nothing listens on that port (or a firewall rejects)";
@@ -173,7 +184,8 @@ void explain_one(CheckResult& r) {
       if (r.ip_version == 6) hints.push_back("this vantage may have no IPv6 route; browsers fall back to IPv4");
       return;
     case FailureClass::kTcpReset:
-      m = "connection reset by " + endpoint(r) + " during " + std::string(to_string(r.failure.phase));
+      m = "connection reset by " + endpoint(r) + " during " +
+          (r.failure.phase == Phase::kNone ? std::string("the connection") : std::string(to_string(r.failure.phase)));
       if (r.failure.phase == Phase::kHttp && r.http.body_bytes > 0) {
         m += " after " + std::to_string(r.http.body_bytes) + " body bytes";
       }
@@ -211,7 +223,10 @@ void explain_one(CheckResult& r) {
     }
     case FailureClass::kTlsCertWeak:
       m = "certificate '" + cn(l) + "' is too weak for this client's security level";
-      if (l) m += " (" + l->key_type + " " + std::to_string(l->key_bits) + "-bit key, " + l->signature_algorithm + ")";
+      if (l && l->key_bits > 0) {
+        m += " (" + l->key_type + " " + std::to_string(l->key_bits) + "-bit key" +
+             (l->signature_algorithm.empty() ? "" : ", " + l->signature_algorithm) + ")";
+      }
       hints.push_back("OpenSSL refuses RSA keys under 2048 bits and SHA-1/MD5 signatures; older browsers may not");
       return;
     case FailureClass::kTlsCertExpiring:

@@ -30,6 +30,7 @@ class TargetRun final : public CheckRun {
       finish({std::move(r)});
       return;
     }
+    dns_server_ = std::get<io::AresResolver*>(resolver)->servers();
     lookup_ = std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), spec_->target.host,
                                               spec_->monitor.ip_version);
     auto immediate = lookup_->start([this](AddressLookupResult result) { on_addresses(std::move(result)); });
@@ -45,6 +46,8 @@ class TargetRun final : public CheckRun {
       CheckResult r = base_result(spec_->monitor, started_at_);
       r.failure = classify_timeout(Phase::kDns);
       r.detail = "no DNS answer for " + spec_->target.host + " before the deadline";
+      r.dns.server = dns_server_;
+      r.dns.question = spec_->target.host + " " + std::string(lookup_question(spec_->monitor.ip_version));
       r.deadline_hit = true;
       out.push_back(std::move(r));
       return out;
@@ -111,6 +114,7 @@ class TargetRun final : public CheckRun {
   std::shared_ptr<const MakeProbe> make_probe_;
   DoneCallback done_;
   std::chrono::system_clock::time_point started_at_;
+  std::string dns_server_;
   std::unique_ptr<AddressLookup> lookup_;  // while resolving
   std::vector<std::optional<CheckResult>> results_;
   std::size_t pending_ = 0;

@@ -59,6 +59,7 @@ struct WebhookConfig {
 struct SpoolConfig {
   std::string dir = "/var/lib/prober/spool";
   std::uint64_t max_bytes = 512ull << 20;
+  std::uint64_t max_memory_bytes = 64ull << 20;  // writes waiting for the disk
 };
 
 }  // namespace prober::config

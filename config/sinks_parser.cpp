@@ -143,6 +143,10 @@ void parse_spool(JsonReader& r, Config& c) {
     if (*max < (64u << 10)) r.error("max_bytes", "must be at least 64KiB");
     s.max_bytes = *max;
   }
+  if (auto max = r.size("max_memory_bytes")) {
+    if (*max < (64u << 10)) r.error("max_memory_bytes", "must be at least 64KiB");
+    s.max_memory_bytes = *max;
+  }
   r.finish();
   c.spool = s;
 }

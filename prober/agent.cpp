@@ -90,6 +90,8 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_spool_bytes", K::kGauge, "Payload bytes held in the spool");
   registry_.declare("prober_spool_dropped_total", K::kCounter, "Spooled records dropped at the size bound, by queue");
   registry_.declare("prober_spool_errors_total", K::kCounter, "Failed spool writes (retried)");
+  registry_.declare("prober_spool_damaged_total", K::kCounter,
+                    "Spool files found damaged at start and moved aside (spool.db.corrupt-<time>)");
   report::Delivery::declare_metrics(registry_);
   registry_.declare("process_cpu_seconds_total", K::kCounter, "Total user and system CPU time spent in seconds");
   registry_.declare("process_resident_memory_bytes", K::kGauge, "Resident memory size in bytes");

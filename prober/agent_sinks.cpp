@@ -20,12 +20,20 @@ constexpr std::uint64_t kSinkDrainMs = 5000;
 bool Agent::open_sinks() {
   const report::Vantage vantage{config_.vantage.name, config_.vantage.region, config_.vantage.labels};
   if (config_.spool) {
-    auto opened = report::Spool::open(loop_.get(), config_.spool->dir, config_.spool->max_bytes);
+    auto opened = report::Spool::open(loop_.get(), config_.spool->dir,
+                                      {config_.spool->max_bytes, config_.spool->max_memory_bytes});
     if (auto* error = std::get_if<std::string>(&opened)) {
       Log::error("cannot open the spool", {{"error", *error}});
       return false;
     }
     spool_ = std::move(std::get<std::unique_ptr<report::Spool>>(opened));
+    registry_.add("prober_spool_damaged_total", {}, 0);
+    if (const auto& moved = spool_->moved_aside()) {
+      registry_.add("prober_spool_damaged_total", {});
+      Log::error("the spool file was damaged: moved it aside and started with an empty spool; the records in it "
+                 "were not sent",
+                 {{"file", config_.spool->dir + "/spool.db"}, {"moved_to", moved->to}, {"reason", moved->reason}});
+    }
     if (auto seq = spool_->state("seq")) seq_ = std::stoull(*seq);
     spool_->on_dropped([this](const std::string& queue, std::uint64_t n) {
       registry_.add("prober_spool_dropped_total", {{"queue", queue}}, static_cast<double>(n));

@@ -1,7 +1,5 @@
 #include "report/http_server.h"
 
-#include <http_parser.h>
-
 #include <cstdio>
 #include <cstring>
 
@@ -26,39 +24,7 @@ const char* reason(int status) {
   }
 }
 
-std::map<std::string, std::string> parse_query(const std::string& query) {
-  std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    auto amp = query.find('&', start);
-    std::string pair = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-    auto eq = pair.find('=');
-    if (!pair.empty()) {
-      out[percent_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : percent_decode(pair.substr(eq + 1));
-    }
-    if (amp == std::string::npos) break;
-    start = amp + 1;
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string percent_decode(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
 
 // A response on its way out. libuv owns it from uv_write until the callback, which frees it:
 // it must outlive the connection if the server shuts down mid-write.
@@ -80,66 +46,10 @@ struct HttpServer::Connection {
   std::uint64_t id = 0;
   io::UvHandle<uv_tcp_t> tcp;
   io::UvHandle<uv_timer_t> timeout;
-  http_parser parser{};
-  std::string url;
-  std::string header_field;
-  bool header_value_last = false;
-  HttpRequest request;
-  std::size_t bytes = 0;
-  bool complete = false;
+  HttpRequestParser parser;
   char buffer[4096];
   bool answered = false;
-  bool keep_alive = false;
-  bool pipelined = false;  // bytes after the request in the same read: answered, then closed
-
-  // Ready for the next request on a kept-alive connection.
-  void reset() {
-    http_parser_init(&parser, HTTP_REQUEST);
-    parser.data = this;
-    url.clear();
-    header_field.clear();
-    header_value_last = false;
-    request = HttpRequest{};
-    bytes = 0;
-    complete = false;
-    answered = false;
-    keep_alive = false;
-  }
-
-  static http_parser_settings settings();
 };
-
-http_parser_settings HttpServer::Connection::settings() {
-  http_parser_settings s{};
-  s.on_url = [](http_parser* p, const char* at, size_t n) {
-    static_cast<Connection*>(p->data)->url.append(at, n);
-    return 0;
-  };
-  s.on_header_field = [](http_parser* p, const char* at, size_t n) {
-    auto* c = static_cast<Connection*>(p->data);
-    if (c->header_value_last) c->header_field.clear();
-    c->header_value_last = false;
-    c->header_field.append(at, n);
-    return 0;
-  };
-  s.on_header_value = [](http_parser* p, const char* at, size_t n) {
-    auto* c = static_cast<Connection*>(p->data);
-    std::string name = c->header_field;
-    for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (!c->header_value_last) c->request.headers[name].clear();
-    c->request.headers[name].append(at, n);
-    c->header_value_last = true;
-    return 0;
-  };
-  s.on_message_complete = [](http_parser* p) {
-    auto* c = static_cast<Connection*>(p->data);
-    c->complete = true;
-    c->keep_alive = http_should_keep_alive(p) != 0;
-    http_parser_pause(p, 1);  // one request at a time: stop here
-    return 0;
-  };
-  return s;
-}
 
 HttpServer::HttpServer(uv_loop_t* loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {}
 
@@ -188,8 +98,6 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   uv_tcp_init(self->loop_, c->tcp.get());
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->tcp.get())) != 0) return;
   c->tcp.get()->data = c.get();
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c.get();
   uv_timer_init(self->loop_, c->timeout.get());
   c->timeout.get()->data = c.get();
   // A client that never finishes its request is dropped; it cannot hold anything else up.
@@ -216,42 +124,24 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
     server->drop(conn->id);
     return;
   }
-  if (n == 0 || conn->complete) return;
-  conn->bytes += static_cast<std::size_t>(n);
-  if (conn->bytes > kMaxRequestBytes) {
-    server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
-    return;
+  if (n == 0) return;
+  switch (conn->parser.feed(buf->base, static_cast<std::size_t>(n))) {
+    case HttpRequestParser::State::kNeedMore: return;
+    case HttpRequestParser::State::kTooLarge:
+      server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
+      return;
+    case HttpRequestParser::State::kBad:
+      server->respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8", "bad request: " + conn->parser.error() + "\n"});
+      return;
+    case HttpRequestParser::State::kComplete: break;
   }
-  static const http_parser_settings settings = Connection::settings();
-  std::size_t parsed = http_parser_execute(&conn->parser, &settings, buf->base, static_cast<std::size_t>(n));
-  if (conn->complete && HTTP_PARSER_ERRNO(&conn->parser) == HPE_PAUSED) {
-    http_parser_pause(&conn->parser, 0);
-    conn->pipelined = parsed != static_cast<std::size_t>(n);
-  }
-  if (!conn->complete && (conn->parser.http_errno != HPE_OK || parsed != static_cast<std::size_t>(n))) {
-    server->respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8",
-                                           std::string("bad request: ") +
-                                               http_errno_description(HTTP_PARSER_ERRNO(&conn->parser)) + "\n"});
-    return;
-  }
-  if (!conn->complete) return;
+  if (conn->answered) return;  // bytes after an answered request
   uv_read_stop(stream);
   uv_timer_stop(conn->timeout.get());
-  conn->request.method = http_method_str(static_cast<http_method>(conn->parser.method));
-  http_parser_url u{};
-  http_parser_url_init(&u);
-  if (http_parser_parse_url(conn->url.data(), conn->url.size(), 0, &u) == 0) {
-    if (u.field_set & (1 << UF_PATH)) {
-      conn->request.path = percent_decode(conn->url.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len));
-    }
-    if (u.field_set & (1 << UF_QUERY)) {
-      conn->request.query = parse_query(conn->url.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len));
-    }
-  }
   std::uint64_t id = conn->id;
   std::weak_ptr<bool> alive = server->alive_;
   try {
-    server->handler_(conn->request, [server, id, alive](HttpResponse response) {
+    server->handler_(conn->parser.request(), [server, id, alive](HttpResponse response) {
       if (auto a = alive.lock(); a && *a) server->respond(id, std::move(response));
     });
   } catch (...) {
@@ -270,7 +160,7 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   auto pending = std::make_unique<PendingWrite>();
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
   // and sent nothing more; /probe scrapes then cost no TCP set-up each.
-  bool keep = c->complete && c->keep_alive && !c->pipelined;
+  bool keep = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
   pending->keep_alive = keep;
   pending->bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
                    "\r\nContent-Type: " + response.content_type +
@@ -304,7 +194,8 @@ void HttpServer::resume(std::uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   Connection* c = it->second.get();
-  c->reset();
+  c->parser.reset();
+  c->answered = false;
   uv_timer_start(c->timeout.get(), &HttpServer::on_idle, kRequestTimeoutMs, 0);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
 }

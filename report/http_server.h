@@ -12,14 +12,9 @@
 #include <string>
 #include <variant>
 
-namespace prober::report {
+#include "report/http_request_parser.h"
 
-struct HttpRequest {
-  std::string method;
-  std::string path;
-  std::map<std::string, std::string> query;    // percent-decoded
-  std::map<std::string, std::string> headers;  // names lower-cased
-};
+namespace prober::report {
 
 struct HttpResponse {
   int status = 200;
@@ -40,7 +35,7 @@ class HttpServer {
   ~HttpServer();
 
   int port() const { return port_; }
-  static constexpr std::size_t kMaxRequestBytes = 8192;
+  static constexpr std::size_t kMaxRequestBytes = HttpRequestParser::kMaxRequestBytes;
   static constexpr std::uint64_t kRequestTimeoutMs = 10000;
 
  private:
@@ -62,7 +57,5 @@ class HttpServer {
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-std::string percent_decode(const std::string& text);
 
 }  // namespace prober::report

@@ -137,7 +137,9 @@ void MetricsRegistry::render(std::string& out, const std::string& name, const Fa
   static const char* kTypes[] = {"gauge", "counter", "histogram"};
   out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + kTypes[static_cast<int>(f.kind)] + "\n";
   for (const auto& [labels, v] : f.values) out += name + labels + " " + format_value(v) + "\n";
-  for (const auto& [labels, h] : f.histograms) {
+  for (const auto& histogram : f.histograms) {
+    const std::string& labels = histogram.first;  // named, not a structured binding: lambdas capture it
+    const auto& h = histogram.second;
     // "le" goes last: the exposition format does not require label order.
     auto with_le = [&labels](const std::string& le) {
       return labels.empty() ? "{le=\"" + le + "\"}" : labels.substr(0, labels.size() - 1) + ",le=\"" + le + "\"}";

@@ -1,116 +1,17 @@
 #include "report/spool.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <set>
+#include <tuple>
+
+#include "report/spool_db.h"
 
 namespace prober::report {
-namespace {
 
-struct DbCloser {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
-
-StmtPtr prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
-  return StmtPtr(s);
-}
-
-bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
-
-std::string mkdirs(const std::string& dir) {
-  std::string path;
-  std::size_t at = 0;
-  while (at != std::string::npos) {
-    at = dir.find('/', at + 1);
-    path = dir.substr(0, at);
-    if (path.empty()) continue;
-    if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return "cannot create " + path + ": " + std::strerror(errno);
-  }
-  return "";
-}
-
-}  // namespace
-
-struct Spool::Db {
-  DbPtr db;
-  StmtPtr insert, remove, put_state, fetch, oldest, drop;
-  std::set<std::int64_t> leased;  // writer thread only
-};
-
-std::variant<std::unique_ptr<Spool>, std::string> Spool::open(uv_loop_t* loop, const std::string& dir,
-                                                               std::uint64_t max_bytes) {
-  const std::string where = "spool directory " + dir;
-  if (auto error = mkdirs(dir); !error.empty()) return where + ": " + error + " (set spool.dir to a writable directory)";
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    return where + ": not writable by this user (" + std::strerror(errno) + "); set spool.dir to a writable directory";
-  }
-  const std::string file = dir + "/spool.db";
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  auto db = std::make_unique<Db>();
-  db->db.reset(raw);
-  auto fail = [&](const std::string& what) -> std::string {
-    return "spool file " + file + ": " + what + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
-  };
-  if (rc != SQLITE_OK) return fail("cannot open");
-  sqlite3_busy_timeout(raw, 5000);
-  // A damaged file is found here, at start, not in the middle of an outage.
-  {
-    auto check = prepare(raw, "PRAGMA quick_check(1)");
-    if (!check || sqlite3_step(check.get()) != SQLITE_ROW) {
-      return fail("not a readable SQLite database (damaged?); move it away to start with an empty spool");
-    }
-    std::string verdict = reinterpret_cast<const char*>(sqlite3_column_text(check.get(), 0));
-    if (verdict != "ok") {
-      return "spool file " + file + ": damaged (" + verdict + "); move it away to start with an empty spool";
-    }
-  }
-  if (!exec(raw, "PRAGMA journal_mode=WAL") || !exec(raw, "PRAGMA synchronous=NORMAL") ||
-      !exec(raw, "CREATE TABLE IF NOT EXISTS records(id INTEGER PRIMARY KEY, queue TEXT NOT NULL, "
-                 "created_ms INTEGER NOT NULL, key INTEGER NOT NULL, payload BLOB NOT NULL)") ||
-      !exec(raw, "CREATE INDEX IF NOT EXISTS records_by_queue ON records(queue, id)") ||
-      !exec(raw, "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL)")) {
-    return fail("cannot set up the spool tables");
-  }
-  db->insert = prepare(raw, "INSERT INTO records(id, queue, created_ms, key, payload) VALUES(?, ?, ?, ?, ?)");
-  db->remove = prepare(raw, "DELETE FROM records WHERE id = ? RETURNING length(payload)");
-  db->put_state = prepare(raw, "INSERT OR REPLACE INTO state(key, value) VALUES(?, ?)");
-  db->fetch = prepare(raw, "SELECT id, created_ms, key, payload FROM records WHERE queue = ? AND id > ? ORDER BY id LIMIT ?");
-  db->oldest = prepare(raw, "SELECT id, queue, length(payload) FROM records ORDER BY id LIMIT 512");
-  db->drop = prepare(raw, "DELETE FROM records WHERE id = ?");
-  if (!db->insert || !db->remove || !db->put_state || !db->fetch || !db->oldest || !db->drop) {
-    return fail("cannot prepare statements");
-  }
-  auto spool = std::unique_ptr<Spool>(new Spool(loop, std::move(db), max_bytes));
-  return spool;
-}
-
-Spool::Spool(uv_loop_t* loop, std::unique_ptr<Db> db, std::uint64_t max_bytes)
-    : db_(std::move(db)), max_bytes_(max_bytes) {
-  sqlite3* raw = db_->db.get();
-  if (auto s = prepare(raw, "SELECT coalesce(max(id), 0), total(length(payload)) FROM records");
-      s && sqlite3_step(s.get()) == SQLITE_ROW) {
-    next_id_ = sqlite3_column_int64(s.get(), 0) + 1;
-    bytes_ = static_cast<std::uint64_t>(sqlite3_column_double(s.get(), 1));
-  }
-  if (auto s = prepare(raw, "SELECT key, value FROM state")) {
-    while (sqlite3_step(s.get()) == SQLITE_ROW) {
-      state_[reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0))] =
-          reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 1));
-    }
-  }
+Spool::Spool(uv_loop_t* loop, std::unique_ptr<Db> db, SpoolLimits limits) : db_(std::move(db)), limits_(limits) {
+  next_id_ = db_->next_id;
+  bytes_ = db_->bytes;
+  state_ = std::move(db_->state);
   uv_async_init(loop, async_.get(), [](uv_async_t* h) {
     if (h->data) static_cast<Spool*>(h->data)->deliver_completions();
   });
@@ -140,10 +41,10 @@ void Spool::enqueue(Op op) {
 std::int64_t Spool::append(const std::string& queue, std::string payload, std::int64_t created_ms, std::int64_t key) {
   std::int64_t id = next_id_++;
   {
-    // Writes are failing (disk full, say) and the backlog in memory reached the bound: this
-    // record is dropped like the oldest on disk would be, and counted.
+    // The disk refuses writes (full, say) or cannot keep up, and the backlog in memory reached
+    // its bound: this record is dropped, and counted, rather than the process growing.
     std::lock_guard lock(mutex_);
-    if (failing_ && queued_bytes_ + payload.size() > max_bytes_) {
+    if (queued_bytes_ + payload.size() > limits_.max_memory_bytes) {
       if (on_dropped_) on_dropped_(queue, 1);
       return id;
     }
@@ -271,9 +172,12 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
           sqlite3_stmt* s = db_->remove.get();
           sqlite3_reset(s);
           sqlite3_bind_int64(s, 1, id);
-          if (sqlite3_step(s) == SQLITE_ROW) removed += sqlite3_column_int64(s, 0);
-          while (sqlite3_step(s) == SQLITE_ROW) {
+          int rc = sqlite3_step(s);
+          if (rc == SQLITE_ROW) {
+            removed += sqlite3_column_int64(s, 0);
+            rc = sqlite3_step(s);
           }
+          if (rc != SQLITE_DONE) return error("remove");
         }
         break;
       case Op::Kind::kFetch:
@@ -305,7 +209,8 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
     sqlite3_bind_text(s, 1, op.queue.data(), static_cast<int>(op.queue.size()), SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, op.record.id);
     sqlite3_bind_int64(s, 3, static_cast<std::int64_t>(op.max));
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
       SpoolRecord r;
       r.id = sqlite3_column_int64(s, 0);
       r.created_ms = sqlite3_column_int64(s, 1);
@@ -315,6 +220,10 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
       db_->leased.insert(r.id);
       fetched.records.push_back(std::move(r));
     }
+    if (rc != SQLITE_DONE) {
+      // Those read so far are still offered: the sink sends them; the rest comes next fetch.
+      out.error = std::string("spool read failed: ") + sqlite3_errmsg(db);
+    }
     std::lock_guard lock(mutex_);
     completions_.push_back(std::move(fetched));
   }
@@ -322,38 +231,67 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
 }
 
 void Spool::enforce_bound(Completion& out) {
+  if (bytes_ <= limits_.max_bytes) return;
+  // Records not being sent first, oldest first; only if those are not enough, leased ones too:
+  // the bound holds whatever the sinks hold (a lease lasts as long as a sink retries).
+  if (drop_oldest(false, out) && bytes_ > limits_.max_bytes) drop_oldest(true, out);
+}
+
+bool Spool::drop_oldest(bool include_leased, Completion& out) {
   sqlite3* db = db_->db.get();
-  while (bytes_ > max_bytes_) {
+  std::int64_t after = 0;
+  while (bytes_ > limits_.max_bytes) {
     std::vector<std::tuple<std::int64_t, std::string, std::int64_t>> victims;
-    sqlite3_stmt* s = db_->oldest.get();
-    sqlite3_reset(s);
-    std::uint64_t over = bytes_ - max_bytes_;
+    std::uint64_t over = bytes_ - limits_.max_bytes;
     std::uint64_t freed = 0;
-    while (freed < over && sqlite3_step(s) == SQLITE_ROW) {
+    bool more = false;
+    sqlite3_stmt* s = db_->oldest_after.get();
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, after);
+    int rc = SQLITE_ROW;
+    while (freed < over && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+      more = true;
       std::int64_t id = sqlite3_column_int64(s, 0);
-      if (db_->leased.count(id)) continue;  // being sent right now
+      after = id;  // the next page starts past every row seen, leased or not
+      if (!include_leased && db_->leased.count(id)) continue;
       std::int64_t size = sqlite3_column_int64(s, 2);
-      victims.emplace_back(id, reinterpret_cast<const char*>(sqlite3_column_text(s, 1)), size);
+      const auto* queue = sqlite3_column_text(s, 1);
+      victims.emplace_back(id, queue ? reinterpret_cast<const char*>(queue) : "", size);
       freed += static_cast<std::uint64_t>(size);
     }
     sqlite3_reset(s);
-    if (victims.empty()) return;  // everything left is leased
-    if (!exec(db, "BEGIN IMMEDIATE")) return;
-    for (const auto& [id, queue, size] : victims) {
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      out.error = std::string("spool bound: cannot read the oldest records: ") + sqlite3_errmsg(db);
+      return false;
+    }
+    if (!more) return true;  // no rows left to look at
+    if (victims.empty()) continue;
+    if (!exec(db, "BEGIN IMMEDIATE")) {
+      out.error = std::string("spool bound: ") + sqlite3_errmsg(db);
+      return false;
+    }
+    for (const auto& victim : victims) {
       sqlite3_stmt* d = db_->drop.get();
       sqlite3_reset(d);
-      sqlite3_bind_int64(d, 1, id);
-      sqlite3_step(d);
+      sqlite3_bind_int64(d, 1, std::get<0>(victim));
+      if (sqlite3_step(d) != SQLITE_DONE) {
+        out.error = std::string("spool bound: cannot drop a record: ") + sqlite3_errmsg(db);
+        exec(db, "ROLLBACK");
+        return false;
+      }
     }
     if (!exec(db, "COMMIT")) {
+      out.error = std::string("spool bound: ") + sqlite3_errmsg(db);
       exec(db, "ROLLBACK");
-      return;
+      return false;
     }
     for (const auto& [id, queue, size] : victims) {
       ++out.dropped[queue];
+      db_->leased.erase(id);
       bytes_ -= std::min<std::uint64_t>(bytes_, static_cast<std::uint64_t>(size));
     }
   }
+  return true;
 }
 
 void Spool::deliver_completions() {

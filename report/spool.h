@@ -2,8 +2,9 @@
 // The durable queue in front of the push sinks (DESIGN.md §10): every record bound for a sink is
 // written here first and removed only once the sink acknowledged it. SQLite in WAL mode; all
 // SQLite work runs on one writer thread, in batches (one transaction per batch), so the loop
-// thread never waits on the disk. Bounded by max_bytes of payload: the oldest records not
-// being sent right now are dropped first, and counted.
+// thread never waits on the disk. Bounded by max_bytes of payload on disk (the oldest records
+// not being sent right now are dropped first, then, if that is not enough, the oldest at all)
+// and by max_memory_bytes of writes waiting for the disk; every drop is counted.
 #include <uv.h>
 
 #include <atomic>
@@ -33,16 +34,28 @@ struct SpoolRecord {
   std::string payload;
 };
 
+struct SpoolLimits {
+  std::uint64_t max_bytes = 512ull << 20;        // payload on disk
+  std::uint64_t max_memory_bytes = 64ull << 20;  // payload waiting for the disk (say, while it is full)
+};
+
 class Spool {
  public:
   using Fetched = std::function<void(std::vector<SpoolRecord>)>;
   using DropCallback = std::function<void(const std::string& queue, std::uint64_t records)>;
   using ErrorCallback = std::function<void(const std::string& message)>;
 
-  // Opens (creating) `dir`/spool.db. The error names the directory or file and what to do when
-  // the directory cannot be written or the file is not a healthy SQLite database.
+  // Opens (creating) `dir`/spool.db. A file that is not a healthy SQLite database is moved
+  // aside (spool.db.corrupt-<unix time>) and an empty spool started: see moved_aside(). The
+  // error names the directory or file and what to do when the directory cannot be written.
   static std::variant<std::unique_ptr<Spool>, std::string> open(uv_loop_t* loop, const std::string& dir,
-                                                                 std::uint64_t max_bytes);
+                                                                 SpoolLimits limits = {});
+  struct MovedAside {
+    std::string to;      // where the damaged file went
+    std::string reason;  // what was wrong with it
+  };
+  const std::optional<MovedAside>& moved_aside() const { return moved_aside_; }
+  struct Db;  // the SQLite handles (report/spool_db.h), opaque outside the spool
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
   ~Spool();  // commits what is queued, then closes the database
@@ -53,7 +66,8 @@ class Spool {
   void put_state(const std::string& key, std::string value);
   std::optional<std::string> state(const std::string& key) const;
   // Up to `max` records of `queue` with id > `after`, oldest first, passed to `done` on the loop.
-  // Fetched records are leased: the bound does not drop them until remove() or release().
+  // Fetched records are leased: the bound drops them only when dropping every record not leased
+  // was not enough, and remove() ends the lease.
   void fetch(const std::string& queue, std::int64_t after, std::size_t max, Fetched done);
   // Delivered (or given up on): gone for good.
   void remove(std::vector<std::int64_t> ids);
@@ -61,7 +75,8 @@ class Spool {
   void on_dropped(DropCallback callback) { on_dropped_ = std::move(callback); }
   void on_error(ErrorCallback callback) { on_error_ = std::move(callback); }
   std::uint64_t bytes() const { return bytes_.load(); }
-  // Blocks until everything queued so far is committed (shutdown, tests, benchmarks).
+  // Blocks until the writer has tried everything queued so far (shutdown, tests, benchmarks):
+  // committed, or, while the disk refuses writes, waiting in memory for the next retry.
   void flush();
 
  private:
@@ -79,17 +94,19 @@ class Spool {
     std::map<std::string, std::uint64_t> dropped;
     std::string error;
   };
-  struct Db;
 
-  Spool(uv_loop_t* loop, std::unique_ptr<Db> db, std::uint64_t max_bytes);
+  Spool(uv_loop_t* loop, std::unique_ptr<Db> db, SpoolLimits limits);
   void enqueue(Op op);
   void writer();
   bool write_batch(std::vector<Op>& ops, Completion& out);
   void enforce_bound(Completion& out);
+  // Drops the oldest records (leased ones too when `include_leased`) until under the bound.
+  bool drop_oldest(bool include_leased, Completion& out);
   void deliver_completions();
 
   std::unique_ptr<Db> db_;
-  std::uint64_t max_bytes_;
+  SpoolLimits limits_;
+  std::optional<MovedAside> moved_aside_;
   std::atomic<std::uint64_t> bytes_{0};
   std::int64_t next_id_ = 1;                  // loop thread
   std::map<std::string, std::string> state_;  // loop thread's view of the state table

@@ -1,0 +1,88 @@
+// Every payload built from a result, fed results whose text fields hold any bytes: the JSONL
+// line and webhook body, Mackerel's report and metrics, the Alertmanager alert, the remote
+// write request, the exposition and the human output. None may throw, and every JSON one must
+// parse as strict (valid UTF-8) JSON.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+
+#include "checks/check_result_json.h"
+#include "checks/explain.h"
+#include "report/alertmanager_sink.h"
+#include "report/mackerel_sink.h"
+#include "report/metrics_registry.h"
+#include "report/probe_metrics.h"
+#include "report/remote_write_sink.h"
+
+namespace {
+
+void must_parse(const std::string& text) {
+  try {
+    (void)nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    __builtin_trap();
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace prober;
+  FuzzedDataProvider in(data, size);
+  auto text = [&in] { return in.ConsumeRandomLengthString(64); };
+  checks::CheckResult r;
+  r.monitor = "m";
+  r.type = in.PickValueInArray({"http", "tls", "tcp", "dns"});
+  r.target = text();
+  r.address = text();
+  r.ip_version = in.PickValueInArray({0, 4, 6});
+  r.failure.failure_class = static_cast<checks::FailureClass>(
+      in.ConsumeIntegralInRange<int>(0, static_cast<int>(checks::FailureClass::kInternalError)));
+  r.failure.phase = static_cast<checks::Phase>(in.ConsumeIntegralInRange<int>(0, 4));
+  r.failure.severity = static_cast<checks::Severity>(in.ConsumeIntegralInRange<int>(0, 3));
+  r.detail = text();
+  r.http.status = in.ConsumeIntegralInRange<int>(0, 999);
+  r.http.version = text();
+  r.http.headers = {{text(), text()}};
+  r.http.redirects.push_back({text(), text(), 302, text(), {}});
+  checks::CertInfo cert;
+  cert.subject = text();
+  cert.issuer = text();
+  cert.subject_cn = text();
+  cert.issuer_cn = text();
+  cert.dns_names = {text()};
+  cert.not_after = in.ConsumeIntegral<std::int64_t>() % 100000000000;
+  r.tls.chain = {cert};
+  r.tls.version = text();
+  r.tls.verify_error = text();
+  r.dns.server = text();
+  r.dns.question = text();
+  r.dns.answers = {text()};
+  r.dns.ttls = {1};
+  r.timings.total = checks::Micros(in.ConsumeIntegralInRange<std::int64_t>(0, 1'000'000'000));
+  std::vector<checks::CheckResult> results{r};
+  checks::explain(results);
+
+  std::string line = checks::json_text(checks::to_json(results[0]));
+  must_parse(line);
+
+  config::MonitorConfig monitor;
+  monitor.name = "m";
+  alerting::MonitorAlertState state{{3, 1}};
+  report::Labels base{{"monitor", "m"}, {"type", results[0].type}, {"target", results[0].target}};
+  auto samples = report::probe_samples(base, results, in.ConsumeBool());
+  report::MonitorRun run{monitor, results, {line}, {1}, samples, results[0], state, std::nullopt, 1764064800500};
+  must_parse(checks::json_text(report::mackerel_report(run, 10)));
+  must_parse(checks::json_text(report::mackerel_metrics(run)));
+  report::AmAlert alert{{{"alertname", "ProbeFailing"}, {"class", text()}}, {{"summary", results[0].message}},
+                        1764064800000, {}, text()};
+  must_parse(checks::json_text(report::alertmanager_payload({&alert}, 1764064900000, std::chrono::minutes(4))));
+  (void)report::encode_write_request(samples, {{"region", text()}}, 1764064800123);
+  report::MetricsRegistry registry;
+  report::declare_probe_metrics(registry);
+  report::record_samples(registry, samples);
+  (void)registry.exposition();
+  return 0;
+}

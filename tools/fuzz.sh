@@ -1,0 +1,36 @@
+#!/bin/sh
+# Runs every libFuzzer target for SECONDS each (default 30), from the seed corpus in
+# fuzz/corpus/<target>/. Builds them first with clang under ASan + UBSan (build-fuzz/). New
+# inputs found go to build-fuzz/corpus/<target>/ (kept between runs, never into the repo); a
+# crash leaves its input in build-fuzz/artifacts/ and makes this exit non-zero: turn it into a
+# regression test and add it to the seed corpus.
+set -eu
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+targets="dns_message_fuzz http_request_fuzz config_fuzz sink_payload_fuzz"
+jobs=$(nproc 2>/dev/null || echo 2)
+if ! command -v clang++ >/dev/null; then
+  echo "fuzz: clang++ is missing (tools/install-deps.sh with WITH_TEST_DEPS=1 installs clang)" >&2
+  exit 1
+fi
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBER_FUZZ=ON \
+  -DPROBER_BUILD_TESTS=OFF >/dev/null
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j"$jobs" --target $targets
+mkdir -p build-fuzz/artifacts
+status=0
+for t in $targets; do
+  mkdir -p "build-fuzz/corpus/$t"
+  echo "== fuzz $t for ${seconds}s"
+  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      "build-fuzz/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="build-fuzz/artifacts/$t-" "build-fuzz/corpus/$t" "fuzz/corpus/$t" \
+      >"build-fuzz/$t.log" 2>&1; then
+    echo "fuzz: $t FAILED; input in build-fuzz/artifacts/, log build-fuzz/$t.log:" >&2
+    tail -40 "build-fuzz/$t.log" >&2
+    status=1
+  fi
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "build-fuzz/$t.log" | tr '\n' ' '
+  echo "corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
+done
+exit $status
