@@ -84,7 +84,12 @@ def main():
     proc = subprocess.Popen(cpu + [prober, "run", "--config", path], stdout=subprocess.DEVNULL, stderr=log)
     rows = []
     try:
-        wait_until(lambda: "prober_monitors" in scrape(port), "the agent", 60, proc)
+        def ready():
+            try:
+                return "prober_monitors" in scrape(port)
+            except OSError:
+                return False
+        wait_until(ready, "the agent", 60, proc)
         print(f"prober {prober}: {args.monitors} monitors every {args.interval}s, {args.minutes} min, "
               f"reload every {args.reload_minutes} min", flush=True)
         print(f"{'min':>4} {'rss MiB':>8} {'fds':>5} {'lag p99 ms':>10} {'checks':>7} {'cpu %':>6} reload", flush=True)
