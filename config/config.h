@@ -24,11 +24,15 @@ struct VantageConfig {
 struct ProbeEndpointConfig {
   bool enabled = true;
   std::vector<std::string> allowed_targets;  // RE2 patterns; empty allows every target
+  int max_concurrent = 100;                  // /probe runs at once; more are answered 429
 };
 
 struct EndpointConfig {  // sinks.prometheus: /metrics, /probe and the rest of the HTTP endpoint
   std::string listen = "127.0.0.1:9465";
   ProbeEndpointConfig probe;
+  int max_connections = 256;                              // more are closed at once
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};   // request not complete, or kept alive idle
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};  // an answer the client does not read
 };
 
 struct JsonlConfig {

@@ -117,8 +117,12 @@ void parse_sinks(JsonReader& r, Config& c, std::vector<ConfigError>& errors) {
         }
         endpoint.probe.allowed_targets = *allowed;
       }
+      if (auto n = probe->integer("max_concurrent", 1, 10000)) endpoint.probe.max_concurrent = *n;
       probe->finish();
     }
+    if (auto n = prom->integer("max_connections", 1, 100000)) endpoint.max_connections = *n;
+    if (auto d = prom->duration("idle_timeout", std::chrono::hours(1))) endpoint.idle_timeout = *d;
+    if (auto d = prom->duration("write_timeout", std::chrono::hours(1))) endpoint.write_timeout = *d;
     prom->finish();
     c.endpoint = endpoint;
   }

@@ -79,6 +79,8 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_checks_skipped_total", K::kCounter, "Runs not started, by reason");
   registry_.declare("prober_checks_queued_total", K::kCounter, "Runs that waited for a free in-flight slot");
   registry_.declare("prober_result_errors_total", K::kCounter, "Check results whose handling failed (logged)");
+  registry_.declare("prober_http_connections_refused_total", K::kCounter,
+                    "Connections to the endpoint closed at once: sinks.prometheus.max_connections were open");
   registry_.declare("prober_config_last_reload_successful", K::kGauge, "Whether the last configuration load succeeded");
   registry_.declare("prober_config_last_reload_success_timestamp_seconds", K::kGauge,
                     "When the configuration was last loaded successfully");
@@ -319,11 +321,14 @@ void Agent::shutdown(const char* signal_name) {
 int Agent::run() {
   if (!load("start")) return 1;
   if (!open_sinks()) return 1;
-  std::string listen = options_.listen.value_or(config_.endpoint ? config_.endpoint->listen : "127.0.0.1:9465");
-  auto server = report::HttpServer::listen(loop_.get(), listen,
-                                           [this](const report::HttpRequest& q, report::HttpServer::Respond r) {
-                                             handle(q, std::move(r));
-                                           });
+  const config::EndpointConfig endpoint = config_.endpoint.value_or(config::EndpointConfig{});
+  std::string listen = options_.listen.value_or(endpoint.listen);
+  report::HttpServerLimits limits{static_cast<std::size_t>(endpoint.max_connections),
+                                  static_cast<std::uint64_t>(endpoint.idle_timeout.count()),
+                                  static_cast<std::uint64_t>(endpoint.write_timeout.count())};
+  auto server = report::HttpServer::listen(
+      loop_.get(), listen,
+      [this](const report::HttpRequest& q, report::HttpServer::Respond r) { handle(q, std::move(r)); }, limits);
   if (auto* error = std::get_if<std::string>(&server)) {
     Log::error("cannot start the HTTP endpoint", {{"error", *error}});
     return 1;

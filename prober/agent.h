@@ -42,6 +42,11 @@ struct AgentOptions {
   std::optional<int> vantage_index, vantage_count;
 };
 
+// The deadline of a /probe run from Prometheus's X-Prometheus-Scrape-Timeout-Seconds: a plain
+// positive number of seconds, less half a second, within (0, the module's timeout]; nullopt for
+// anything else.
+std::optional<std::chrono::milliseconds> probe_timeout(const std::string& header, std::chrono::milliseconds module);
+
 class Agent {
  public:
   explicit Agent(AgentOptions options);

@@ -3,7 +3,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "checks/make_check.h"
 #include "io/process_usage.h"
@@ -30,6 +33,21 @@ double resident_bytes() {
 
 }  // namespace
 
+std::optional<std::chrono::milliseconds> probe_timeout(const std::string& header, std::chrono::milliseconds module) {
+  // Digits with at most one '.': no sign, exponent, "inf" or "nan" gets through to a cast.
+  if (header.empty() || header.size() > 12 || header.find_first_not_of("0123456789.") != std::string::npos ||
+      std::count(header.begin(), header.end(), '.') > 1 || header == ".") {
+    return std::nullopt;
+  }
+  double seconds = std::strtod(header.c_str(), nullptr);
+  if (!(seconds > 0)) return std::nullopt;
+  // As blackbox does: stay inside Prometheus's scrape timeout, with half a second to spare
+  // when there is that much; never longer than the module's own timeout.
+  double usable = seconds > 1 ? seconds - 0.5 : seconds;
+  auto ms = static_cast<std::int64_t>(std::min(usable * 1000, static_cast<double>(module.count())));
+  return std::chrono::milliseconds(std::max<std::int64_t>(1, ms));
+}
+
 std::string Agent::metrics_text() {
   registry_.set("process_cpu_seconds_total", {}, io::process_cpu_seconds());
   registry_.set("process_resident_memory_bytes", {}, resident_bytes());
@@ -38,11 +56,14 @@ std::string Agent::metrics_text() {
 }
 
 void Agent::handle(const report::HttpRequest& q, report::HttpServer::Respond respond) {
-  if (q.path == "/metrics") return respond({200, kExposition, metrics_text()});
+  if (q.path == "/metrics") {
+    registry_.set("prober_http_connections_refused_total", {}, server_ ? static_cast<double>(server_->refused_connections()) : 0);
+    return respond({200, kExposition, metrics_text()});
+  }
   if (q.path == "/healthz") return respond(text(200, "ok\n"));
   if (q.path == "/readyz") return respond(ready_ && !stopping_ ? text(200, "ready\n") : text(503, "not ready\n"));
   if (q.path == "/results") {
-    return respond({200, "application/json", checks::json_text(store_.to_json(std::chrono::system_clock::now()), 1) + "\n"});
+    return respond({200, "application/json", store_.to_text(std::chrono::system_clock::now())});
   }
   if (q.path == "/-/reload") {
     if (q.method != "POST" && q.method != "PUT") return respond(text(405, "use POST\n"));
@@ -75,10 +96,15 @@ void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond resp
     m.target = target;
   }
   if (m.type == config::CheckType::kHttp && target.find("://") == std::string::npos) m.target = "http://" + target;
-  // As blackbox does: stay inside Prometheus's scrape timeout, with half a second to spare.
   if (auto header = q.headers.find("x-prometheus-scrape-timeout-seconds"); header != q.headers.end()) {
-    double seconds = std::atof(header->second.c_str()) - 0.5;
-    if (seconds > 0) m.timeout = std::min(m.timeout, std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+    auto timeout = probe_timeout(header->second, m.timeout);
+    if (!timeout) return respond(text(400, "X-Prometheus-Scrape-Timeout-Seconds must be a number of seconds above 0\n"));
+    m.timeout = *timeout;
+  }
+  std::size_t running = 0;
+  for (const auto& [id, run] : probes_) running += run.finished ? 0 : 1;
+  if (running >= static_cast<std::size_t>(endpoint.probe.max_concurrent)) {
+    return respond(text(429, "too many /probe runs at once (sinks.prometheus.probe.max_concurrent)\n"));
   }
   auto made = checks::make_check(*env_, m);
   if (auto* error = std::get_if<std::string>(&made)) return respond(text(400, *error + "\n"));

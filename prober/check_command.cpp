@@ -10,6 +10,7 @@
 
 #include "checks/check_result_json.h"
 #include "checks/make_check.h"
+#include "config/enum_names.h"
 #include "config/monitor_config.h"
 #include "config/units.h"
 #include "io/loop.h"
@@ -143,11 +144,9 @@ std::optional<Arguments> parse(int argc, char** argv) {
       if (!value(v)) return fail("option " + arg + " needs a value");
       if (arg == "--type") {
         a.type_given = true;
-        if (v == "http") m.type = config::CheckType::kHttp;
-        else if (v == "tls") m.type = config::CheckType::kTls;
-        else if (v == "tcp") m.type = config::CheckType::kTcp;
-        else if (v == "dns") m.type = config::CheckType::kDns;
-        else return fail("--type must be http, tls, tcp or dns, not '" + v + "'");
+        auto type = config::check_type_from(v);
+        if (!type) return fail("--type must be http, tls, tcp or dns, not '" + v + "'");
+        m.type = *type;
       } else if (arg == "--name") {
         m.name = v;
       } else if (arg == "--timeout") {
@@ -157,11 +156,9 @@ std::optional<Arguments> parse(int argc, char** argv) {
         }
         m.timeout = *d;
       } else if (arg == "--ip") {
-        if (v == "any") m.ip_version = config::IpVersion::kAny;
-        else if (v == "4") m.ip_version = config::IpVersion::kV4;
-        else if (v == "6") m.ip_version = config::IpVersion::kV6;
-        else if (v == "each") m.ip_version = config::IpVersion::kEach;
-        else return fail("--ip must be any, 4, 6 or each, not '" + v + "'");
+        auto version = config::ip_version_from(v);
+        if (!version) return fail("--ip must be any, 4, 6 or each, not '" + v + "'");
+        m.ip_version = *version;
       } else if (arg == "--dns-server") {
         m.dns_servers.push_back(v);
       } else if (arg == "-X" || arg == "--method") {

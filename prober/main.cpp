@@ -2,6 +2,7 @@
 #include <ares.h>
 #include <curl/curl.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
     std::printf("prober %s (%s)\n", PROBER_VERSION_STRING, curl_version());
     return 0;
   }
+  // A peer that closed its socket must cost one failed write, never the process: libuv writes
+  // to streams with write(2), which raises SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   GlobalLibraries libraries;
   if (!std::strcmp(argv[1], "check")) return prober::cli::check_command(argc - 1, argv + 1);
   if (!std::strcmp(argv[1], "run")) return prober::cli::run_command(argc - 1, argv + 1);

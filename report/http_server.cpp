@@ -18,6 +18,7 @@ const char* reason(int status) {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Unknown";
@@ -51,7 +52,8 @@ struct HttpServer::Connection {
   bool answered = false;
 };
 
-HttpServer::HttpServer(uv_loop_t* loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {}
+HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits)
+    : loop_(loop), handler_(std::move(handler)), limits_(limits) {}
 
 HttpServer::~HttpServer() {
   *alive_ = false;
@@ -59,7 +61,7 @@ HttpServer::~HttpServer() {
 }
 
 std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loop_t* loop, const std::string& address,
-                                                                          Handler handler) {
+                                                                          Handler handler, HttpServerLimits limits) {
   auto colon = address.rfind(':');
   if (colon == std::string::npos) return "listen address '" + address + "' is not host:port";
   std::string host = address.substr(0, colon);
@@ -73,7 +75,7 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loo
       uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
     return "listen address '" + address + "': not an IP address";
   }
-  auto server = std::make_unique<HttpServer>(loop, std::move(handler));
+  auto server = std::make_unique<HttpServer>(loop, std::move(handler), limits);
   server->listener_ = std::make_unique<Listener>();
   uv_tcp_t* tcp = server->listener_->tcp.get();
   uv_tcp_init(loop, tcp);
@@ -97,11 +99,20 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   c->id = self->next_id_++;
   uv_tcp_init(self->loop_, c->tcp.get());
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->tcp.get())) != 0) return;
+  if (self->connections_.size() >= self->limits_.max_connections) {
+    ++self->refused_connections_;  // accepted only to be closed: the backlog stays free for the next
+    return;
+  }
   c->tcp.get()->data = c.get();
+  // The kernel would buffer megabytes of an answer for a client that does not read (Linux grows
+  // the send buffer to 4 MiB): a fixed 128 KiB (the kernel doubles it) bounds what a hostile
+  // client can pin per connection, and write_timeout ends the rest.
+  int send_buffer = 128 * 1024;
+  uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(c->tcp.get()), &send_buffer);
   uv_timer_init(self->loop_, c->timeout.get());
   c->timeout.get()->data = c.get();
   // A client that never finishes its request is dropped; it cannot hold anything else up.
-  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, kRequestTimeoutMs, 0);
+  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, self->limits_.idle_timeout_ms, 0);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
   self->connections_[c->id] = std::move(c);
 }
@@ -156,16 +167,19 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   if (c->answered) return;
   c->answered = true;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
-  uv_timer_stop(c->timeout.get());
+  // A client that does not take the answer is dropped, and the answer's memory with it.
+  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.write_timeout_ms, 0);
   auto pending = std::make_unique<PendingWrite>();
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
   // and sent nothing more; /probe scrapes then cost no TCP set-up each.
   bool keep = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
   pending->keep_alive = keep;
+  bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
   pending->bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
                    "\r\nContent-Type: " + response.content_type +
                    "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                   (keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n") + response.body;
+                   (keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n") +
+                   (head ? std::string() : response.body);
   pending->server = this;
   pending->id = id;
   pending->alive = alive_;
@@ -196,7 +210,7 @@ void HttpServer::resume(std::uint64_t id) {
   Connection* c = it->second.get();
   c->parser.reset();
   c->answered = false;
-  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, kRequestTimeoutMs, 0);
+  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.idle_timeout_ms, 0);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // A small HTTP/1.1 server on the libuv loop for /metrics and friends. Requests are parsed by
-// libhttp-parser; a request over 8 KiB is refused (413), a client that does not finish its
-// request in 10 s is dropped. HTTP/1.1 keep-alive: one request at a time per connection (a
-// pipelined request gets its answer and the connection is closed).
+// libhttp-parser; a request over 8 KiB is refused (413). Hostile clients hold nothing for long:
+// open connections are bounded, a request not complete (or a kept-alive connection idle) after
+// idle_timeout is dropped, and so is an answer the client does not read within write_timeout.
+// HTTP/1.1 keep-alive: one request at a time per connection (a pipelined request gets its
+// answer and the connection is closed). HEAD is answered with the headers alone.
 #include <uv.h>
 
 #include <cstdint>
@@ -22,21 +24,27 @@ struct HttpResponse {
   std::string body;
 };
 
+struct HttpServerLimits {
+  std::size_t max_connections = 256;   // beyond: accepted and closed at once
+  std::uint64_t idle_timeout_ms = 10000;   // a request not complete by then, or a kept-alive connection idle
+  std::uint64_t write_timeout_ms = 30000;  // an answer not taken by the client by then: dropped
+};
+
 class HttpServer {
  public:
   using Respond = std::function<void(HttpResponse)>;  // safe to call after the client left
   using Handler = std::function<void(const HttpRequest&, Respond)>;
 
   static std::variant<std::unique_ptr<HttpServer>, std::string> listen(uv_loop_t* loop, const std::string& address,
-                                                                       Handler handler);
-  HttpServer(uv_loop_t* loop, Handler handler);
+                                                                       Handler handler, HttpServerLimits limits = {});
+  HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
   ~HttpServer();
 
   int port() const { return port_; }
   static constexpr std::size_t kMaxRequestBytes = HttpRequestParser::kMaxRequestBytes;
-  static constexpr std::uint64_t kRequestTimeoutMs = 10000;
+  std::uint64_t refused_connections() const { return refused_connections_; }
 
  private:
   struct Connection;
@@ -50,6 +58,8 @@ class HttpServer {
 
   uv_loop_t* loop_;
   Handler handler_;
+  HttpServerLimits limits_;
+  std::uint64_t refused_connections_ = 0;
   struct Listener;
   std::unique_ptr<Listener> listener_;
   int port_ = 0;

@@ -1,5 +1,6 @@
 #include "report/result_store.h"
 
+#include "checks/check_result_json.h"
 
 namespace prober::report {
 
@@ -15,14 +16,16 @@ void ResultStore::record(const std::string& monitor, std::string results_json, b
 
 void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); }
 
-nlohmann::json ResultStore::to_json(std::chrono::system_clock::time_point now) const {
-  nlohmann::json out = nlohmann::json::object();
+std::string ResultStore::to_text(std::chrono::system_clock::time_point now) const {
+  // The stored texts are pasted in as they are: no parse and no re-serialisation per request.
+  std::string out = "{";
   for (const auto& [name, e] : entries_) {
     bool keep = !e.last_failure.empty() && now - e.failed_at < kKeepFailures;
-    out[name] = {{"last", nlohmann::json::parse(e.last)},
-                 {"last_failure", keep ? nlohmann::json::parse(e.last_failure) : nlohmann::json(nullptr)}};
+    if (out.size() > 1) out += ",\n";
+    out += checks::json_text(name) + ":{\"last\":" + e.last + ",\"last_failure\":" + (keep ? e.last_failure : "null") +
+           "}";
   }
-  return out;
+  return out + "}\n";
 }
 
 }  // namespace prober::report

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "checks/check_result.h"
 
 namespace prober::report {
@@ -18,7 +16,8 @@ class ResultStore {
   void record(const std::string& monitor, std::string results_json, bool failed,
               std::chrono::system_clock::time_point now);
   void forget(const std::string& monitor);
-  nlohmann::json to_json(std::chrono::system_clock::time_point now) const;
+  // {"monitor": {"last": [...], "last_failure": [...] or null}, ...} as JSON text.
+  std::string to_text(std::chrono::system_clock::time_point now) const;
   static constexpr std::chrono::hours kKeepFailures{1};
 
  private:

@@ -5,11 +5,15 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import lab
 from agent_process import AgentProcess, wait_for
@@ -164,6 +168,123 @@ class Agent(unittest.TestCase):
         self.assertEqual(self.agent.get("/healthz")[0], 200)
         self.assertLess(time.monotonic() - start, 1.0)
         slow.close()
+
+
+class HostileClients(unittest.TestCase):
+    """The endpoint's bounds, each shown by a client that abuses it."""
+
+    def setUp(self):
+        config = lab_config(interval="2s", timeout="1s")
+        # Enough series for a /metrics answer far larger than the socket buffers.
+        config["monitors"] += [{"name": f"many-{i}", "type": "tcp", "target": f"127.0.0.1:{LAB.closed_port}"}
+                               for i in range(800)]
+        config["sinks"] = {"prometheus": {"max_connections": 8, "idle_timeout": "1s", "write_timeout": "2s",
+                                          "probe": {"max_concurrent": 1}}}
+        config["modules"]["stall"] = {"type": "http", "interval": "10s", "timeout": "5s"}
+        self.agent = AgentProcess(config)
+        self.addCleanup(self.agent.stop)
+        wait_for(lambda: len(self.agent.get("/metrics")[1]) > 300_000, "a large /metrics")
+
+    def test_head_gets_the_headers_alone(self):
+        with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
+            s.settimeout(5)
+            s.sendall(b"HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        self.assertIn(b"200 OK", head)
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        self.assertGreater(length, 300_000)
+        self.assertEqual(body, b"")
+
+    def test_a_client_that_never_reads_is_dropped_and_one_that_leaves_costs_nothing(self):
+        reader = socket.socket()
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.connect(("127.0.0.1", self.agent.port))
+        reader.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        # Leaves at once, reset: the agent's write fails (EPIPE/ECONNRESET, no SIGPIPE death).
+        for _ in range(5):
+            gone = socket.create_connection(("127.0.0.1", self.agent.port))
+            gone.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            gone.close()
+        time.sleep(3)  # past write_timeout: the agent gave up on the reader
+        self.assertEqual(self.agent.get("/healthz")[0], 200)
+        reader.settimeout(5)
+        received = b""
+        try:
+            while chunk := reader.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass
+        reader.close()
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        self.assertLess(len(body), length)  # cut off: what the kernel had buffered, never the whole answer
+        self.assertIsNone(self.agent.process.poll())
+
+    def test_open_connections_are_bounded_and_idle_ones_closed(self):
+        idle = [socket.create_connection(("127.0.0.1", self.agent.port)) for _ in range(8)]
+        try:
+            extra = socket.create_connection(("127.0.0.1", self.agent.port))
+            extra.settimeout(2)
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                self.assertEqual(extra.recv(100), b"")  # closed without an answer
+            except ConnectionResetError:
+                pass
+            extra.close()
+        finally:
+            for s in idle:
+                s.close()
+        # The idle ones were closed by the agent after idle_timeout anyway; the endpoint is free.
+        def healthy():
+            try:
+                return self.agent.get("/healthz")[0] == 200
+            except OSError:  # refused while the agent has not yet seen the idle ones go
+                return False
+        wait_for(healthy, "the endpoint again", 5)
+        self.assertGreaterEqual(self.agent.metric_now("prober_http_connections_refused_total"), 1)
+        with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
+            s.settimeout(5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b"keep-alive", s.recv(1000))
+            start = time.monotonic()
+            self.assertEqual(s.recv(100), b"")  # the kept-alive connection, idle: closed
+            self.assertLess(time.monotonic() - start, 3)
+
+    def test_probe_runs_are_capped_and_the_scrape_timeout_header_is_strict(self):
+        stall = urllib.parse.quote(f"http://127.0.0.1:{LAB.fixture_port}/stall", safe="")
+        for bad in ("inf", "1e20", "-1", "nan", "0", "abc", "1.2.3", ""):
+            with self.subTest(header=bad):
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{self.agent.port}/probe?target={stall}&module=stall",
+                    headers={"X-Prometheus-Scrape-Timeout-Seconds": bad})
+                with self.assertRaises(urllib.error.HTTPError) as e:
+                    urllib.request.urlopen(request, timeout=10)
+                self.assertEqual(e.exception.code, 400)
+        # 0.3 s from Prometheus: the run ends then, not at the module's 5 s.
+        request = urllib.request.Request(f"http://127.0.0.1:{self.agent.port}/probe?target={stall}&module=stall",
+                                         headers={"X-Prometheus-Scrape-Timeout-Seconds": "0.3"})
+        start = time.monotonic()
+        with urllib.request.urlopen(request, timeout=10) as r:
+            self.assertIn(b"probe_success 0", r.read())
+        self.assertLess(time.monotonic() - start, 2)
+        # One /probe at a time: a second one meanwhile is answered 429.
+        results = {}
+
+        def first_probe():
+            request = urllib.request.Request(f"http://127.0.0.1:{self.agent.port}/probe?target={stall}&module=stall",
+                                             headers={"X-Prometheus-Scrape-Timeout-Seconds": "2.5"})
+            with urllib.request.urlopen(request, timeout=15) as r:
+                results["first"] = r.status
+        first = threading.Thread(target=first_probe)
+        first.start()
+        time.sleep(0.5)
+        self.assertEqual(self.agent.get(f"/probe?target={stall}&module=stall")[0], 429)
+        first.join()
+        self.assertEqual(results["first"], 200)
 
 
 class HostileBytes(unittest.TestCase):
