@@ -108,8 +108,22 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_config_fetch_errors_total", K::kCounter, "Failed polls of the configuration URL");
 }
 
+void Agent::reload_if_changed() {
+  // The watcher sees every write and rename, including the one a SIGHUP already loaded: the same
+  // text again is not rebuilt (SIGHUP and POST /-/reload always are: secret files may rotate).
+  auto text = read_config_file(options_.config_path);
+  if (text && *text == loaded_text_) return;
+  load("file changed");
+}
+
 bool Agent::load(const std::string& why) {
-  if (!remote_) return accept(load_config_file(options_.config_path, *env_), why);
+  if (!remote_) {
+    auto text = read_config_file(options_.config_path);
+    if (!text) return accept(std::vector<config::ConfigError>{{"", "cannot read " + options_.config_path}}, why);
+    if (!accept(load_config_text(*text, *env_), why)) return false;
+    loaded_text_ = std::move(*text);
+    return true;
+  }
   if (ready_) {  // SIGHUP or POST /-/reload with a URL: ask the URL now
     poll_remote();
     return true;
@@ -192,17 +206,19 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   }
   std::map<std::string, std::string> definitions;
   for (const auto& m : next.monitors) definitions[m.name] = m.definition;
+  std::vector<std::string> replaced;  // changed or removed: their series go, in one pass
   for (const auto& [name, old] : definitions_) {
     auto it = definitions.find(name);
     if (it != definitions.end() && it->second == old) continue;  // unchanged: keeps its schedule
     scheduler_->remove(name);
-    registry_.remove_with_label("monitor", name);
+    replaced.push_back(name);
     store_.forget(name);
     alert_states_.erase(name);
     if (it == definitions.end()) {
       for (auto& sink : sinks_) sink->on_monitor_removed(name);
     }
   }
+  registry_.remove_with_label("monitor", replaced);
   for (const auto& m : next.monitors) {
     auto old = definitions_.find(m.name);
     if (old != definitions_.end() && old->second == m.definition) continue;
@@ -363,7 +379,7 @@ int Agent::run() {
     watch_.get()->data = this;
     uv_fs_poll_start(watch_.get(), [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
       auto* self = static_cast<Agent*>(h->data);
-      if (status == 0) self->load("file changed");
+      if (status == 0) self->reload_if_changed();
     }, options_.config_path.c_str(), 1000);
   }
   uv_run(loop_.get(), UV_RUN_DEFAULT);

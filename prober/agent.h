@@ -64,6 +64,7 @@ class Agent {
   };
 
   bool load(const std::string& why);  // the file, or the URL (at start; later it polls)
+  void reload_if_changed();           // the file watcher: only when the text changed
   bool accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded, const std::string& why);
   bool accept_remote(const RemoteConfig::Fetched& fetched, const std::string& why);
   void poll_remote();
@@ -91,6 +92,7 @@ class Agent {
   report::MetricsRegistry registry_;
   report::ResultStore store_;
   std::unique_ptr<report::HttpServer> server_;
+  std::string loaded_text_;  // the configuration file as last loaded
   std::map<std::uint64_t, ProbeRun> probes_;
   std::uint64_t next_probe_ = 1;
   io::UvHandle<uv_timer_t> reaper_;  // frees finished /probe runs outside their callbacks

@@ -9,13 +9,19 @@
 
 namespace prober::cli {
 
-std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path,
-                                                                              checks::CheckEnv env) {
+std::optional<std::string> read_config_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return std::vector<config::ConfigError>{{"", "cannot read " + path}};
+  if (!in) return std::nullopt;
   std::stringstream text;
   text << in.rdbuf();
-  return load_config_text(text.str(), env);
+  return text.str();
+}
+
+std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_file(const std::string& path,
+                                                                              checks::CheckEnv env) {
+  auto text = read_config_file(path);
+  if (!text) return std::vector<config::ConfigError>{{"", "cannot read " + path}};
+  return load_config_text(*text, env);
 }
 
 std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text,

@@ -3,6 +3,7 @@
 // secrets, build every monitor's check. `prober validate` and the agent's (re)load share it.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -18,6 +19,7 @@ struct LoadedConfig {
   std::map<std::string, std::unique_ptr<checks::Check>> checks;  // by monitor name
 };
 
+std::optional<std::string> read_config_file(const std::string& path);
 // The checks are built for `env`, which must outlive them.
 std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(const std::string& text,
                                                                               checks::CheckEnv env);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string_view>
+#include <unordered_set>
 
 #include "checks/text.h"
 
@@ -86,8 +88,33 @@ std::string pair_text(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-void MetricsRegistry::remove_with_label(const std::string& key, const std::string& value) {
-  for (auto& [name, f] : families_) remove_family_matching(name, Labels{{key, value}});
+void MetricsRegistry::remove_with_label(const std::string& key, const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  std::unordered_set<std::string> wanted;  // key="value" as rendered, escapes included
+  for (const auto& v : values) wanted.insert(pair_text(key, v));
+  const std::string opening = key + "=\"";
+  // The rendered key="value" pair of `key` in a label set, or "" when it has none.
+  auto pair_of = [&opening](const std::string& rendered) -> std::string_view {
+    for (auto at = rendered.find(opening); at != std::string::npos; at = rendered.find(opening, at + 1)) {
+      if (at == 0 || (rendered[at - 1] != '{' && rendered[at - 1] != ',')) continue;
+      for (std::size_t i = at + opening.size(); i < rendered.size(); ++i) {
+        if (rendered[i] == '\\') ++i;
+        else if (rendered[i] == '"') return std::string_view(rendered).substr(at, i + 1 - at);
+      }
+    }
+    return {};
+  };
+  auto matches = [&](const std::string& rendered) {
+    auto pair = pair_of(rendered);
+    return !pair.empty() && wanted.count(std::string(pair)) > 0;
+  };
+  for (auto& [name, f] : families_) {
+    std::erase_if(f.values, [&](const auto& kv) { return matches(kv.first); });
+    std::erase_if(f.histograms, [&](const auto& kv) { return matches(kv.first); });
+  }
+  for (auto& [name, index] : info_index_) {
+    std::erase_if(index, [&](const auto& kv) { return matches(kv.second); });
+  }
 }
 
 void MetricsRegistry::remove_family_matching(const std::string& name, const Labels& labels) {

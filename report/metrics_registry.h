@@ -21,8 +21,9 @@ class MetricsRegistry {
   void set(const std::string& name, const Labels& labels, double value);
   void add(const std::string& name, const Labels& labels, double delta = 1);
   void observe(const std::string& name, const Labels& labels, double value);
-  // Drops every series (of every family, or of one) that has label `key` equal to `value`.
-  void remove_with_label(const std::string& key, const std::string& value);
+  // Drops every series, of every family, whose label `key` is one of `values`: one pass over
+  // the series however many values (a reload that changes thousands of monitors).
+  void remove_with_label(const std::string& key, const std::vector<std::string>& values);
   // Drops the series of one family that carry all of `labels` (and maybe more).
   void remove_family_matching(const std::string& name, const Labels& labels);
   std::optional<double> value(const std::string& name, const Labels& labels) const;
