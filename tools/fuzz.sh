@@ -18,19 +18,36 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo 
 # shellcheck disable=SC2086
 cmake --build build-fuzz -j"$jobs" --target $targets
 mkdir -p build-fuzz/artifacts
-status=0
-for t in $targets; do
+# One target per core at a time (FUZZ_JOBS to choose): each job is one libFuzzer process.
+parallel=${FUZZ_JOBS:-1}
+
+fuzz_one() {
+  t=$1
   mkdir -p "build-fuzz/corpus/$t"
-  echo "== fuzz $t for ${seconds}s"
-  if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       "build-fuzz/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="build-fuzz/artifacts/$t-" "build-fuzz/corpus/$t" "fuzz/corpus/$t" \
       >"build-fuzz/$t.log" 2>&1; then
-    echo "fuzz: $t FAILED; input in build-fuzz/artifacts/, log build-fuzz/$t.log:" >&2
-    tail -40 "build-fuzz/$t.log" >&2
-    status=1
+    echo "fuzz $t: ${seconds}s, $(grep -E '^stat::number_of_executed_units' "build-fuzz/$t.log" | awk '{print $2}') runs, no crash, corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
+    return 0
   fi
-  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "build-fuzz/$t.log" | tr '\n' ' '
-  echo "corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
+  echo "fuzz $t FAILED; input in build-fuzz/artifacts/, log build-fuzz/$t.log:" >&2
+  tail -40 "build-fuzz/$t.log" >&2
+  return 1
+}
+
+status=0
+pids=""
+running=0
+for t in $targets; do
+  fuzz_one "$t" &
+  pids="$pids $!"
+  running=$((running + 1))
+  if [ "$running" -ge "$parallel" ]; then
+    for p in $pids; do wait "$p" || status=1; done
+    pids=""
+    running=0
+  fi
 done
+for p in $pids; do wait "$p" || status=1; done
 exit $status

@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it: install what is missing, build, run every test (unit and
 # integration against real nginx, dnsmasq, unbound, Prometheus and Alertmanager on loopback, and
 # the three-region test in network namespaces), first built with AddressSanitizer and
-# UndefinedBehaviorSanitizer, then the release build. Ends with ctest's summary line.
+# UndefinedBehaviorSanitizer, then the release build; before them each fuzz target runs 30 s
+# (tools/fuzz.sh). Ends with ctest's summary line.
 set -eu
 cd "$(dirname "$0")/.."
 WITH_TEST_DEPS=1 sh tools/install-deps.sh
@@ -15,6 +16,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $py >/dev/null
 cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPROBER_SANITIZE=ON $py >/dev/null
 cmake --build build-asan -j"$jobs"
+
+echo "== fuzzing (libFuzzer, ASan + UBSan): 30 s per target"
+FUZZ_JOBS=$jobs sh tools/fuzz.sh 30
 
 echo "== sanitizer build (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
