@@ -3,11 +3,26 @@
 #include <set>
 
 #include "checks/address_lookup.h"
+#include "checks/text.h"
 #include "checks/timings.h"
 #include "checks/validators.h"
 
 namespace prober::checks {
 namespace {
+
+bool same_origin(const ParsedUrl& a, const ParsedUrl& b) {
+  return a.scheme == b.scheme && iequals(a.host, b.host) && a.port == b.port;
+}
+
+std::vector<std::pair<std::string, std::string>> headers_for_other_origin(const config::MonitorConfig& monitor) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, value] : monitor.headers) {
+    bool secret = iequals(name, "authorization") || iequals(name, "proxy-authorization") || iequals(name, "cookie");
+    for (const auto& s : monitor.secret_headers) secret = secret || iequals(name, s.name);
+    if (!secret) out.emplace_back(name, value);
+  }
+  return out;
+}
 
 bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -95,7 +110,9 @@ class HttpProbe final : public Probe {
       use_server_name(request, url_, *monitor_.tls.server_name, address_);  // redirects elsewhere keep their host
     }
     request.method = method_;
-    request.headers = monitor_.headers;
+    // Credentials stay with their origin, as curl and browsers do: a hop to another scheme, host
+    // or port (https -> http included) gets no secret header, Authorization or Cookie.
+    request.headers = same_origin(url_, spec_->target) ? monitor_.headers : headers_for_other_origin(monitor_);
     request.body = body_;
     request.tls = monitor_.tls;
     request.max_body_bytes = monitor_.max_body_bytes;

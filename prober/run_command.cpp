@@ -28,8 +28,13 @@ sinks.prometheus.listen (default 127.0.0.1:9465):
   /results        the last result of every monitor, and its last failure for an hour
   /probe?target=T&module=M   one check now with module M (blackbox_exporter compatible)
   POST /-/reload  reload the configuration (only with --web.enable-lifecycle)
-The configuration is reloaded on SIGHUP, when FILE changes, and on POST /-/reload; a bad one is
-rejected with every error logged and the running one kept. SIGTERM or SIGINT: no new checks,
+The endpoint bounds its clients: sinks.prometheus.max_connections (256), idle_timeout (10s),
+write_timeout (30s), probe.max_concurrent (100 /probe runs, then 429); HEAD gets headers only.
+The configuration is reloaded on SIGHUP, when FILE's text changes, and on POST /-/reload; a bad
+one is rejected with every error logged and the running one kept. Monitors whose definition did
+not change keep their schedule and state; every run of a monitor is a new run (nothing of the
+last one is reused). A spool.db found damaged at start is moved aside (spool.db.corrupt-<time>)
+and an empty spool started. SIGTERM or SIGINT: no new checks,
 checks in flight finish (each within its timeout), the push sinks get up to 5 s, whatever they
 could not deliver stays in the spool for the next start, exit 0.
 

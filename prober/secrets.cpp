@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace prober::cli {
@@ -37,18 +38,31 @@ void resolve(config::SecretSource& secret, const std::string& at, std::vector<co
   else errors.push_back({at + (secret.file.empty() ? "_env" : "_file"), error});
 }
 
+// A monitor's (or module's) secret headers read into its headers; `at` is its JSON pointer.
+void resolve_headers(config::MonitorConfig& m, const std::string& at, std::vector<config::ConfigError>& errors) {
+  for (const auto& secret : m.secret_headers) {
+    std::string error;
+    if (auto value = read_secret(secret.file, secret.env, error)) {
+      m.headers.emplace_back(secret.name, *value);
+      // A rotated secret makes a changed monitor on reload (its check is rebuilt with the new
+      // value); the definition holds a hash of it, never the value.
+      m.definition += "\x1fsecret:" + secret.name + "=" + std::to_string(std::hash<std::string>{}(*value));
+    } else {
+      errors.push_back({at + "/headers/" + secret.name, error});
+    }
+  }
+}
+
 }  // namespace
 
+// Read at every load: a reload (SIGHUP, POST /-/reload, a changed file) picks up rotated secret
+// files, as Prometheus does with its *_file settings.
 std::vector<config::ConfigError> resolve_secrets(config::Config& config) {
   std::vector<config::ConfigError> errors;
   for (std::size_t i = 0; i < config.monitors.size(); ++i) {
-    auto& m = config.monitors[i];
-    for (const auto& secret : m.secret_headers) {
-      std::string error;
-      if (auto value = read_secret(secret.file, secret.env, error)) m.headers.emplace_back(secret.name, *value);
-      else errors.push_back({"/monitors/" + std::to_string(i) + "/headers/" + secret.name, error});
-    }
+    resolve_headers(config.monitors[i], "/monitors/" + std::to_string(i), errors);
   }
+  for (auto& [name, module] : config.modules) resolve_headers(module, "/modules/" + name, errors);
   if (config.remote_write) resolve(config.remote_write->bearer_token, "/sinks/remote_write/bearer_token", errors);
   if (config.mackerel) resolve(config.mackerel->api_key, "/sinks/mackerel/api_key", errors);
   if (config.webhook) resolve(config.webhook->bearer_token, "/sinks/webhook/bearer_token", errors);

@@ -4,6 +4,7 @@ SIGTERM with a check in flight, the endpoint's limits, and `prober validate`."""
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -285,6 +286,62 @@ class HostileClients(unittest.TestCase):
         self.assertEqual(self.agent.get(f"/probe?target={stall}&module=stall")[0], 429)
         first.join()
         self.assertEqual(results["first"], 200)
+
+
+class SecretsStayWithTheirOrigin(unittest.TestCase):
+    """Reproduced: Authorization from a file and X-Api-Key from the environment followed a 302 to
+    another host. Now a hop to another origin gets neither (nor any Authorization or Cookie);
+    the same origin still does; a rotated secret file is used after a reload."""
+
+    def test_a_redirect_to_another_origin_carries_no_secret_and_a_reload_rotates_them(self):
+        d = tempfile.mkdtemp(prefix="prober-secrets-")
+        self.addCleanup(shutil.rmtree, d, True)
+        secret_file = os.path.join(d, "authorization")
+        with open(secret_file, "w") as f:
+            f.write("Bearer secret-file-value\n")
+        base = f"http://127.0.0.1:{LAB.fixture_port}"
+        headers = {"Authorization": {"file": secret_file}, "X-Api-Key": {"env": "PROBER_TEST_API_KEY"},
+                   "Cookie": "session=cookie-value", "X-Plain": "visible"}
+
+        def monitor(name, path, body):
+            return {"name": name, "type": "http", "url": base + path, "headers": headers,
+                    "expect": {"body_regex": body}}
+        config = lab_config(interval="1s", timeout="800ms")
+        config["monitors"] = [
+            monitor("same-file", "/to-same-origin", "secret-file-value"),
+            monitor("same-env", "/to-same-origin", "secret-env-value"),
+            monitor("other-plain", "/to-other-host", "X-Plain: visible"),
+            monitor("other-file", "/to-other-host", "secret-file-value"),
+            monitor("other-env", "/to-other-host", "secret-env-value"),
+            monitor("other-cookie", "/to-other-host", "cookie-value"),
+            monitor("rotated", "/to-same-origin", "rotated-value"),
+        ]
+        env = dict(os.environ, PROBER_TEST_API_KEY="secret-env-value")
+        agent = AgentProcess(config, env=env)
+        self.addCleanup(agent.stop)
+
+        def last_classes():
+            classes = {}
+            for r in agent.results():
+                classes[r["monitor"]] = r["class"]
+            return classes
+        classes = wait_for(lambda: (c := last_classes()) and len(c) == 7 and c, "a run of every monitor")
+        self.assertEqual(classes["same-file"], "ok")
+        self.assertEqual(classes["same-env"], "ok")
+        self.assertEqual(classes["other-plain"], "ok")  # the hop happened; plain headers went along
+        self.assertEqual(classes["other-file"], "http_body_mismatch")
+        self.assertEqual(classes["other-env"], "http_body_mismatch")
+        self.assertEqual(classes["other-cookie"], "http_body_mismatch")
+        self.assertEqual(classes["rotated"], "http_body_mismatch")
+        # The secret header never reaches a log line or /results either (the patterns above do:
+        # they are the monitors' expectations, not the header).
+        self.assertNotIn("Bearer secret-file-value", agent.log())
+        self.assertNotIn("Bearer secret-file-value", agent.get("/results")[1])
+        # Rotation: the file changes, SIGHUP, and the next runs send the new value.
+        with open(secret_file, "w") as f:
+            f.write("Bearer rotated-value\n")
+        agent.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: last_classes().get("rotated") == "ok", "the rotated secret in use")
 
 
 class HostileBytes(unittest.TestCase):
