@@ -350,6 +350,7 @@ int Agent::run() {
     return 1;
   }
   server_ = std::move(std::get<std::unique_ptr<report::HttpServer>>(server));
+  listens_on_loopback_ = report::is_loopback_listen(listen);
   Log::info("listening", {{"address", listen}, {"port", std::to_string(server_->port())}});
 
   auto signal = [this](io::UvHandle<uv_signal_t>& h, int signum) {

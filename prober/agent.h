@@ -93,6 +93,7 @@ class Agent {
   report::ResultStore store_;
   std::unique_ptr<report::HttpServer> server_;
   std::string loaded_text_;  // the configuration file as last loaded
+  bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
   std::uint64_t next_probe_ = 1;
   io::UvHandle<uv_timer_t> reaper_;  // frees finished /probe runs outside their callbacks

@@ -83,6 +83,11 @@ void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond resp
   auto module = config_.modules.find(module_name);
   if (module == config_.modules.end()) return respond(text(400, "unknown module \"" + module_name + "\"\n"));
   const std::string& target = target_it->second;
+  if (endpoint.probe.allowed_targets.empty() && !listens_on_loopback_) {
+    // An open /probe on a reachable address is an open proxy (SSRF): refused unless said so.
+    return respond(text(403, "/probe with no sinks.prometheus.probe.allowed_targets is served on loopback only; "
+                             "list the targets (or [\".*\"] to allow any)\n"));
+  }
   if (!endpoint.probe.allowed_targets.empty()) {
     bool allowed = false;
     for (const auto& pattern : endpoint.probe.allowed_targets) allowed = allowed || re2::RE2::FullMatch(target, pattern);

@@ -68,4 +68,8 @@ class HttpServer {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
+// Whether HOST:PORT listens on loopback only (127.0.0.0/8, ::1, localhost): an empty host or
+// 0.0.0.0 / [::] listens everywhere.
+bool is_loopback_listen(const std::string& listen);
+
 }  // namespace prober::report

@@ -3,7 +3,9 @@
 of the Kubernetes fields the manifests use, python3-jsonschema), then what a schema cannot see:
 each StatefulSet's selector matches its pod labels and names an existing headless Service, every
 mounted volume is declared, every ConfigMap/Secret it uses exists, the shard count equals the
-replicas, probes point at a declared port, and the ConfigMap's config.json passes
+replicas, probes point at a declared port, the pod and every container are hardened
+(runAsNonRoot, seccompProfile RuntimeDefault, allowPrivilegeEscalation false,
+readOnlyRootFilesystem, every capability dropped), and the ConfigMap's config.json passes
 `prober validate` (with its secret files stood in for by temporary files).
 Usage: python3 tools/validate-k8s.py [PROBER_BINARY]"""
 import glob
@@ -64,7 +66,20 @@ def main():
                 problems.append(f"{where}: ConfigMap {v['configMap']['name']} is not defined")
             if "secret" in v and v["secret"]["secretName"] not in by_kind.get("Secret", {}):
                 problems.append(f"{where}: Secret {v['secret']['secretName']} is not defined")
+        pod_security = pod["spec"].get("securityContext", {})
+        if pod_security.get("runAsNonRoot") is not True:
+            problems.append(f"{where}: the pod must set securityContext.runAsNonRoot: true")
+        if pod_security.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            problems.append(f"{where}: the pod must set securityContext.seccompProfile.type: RuntimeDefault")
         for c in pod["spec"]["containers"]:
+            security = c.get("securityContext", {})
+            for key, wanted in (("allowPrivilegeEscalation", False), ("readOnlyRootFilesystem", True)):
+                if security.get(key) is not wanted:
+                    problems.append(f"{where}: container {c['name']} must set securityContext.{key}: {str(wanted).lower()}")
+            if security.get("capabilities", {}).get("drop") != ["ALL"]:
+                problems.append(f"{where}: container {c['name']} must drop every capability (capabilities.drop: [ALL])")
+            if security.get("privileged"):
+                problems.append(f"{where}: container {c['name']} must not be privileged")
             for m in c.get("volumeMounts", []):
                 if m["name"] not in declared:
                     problems.append(f"{where}: volumeMount {m['name']} has no volume")

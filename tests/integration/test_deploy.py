@@ -30,3 +30,29 @@ class KubernetesManifests(unittest.TestCase):
             name = f"region-{region}.yaml"
             self.assertTrue(filecmp.cmp(os.path.join(work, "deploy", "k8s", name),
                                         os.path.join(ROOT, "deploy", "k8s", name), shallow=False), name)
+
+
+class KubernetesHardening(unittest.TestCase):
+    def test_each_missing_hardening_setting_is_reported(self):
+        """The validator is shown to fail on each of the settings it requires, one at a time."""
+        mutations = {
+            "runAsNonRoot: true,": ("runAsNonRoot: false,", "runAsNonRoot: true"),
+            "seccompProfile: {type: RuntimeDefault}": ("seccompProfile: {type: Unconfined}", "RuntimeDefault"),
+            "allowPrivilegeEscalation: false": ("allowPrivilegeEscalation: true", "allowPrivilegeEscalation: false"),
+            "readOnlyRootFilesystem: true": ("readOnlyRootFilesystem: false", "readOnlyRootFilesystem: true"),
+            "capabilities: {drop: [ALL]}": ("capabilities: {drop: [NET_RAW]}", "drop every capability"),
+        }
+        for original, (broken, complaint) in mutations.items():
+            with self.subTest(setting=original):
+                work = tempfile.mkdtemp(prefix="prober-k8s-hardening-")
+                self.addCleanup(shutil.rmtree, work, True)
+                shutil.copytree(os.path.join(ROOT, "deploy"), os.path.join(work, "deploy"))
+                shutil.copytree(os.path.join(ROOT, "tools"), os.path.join(work, "tools"))
+                path = os.path.join(work, "deploy", "k8s", "region-eu-west-1.yaml")
+                text = open(path).read()
+                self.assertIn(original, text)
+                open(path, "w").write(text.replace(original, broken))
+                out = subprocess.run([sys.executable, os.path.join(work, "tools", "validate-k8s.py"), PROBER],
+                                     capture_output=True, text=True)
+                self.assertEqual(out.returncode, 1, out.stdout)
+                self.assertIn(complaint, out.stdout)

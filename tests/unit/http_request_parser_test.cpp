@@ -4,6 +4,7 @@
 #include <string>
 
 #include "report/http_request_parser.h"
+#include "report/http_server.h"
 
 using prober::report::HttpRequestParser;
 using prober::report::parse_query;
@@ -65,4 +66,13 @@ TEST_CASE("percent decoding keeps what is not an escape, including a '%' at the 
   CHECK(percent_decode("%FF%fe") == "\xff\xfe");
   CHECK(parse_query("a=1&&b=%3D&a=2").at("a") == "2");
   CHECK(parse_query("a=1&&b=%3D").at("b") == "=");
+}
+
+TEST_CASE("which listen addresses are loopback only (an open /probe is served there alone)") {
+  using prober::report::is_loopback_listen;
+  for (const char* yes : {"127.0.0.1:9465", "127.1.2.3:0", "[::1]:9465", "localhost:9465"}) CHECK(is_loopback_listen(yes));
+  for (const char* no : {"0.0.0.0:9465", ":9465", "[::]:9465", "192.0.2.1:9465", "10.0.0.1:80", "127.example.com:1"}) {
+    CAPTURE(no);
+    CHECK_FALSE(is_loopback_listen(no));
+  }
 }
