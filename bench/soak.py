@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--reload-minutes", type=int, default=5)
     ap.add_argument("--interval", type=int, default=60)
     args = ap.parse_args()
+    # SIGTERM (kill, timeout) unwinds like an exception, so the agent and the lab are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     lab = Lab()
     directory = tempfile.mkdtemp(prefix="prober-soak-")
