@@ -26,6 +26,17 @@ SecretSource secret(JsonReader& r, const std::string& name) {
   return s;
 }
 
+// A credential goes over https only, unless the sink says "insecure_credentials": true (a
+// cluster-internal http:// receiver, say): plain http would show it to anyone on the path.
+void refuse_plaintext_credential(JsonReader& r, const std::string& url, const SecretSource& credential,
+                                 const std::string& name) {
+  bool insecure = r.boolean("insecure_credentials").value_or(false);
+  if (credential.empty() || url.rfind("http://", 0) != 0 || insecure) return;
+  r.error(credential.file.empty() ? name + "_env" : name + "_file",
+          "a credential over plain http:// (" + url + ") is refused: use https://, or set "
+          "\"insecure_credentials\": true for a receiver on a trusted network");
+}
+
 void delivery(JsonReader& r, DeliveryConfig& d) {
   if (auto v = r.duration("timeout")) d.timeout = *v;
   if (auto v = r.duration("flush_interval")) d.flush_interval = *v;
@@ -40,6 +51,7 @@ RemoteWriteConfig remote_write(JsonReader& r) {
   RemoteWriteConfig c;
   c.url = http_url(r, "url", true);
   c.bearer_token = secret(r, "bearer_token");
+  refuse_plaintext_credential(r, c.url, c.bearer_token, "bearer_token");
   if (auto v = r.duration("metrics_interval")) c.metrics_interval = *v;
   delivery(r, c.delivery);
   r.finish();
@@ -72,6 +84,7 @@ MackerelConfig mackerel(JsonReader& r) {
   if (r.has("url")) c.url = http_url(r, "url", true);
   c.api_key = secret(r, "api_key");
   if (c.api_key.empty()) r.error("api_key_file", "required: api_key_file or api_key_env (Mackerel's X-Api-Key)");
+  refuse_plaintext_credential(r, c.url, c.api_key, "api_key");
   if (auto s = r.string("service")) c.service = *s;
   if (auto s = r.string("host_name")) c.host_name = *s;
   c.notification_interval = r.integer("notification_interval", 10, 1000000);
@@ -92,6 +105,7 @@ WebhookConfig webhook(JsonReader& r) {
   WebhookConfig c;
   c.url = http_url(r, "url", true);
   c.bearer_token = secret(r, "bearer_token");
+  refuse_plaintext_credential(r, c.url, c.bearer_token, "bearer_token");
   delivery(r, c.delivery);
   r.finish();
   return c;

@@ -148,7 +148,7 @@ class MackerelAndWebhook(TempDirTest):
         with open(key_file, "w") as f:
             f.write("mkr-key\n")
         config = base_config(
-            mackerel={"url": fixture.url, "api_key_file": key_file, "service": "shop", "notification_interval": 10,
+            mackerel={"url": fixture.url, "insecure_credentials": True, "api_key_file": key_file, "service": "shop", "notification_interval": 10,
                       "reports": fast({}), "metrics": fast({})},
             webhook=fast({"url": fixture.url + "/results"}))
         agent = AgentProcess(config)

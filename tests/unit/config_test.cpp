@@ -29,6 +29,26 @@ std::vector<std::string> errors_of(const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("a credential over plain http:// is refused unless the sink says insecure_credentials") {
+  auto errors = [](const std::string& sink) {
+    std::vector<std::string> out;
+    auto parsed = parse_config(R"({"sinks": )" + sink + "}");
+    if (auto* e = std::get_if<std::vector<ConfigError>>(&parsed)) {
+      for (const auto& x : *e) out.push_back(to_string(x));
+    }
+    return out;
+  };
+  CHECK(errors(R"({"webhook": {"url": "http://central.example/", "bearer_token_env": "T"}})") ==
+        std::vector<std::string>{"/sinks/webhook/bearer_token_env: a credential over plain http:// "
+                                 "(http://central.example/) is refused: use https://, or set \"insecure_credentials\": "
+                                 "true for a receiver on a trusted network"});
+  CHECK(errors(R"({"mackerel": {"url": "http://m.example", "api_key_file": "/k"}})").size() == 1);
+  CHECK(errors(R"({"remote_write": {"url": "http://p:9090/api/v1/write", "bearer_token_file": "/t"}})").size() == 1);
+  CHECK(errors(R"({"webhook": {"url": "https://central.example/", "bearer_token_env": "T"}})").empty());
+  CHECK(errors(R"({"webhook": {"url": "http://central.example/"}})").empty());  // nothing to protect
+  CHECK(errors(R"({"webhook": {"url": "http://c/", "bearer_token_env": "T", "insecure_credentials": true}})").empty());
+}
+
 TEST_CASE("sizes are strings with units or plain numbers of bytes") {
   auto parsed = parse_config(read("size-as-number"));
   REQUIRE(std::holds_alternative<Config>(parsed));
