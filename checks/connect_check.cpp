@@ -68,7 +68,9 @@ std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv en
   // curl connects to an http(s) URL and stops there (CONNECT_ONLY): https adds the handshake.
   auto target = parse_host_port(monitor.target, monitor.type == config::CheckType::kTls ? "https" : "http");
   if (auto* error = std::get_if<std::string>(&target)) return *error;
-  auto spec = std::make_shared<const TargetSpec>(TargetSpec{monitor, std::get<ParsedUrl>(std::move(target))});
+  auto made = make_target_spec(monitor, std::get<ParsedUrl>(std::move(target)));
+  if (auto* error = std::get_if<std::string>(&made)) return *error;
+  auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   return std::make_unique<TargetCheck>(env, spec, [env, spec](CheckResult base, Probe::Finish finish) {
     return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
   });

@@ -66,7 +66,13 @@ class HttpProbe final : public Probe {
   // keeping the address family of the probe.
   void start_hop() {
     if (url_.host == address_host_ || is_ip_literal(url_.host)) {
-      if (is_ip_literal(url_.host)) address_ = url_.host;
+      if (is_ip_literal(url_.host)) {
+        if (auto refused = spec_->policy ? spec_->policy->refuse_address(url_.host) : std::nullopt) {
+          end_with(internal_error(Phase::kConnect), "redirect to " + url_.url + " refused: " + *refused);
+          return;
+        }
+        address_ = url_.host;
+      }
       address_host_ = url_.host;
       send();
       return;
@@ -92,6 +98,10 @@ class HttpProbe final : public Probe {
     if (lookup.failure.failure_class != FailureClass::kOk) {
       result_.dns = lookup.dns;
       end_with(lookup.failure, "redirect to " + url_.url + ": " + lookup.detail);
+      return;
+    }
+    if (auto refused = spec_->policy ? spec_->policy->refuse_address(lookup.addresses.front()) : std::nullopt) {
+      end_with(internal_error(Phase::kConnect), "redirect to " + url_.url + " refused: " + *refused);
       return;
     }
     address_ = lookup.addresses.front();
@@ -176,6 +186,10 @@ class HttpProbe final : public Probe {
       return;
     }
     ParsedUrl target = std::get<ParsedUrl>(next);
+    if (auto refused = spec_->policy ? spec_->policy->refuse_url(target.url) : std::nullopt) {
+      end_with(internal_error(Phase::kHttp), "redirect refused: " + *refused);
+      return;
+    }
     if (visited_.count(target.url)) {
       end_with(classify_validation(Validator::kRedirectLoop), "redirect loop: " + url_.url + " -> " + target.url +
                                                                   " was already visited");
@@ -247,7 +261,9 @@ std::variant<std::unique_ptr<Check>, std::string> make_http_check(CheckEnv env, 
   if (auto* error = std::get_if<std::string>(&url)) return *error;
   auto expect = compile_http_expect(monitor.expect);
   if (auto* error = std::get_if<std::string>(&expect)) return *error;
-  auto spec = std::make_shared<const TargetSpec>(TargetSpec{monitor, std::get<ParsedUrl>(std::move(url))});
+  auto made = make_target_spec(monitor, std::get<ParsedUrl>(std::move(url)));
+  if (auto* error = std::get_if<std::string>(&made)) return *error;
+  auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   auto compiled = std::make_shared<const CompiledHttpExpect>(std::get<CompiledHttpExpect>(std::move(expect)));
   return std::make_unique<TargetCheck>(env, spec, [env, spec, compiled](CheckResult base, Probe::Finish finish) {
     return std::make_unique<HttpProbe>(env, spec, compiled, std::move(base), std::move(finish));

@@ -90,10 +90,25 @@ class TargetRun final : public CheckRun {
         base.timings.dns = lookup.duration;
         base.timings.total = lookup.duration;  // hop totals are added on top
       }
+      if (auto refused = spec_->policy ? spec_->policy->refuse_address(base.address) : std::nullopt) {
+        base.failure = internal_error(Phase::kConnect);
+        base.detail = "refused: " + *refused;
+        results_[i] = std::move(base);
+        --pending_;
+        probes_.push_back(nullptr);  // nothing to run for this address
+        continue;
+      }
       probes_.push_back((*make_probe_)(std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
     }
+    if (pending_ == 0) {  // every address refused
+      pending_ = 1;
+      on_probe_done(0, std::move(*results_[0]));
+      return;
+    }
     // Start after all exist: a probe may finish synchronously when curl refuses it.
-    for (auto& probe : probes_) probe->start();
+    for (auto& probe : probes_) {
+      if (probe) probe->start();
+    }
   }
 
   void on_probe_done(std::size_t index, CheckResult result) {
@@ -130,6 +145,14 @@ std::unique_ptr<CheckRun> TargetCheck::start(DoneCallback done) const {
   auto run = std::make_unique<TargetRun>(env_, spec_, make_probe_, std::move(done));
   run->start();
   return run;
+}
+
+std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(const config::MonitorConfig& monitor,
+                                                                              ParsedUrl target) {
+  auto policy = DestinationPolicy::create(monitor);
+  if (auto* error = std::get_if<std::string>(&policy)) return *error;
+  return std::make_shared<const TargetSpec>(
+      TargetSpec{monitor, std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
 }
 
 CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at) {

@@ -8,6 +8,7 @@
 #include "checks/check.h"
 #include "checks/check_env.h"
 #include "checks/curl_transfer.h"
+#include "checks/destination_policy.h"
 #include "checks/url.h"
 #include "config/monitor_config.h"
 
@@ -17,7 +18,12 @@ namespace prober::checks {
 struct TargetSpec {
   config::MonitorConfig monitor;
   ParsedUrl target;
+  std::shared_ptr<const DestinationPolicy> policy;  // null: anywhere (every configured monitor)
 };
+
+// The spec of `monitor` with `target`, or why its destination policy cannot be built.
+std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(const config::MonitorConfig& monitor,
+                                                                              ParsedUrl target);
 
 // One address's probe within one run. It calls `finish` exactly once unless aborted or
 // destroyed first; destroying it stops its I/O.

@@ -25,6 +25,7 @@ struct ProbeEndpointConfig {
   bool enabled = true;
   std::vector<std::string> allowed_targets;  // RE2 patterns; empty allows every target
   int max_concurrent = 100;                  // /probe runs at once; more are answered 429
+  bool deny_private_addresses = false;       // /probe never connects to a non-public address
 };
 
 struct EndpointConfig {  // sinks.prometheus: /metrics, /probe and the rest of the HTTP endpoint

@@ -86,6 +86,10 @@ struct MonitorConfig {
   // Header values that come from a file or an environment variable: resolved at load, never
   // shown in /results or logs.
   std::vector<SecretHeader> secret_headers;
+  // Set on /probe runs only (from sinks.prometheus.probe): RE2 patterns every URL requested must
+  // fully match (the target and each redirect hop), and whether non-public addresses are refused.
+  std::vector<std::string> allowed_targets;
+  bool deny_private_addresses = false;
   // The monitor's own JSON and the defaults it inherited: equal definitions mean an unchanged
   // monitor on reload (it keeps its schedule and state).
   std::string definition;

@@ -132,6 +132,7 @@ void parse_sinks(JsonReader& r, Config& c, std::vector<ConfigError>& errors) {
         endpoint.probe.allowed_targets = *allowed;
       }
       if (auto n = probe->integer("max_concurrent", 1, 10000)) endpoint.probe.max_concurrent = *n;
+      if (auto deny = probe->boolean("deny_private_addresses")) endpoint.probe.deny_private_addresses = *deny;
       probe->finish();
     }
     if (auto n = prom->integer("max_connections", 1, 100000)) endpoint.max_connections = *n;

@@ -95,6 +95,8 @@ void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond resp
   }
   config::MonitorConfig m = module->second;
   m.name = "probe";
+  m.allowed_targets = endpoint.probe.allowed_targets;  // every redirect hop too
+  m.deny_private_addresses = endpoint.probe.deny_private_addresses;
   if (m.type == config::CheckType::kDns && !m.target.empty()) {
     m.dns_servers = {target};  // blackbox: a dns module's target is the server; the module has the query
   } else {

@@ -44,7 +44,7 @@ class AgentProcess:
         self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "ab")
         self.stderr = open(self.stderr_path, "ab")
         self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr, env=self.env)
-        wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 10, self.process)
+        wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 30, self.process)
 
     def _ready(self):
         try:
@@ -72,8 +72,9 @@ class AgentProcess:
         return None
 
     def results(self):
+        """Every complete JSON line so far (a line still being written is left for next time)."""
         with open(self.stdout.name) as f:
-            return [json.loads(line) for line in f if line.strip()]
+            return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
 
     def log(self):
         with open(self.stderr_path) as f:
