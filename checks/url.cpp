@@ -68,4 +68,30 @@ std::variant<ParsedUrl, std::string> parse_host_port(const std::string& text, co
   return parsed;
 }
 
+std::string redacted_url(const std::string& url) {
+  std::string out = url;
+  auto scheme_end = out.find("://");
+  std::size_t authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  auto authority_end = out.find_first_of("/?#", authority);
+  auto at = out.rfind('@', authority_end == std::string::npos ? out.size() : authority_end);
+  if (at != std::string::npos && at >= authority) out.erase(authority, at + 1 - authority);
+  auto query = out.find('?');
+  if (query == std::string::npos) return out;
+  auto fragment = out.find('#', query);
+  std::string tail = fragment == std::string::npos ? "" : out.substr(fragment);
+  std::string params = out.substr(query + 1, fragment == std::string::npos ? std::string::npos : fragment - query - 1);
+  std::string redacted;
+  std::size_t start = 0;
+  while (start <= params.size()) {
+    auto amp = params.find('&', start);
+    std::string pair = params.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    auto eq = pair.find('=');
+    if (!redacted.empty()) redacted += '&';
+    redacted += eq == std::string::npos ? pair : pair.substr(0, eq) + "=REDACTED";
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return out.substr(0, query + 1) + redacted + tail;
+}
+
 }  // namespace prober::checks

@@ -17,5 +17,8 @@ std::variant<ParsedUrl, std::string> parse_url(const std::string& text);
 std::string with_host(const ParsedUrl& url, const std::string& host);
 // "host:port" (or "[v6]:port") for tls and tcp targets.
 std::variant<ParsedUrl, std::string> parse_host_port(const std::string& text, const std::string& scheme);
+// `url` fit for a log line: userinfo removed, every query value replaced by "REDACTED"
+// (https://u:p@host/p?token=x -> https://host/p?token=REDACTED).
+std::string redacted_url(const std::string& url);
 
 }  // namespace prober::checks

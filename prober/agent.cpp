@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "checks/check_result_json.h"
+#include "checks/url.h"
 #include "prober/config_loader.h"
 #include "prober/log.h"
 #include "scheduler/offsets.h"
@@ -156,7 +157,7 @@ void Agent::poll_remote() {
 
 bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded, const std::string& why) {
   auto fail = [&](const std::vector<config::ConfigError>& errors) {
-    for (const auto& e : errors) Log::error("configuration rejected", {{"file", options_.config_path}, {"error", to_string(e)}});
+    for (const auto& e : errors) Log::error("configuration rejected", {{"file", checks::redacted_url(options_.config_path)}, {"error", to_string(e)}});
     registry_.set("prober_config_last_reload_successful", {}, 0);
     if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(definitions_.size())}});
     return false;

@@ -9,6 +9,7 @@
 
 #include "io/curl_handles.h"
 #include "checks/check_result_json.h"
+#include "checks/url.h"
 
 namespace prober::cli {
 
@@ -62,10 +63,10 @@ std::variant<RemoteConfig::Fetched, std::string> RemoteConfig::fetch_now() {
   std::string why = code != CURLE_OK ? (error[0] ? error : curl_easy_strerror(code)) : "HTTP " + std::to_string(status);
   if (auto cache = cached()) {
     etag_ = cache->etag;
-    cache->origin += " (" + options_.url + ": " + why + ")";
+    cache->origin += " (" + checks::redacted_url(options_.url) + ": " + why + ")";
     return *cache;
   }
-  return options_.url + ": " + why + "; and no cached configuration of this URL at " + options_.cache_path;
+  return checks::redacted_url(options_.url) + ": " + why + "; and no cached configuration of this URL at " + options_.cache_path;
 }
 
 void RemoteConfig::poll(report::HttpClient& http, std::function<void(Fetched)> changed,
@@ -80,7 +81,7 @@ void RemoteConfig::poll(report::HttpClient& http, std::function<void(Fetched)> c
   http.send(std::move(spec), [this, changed = std::move(changed), failed = std::move(failed)](report::HttpReply r) {
     if (r.status == 304) return;
     if (!r.ok()) {
-      failed(options_.url + ": " + (r.status ? "HTTP " + std::to_string(r.status) : r.error));
+      failed(checks::redacted_url(options_.url) + ": " + (r.status ? "HTTP " + std::to_string(r.status) : r.error));
       return;
     }
     if (!r.etag.empty() && r.etag == etag_) return;  // a server that ignores If-None-Match

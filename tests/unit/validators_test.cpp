@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "checks/url.h"
+
 #include "checks/validators.h"
 
 using namespace prober::checks;
@@ -105,4 +107,13 @@ TEST_CASE("latency thresholds and the worse verdict") {
   CHECK(validate_latency(t, awful)->failure.severity == Severity::kCritical);
   CHECK(worse(validate_latency(t, slow), validate_latency(t, awful))->failure.severity == Severity::kCritical);
   CHECK(worse(std::nullopt, validate_latency(t, slow)).has_value());
+}
+
+TEST_CASE("URLs in logs lose their userinfo and query values") {
+  using prober::checks::redacted_url;
+  CHECK(redacted_url("https://user:pass@config.example/prober.json?token=abc&v=2#top") ==
+        "https://config.example/prober.json?token=REDACTED&v=REDACTED#top");
+  CHECK(redacted_url("https://config.example/a@b/c") == "https://config.example/a@b/c");  // '@' in the path stays
+  CHECK(redacted_url("http://h/x?flag") == "http://h/x?flag");
+  CHECK(redacted_url("/etc/prober/config.json") == "/etc/prober/config.json");
 }
