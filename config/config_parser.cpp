@@ -43,8 +43,10 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's message names the byte offset: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+  } catch (const nlohmann::json::exception& e) {
+    // Any of nlohmann's exceptions: a syntax error (parse_error), and also a number too large
+    // for a double (out_of_range.406, found by fuzz/config_fuzz). The message names the byte
+    // offset: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
     std::string message = e.what();
     auto at = message.find("] ");
     errors.push_back({"", "not valid JSON: " + (at == std::string::npos ? message : message.substr(at + 2))});
