@@ -52,6 +52,8 @@ struct HttpServer::Connection {
   HttpRequestParser parser;
   char buffer[4096];
   bool answered = false;
+  bool writing = false;           // an answer is on its way out
+  std::size_t unsent = 0;         // of it, bytes still queued at the last look
 };
 
 HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits)
@@ -121,7 +123,18 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
 
 void HttpServer::on_idle(uv_timer_t* t) noexcept {
   auto* conn = static_cast<Connection*>(t->data);
-  if (conn) conn->server->drop(conn->id);
+  if (!conn) return;
+  if (conn->writing) {
+    // A large answer to a busy agent or a slow link may take long: only a client that took
+    // nothing since the last look is dropped.
+    std::size_t unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(conn->tcp.get()));
+    if (unsent < conn->unsent) {
+      conn->unsent = unsent;
+      uv_timer_start(t, &HttpServer::on_idle, conn->server->limits_.write_timeout_ms, 0);
+      return;
+    }
+  }
+  conn->server->drop(conn->id);
 }
 
 void HttpServer::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
@@ -169,7 +182,8 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   if (c->answered) return;
   c->answered = true;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
-  // A client that does not take the answer is dropped, and the answer's memory with it.
+  // A client that takes none of the answer for write_timeout is dropped, and the answer's
+  // memory with it.
   uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.write_timeout_ms, 0);
   auto pending = std::make_unique<PendingWrite>();
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
@@ -201,6 +215,8 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
     drop(id);
     return;
   }
+  c->writing = true;
+  c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
   pending.release();  // now libuv's, freed in the callback
 }
 
@@ -212,6 +228,7 @@ void HttpServer::resume(std::uint64_t id) {
   Connection* c = it->second.get();
   c->parser.reset();
   c->answered = false;
+  c->writing = false;
   uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.idle_timeout_ms, 0);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
 }

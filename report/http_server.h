@@ -2,7 +2,7 @@
 // A small HTTP/1.1 server on the libuv loop for /metrics and friends. Requests are parsed by
 // libhttp-parser; a request over 8 KiB is refused (413). Hostile clients hold nothing for long:
 // open connections are bounded, a request not complete (or a kept-alive connection idle) after
-// idle_timeout is dropped, and so is an answer the client does not read within write_timeout.
+// idle_timeout is dropped, and so is an answer of which the client reads nothing for write_timeout.
 // HTTP/1.1 keep-alive: one request at a time per connection (a pipelined request gets its
 // answer and the connection is closed). HEAD is answered with the headers alone.
 #include <uv.h>
@@ -27,7 +27,7 @@ struct HttpResponse {
 struct HttpServerLimits {
   std::size_t max_connections = 256;   // beyond: accepted and closed at once
   std::uint64_t idle_timeout_ms = 10000;   // a request not complete by then, or a kept-alive connection idle
-  std::uint64_t write_timeout_ms = 30000;  // an answer not taken by the client by then: dropped
+  std::uint64_t write_timeout_ms = 30000;  // no byte of an answer taken for this long: dropped
 };
 
 class HttpServer {
