@@ -44,7 +44,15 @@ class AgentProcess:
         self.stdout = open(os.path.join(self.dir, "stdout.jsonl"), "ab")
         self.stderr = open(self.stderr_path, "ab")
         self.process = subprocess.Popen(self.argv, stdout=self.stdout, stderr=self.stderr, env=self.env)
-        wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 30, self.process)
+        try:
+            wait_until(lambda: self._ready(), f"prober on port {self.port} ready", 30, self.process)
+        except BaseException:
+            # The caller never gets this object to stop: reap the agent here, never leave it running.
+            self.process.kill()
+            self.process.wait()
+            self.stdout.close()
+            self.stderr.close()
+            raise
 
     def _ready(self):
         try:
