@@ -52,60 +52,68 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
     errors.push_back({"", "not valid JSON: " + (at == std::string::npos ? message : message.substr(at + 2))});
     return errors;
   }
-  Config c;
-  JsonReader root(doc, "", errors);
-  if (!root.ok()) return errors;
+  // The readers report wrong types as errors; a typed access they miss must still end as an
+  // error, never as an exception out of parse_config.
+  try {
+    Config c;
+    JsonReader root(doc, "", errors);
+    if (!root.ok()) return errors;
 
-  if (auto vantage = root.object("vantage")) parse_vantage(*vantage, c.vantage);
-  MonitorDefaults defaults;
-  if (auto d = root.object("defaults")) defaults = parse_defaults(*d);
-  if (auto v = root.integer("max_in_flight", 1, 1000000)) c.max_in_flight = *v;
+    if (auto vantage = root.object("vantage")) parse_vantage(*vantage, c.vantage);
+    MonitorDefaults defaults;
+    if (auto d = root.object("defaults")) defaults = parse_defaults(*d);
+    if (auto v = root.integer("max_in_flight", 1, 1000000)) c.max_in_flight = *v;
 
-  if (const auto* monitors = root.raw("monitors")) {
-    if (!monitors->is_array()) {
-      root.error("monitors", "expected an array of monitors, got " + json_type(*monitors));
-    } else {
-      std::map<std::string, std::size_t> seen;
-      for (std::size_t i = 0; i < monitors->size(); ++i) {
-        JsonReader m((*monitors)[i], "/monitors/" + std::to_string(i), errors);
-        if (!m.ok()) continue;
-        MonitorConfig monitor = parse_monitor(m, defaults, false);
-        monitor.definition = doc.value("defaults", nlohmann::json::object()).dump() + (*monitors)[i].dump();
-        if (!monitor.name.empty()) {
-          auto [it, fresh] = seen.emplace(monitor.name, i);
-          if (!fresh) {
-            errors.push_back({"/monitors/" + std::to_string(i) + "/name",
-                              "duplicate name \"" + monitor.name + "\" (also /monitors/" + std::to_string(it->second) + ")"});
+    if (const auto* monitors = root.raw("monitors")) {
+      if (!monitors->is_array()) {
+        root.error("monitors", "expected an array of monitors, got " + json_type(*monitors));
+      } else {
+        std::map<std::string, std::size_t> seen;
+        for (std::size_t i = 0; i < monitors->size(); ++i) {
+          JsonReader m((*monitors)[i], "/monitors/" + std::to_string(i), errors);
+          if (!m.ok()) continue;
+          MonitorConfig monitor = parse_monitor(m, defaults, false);
+          monitor.definition = doc.value("defaults", nlohmann::json::object()).dump() + (*monitors)[i].dump();
+          if (!monitor.name.empty()) {
+            auto [it, fresh] = seen.emplace(monitor.name, i);
+            if (!fresh) {
+              errors.push_back({"/monitors/" + std::to_string(i) + "/name",
+                                "duplicate name \"" + monitor.name + "\" (also /monitors/" + std::to_string(it->second) + ")"});
+            }
           }
+          c.monitors.push_back(std::move(monitor));
         }
-        c.monitors.push_back(std::move(monitor));
       }
     }
-  }
-  if (auto modules = root.object("modules")) {
-    for (const auto& [name, body] : doc.at("modules").items()) {
-      JsonReader m(body, modules->pointer(name), errors);
-      modules->raw(name);
-      if (!m.ok()) continue;
-      c.modules[name] = parse_monitor(m, defaults, true);
+    if (auto modules = root.object("modules")) {
+      for (const auto& [name, body] : doc.at("modules").items()) {
+        JsonReader m(body, modules->pointer(name), errors);
+        modules->raw(name);
+        if (!m.ok()) continue;
+        c.modules[name] = parse_monitor(m, defaults, true);
+      }
+      modules->finish();
     }
-    modules->finish();
+    if (auto sinks = root.object("sinks")) parse_sinks(*sinks, c, errors);
+    if (auto spool = root.object("spool")) parse_spool(*spool, c);
+    if (c.has_push_sink() && !c.spool) c.spool = SpoolConfig{};
+    // From what was parsed, not from typed lookups into the document: a vantage name that is an
+    // object threw nlohmann's type_error here (found by fuzz/config_fuzz).
+    auto raw = [&doc](const char* key) { return doc.contains(key) ? doc.at(key).dump() : std::string("{}"); };
+    c.sinks_definition = c.vantage.name + "/" + (c.vantage.index ? std::to_string(*c.vantage.index) : "null") + "/" +
+                         (c.vantage.count ? std::to_string(*c.vantage.count) : "null") + raw("sinks") + raw("spool");
+    for (std::size_t i = 0; i < c.vantage.control.size(); ++i) {
+      const auto& name = c.vantage.control[i];
+      bool known = std::any_of(c.monitors.begin(), c.monitors.end(), [&](const MonitorConfig& m) { return m.name == name; });
+      if (!known) errors.push_back({"/vantage/control/" + std::to_string(i), "no monitor is named \"" + name + "\""});
+    }
+    root.finish();
+    if (!errors.empty()) return errors;
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    errors.push_back({"", std::string("unexpected value: ") + e.what()});
+    return errors;
   }
-  if (auto sinks = root.object("sinks")) parse_sinks(*sinks, c, errors);
-  if (auto spool = root.object("spool")) parse_spool(*spool, c);
-  if (c.has_push_sink() && !c.spool) c.spool = SpoolConfig{};
-  const auto vantage = doc.value("vantage", nlohmann::json::object());
-  c.sinks_definition = vantage.value("name", "") + "/" + vantage.value("index", nlohmann::json()).dump() + "/" +
-                       vantage.value("count", nlohmann::json()).dump() +
-                       doc.value("sinks", nlohmann::json::object()).dump() + doc.value("spool", nlohmann::json::object()).dump();
-  for (std::size_t i = 0; i < c.vantage.control.size(); ++i) {
-    const auto& name = c.vantage.control[i];
-    bool known = std::any_of(c.monitors.begin(), c.monitors.end(), [&](const MonitorConfig& m) { return m.name == name; });
-    if (!known) errors.push_back({"/vantage/control/" + std::to_string(i), "no monitor is named \"" + name + "\""});
-  }
-  root.finish();
-  if (!errors.empty()) return errors;
-  return c;
 }
 
 }  // namespace prober::config

@@ -132,6 +132,8 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
        {"/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", or a number of bytes, got \"10 megabytes\""}},
       // Found by fuzz/config_fuzz: an uncaught out_of_range aborted prober run and validate.
       {"number-too-large", {"/: not valid JSON: number overflow parsing '66666666E66666'"}},
+      // Found by fuzz/config_fuzz: a vantage name that is an object threw type_error (abort).
+      {"vantage-name-object", {"/vantage/name: expected a string, got an object"}},
       {"out-of-range",
        {"/defaults/interval: expected a duration of at most 24h, got \"25h\"",
         "/monitors/0/interval: expected a duration of at most 24h, got \"744h\"",
