@@ -38,9 +38,6 @@ bool is_non_public_address(const std::string& address) {
 
 std::variant<std::shared_ptr<const DestinationPolicy>, std::string> DestinationPolicy::create(
     const config::MonitorConfig& monitor) {
-  if (monitor.allowed_targets.empty() && !monitor.deny_private_addresses) {
-    return std::shared_ptr<const DestinationPolicy>();
-  }
   auto policy = std::make_shared<DestinationPolicy>();
   policy->deny_private_ = monitor.deny_private_addresses;
   re2::RE2::Options options;

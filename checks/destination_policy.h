@@ -17,8 +17,8 @@ namespace prober::checks {
 
 class DestinationPolicy {
  public:
-  // The policy of `monitor` (none unless it has allowed targets or denies private addresses),
-  // or why a pattern does not compile.
+  // The policy of `monitor` (open, refusing nothing, unless it has allowed targets or denies
+  // private addresses), or why a pattern does not compile.
   static std::variant<std::shared_ptr<const DestinationPolicy>, std::string> create(
       const config::MonitorConfig& monitor);
 

@@ -64,8 +64,7 @@ class DnsCheck final : public Check {
 std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env, const config::MonitorConfig& monitor) {
   if (monitor.deny_private_addresses) {  // a /probe run: the server asked is the client's choice
     for (const auto& server : monitor.dns_servers) {
-      std::string host = server.front() == '[' ? server.substr(1, server.find(']') - 1) : server.substr(0, server.find(':'));
-      if (is_non_public_address(host)) return "DNS server " + server + " is not a public address (deny_private_addresses)";
+      if (is_non_public_address(io::AresResolver::server_host(server))) return "DNS server " + server + " is not a public address (deny_private_addresses)";
     }
   }
   auto spec = std::make_shared<DnsSpec>();

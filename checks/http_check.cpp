@@ -67,10 +67,7 @@ class HttpProbe final : public Probe {
   void start_hop() {
     if (url_.host == address_host_ || is_ip_literal(url_.host)) {
       if (is_ip_literal(url_.host)) {
-        if (auto refused = spec_->policy ? spec_->policy->refuse_address(url_.host) : std::nullopt) {
-          end_with(internal_error(Phase::kConnect), "redirect to " + url_.url + " refused: " + *refused);
-          return;
-        }
+        if (refuse_hop_address(url_.host)) return;
         address_ = url_.host;
       }
       address_host_ = url_.host;
@@ -100,10 +97,7 @@ class HttpProbe final : public Probe {
       end_with(lookup.failure, "redirect to " + url_.url + ": " + lookup.detail);
       return;
     }
-    if (auto refused = spec_->policy ? spec_->policy->refuse_address(lookup.addresses.front()) : std::nullopt) {
-      end_with(internal_error(Phase::kConnect), "redirect to " + url_.url + " refused: " + *refused);
-      return;
-    }
+    if (refuse_hop_address(lookup.addresses.front())) return;
     address_ = lookup.addresses.front();
     address_host_ = url_.host;
     send();
@@ -186,7 +180,7 @@ class HttpProbe final : public Probe {
       return;
     }
     ParsedUrl target = std::get<ParsedUrl>(next);
-    if (auto refused = spec_->policy ? spec_->policy->refuse_url(target.url) : std::nullopt) {
+    if (auto refused = spec_->policy->refuse_url(target.url)) {
       end_with(internal_error(Phase::kHttp), "redirect refused: " + *refused);
       return;
     }
@@ -209,6 +203,13 @@ class HttpProbe final : public Probe {
     url_ = std::move(target);
     transfer_.reset();
     start_hop();
+  }
+
+  // Ends the probe when the destination policy refuses a redirect hop's address.
+  bool refuse_hop_address(const std::string& address) {
+    auto refused = spec_->policy->refuse_address(address);
+    if (refused) end_with(internal_error(Phase::kConnect), "redirect to " + url_.url + " refused: " + *refused);
+    return refused.has_value();
   }
 
   void end_with(Failure failure, std::string detail) {

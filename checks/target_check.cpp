@@ -90,7 +90,7 @@ class TargetRun final : public CheckRun {
         base.timings.dns = lookup.duration;
         base.timings.total = lookup.duration;  // hop totals are added on top
       }
-      if (auto refused = spec_->policy ? spec_->policy->refuse_address(base.address) : std::nullopt) {
+      if (auto refused = spec_->policy->refuse_address(base.address)) {
         base.failure = internal_error(Phase::kConnect);
         base.detail = "refused: " + *refused;
         results_[i] = std::move(base);

@@ -18,7 +18,7 @@ namespace prober::checks {
 struct TargetSpec {
   config::MonitorConfig monitor;
   ParsedUrl target;
-  std::shared_ptr<const DestinationPolicy> policy;  // null: anywhere (every configured monitor)
+  std::shared_ptr<const DestinationPolicy> policy;  // never null; open for configured monitors
 };
 
 // The spec of `monitor` with `target`, or why its destination policy cannot be built.

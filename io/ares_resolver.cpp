@@ -212,20 +212,24 @@ void AresResolver::rearm_timer() noexcept {
   uv_timer_start(timer_.get(), &AresResolver::on_timeout, ms, 0);
 }
 
+std::string AresResolver::server_host(const std::string& server) {
+  if (!server.empty() && server.front() == '[') return server.substr(1, server.find(']') - 1);
+  if (std::count(server.begin(), server.end(), ':') == 1) return server.substr(0, server.find(':'));
+  return server;
+}
+
 std::optional<std::string> AresResolver::server_address_error(const std::string& server) {
-  std::string host = server;
+  std::string host = server_host(server);
   std::string port;
-  if (!host.empty() && host.front() == '[') {
-    auto close = host.find(']');
+  if (!server.empty() && server.front() == '[') {
+    auto close = server.find(']');
     if (close == std::string::npos) return "DNS server '" + server + "': missing ']'";
-    if (close + 1 < host.size()) {
-      if (host[close + 1] != ':') return "DNS server '" + server + "': expected ':' after ']'";
-      port = host.substr(close + 2);
+    if (close + 1 < server.size()) {
+      if (server[close + 1] != ':') return "DNS server '" + server + "': expected ':' after ']'";
+      port = server.substr(close + 2);
     }
-    host = host.substr(1, close - 1);
-  } else if (std::count(host.begin(), host.end(), ':') == 1) {
-    port = host.substr(host.find(':') + 1);
-    host = host.substr(0, host.find(':'));
+  } else if (host.size() != server.size()) {
+    port = server.substr(host.size() + 1);
   }
   unsigned char buffer[sizeof(in6_addr)];
   if (inet_pton(AF_INET, host.c_str(), buffer) != 1 && inet_pton(AF_INET6, host.c_str(), buffer) != 1) {

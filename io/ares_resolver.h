@@ -50,6 +50,8 @@ class AresResolver {
   AresResolver(uv_loop_t* loop, Key);
   // Why `server` is not "IP", "IP:PORT" or "[IPv6]:PORT", or nullopt when it is.
   static std::optional<std::string> server_address_error(const std::string& server);
+  // The address of "IP", "IP:PORT" or "[IPv6]:PORT" (a bare IPv6 address is all address).
+  static std::string server_host(const std::string& server);
   AresResolver(const AresResolver&) = delete;
   AresResolver& operator=(const AresResolver&) = delete;
   ~AresResolver();

@@ -23,8 +23,11 @@ TEST_CASE("non-public addresses: loopback, private, link-local, CGNAT, multicast
 }
 
 TEST_CASE("a policy holds every URL to the allow-list and refuses non-public addresses only when asked") {
-  prober::config::MonitorConfig open;
-  CHECK(std::get<std::shared_ptr<const DestinationPolicy>>(DestinationPolicy::create(open)) == nullptr);
+  prober::config::MonitorConfig configured;  // a monitor of the configuration: goes anywhere
+  auto open = std::get<std::shared_ptr<const DestinationPolicy>>(DestinationPolicy::create(configured));
+  REQUIRE(open);
+  CHECK_FALSE(open->refuse_url("http://169.254.169.254/latest/meta-data/"));
+  CHECK_FALSE(open->refuse_address("127.0.0.1"));
 
   prober::config::MonitorConfig probe;
   probe.allowed_targets = {"https://shop\\.example/.*"};
