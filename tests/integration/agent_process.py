@@ -81,8 +81,12 @@ class AgentProcess:
 
     def results(self):
         """Every complete JSON line so far (a line still being written is left for next time)."""
+        # One read, then whole lines only: iterating the file while the agent appends to it can
+        # return the rest of a line whose start an earlier iteration saw cut off.
         with open(self.stdout.name) as f:
-            return [json.loads(line) for line in f if line.endswith("\n") and line.strip()]
+            text = f.read()
+        complete = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def log(self):
         with open(self.stderr_path) as f:

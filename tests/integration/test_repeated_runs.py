@@ -155,9 +155,12 @@ class RepeatedRuns(unittest.TestCase):
                 new_monitors.append(dict(monitor_from_args(name, args[now_like])))
             config["monitors"] = new_monitors
             agent.write_config(config)
-            reloaded_at = time.time()
             agent.process.send_signal(signal.SIGHUP)
             wait_for(lambda: agent.log().count("configuration loaded") >= 2, "the reload", 10)
+            # When the agent applied the new configuration (by its own log, not when the signal
+            # was sent: a run may still start in between): runs after it follow the new one.
+            loaded = [line for line in agent.log().splitlines() if "configuration loaded" in line][1]
+            reloaded_at = self._epoch(loaded.split("ts=", 1)[1].split(" ", 1)[0])
             kept = [n for n in monitors if n not in removed]
             wait_for(lambda: all(len(runs_so_far()[n]) >= RUNS + 1 for n in kept)
                      and all(len([r for r in runs_so_far()[n] if self._after(r[0], reloaded_at)]) >= 3
