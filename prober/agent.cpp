@@ -82,6 +82,11 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_result_errors_total", K::kCounter, "Check results whose handling failed (logged)");
   registry_.declare("prober_http_connections_refused_total", K::kCounter,
                     "Connections to the endpoint closed at once: sinks.prometheus.max_connections were open");
+  registry_.declare("prober_http_tls_failures_total", K::kCounter,
+                    "Connections to the endpoint ended by TLS: a refused handshake, plain HTTP to the TLS port, "
+                    "a client certificate without an allowed SAN, or an unusable web config file");
+  registry_.declare("prober_http_unauthorized_total", K::kCounter,
+                    "Requests to the endpoint answered 401: basic auth missing or wrong");
   registry_.declare("prober_config_last_reload_successful", K::kGauge, "Whether the last configuration load succeeded");
   registry_.declare("prober_config_last_reload_success_timestamp_seconds", K::kGauge,
                     "When the configuration was last loaded successfully");
@@ -343,16 +348,33 @@ int Agent::run() {
   report::HttpServerLimits limits{static_cast<std::size_t>(endpoint.max_connections),
                                   static_cast<std::uint64_t>(endpoint.idle_timeout.count()),
                                   static_cast<std::uint64_t>(endpoint.write_timeout.count())};
+  report::HttpServer::Security security;
+  if (!options_.web_config_file.empty()) {
+    auto opened = report::WebConfigFile::open(options_.web_config_file, [](const std::string& error) {
+      Log::error("web config file rejected; the endpoint answers 500 and refuses TLS until it is fixed",
+                 {{"error", error}});
+    });
+    if (auto* error = std::get_if<std::string>(&opened)) {
+      Log::error("cannot start the HTTP endpoint", {{"error", *error}});
+      return 1;
+    }
+    web_config_ = std::move(std::get<std::unique_ptr<report::WebConfigFile>>(opened));
+    security = [file = web_config_.get()] { return file->current(); };
+  }
   auto server = report::HttpServer::listen(
       loop_.get(), listen,
-      [this](const report::HttpRequest& q, report::HttpServer::Respond r) { handle(q, std::move(r)); }, limits);
+      [this](const report::HttpRequest& q, report::HttpServer::Respond r) { handle(q, std::move(r)); }, limits,
+      std::move(security));
   if (auto* error = std::get_if<std::string>(&server)) {
     Log::error("cannot start the HTTP endpoint", {{"error", *error}});
     return 1;
   }
   server_ = std::move(std::get<std::unique_ptr<report::HttpServer>>(server));
   listens_on_loopback_ = report::is_loopback_listen(listen);
-  Log::info("listening", {{"address", listen}, {"port", std::to_string(server_->port())}});
+  Log::info("listening", {{"address", listen},
+                          {"port", std::to_string(server_->port())},
+                          {"tls", web_config_ && web_config_->tls() ? "true" : "false"},
+                          {"basic_auth", web_config_ && !web_config_->current()->users.empty() ? "true" : "false"}});
 
   auto signal = [this](io::UvHandle<uv_signal_t>& h, int signum) {
     uv_signal_init(loop_.get(), h.get());

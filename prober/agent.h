@@ -40,6 +40,7 @@ struct AgentOptions {
   // is by its environment (a Kubernetes pod's name and region).
   std::optional<std::string> vantage_name, vantage_region;
   std::optional<int> vantage_index, vantage_count;
+  std::string web_config_file;          // --web.config.file: TLS, basic auth, headers (exporter-toolkit)
 };
 
 // The deadline of a /probe run from Prometheus's X-Prometheus-Scrape-Timeout-Seconds: a plain
@@ -91,6 +92,7 @@ class Agent {
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   report::MetricsRegistry registry_;
   report::ResultStore store_;
+  std::unique_ptr<report::WebConfigFile> web_config_;
   std::unique_ptr<report::HttpServer> server_;
   std::string loaded_text_;  // the configuration file as last loaded
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only

@@ -57,7 +57,9 @@ std::string Agent::metrics_text() {
 
 void Agent::handle(const report::HttpRequest& q, report::HttpServer::Respond respond) {
   if (q.path == "/metrics") {
-    registry_.set("prober_http_connections_refused_total", {}, server_ ? static_cast<double>(server_->refused_connections()) : 0);
+    registry_.set("prober_http_connections_refused_total", {}, static_cast<double>(server_->refused_connections()));
+    registry_.set("prober_http_tls_failures_total", {}, static_cast<double>(server_->tls_failures()));
+    registry_.set("prober_http_unauthorized_total", {}, static_cast<double>(server_->unauthorized_requests()));
     return respond({200, kExposition, metrics_text()});
   }
   if (q.path == "/healthz") return respond(text(200, "ok\n"));

@@ -48,6 +48,10 @@ Options:
   --log-format text|json        log line format (default text)
   --web.enable-lifecycle        allow POST /-/reload
   --web.listen-address HOST:PORT   overrides sinks.prometheus.listen
+  --web.config.file FILE        TLS, client certificates, basic auth (bcrypt), extra headers and
+                                a rate limit for the endpoint, in the Prometheus exporter-toolkit
+                                format node_exporter and blackbox_exporter take (docs/security.md);
+                                re-read when it or a file it names changes
   --vantage.name NAME, --vantage.region REGION, --vantage.index I, --vantage.count N
                                 override the file's vantage (also PROBER_VANTAGE_NAME,
                                 PROBER_VANTAGE_REGION, PROBER_VANTAGE_INDEX, PROBER_VANTAGE_COUNT)
@@ -65,6 +69,7 @@ namespace {
 struct Flags {
   std::string config;
   std::optional<std::string> listen;
+  std::string web_config_file;
   std::string shard;
   RemoteConfigOptions remote;
   std::map<std::string, std::string> vantage;  // "name", "region", "index", "count"
@@ -105,6 +110,8 @@ Flags parse(int argc, char** argv) {
       f.shard = v;
     } else if (a == "--web.listen-address" && value(v)) {
       f.listen = v;
+    } else if (a == "--web.config.file" && value(v)) {
+      f.web_config_file = v;
     } else if (a == "--log-format" && value(v) && (v == "text" || v == "json")) {
       Log::set_format(v == "json" ? Log::Format::kJson : Log::Format::kText);
     } else {
@@ -148,6 +155,7 @@ int run_command(int argc, char** argv) {
       if (const char* value = std::getenv(env.c_str()); value && *value) f.vantage[key] = value;
     }
   }
+  options.web_config_file = f.web_config_file;
   if (f.vantage.count("name")) options.vantage_name = f.vantage["name"];
   if (f.vantage.count("region")) options.vantage_region = f.vantage["region"];
   for (const char* key : {"index", "count"}) {

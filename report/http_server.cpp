@@ -16,6 +16,7 @@ const char* reason(int status) {
     case 200: return "OK";
     case 204: return "No Content";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -29,15 +30,13 @@ const char* reason(int status) {
 
 }  // namespace
 
-// A response on its way out. libuv owns it from uv_write until the callback, which frees it:
-// it must outlive the connection if the server shuts down mid-write.
+// Bytes on their way out (an answer, or TLS handshake records). libuv owns them from uv_write
+// until the callback, which frees them: they must outlive the connection if the server shuts
+// down mid-write.
 struct PendingWrite {
   uv_write_t req{};
   std::string bytes;
-  HttpServer* server = nullptr;
-  std::uint64_t id = 0;
-  std::weak_ptr<bool> alive;
-  bool keep_alive = false;
+  std::function<void(int status)> done;
 };
 
 struct HttpServer::Listener {
@@ -50,14 +49,16 @@ struct HttpServer::Connection {
   io::UvHandle<uv_tcp_t> tcp;
   io::UvHandle<uv_timer_t> timeout;
   HttpRequestParser parser;
+  std::shared_ptr<const EndpointSecurity> security;  // as it was when the connection came
+  std::unique_ptr<io::TlsServerSession> tls;
   char buffer[4096];
   bool answered = false;
   bool writing = false;           // an answer is on its way out
   std::size_t unsent = 0;         // of it, bytes still queued at the last look
 };
 
-HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits)
-    : loop_(loop), handler_(std::move(handler)), limits_(limits) {}
+HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits, Security security)
+    : loop_(loop), handler_(std::move(handler)), limits_(limits), security_(std::move(security)), auth_(loop) {}
 
 HttpServer::~HttpServer() {
   *alive_ = false;
@@ -65,7 +66,8 @@ HttpServer::~HttpServer() {
 }
 
 std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loop_t* loop, const std::string& address,
-                                                                          Handler handler, HttpServerLimits limits) {
+                                                                          Handler handler, HttpServerLimits limits,
+                                                                          Security security) {
   auto colon = address.rfind(':');
   if (colon == std::string::npos) return "listen address '" + address + "' is not host:port";
   std::string host = address.substr(0, colon);
@@ -79,7 +81,7 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loo
       uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
     return "listen address '" + address + "': not an IP address";
   }
-  auto server = std::make_unique<HttpServer>(loop, std::move(handler), limits);
+  auto server = std::make_unique<HttpServer>(loop, std::move(handler), limits, std::move(security));
   server->listener_ = std::make_unique<Listener>();
   uv_tcp_t* tcp = server->listener_->tcp.get();
   uv_tcp_init(loop, tcp);
@@ -108,6 +110,15 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
     return;
   }
   c->tcp.get()->data = c.get();
+  if (self->security_) {
+    c->security = self->security_();
+    if (c->security->tls) {
+      c->tls = std::make_unique<io::TlsServerSession>(c->security->tls);
+    } else if (c->security->refuse_connections) {
+      ++self->tls_failures_;  // a TLS endpoint with no usable configuration: no handshake can be had
+      return;
+    }
+  }
   // The kernel would buffer megabytes of an answer for a client that does not read (Linux grows
   // the send buffer to 4 MiB): a fixed 128 KiB (the kernel doubles it) bounds what a hostile
   // client can pin per connection, and write_timeout ends the rest.
@@ -151,7 +162,27 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
     return;
   }
   if (n == 0) return;
-  switch (conn->parser.feed(buf->base, static_cast<std::size_t>(n))) {
+  std::string_view bytes(buf->base, static_cast<std::size_t>(n));
+  std::string plain;
+  if (conn->tls) {
+    std::string wire;
+    auto status = conn->tls->receive(bytes, plain, wire);
+    if (status == io::TlsServerSession::Status::kPlainHttp) {
+      ++server->tls_failures_;  // Go's net/http answers the same
+      server->write(conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+                    AfterWrite::kDrop);
+      return;
+    }
+    if (status != io::TlsServerSession::Status::kOk) {
+      if (status == io::TlsServerSession::Status::kFailed) ++server->tls_failures_;
+      if (wire.empty() || !server->write(conn, std::move(wire), AfterWrite::kDrop)) server->drop(conn->id);
+      return;
+    }
+    if (!wire.empty() && !server->write(conn, std::move(wire), AfterWrite::kNothing)) return;
+    if (plain.empty()) return;
+    bytes = plain;
+  }
+  switch (conn->parser.feed(bytes.data(), bytes.size())) {
     case HttpRequestParser::State::kNeedMore: return;
     case HttpRequestParser::State::kTooLarge:
       server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
@@ -164,15 +195,57 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
   if (conn->answered) return;  // bytes after an answered request
   uv_read_stop(stream);
   uv_timer_stop(conn->timeout.get());
+  server->on_request(conn);
+}
+
+// A complete request: the web configuration's rate limit and basic auth, then the handler.
+void HttpServer::on_request(Connection* conn) {
   std::uint64_t id = conn->id;
-  std::weak_ptr<bool> alive = server->alive_;
-  try {
-    server->handler_(conn->parser.request(), [server, id, alive](HttpResponse response) {
-      if (auto a = alive.lock(); a && *a) server->respond(id, std::move(response));
-    });
-  } catch (...) {
-    server->respond(id, HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"});
-  }
+  std::weak_ptr<bool> alive = alive_;
+  auto call_handler = [this, id, alive]() {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    try {
+      handler_(it->second->parser.request(), [this, id, alive](HttpResponse response) {
+        if (auto a = alive.lock(); a && *a) respond(id, std::move(response));
+      });
+    } catch (...) {
+      respond(id, HttpResponse{500, "text/plain; charset=utf-8", "internal error\n"});
+    }
+  };
+  if (!security_) return call_handler();
+  conn->security = security_();  // users, headers and limits as the file says now
+  const EndpointSecurity& security = *conn->security;
+  if (!security.error.empty()) return respond(id, HttpResponse{500, "text/plain; charset=utf-8", "Internal Server Error\n"});
+  if (!take_token(security)) return respond(id, HttpResponse{429, "text/plain; charset=utf-8", "Too Many Requests\n"});
+  if (security.users.empty()) return call_handler();
+  auto unauthorized = [this, id]() {
+    ++unauthorized_;
+    respond(id, HttpResponse{401, "text/plain; charset=utf-8", "Unauthorized\n", {{"WWW-Authenticate", "Basic"}}});
+  };
+  const auto& headers = conn->parser.request().headers;
+  auto header = headers.find("authorization");
+  auto credentials = header == headers.end() ? std::nullopt : parse_basic_authorization(header->second);
+  if (!credentials) return unauthorized();
+  auth_.verify(security.users, *credentials, [alive, call_handler, unauthorized](bool allowed) {
+    if (auto a = alive.lock(); !a || !*a) return;
+    allowed ? call_handler() : unauthorized();
+  });
+}
+
+// Go's rate.Limiter as the exporter-toolkit sets it up: one request per interval on average,
+// `burst` at once (a burst of 0 lets nothing through).
+bool HttpServer::take_token(const EndpointSecurity& security) {
+  if (security.rate_limit_interval.count() <= 0) return true;
+  std::uint64_t now = uv_now(loop_);
+  double burst = security.rate_limit_burst;
+  if (tokens_ < 0) tokens_ = burst;
+  tokens_ = std::min(burst, tokens_ + static_cast<double>(now - tokens_at_) /
+                                          static_cast<double>(security.rate_limit_interval.count()));
+  tokens_at_ = now;
+  if (tokens_ < 1) return false;
+  tokens_ -= 1;
+  return true;
 }
 
 void HttpServer::respond(std::uint64_t id, HttpResponse response) {
@@ -185,39 +258,51 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   // A client that takes none of the answer for write_timeout is dropped, and the answer's
   // memory with it.
   uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.write_timeout_ms, 0);
-  auto pending = std::make_unique<PendingWrite>();
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
   // and sent nothing more; /probe scrapes then cost no TCP set-up each.
   bool keep = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
-  pending->keep_alive = keep;
   bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
-  pending->bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
-                   "\r\nContent-Type: " + response.content_type +
-                   "\r\nContent-Length: " + std::to_string(response.body.size()) +
-                   (keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n") +
-                   (head ? std::string() : response.body);
-  pending->server = this;
-  pending->id = id;
-  pending->alive = alive_;
+  std::string bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
+                      "\r\nContent-Type: " + response.content_type +
+                      "\r\nContent-Length: " + std::to_string(response.body.size());
+  if (c->security) response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
+  for (const auto& [name, value] : response.headers) bytes += "\r\n" + name + ": " + value;
+  bytes += keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+  if (!head) bytes += response.body;
+  if (c->tls) {
+    std::string wire;
+    if (!c->tls->send(bytes, wire)) return drop(id);
+    bytes = std::move(wire);
+  }
+  if (!write(c, std::move(bytes), keep ? AfterWrite::kResume : AfterWrite::kDrop)) return;
+  c->writing = true;
+  c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
+}
+
+// Queues bytes on the connection; false (and the connection dropped) when libuv refuses them.
+bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after) {
+  auto pending = std::make_unique<PendingWrite>();
+  pending->bytes = std::move(bytes);
+  std::uint64_t id = c->id;
+  std::weak_ptr<bool> alive = alive_;
+  pending->done = [this, id, alive, after](int status) {
+    auto a = alive.lock();
+    if (!a || !*a) return;
+    if (status != 0 || after == AfterWrite::kDrop) return drop(id);
+    if (after == AfterWrite::kResume) resume(id);
+  };
   pending->req.data = pending.get();
   uv_buf_t buf = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
   int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int status) {
     std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
-    auto a = done->alive.lock();
-    if (!a || !*a) return;
-    if (status == 0 && done->keep_alive) {
-      done->server->resume(done->id);
-    } else {
-      done->server->drop(done->id);
-    }
+    done->done(status);
   });
   if (rc != 0) {
     drop(id);
-    return;
+    return false;
   }
-  c->writing = true;
-  c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
   pending.release();  // now libuv's, freed in the callback
+  return true;
 }
 
 void HttpServer::drop(std::uint64_t id) { connections_.erase(id); }

@@ -5,6 +5,8 @@
 // idle_timeout is dropped, and so is an answer of which the client reads nothing for write_timeout.
 // HTTP/1.1 keep-alive: one request at a time per connection (a pipelined request gets its
 // answer and the connection is closed). HEAD is answered with the headers alone.
+// With a web configuration (report/web_security.h) the server speaks TLS, asks for basic auth,
+// adds the configured headers and rate-limits, as exporters built on the exporter-toolkit do.
 #include <uv.h>
 
 #include <cstdint>
@@ -12,9 +14,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
+#include "report/basic_auth.h"
 #include "report/http_request_parser.h"
+#include "report/web_security.h"
 
 namespace prober::report {
 
@@ -22,6 +28,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more header lines
 };
 
 struct HttpServerLimits {
@@ -34,10 +41,13 @@ class HttpServer {
  public:
   using Respond = std::function<void(HttpResponse)>;  // safe to call after the client left
   using Handler = std::function<void(const HttpRequest&, Respond)>;
+  // The web configuration in force; asked at each new connection and request.
+  using Security = std::function<std::shared_ptr<const EndpointSecurity>()>;
 
   static std::variant<std::unique_ptr<HttpServer>, std::string> listen(uv_loop_t* loop, const std::string& address,
-                                                                       Handler handler, HttpServerLimits limits = {});
-  HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits);
+                                                                       Handler handler, HttpServerLimits limits = {},
+                                                                       Security security = nullptr);
+  HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits, Security security);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
   ~HttpServer();
@@ -45,6 +55,8 @@ class HttpServer {
   int port() const { return port_; }
   static constexpr std::size_t kMaxRequestBytes = HttpRequestParser::kMaxRequestBytes;
   std::uint64_t refused_connections() const { return refused_connections_; }
+  std::uint64_t tls_failures() const { return tls_failures_; }        // handshakes refused or broken
+  std::uint64_t unauthorized_requests() const { return unauthorized_; }  // answered 401
 
  private:
   struct Connection;
@@ -52,14 +64,24 @@ class HttpServer {
   static void on_alloc(uv_handle_t* handle, size_t size, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) noexcept;
   static void on_idle(uv_timer_t* timer) noexcept;
+  void on_request(Connection* conn);
+  bool take_token(const EndpointSecurity& security);
   void respond(std::uint64_t id, HttpResponse response);
+  enum class AfterWrite { kNothing, kResume, kDrop };
+  bool write(Connection* conn, std::string bytes, AfterWrite after);
   void drop(std::uint64_t id);
   void resume(std::uint64_t id);  // a kept-alive connection waits for its next request
 
   uv_loop_t* loop_;
   Handler handler_;
   HttpServerLimits limits_;
+  Security security_;
+  BasicAuthVerifier auth_;
+  double tokens_ = -1;        // rate_limit's bucket; -1: not filled yet
+  std::uint64_t tokens_at_ = 0;
   std::uint64_t refused_connections_ = 0;
+  std::uint64_t tls_failures_ = 0;
+  std::uint64_t unauthorized_ = 0;
   struct Listener;
   std::unique_ptr<Listener> listener_;
   int port_ = 0;

@@ -12,18 +12,23 @@ from lab import PROBER  # noqa: E402
 from lab_process import free_port, wait_until
 
 
-def http_get(port, path, method="GET", timeout=5):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+def http_get(port, path, method="GET", timeout=5, context=None, headers=None):
+    """`context`: an ssl.SSLContext to ask over https; `headers`: more request headers."""
+    scheme = "https" if context else "http"
+    request = urllib.request.Request(f"{scheme}://127.0.0.1:{port}{path}", method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
 
 
 class AgentProcess:
-    def __init__(self, config, lifecycle=True, args=(), env=None, config_arg=None):
-        """`config` is written to a file given as --config, unless `config_arg` (a URL) is given."""
+    def __init__(self, config, lifecycle=True, args=(), env=None, config_arg=None, context=None, headers=None):
+        """`config` is written to a file given as --config, unless `config_arg` (a URL) is given.
+        `context` and `headers` are how this test's own requests reach an endpoint with
+        --web.config.file (TLS, basic auth)."""
+        self.context, self.headers = context, headers
         self.dir = tempfile.mkdtemp(prefix="prober-agent-")
         self.port = free_port()
         config.setdefault("sinks", {}).setdefault("prometheus", {})["listen"] = f"127.0.0.1:{self.port}"
@@ -56,7 +61,7 @@ class AgentProcess:
 
     def _ready(self):
         try:
-            return http_get(self.port, "/readyz", timeout=1)[0] == 200
+            return http_get(self.port, "/readyz", timeout=1, context=self.context, headers=self.headers)[0] == 200
         except OSError:
             return False
 
@@ -68,7 +73,7 @@ class AgentProcess:
         os.replace(tmp, self.config_path)
 
     def get(self, path, method="GET"):
-        return http_get(self.port, path, method)
+        return http_get(self.port, path, method, context=self.context, headers=self.headers)
 
     def metric_now(self, name_and_labels):
         return self.metric(self.get("/metrics")[1], name_and_labels)

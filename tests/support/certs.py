@@ -35,6 +35,11 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/intermediate.der
 subjectAltName = $ENV::LAB_SAN
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = $ENV::LAB_SAN
 """
 
 
