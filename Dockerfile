@@ -8,7 +8,7 @@
 ARG BASE=debian:bookworm-slim
 
 FROM ${BASE} AS build
-COPY tools/install-deps.sh /src/tools/install-deps.sh
+COPY tools/install-deps.sh tools/runtime-packages.sh /src/tools/
 RUN sh /src/tools/install-deps.sh && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -23,13 +23,19 @@ COPY bench bench
 COPY tests tests
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBER_BUILD_TESTS=OFF \
  && cmake --build build -j"$(nproc)" --target prober \
- && strip build/prober
+ && strip build/prober \
+ && sh tools/runtime-packages.sh build/prober > /src/runtime-packages \
+ && cat /src/runtime-packages
 
 FROM ${BASE}
+# The runtime libraries are the Debian packages that hold what the binary links (found with ldd
+# and dpkg -S in the build stage), so the same Dockerfile serves Debian 12 and 13, whose package
+# names differ (libssl3 / libssl3t64, libyaml-cpp0.7 / 0.8, ...).
+COPY --from=build /src/runtime-packages /tmp/runtime-packages
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libuv1 libc-ares2 libcurl4 libssl3 libre2-9 libhttp-parser2.9 libsqlite3-0 \
-      libprotobuf-lite32 libsnappy1v5 \
+      ca-certificates $(cat /tmp/runtime-packages) \
+ && rm /tmp/runtime-packages \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/debconf/*-old /var/log/apt /var/log/dpkg.log \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/prober --shell /usr/sbin/nologin prober \
