@@ -17,6 +17,7 @@ COPY io io
 COPY checks checks
 COPY scheduler scheduler
 COPY alerting alerting
+COPY net net
 COPY report report
 COPY prober prober
 COPY bench bench

@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "report/http_request_parser.h"
+#include "net/http_request_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using prober::report::HttpRequestParser;
+  using prober::net::HttpRequestParser;
   if (size == 0) return 0;
   // The first byte chooses the read size, the rest is the connection's bytes.
   std::size_t chunk = 1 + data[0] % 64;
@@ -30,6 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (parser.pipelined()) break;
     parser.reset();
   }
-  (void)prober::report::parse_query(std::string(reinterpret_cast<const char*>(data), size));
+  (void)prober::net::parse_query(std::string(reinterpret_cast<const char*>(data), size));
   return 0;
 }

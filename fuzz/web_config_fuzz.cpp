@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "config/web_config.h"
-#include "report/basic_auth.h"
+#include "net/basic_auth.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -18,6 +18,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!prober::config::is_bcrypt_hash(hash)) __builtin_trap();
     }
   }
-  if (size < 512) (void)prober::report::parse_basic_authorization(text);
+  if (size < 512) (void)prober::net::parse_basic_authorization(text);
   return 0;
 }

@@ -345,12 +345,12 @@ int Agent::run() {
   if (!open_sinks()) return 1;
   const config::EndpointConfig endpoint = config_.endpoint.value_or(config::EndpointConfig{});
   std::string listen = options_.listen.value_or(endpoint.listen);
-  report::HttpServerLimits limits{static_cast<std::size_t>(endpoint.max_connections),
+  net::HttpServerLimits limits{static_cast<std::size_t>(endpoint.max_connections),
                                   static_cast<std::uint64_t>(endpoint.idle_timeout.count()),
                                   static_cast<std::uint64_t>(endpoint.write_timeout.count())};
-  report::HttpServer::Security security;
+  net::HttpServer::Security security;
   if (!options_.web_config_file.empty()) {
-    auto opened = report::WebConfigFile::open(options_.web_config_file, [](const std::string& error) {
+    auto opened = net::WebConfigFile::open(options_.web_config_file, [](const std::string& error) {
       Log::error("web config file rejected; the endpoint answers 500 and refuses TLS until it is fixed",
                  {{"error", error}});
     });
@@ -358,19 +358,19 @@ int Agent::run() {
       Log::error("cannot start the HTTP endpoint", {{"error", *error}});
       return 1;
     }
-    web_config_ = std::move(std::get<std::unique_ptr<report::WebConfigFile>>(opened));
+    web_config_ = std::move(std::get<std::unique_ptr<net::WebConfigFile>>(opened));
     security = [file = web_config_.get()] { return file->current(); };
   }
-  auto server = report::HttpServer::listen(
+  auto server = net::HttpServer::listen(
       loop_.get(), listen,
-      [this](const report::HttpRequest& q, report::HttpServer::Respond r) { handle(q, std::move(r)); }, limits,
+      [this](const net::HttpRequest& q, net::HttpServer::Respond r) { handle(q, std::move(r)); }, limits,
       std::move(security));
   if (auto* error = std::get_if<std::string>(&server)) {
     Log::error("cannot start the HTTP endpoint", {{"error", *error}});
     return 1;
   }
-  server_ = std::move(std::get<std::unique_ptr<report::HttpServer>>(server));
-  listens_on_loopback_ = report::is_loopback_listen(listen);
+  server_ = std::move(std::get<std::unique_ptr<net::HttpServer>>(server));
+  listens_on_loopback_ = net::is_loopback_listen(listen);
   Log::info("listening", {{"address", listen},
                           {"port", std::to_string(server_->port())},
                           {"tls", web_config_ && web_config_->tls() ? "true" : "false"},

@@ -14,12 +14,12 @@
 #include "io/curl_multi_driver.h"
 #include "io/loop.h"
 #include "io/uv_handle.h"
-#include "report/http_server.h"
+#include "net/http_server.h"
 #include "prober/config_loader.h"
 #include "prober/remote_config.h"
 #include "report/delivery.h"
 #include "report/metrics_registry.h"
-#include "report/http_client.h"
+#include "net/http_client.h"
 #include "report/result_store.h"
 #include "report/sink.h"
 #include "report/spool.h"
@@ -75,8 +75,8 @@ class Agent {
   void sinks_drained(bool timed_out);
   void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
   void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
-  void handle(const report::HttpRequest& request, report::HttpServer::Respond respond);
-  void probe(const report::HttpRequest& request, report::HttpServer::Respond respond);
+  void handle(const net::HttpRequest& request, net::HttpServer::Respond respond);
+  void probe(const net::HttpRequest& request, net::HttpServer::Respond respond);
   std::string metrics_text();
   void shutdown(const char* signal_name);
   void declare_agent_metrics();
@@ -92,8 +92,8 @@ class Agent {
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   report::MetricsRegistry registry_;
   report::ResultStore store_;
-  std::unique_ptr<report::WebConfigFile> web_config_;
-  std::unique_ptr<report::HttpServer> server_;
+  std::unique_ptr<net::WebConfigFile> web_config_;
+  std::unique_ptr<net::HttpServer> server_;
   std::string loaded_text_;  // the configuration file as last loaded
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
@@ -108,7 +108,7 @@ class Agent {
   std::map<std::string, std::string> definitions_;
   std::string sinks_definition_;  // sinks and spool are set up once, at start
   std::unique_ptr<report::Spool> spool_;
-  std::unique_ptr<report::HttpClient> http_;
+  std::unique_ptr<net::HttpClient> http_;
   std::vector<std::unique_ptr<report::Sink>> sinks_;
   io::UvHandle<uv_timer_t> vantage_tick_;
   io::UvHandle<uv_timer_t> drain_deadline_;

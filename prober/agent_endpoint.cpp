@@ -20,8 +20,8 @@ namespace {
 
 constexpr char kExposition[] = "text/plain; version=0.0.4; charset=utf-8";
 
-report::HttpResponse text(int status, std::string body) {
-  return report::HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+net::HttpResponse text(int status, std::string body) {
+  return net::HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
 }
 
 double resident_bytes() {
@@ -55,7 +55,7 @@ std::string Agent::metrics_text() {
   return registry_.exposition();
 }
 
-void Agent::handle(const report::HttpRequest& q, report::HttpServer::Respond respond) {
+void Agent::handle(const net::HttpRequest& q, net::HttpServer::Respond respond) {
   if (q.path == "/metrics") {
     registry_.set("prober_http_connections_refused_total", {}, static_cast<double>(server_->refused_connections()));
     registry_.set("prober_http_tls_failures_total", {}, static_cast<double>(server_->tls_failures()));
@@ -76,7 +76,7 @@ void Agent::handle(const report::HttpRequest& q, report::HttpServer::Respond res
   respond(text(404, "not found; try /metrics, /healthz, /readyz, /results, /probe\n"));
 }
 
-void Agent::probe(const report::HttpRequest& q, report::HttpServer::Respond respond) {
+void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
   const auto& endpoint = config_.endpoint ? *config_.endpoint : config::EndpointConfig{};
   if (!endpoint.probe.enabled) return respond(text(404, "/probe is disabled\n"));
   auto target_it = q.query.find("target");

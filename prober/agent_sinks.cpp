@@ -47,7 +47,7 @@ bool Agent::open_sinks() {
     Log::info("spool open", {{"dir", config_.spool->dir}, {"bytes", std::to_string(spool_->bytes())},
                              {"seq", std::to_string(seq_)}});
   }
-  http_ = std::make_unique<report::HttpClient>(*curl_);
+  http_ = std::make_unique<net::HttpClient>(*curl_);
   std::string error;
   sinks_.push_back(std::make_unique<report::JsonlSink>(config_.jsonl.path, error));
   if (!error.empty()) Log::error("JSONL output", {{"error", error}});

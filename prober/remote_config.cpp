@@ -50,7 +50,7 @@ std::variant<RemoteConfig::Fetched, std::string> RemoteConfig::fetch_now() {
   });
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &etag);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* out) {
-    if (auto tag = report::header_value(std::string_view(d, s * n), "etag")) *static_cast<std::string*>(out) = *tag;
+    if (auto tag = net::header_value(std::string_view(d, s * n), "etag")) *static_cast<std::string*>(out) = *tag;
     return s * n;
   });
   CURLcode code = curl_easy_perform(e);
@@ -69,16 +69,16 @@ std::variant<RemoteConfig::Fetched, std::string> RemoteConfig::fetch_now() {
   return checks::redacted_url(options_.url) + ": " + why + "; and no cached configuration of this URL at " + options_.cache_path;
 }
 
-void RemoteConfig::poll(report::HttpClient& http, std::function<void(Fetched)> changed,
+void RemoteConfig::poll(net::HttpClient& http, std::function<void(Fetched)> changed,
                         std::function<void(std::string)> failed) {
-  report::HttpRequestSpec spec;
+  net::HttpRequestSpec spec;
   spec.method = "GET";
   spec.url = options_.url;
   spec.timeout = options_.timeout;
   spec.ca_file = options_.ca_file;
   spec.max_body = 16u << 20;
   if (!etag_.empty()) spec.headers.push_back("If-None-Match: " + etag_);
-  http.send(std::move(spec), [this, changed = std::move(changed), failed = std::move(failed)](report::HttpReply r) {
+  http.send(std::move(spec), [this, changed = std::move(changed), failed = std::move(failed)](net::HttpReply r) {
     if (r.status == 304) return;
     if (!r.ok()) {
       failed(checks::redacted_url(options_.url) + ": " + (r.status ? "HTTP " + std::to_string(r.status) : r.error));

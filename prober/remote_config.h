@@ -9,7 +9,7 @@
 #include <string>
 #include <variant>
 
-#include "report/http_client.h"
+#include "net/http_client.h"
 
 namespace prober::cli {
 
@@ -37,7 +37,7 @@ class RemoteConfig {
   std::variant<Fetched, std::string> fetch_now();
   // On the loop: asks with If-None-Match; `changed` gets a new text (not for a 304); `failed`
   // an error text (the service unreachable, a non-2xx answer).
-  void poll(report::HttpClient& http, std::function<void(Fetched)> changed, std::function<void(std::string)> failed);
+  void poll(net::HttpClient& http, std::function<void(Fetched)> changed, std::function<void(std::string)> failed);
   // Remembers `fetched` as the last good configuration (after it loaded); false if the cache
   // cannot be written (logged by the caller).
   bool save_good(const Fetched& fetched, std::string& error);

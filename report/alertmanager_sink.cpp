@@ -47,7 +47,7 @@ nlohmann::json alertmanager_payload(const std::vector<const AmAlert*>& alerts, s
   return out;
 }
 
-AlertmanagerSink::AlertmanagerSink(uv_loop_t* loop, HttpClient& http, MetricsRegistry& metrics, Spool* spool,
+AlertmanagerSink::AlertmanagerSink(uv_loop_t* loop, net::HttpClient& http, MetricsRegistry& metrics, Spool* spool,
                                    config::AlertmanagerConfig config, const Vantage& vantage, std::string generator_base)
     : http_(http), metrics_(metrics), spool_(spool), config_(std::move(config)), vantage_(vantage),
       generator_base_(std::move(generator_base)) {
@@ -149,21 +149,21 @@ void AlertmanagerSink::send_all() {
 void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
   std::string body = checks::json_text(alertmanager_payload(alerts, now_ms(), 4 * config_.resend_interval));
   for (const auto& url : config_.urls) {
-    HttpRequestSpec spec;
+    net::HttpRequestSpec spec;
     spec.url = url + (url.ends_with("/") ? "" : "/") + "api/v2/alerts";
     spec.headers = {"Content-Type: application/json"};
     spec.body = body;
     spec.timeout = config_.timeout;
     std::size_t n = alerts.size();
-    http_.send(std::move(spec), [this, n](HttpReply r) {
-      Verdict v = judge(r);
-      if (v.action == Verdict::Action::kDelivered) {
+    http_.send(std::move(spec), [this, n](net::HttpReply r) {
+      net::Verdict v = net::judge(r);
+      if (v.action == net::Verdict::Action::kDelivered) {
         metrics_.add("prober_sink_sent_total", {{"sink", "alertmanager"}}, static_cast<double>(n));
         retries_ = 0;
         return;
       }
       metrics_.add("prober_sink_errors_total", {{"sink", "alertmanager"}, {"reason", v.reason}});
-      if (v.action != Verdict::Action::kRetry || uv_is_active(retry_.base())) return;
+      if (v.action != net::Verdict::Action::kRetry || uv_is_active(retry_.base())) return;
       // Every alert goes again (the state may have moved on since this send), soon at first.
       auto wait = backoff_delay(std::chrono::milliseconds(1000), config_.resend_interval, retries_++,
                                 random_jitter(), r.retry_after);

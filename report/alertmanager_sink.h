@@ -14,7 +14,7 @@
 
 #include "config/sinks_config.h"
 #include "io/uv_handle.h"
-#include "report/http_client.h"
+#include "net/http_client.h"
 #include "report/metrics_registry.h"
 #include "report/sink.h"
 #include "report/spool.h"
@@ -35,7 +35,7 @@ nlohmann::json alertmanager_payload(const std::vector<const AmAlert*>& alerts, s
 
 class AlertmanagerSink final : public Sink {
  public:
-  AlertmanagerSink(uv_loop_t* loop, HttpClient& http, MetricsRegistry& metrics, Spool* spool,
+  AlertmanagerSink(uv_loop_t* loop, net::HttpClient& http, MetricsRegistry& metrics, Spool* spool,
                    config::AlertmanagerConfig config, const Vantage& vantage, std::string generator_base);
   void on_run(const MonitorRun& run) override;
   void on_monitor_removed(const std::string& monitor) override;
@@ -49,7 +49,7 @@ class AlertmanagerSink final : public Sink {
   void persist();
   void restore();
 
-  HttpClient& http_;
+  net::HttpClient& http_;
   MetricsRegistry& metrics_;
   Spool* spool_;
   config::AlertmanagerConfig config_;

@@ -21,7 +21,7 @@ void Delivery::declare_metrics(MetricsRegistry& m) {
             "Records given up on: rejected by the service (never retried) or too old to retry, by sink and reason");
 }
 
-Delivery::Delivery(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics, std::string sink,
+Delivery::Delivery(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, std::string sink,
                    std::string queue, config::DeliveryConfig config, Encode encode, Judge judge)
     : spool_(spool), http_(http), metrics_(metrics), sink_(std::move(sink)), queue_(std::move(queue)),
       config_(config), encode_(std::move(encode)), judge_(std::move(judge)) {
@@ -86,26 +86,26 @@ void Delivery::send() {
   }
   auto request = encode_(batch_);
   if (!request) {
-    on_response(HttpReply{0, "not ready", {}, {}});
+    on_response(net::HttpReply{0, "not ready", {}, {}});
     return;
   }
   request->timeout = config_.timeout;
   state_ = State::kSending;
-  http_.send(std::move(*request), [this](HttpReply r) { on_response(r); });
+  http_.send(std::move(*request), [this](net::HttpReply r) { on_response(r); });
 }
 
-void Delivery::on_response(const HttpReply& response) {
-  Verdict v = judge_(response);
+void Delivery::on_response(const net::HttpReply& response) {
+  net::Verdict v = judge_(response);
   switch (v.action) {
-    case Verdict::Action::kDelivered:
+    case net::Verdict::Action::kDelivered:
       metrics_.add("prober_sink_sent_total", {{"sink", sink_}}, static_cast<double>(batch_.size()));
       finished_batch();
       return;
-    case Verdict::Action::kDrop:
+    case net::Verdict::Action::kDrop:
       metrics_.add("prober_sink_errors_total", {{"sink", sink_}, {"reason", v.reason}});
       drop_batch(v.reason);
       return;
-    case Verdict::Action::kRetry:
+    case net::Verdict::Action::kRetry:
       metrics_.add("prober_sink_errors_total", {{"sink", sink_}, {"reason", v.reason}});
       state_ = State::kBackoff;
       if (drained_) {  // shutting down: the batch stays in the spool for the next start

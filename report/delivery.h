@@ -13,7 +13,7 @@
 
 #include "config/sinks_config.h"
 #include "io/uv_handle.h"
-#include "report/http_client.h"
+#include "net/http_client.h"
 #include "report/metrics_registry.h"
 #include "report/spool.h"
 
@@ -22,11 +22,11 @@ namespace prober::report {
 class Delivery {
  public:
   // The request for a batch; nullopt when the sink cannot send yet (it retries later).
-  using Encode = std::function<std::optional<HttpRequestSpec>(const std::vector<SpoolRecord>&)>;
-  using Judge = std::function<Verdict(const HttpReply&)>;
+  using Encode = std::function<std::optional<net::HttpRequestSpec>(const std::vector<SpoolRecord>&)>;
+  using Judge = std::function<net::Verdict(const net::HttpReply&)>;
 
-  Delivery(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics, std::string sink,
-           std::string queue, config::DeliveryConfig config, Encode encode, Judge judge = report::judge);
+  Delivery(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, std::string sink,
+           std::string queue, config::DeliveryConfig config, Encode encode, Judge judge = net::judge);
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
 
@@ -42,14 +42,14 @@ class Delivery {
   void fetch();
   void on_fetched(std::vector<SpoolRecord> records);
   void send();
-  void on_response(const HttpReply& response);
+  void on_response(const net::HttpReply& response);
   void finished_batch();
   void drop_batch(const std::string& reason);
   void arm(std::chrono::milliseconds after);
   void settle();  // tells a waiting drain that this delivery has nothing more to do
 
   Spool& spool_;
-  HttpClient& http_;
+  net::HttpClient& http_;
   MetricsRegistry& metrics_;
   std::string sink_, queue_;
   config::DeliveryConfig config_;

@@ -75,13 +75,13 @@ nlohmann::json mackerel_metrics(const MonitorRun& run) {
   return out;
 }
 
-MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics,
+MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                            config::MackerelConfig config, const Vantage& vantage)
     : spool_(spool), http_(http), metrics_(metrics), config_(std::move(config)),
       host_name_(config_.host_name.empty() ? vantage.name : config_.host_name),
       custom_id_("prober-" + vantage.name),
       reports_(loop, spool, http, metrics, "mackerel", "mackerel_reports", config_.reports,
-               [this](const std::vector<SpoolRecord>& batch) -> std::optional<HttpRequestSpec> {
+               [this](const std::vector<SpoolRecord>& batch) -> std::optional<net::HttpRequestSpec> {
                  if (host_id_.empty()) return std::nullopt;  // the host is not registered yet
                  std::string source = R"({"type":"host","hostId":)" + checks::json_text(host_id_) + "}";
                  std::string body = "{\"reports\":[";
@@ -92,7 +92,7 @@ MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, HttpClient& http, Metr
                  return request("POST", "/api/v0/monitoring/checks/report", body + "]}");
                }),
       metrics_delivery_(loop, spool, http, metrics, "mackerel", "mackerel_metrics", config_.metrics,
-                        [this](const std::vector<SpoolRecord>& batch) -> std::optional<HttpRequestSpec> {
+                        [this](const std::vector<SpoolRecord>& batch) -> std::optional<net::HttpRequestSpec> {
                           return request("POST", "/api/v0/services/" + config_.service + "/tsdb", join(batch, "[", "]"));
                         }) {
   if (auto id = spool_.state(kHostIdKey)) host_id_ = *id;
@@ -102,8 +102,8 @@ MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, HttpClient& http, Metr
   if (!config_.service.empty()) metrics_delivery_.kick(0);
 }
 
-HttpRequestSpec MackerelSink::request(const std::string& method, const std::string& path, std::string body) const {
-  HttpRequestSpec spec;
+net::HttpRequestSpec MackerelSink::request(const std::string& method, const std::string& path, std::string body) const {
+  net::HttpRequestSpec spec;
   spec.method = method;
   std::string base = config_.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -132,7 +132,7 @@ void MackerelSink::register_host() {
   registering_ = true;
   nlohmann::json body = host_body();
   body["customIdentifier"] = custom_id_;
-  http_.send(request("POST", "/api/v0/hosts", checks::json_text(body)), [this](HttpReply r) {
+  http_.send(request("POST", "/api/v0/hosts", checks::json_text(body)), [this](net::HttpReply r) {
     registering_ = false;
     std::string id;
     if (r.ok()) {
@@ -142,7 +142,7 @@ void MackerelSink::register_host() {
       }
     }
     if (id.empty()) {
-      metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", r.ok() ? "bad_response" : judge(r).reason}});
+      metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", r.ok() ? "bad_response" : net::judge(r).reason}});
       // Registration is needed before any report: retry, within Mackerel's 30 s retry policy.
       auto wait = backoff_delay(config_.reports.min_backoff, config_.reports.max_backoff, host_retries_++,
                                 random_jitter(), r.retry_after);
@@ -159,8 +159,8 @@ void MackerelSink::register_host() {
 }
 
 void MackerelSink::update_checks() {
-  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, checks::json_text(host_body())), [this](HttpReply r) {
-    if (!r.ok()) metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", judge(r).reason}});
+  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, checks::json_text(host_body())), [this](net::HttpReply r) {
+    if (!r.ok()) metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", net::judge(r).reason}});
   });
 }
 

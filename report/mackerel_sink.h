@@ -22,20 +22,20 @@ nlohmann::json mackerel_metrics(const MonitorRun& run);
 
 class MackerelSink final : public Sink {
  public:
-  MackerelSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics,
+  MackerelSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                config::MackerelConfig config, const Vantage& vantage);
   void on_run(const MonitorRun& run) override;
   void on_monitors(const std::vector<const config::MonitorConfig*>& monitors) override;
   void drain(std::function<void()> done) override;
 
  private:
-  HttpRequestSpec request(const std::string& method, const std::string& path, std::string body) const;
+  net::HttpRequestSpec request(const std::string& method, const std::string& path, std::string body) const;
   nlohmann::json host_body() const;  // name, meta and the current checks list
   void register_host();
   void update_checks();
 
   Spool& spool_;
-  HttpClient& http_;
+  net::HttpClient& http_;
   MetricsRegistry& metrics_;
   config::MackerelConfig config_;
   std::string host_name_, custom_id_;

@@ -57,13 +57,13 @@ std::string stale_write_request(const std::string& bytes, std::int64_t at_ms) {
   return request.SerializeAsString();
 }
 
-HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch) {
+net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch) {
   std::string body;
   std::size_t size = 0;
   for (const auto& r : batch) size += r.payload.size();
   body.reserve(size);
   for (const auto& r : batch) body += r.payload;
-  HttpRequestSpec spec;
+  net::HttpRequestSpec spec;
   spec.url = config.url;
   snappy::Compress(body.data(), body.size(), &spec.body);
   spec.headers = {"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
@@ -72,7 +72,7 @@ HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, co
   return spec;
 }
 
-RemoteWriteSink::RemoteWriteSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics,
+RemoteWriteSink::RemoteWriteSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                                  config::RemoteWriteConfig config, const Vantage& vantage)
     : spool_(spool), config_(std::move(config)),
       delivery_(loop, spool, http, metrics, "remote_write", kQueue, config_.delivery,

@@ -19,11 +19,11 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
 // The same series with the stale marker (PROTOCOLS.md §1) at `at_ms`.
 std::string stale_write_request(const std::string& write_request, std::int64_t at_ms);
 // The HTTP request for a batch of encoded WriteRequests.
-HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch);
+net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch);
 
 class RemoteWriteSink final : public Sink {
  public:
-  RemoteWriteSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics,
+  RemoteWriteSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                   config::RemoteWriteConfig config, const Vantage& vantage);
   void on_run(const MonitorRun& run) override;
   void on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) override;

@@ -2,9 +2,9 @@
 
 namespace prober::report {
 
-HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
+net::HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
                                 const std::vector<SpoolRecord>& batch) {
-  HttpRequestSpec spec;
+  net::HttpRequestSpec spec;
   spec.url = config.url;
   std::size_t size = 2;
   for (const auto& r : batch) size += r.payload.size() + 1;
@@ -22,7 +22,7 @@ HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::
   return spec;
 }
 
-WebhookSink::WebhookSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics,
+WebhookSink::WebhookSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                          config::WebhookConfig config, const Vantage& vantage)
     : spool_(spool), config_(std::move(config)), vantage_(vantage.name),
       delivery_(loop, spool, http, metrics, "webhook", "webhook", config_.delivery,

@@ -10,12 +10,12 @@
 
 namespace prober::report {
 
-HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
+net::HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
                                 const std::vector<SpoolRecord>& batch);
 
 class WebhookSink final : public Sink {
  public:
-  WebhookSink(uv_loop_t* loop, Spool& spool, HttpClient& http, MetricsRegistry& metrics, config::WebhookConfig config,
+  WebhookSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, config::WebhookConfig config,
               const Vantage& vantage);
   void on_run(const MonitorRun& run) override;
   void drain(std::function<void()> done) override { delivery_.drain(std::move(done)); }

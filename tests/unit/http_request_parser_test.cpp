@@ -3,12 +3,12 @@
 
 #include <string>
 
-#include "report/http_request_parser.h"
-#include "report/http_server.h"
+#include "net/http_request_parser.h"
+#include "net/http_server.h"
 
-using prober::report::HttpRequestParser;
-using prober::report::parse_query;
-using prober::report::percent_decode;
+using prober::net::HttpRequestParser;
+using prober::net::parse_query;
+using prober::net::percent_decode;
 using State = HttpRequestParser::State;
 
 namespace {
@@ -69,7 +69,7 @@ TEST_CASE("percent decoding keeps what is not an escape, including a '%' at the 
 }
 
 TEST_CASE("which listen addresses are loopback only (an open /probe is served there alone)") {
-  using prober::report::is_loopback_listen;
+  using prober::net::is_loopback_listen;
   for (const char* yes : {"127.0.0.1:9465", "127.1.2.3:0", "[::1]:9465", "localhost:9465"}) CHECK(is_loopback_listen(yes));
   for (const char* no : {"0.0.0.0:9465", ":9465", "[::]:9465", "192.0.2.1:9465", "10.0.0.1:80", "127.example.com:1"}) {
     CAPTURE(no);

@@ -16,6 +16,10 @@
 #include "report/webhook_sink.h"
 
 using namespace prober::report;
+using prober::net::judge;
+using prober::net::Verdict;
+using prober::net::HttpRequestSpec;
+using prober::net::header_value;
 using prober::checks::CheckResult;
 using prober::checks::FailureClass;
 using prober::checks::Severity;

@@ -2,7 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "config/web_config.h"
-#include "report/basic_auth.h"
+#include "net/basic_auth.h"
 
 using prober::config::parse_web_config;
 using prober::config::WebConfig;
@@ -112,7 +112,7 @@ TEST_CASE("bcrypt hashes are told from anything else") {
 }
 
 TEST_CASE("the Authorization header: Basic only, user before the first colon") {
-  using prober::report::parse_basic_authorization;
+  using prober::net::parse_basic_authorization;
   auto c = parse_basic_authorization("Basic YWxpY2U6cDpzcw==");  // alice:p:ss
   REQUIRE(c.has_value());
   CHECK(c->user == "alice");

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace prober::report {
+namespace prober::net {
 
 struct BasicCredentials {
   std::string user;
@@ -48,4 +48,4 @@ class BasicAuthVerifier {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace prober::report
+}  // namespace prober::net

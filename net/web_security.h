@@ -16,12 +16,12 @@
 #include <variant>
 #include <vector>
 
-#include "io/tls_server.h"
+#include "net/tls_server.h"
 
-namespace prober::report {
+namespace prober::net {
 
 struct EndpointSecurity {
-  std::shared_ptr<const io::TlsServerContext> tls;  // null: plain HTTP
+  std::shared_ptr<const net::TlsServerContext> tls;  // null: plain HTTP
   std::map<std::string, std::string> users;         // empty: no authentication
   std::vector<std::pair<std::string, std::string>> headers;
   int rate_limit_burst = 0;
@@ -57,4 +57,4 @@ class WebConfigFile {
   bool tls_at_start_ = false;
 };
 
-}  // namespace prober::report
+}  // namespace prober::net

@@ -5,7 +5,7 @@
 // idle_timeout is dropped, and so is an answer of which the client reads nothing for write_timeout.
 // HTTP/1.1 keep-alive: one request at a time per connection (a pipelined request gets its
 // answer and the connection is closed). HEAD is answered with the headers alone.
-// With a web configuration (report/web_security.h) the server speaks TLS, asks for basic auth,
+// With a web configuration (net/web_security.h) the server speaks TLS, asks for basic auth,
 // adds the configured headers and rate-limits, as exporters built on the exporter-toolkit do.
 #include <uv.h>
 
@@ -18,11 +18,11 @@
 #include <variant>
 #include <vector>
 
-#include "report/basic_auth.h"
-#include "report/http_request_parser.h"
-#include "report/web_security.h"
+#include "net/basic_auth.h"
+#include "net/http_request_parser.h"
+#include "net/web_security.h"
 
-namespace prober::report {
+namespace prober::net {
 
 struct HttpResponse {
   int status = 200;
@@ -94,4 +94,4 @@ class HttpServer {
 // 0.0.0.0 / [::] listens everywhere.
 bool is_loopback_listen(const std::string& listen);
 
-}  // namespace prober::report
+}  // namespace prober::net

@@ -1,4 +1,4 @@
-#include "report/http_client.h"
+#include "net/http_client.h"
 
 #include <cstdlib>
 #include <cctype>
@@ -6,7 +6,7 @@
 
 #include "io/curl_handles.h"
 
-namespace prober::report {
+namespace prober::net {
 
 namespace {
 
@@ -105,4 +105,4 @@ Verdict judge(const HttpReply& r) {
   return {A::kDrop, "rejected"};
 }
 
-}  // namespace prober::report
+}  // namespace prober::net

@@ -1,4 +1,4 @@
-#include "io/tls_server.h"
+#include "net/tls_server.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace prober::io {
+namespace prober::net {
 namespace {
 
 struct BioFree {
@@ -289,4 +289,4 @@ bool TlsServerSession::send(std::string_view plain, std::string& wire) {
   return true;
 }
 
-}  // namespace prober::io
+}  // namespace prober::net

@@ -14,7 +14,7 @@
 #include "io/curl_handles.h"
 #include "io/curl_multi_driver.h"
 
-namespace prober::report {
+namespace prober::net {
 
 struct HttpRequestSpec {
   std::string method = "POST";
@@ -71,4 +71,4 @@ struct Verdict {
 };
 Verdict judge(const HttpReply& response);
 
-}  // namespace prober::report
+}  // namespace prober::net

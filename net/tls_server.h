@@ -13,7 +13,7 @@
 
 #include "config/web_config.h"
 
-namespace prober::io {
+namespace prober::net {
 
 struct SslCtxFree {
   void operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
@@ -62,4 +62,4 @@ class TlsServerSession {
   std::string error_;
 };
 
-}  // namespace prober::io
+}  // namespace prober::net

@@ -1,4 +1,4 @@
-#include "report/http_server.h"
+#include "net/http_server.h"
 
 #include <arpa/inet.h>
 
@@ -8,7 +8,7 @@
 #include "config/units.h"
 #include "io/uv_handle.h"
 
-namespace prober::report {
+namespace prober::net {
 namespace {
 
 const char* reason(int status) {
@@ -50,7 +50,7 @@ struct HttpServer::Connection {
   io::UvHandle<uv_timer_t> timeout;
   HttpRequestParser parser;
   std::shared_ptr<const EndpointSecurity> security;  // as it was when the connection came
-  std::unique_ptr<io::TlsServerSession> tls;
+  std::unique_ptr<net::TlsServerSession> tls;
   char buffer[4096];
   bool answered = false;
   bool writing = false;           // an answer is on its way out
@@ -113,7 +113,7 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   if (self->security_) {
     c->security = self->security_();
     if (c->security->tls) {
-      c->tls = std::make_unique<io::TlsServerSession>(c->security->tls);
+      c->tls = std::make_unique<net::TlsServerSession>(c->security->tls);
     } else if (c->security->refuse_connections) {
       ++self->tls_failures_;  // a TLS endpoint with no usable configuration: no handshake can be had
       return;
@@ -167,14 +167,14 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
   if (conn->tls) {
     std::string wire;
     auto status = conn->tls->receive(bytes, plain, wire);
-    if (status == io::TlsServerSession::Status::kPlainHttp) {
+    if (status == net::TlsServerSession::Status::kPlainHttp) {
       ++server->tls_failures_;  // Go's net/http answers the same
       server->write(conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
                     AfterWrite::kDrop);
       return;
     }
-    if (status != io::TlsServerSession::Status::kOk) {
-      if (status == io::TlsServerSession::Status::kFailed) ++server->tls_failures_;
+    if (status != net::TlsServerSession::Status::kOk) {
+      if (status == net::TlsServerSession::Status::kFailed) ++server->tls_failures_;
       if (wire.empty() || !server->write(conn, std::move(wire), AfterWrite::kDrop)) server->drop(conn->id);
       return;
     }
@@ -328,4 +328,4 @@ bool is_loopback_listen(const std::string& listen) {
   return host == "localhost";
 }
 
-}  // namespace prober::report
+}  // namespace prober::net

@@ -1,8 +1,8 @@
-#include "report/http_request_parser.h"
+#include "net/http_request_parser.h"
 
 #include <cctype>
 
-namespace prober::report {
+namespace prober::net {
 
 std::string percent_decode(const std::string& text) {
   auto hex = [](char c) {
@@ -118,4 +118,4 @@ void HttpRequestParser::finish_url() {
 
 std::string HttpRequestParser::error() const { return http_errno_description(HTTP_PARSER_ERRNO(&parser_)); }
 
-}  // namespace prober::report
+}  // namespace prober::net

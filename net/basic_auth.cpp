@@ -1,4 +1,4 @@
-#include "report/basic_auth.h"
+#include "net/basic_auth.h"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -7,7 +7,7 @@
 #include <cctype>
 #include <cstring>
 
-namespace prober::report {
+namespace prober::net {
 namespace {
 
 // The exporter-toolkit's hash of "fakepassword": an unknown user costs what a known one does.
@@ -115,4 +115,4 @@ void BasicAuthVerifier::start_next() {
   job.release();  // libuv's until the after-work callback
 }
 
-}  // namespace prober::report
+}  // namespace prober::net

@@ -1,11 +1,11 @@
-#include "report/web_security.h"
+#include "net/web_security.h"
 
 #include <fstream>
 #include <sstream>
 
 #include "config/web_config.h"
 
-namespace prober::report {
+namespace prober::net {
 
 std::variant<std::unique_ptr<WebConfigFile>, std::string> WebConfigFile::open(
     const std::string& path, std::function<void(const std::string&)> on_error) {
@@ -54,9 +54,9 @@ std::variant<std::shared_ptr<const EndpointSecurity>, std::string> WebConfigFile
   }
   auto security = std::make_shared<EndpointSecurity>();
   if (web.tls.enabled()) {
-    auto made = io::TlsServerContext::make(web.tls);
+    auto made = net::TlsServerContext::make(web.tls);
     if (auto* error = std::get_if<std::string>(&made)) return *error;
-    security->tls = std::get<std::shared_ptr<const io::TlsServerContext>>(made);
+    security->tls = std::get<std::shared_ptr<const net::TlsServerContext>>(made);
   }
   security->users = web.users;
   security->headers = web.headers;
@@ -82,4 +82,4 @@ std::shared_ptr<const EndpointSecurity> WebConfigFile::current() {
   return current_;
 }
 
-}  // namespace prober::report
+}  // namespace prober::net

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-namespace prober::report {
+namespace prober::net {
 
 struct HttpRequest {
   std::string method;
@@ -56,4 +56,4 @@ std::string percent_decode(const std::string& text);
 // "a=1&b=%2F" -> {a: 1, b: /}; the last of repeated keys wins.
 std::map<std::string, std::string> parse_query(const std::string& query);
 
-}  // namespace prober::report
+}  // namespace prober::net
