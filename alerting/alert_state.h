@@ -49,10 +49,10 @@ class MonitorAlertState {
   checks::Severity hard_severity_ = checks::Severity::kOk;
   checks::FailureClass hard_class_ = checks::FailureClass::kOk;
   TimePoint hard_since_{};
-  int failures_ = 0;     // consecutive non-ok results
-  int recoveries_ = 0;   // consecutive OKs while hard non-ok
+  int failures_ = 0;    // consecutive non-ok results
+  int recoveries_ = 0;  // consecutive OKs while hard non-ok
   checks::FailureClass streak_class_ = checks::FailureClass::kOk;
-  int streak_ = 0;       // consecutive results of streak_class_
+  int streak_ = 0;  // consecutive results of streak_class_
 };
 
 }  // namespace prober::alerting

@@ -9,7 +9,8 @@ VantageHealth::VantageHealth(const std::vector<std::string>& control) {
 }
 
 std::size_t VantageHealth::failing_count() const {
-  return static_cast<std::size_t>(std::count_if(failing_.begin(), failing_.end(), [](const auto& e) { return e.second; }));
+  return static_cast<std::size_t>(
+      std::count_if(failing_.begin(), failing_.end(), [](const auto& e) { return e.second; }));
 }
 
 bool VantageHealth::observe_control(const std::string& monitor, const std::vector<checks::CheckResult>& results) {

@@ -39,7 +39,8 @@ struct Slot {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s http|https|tls|tcp|dns TARGET COUNT CONCURRENCY [--ca-file F] [--dns-server S]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s http|https|tls|tcp|dns TARGET COUNT CONCURRENCY [--ca-file F] [--dns-server S]\n",
+                 argv[0]);
     return 2;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
   config::MonitorConfig m;
   m.name = "bench";
   m.target = argv[2];
-  m.type = kind == "dns" ? config::CheckType::kDns
+  m.type = kind == "dns"   ? config::CheckType::kDns
            : kind == "tls" ? config::CheckType::kTls
            : kind == "tcp" ? config::CheckType::kTcp
                            : config::CheckType::kHttp;
@@ -78,10 +79,13 @@ int main(int argc, char** argv) {
         slot.runner->run(*slot.check, m.timeout, [&](std::vector<checks::CheckResult> results) {
           for (const auto& r : results) classes[std::string(to_string(r.failure.failure_class))]++;
           ++finished;
-          uv_timer_start(slot.restart.get(), [](uv_timer_t* t) {
-            auto* s = static_cast<Slot*>(t->data);
-            (*static_cast<std::function<void(Slot&)>*>(uv_loop_get_data(t->loop)))(*s);
-          }, 0, 0);
+          uv_timer_start(
+              slot.restart.get(),
+              [](uv_timer_t* t) {
+                auto* s = static_cast<Slot*>(t->data);
+                (*static_cast<std::function<void(Slot&)>*>(uv_loop_get_data(t->loop)))(*s);
+              },
+              0, 0);
         });
       };
       uv_loop_set_data(loop.get(), &launch);

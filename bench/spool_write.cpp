@@ -16,9 +16,7 @@
 #include "io/process_usage.h"
 #include "report/spool.h"
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
   const int results = argc > 1 ? std::atoi(argv[1]) : 100000;
@@ -34,7 +32,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto spool = std::move(std::get<std::unique_ptr<prober::report::Spool>>(opened));
-  const std::string line(1400, 'j');   // a CheckResult JSON line of an HTTP check
+  const std::string line(1400, 'j');    // a CheckResult JSON line of an HTTP check
   const std::string series(2100, 'p');  // one run's probe_* series as a WriteRequest
 
   using clock = std::chrono::steady_clock;

@@ -12,9 +12,12 @@ namespace {
 
 bool wants(config::IpVersion version, int index) {
   switch (version) {
-    case config::IpVersion::kV4: return index == 0;
-    case config::IpVersion::kV6: return index == 1;
-    default: return true;
+    case config::IpVersion::kV4:
+      return index == 0;
+    case config::IpVersion::kV6:
+      return index == 1;
+    default:
+      return true;
   }
 }
 

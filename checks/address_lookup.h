@@ -12,7 +12,7 @@
 namespace prober::checks {
 
 struct AddressLookupResult {
-  Failure failure;                  // ok, or the dns_* class
+  Failure failure;                     // ok, or the dns_* class
   std::vector<std::string> addresses;  // what to probe, in order
   Micros duration{0};
   DnsFacts dns;

@@ -102,7 +102,8 @@ CertInfo cert_info(X509* cert) {
     const ACCESS_DESCRIPTION* access = sk_ACCESS_DESCRIPTION_value(aia.get(), i);
     if (OBJ_obj2nid(access->method) == NID_ad_ca_issuers && access->location->type == GEN_URI) {
       const ASN1_IA5STRING* uri = access->location->d.uniformResourceIdentifier;
-      info.ca_issuers_url = std::string(reinterpret_cast<const char*>(uri->data), static_cast<std::size_t>(uri->length));
+      info.ca_issuers_url =
+          std::string(reinterpret_cast<const char*>(uri->data), static_cast<std::size_t>(uri->length));
       break;
     }
   }

@@ -10,18 +10,18 @@ typedef struct x509_st X509;
 namespace prober::checks {
 
 struct CertInfo {
-  std::string subject;            // RFC 2253 one-liner: "CN=shop.example,O=Shop"
+  std::string subject;  // RFC 2253 one-liner: "CN=shop.example,O=Shop"
   std::string issuer;
-  std::string subject_cn;         // common name alone, for messages
+  std::string subject_cn;  // common name alone, for messages
   std::string issuer_cn;
-  std::int64_t not_before = 0;    // Unix seconds
+  std::int64_t not_before = 0;  // Unix seconds
   std::int64_t not_after = 0;
-  std::string sha256;             // hex fingerprint of the DER encoding
+  std::string sha256;  // hex fingerprint of the DER encoding
   bool is_ca = false;
   bool self_issued = false;
-  std::vector<std::string> dns_names;  // subjectAltName DNS and IP entries
+  std::vector<std::string> dns_names;         // subjectAltName DNS and IP entries
   std::optional<std::string> ca_issuers_url;  // AIA: where browsers fetch a missing issuer
-  std::string key_type;           // RSA, EC, ED25519, ...
+  std::string key_type;                       // RSA, EC, ED25519, ...
   int key_bits = 0;
   std::string signature_algorithm;
 };

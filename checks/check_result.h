@@ -57,19 +57,19 @@ struct DnsFacts {
 
 struct CheckResult {
   std::string monitor;
-  std::string type;    // http, tls, tcp, dns
+  std::string type;  // http, tls, tcp, dns
   std::string target;
-  std::string address; // the address probed; empty when none was reached
+  std::string address;  // the address probed; empty when none was reached
   int port = 0;
   int ip_version = 0;  // 4, 6, or 0 when no address was probed
   std::chrono::system_clock::time_point started_at;
   Failure failure;
   // Set when the vantage was unhealthy: what the check itself found, under vantage_unhealthy.
   std::optional<FailureClass> underlying_class;
-  std::string message;              // one line, from explain()
-  std::vector<std::string> hints;   // why a browser may disagree, what to look at
-  std::string detail;               // the raw fact behind the class (curl's error, the mismatch)
-  bool deadline_hit = false;        // cancelled at the run's deadline, not finished
+  std::string message;             // one line, from explain()
+  std::vector<std::string> hints;  // why a browser may disagree, what to look at
+  std::string detail;              // the raw fact behind the class (curl's error, the mismatch)
+  bool deadline_hit = false;       // cancelled at the run's deadline, not finished
   Timings timings;
   HttpFacts http;
   TlsFacts tls;

@@ -53,8 +53,11 @@ json to_json(const CheckResult& r) {
   auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(r.started_at.time_since_epoch()).count();
   json redirects = json::array();
   for (const auto& hop : r.http.redirects) {
-    redirects.push_back({{"url", hop.url}, {"address", hop.address}, {"status", hop.status},
-                         {"location", hop.location}, {"timings_ms", timings(hop.timings)}});
+    redirects.push_back({{"url", hop.url},
+                         {"address", hop.address},
+                         {"status", hop.status},
+                         {"location", hop.location},
+                         {"timings_ms", timings(hop.timings)}});
   }
   json chain = json::array();
   for (const auto& cert : r.tls.chain) chain.push_back(to_json(cert));

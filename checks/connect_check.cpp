@@ -64,7 +64,8 @@ class ConnectProbe final : public Probe {
 
 }  // namespace
 
-std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env, const config::MonitorConfig& monitor) {
+std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env,
+                                                                     const config::MonitorConfig& monitor) {
   // curl connects to an http(s) URL and stops there (CONNECT_ONLY): https adds the handshake.
   auto target = parse_host_port(monitor.target, monitor.type == config::CheckType::kTls ? "https" : "http");
   if (auto* error = std::get_if<std::string>(&target)) return *error;

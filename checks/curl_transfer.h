@@ -20,7 +20,7 @@ namespace prober::checks {
 
 struct TransferRequest {
   std::string url;
-  std::string host;     // the URL's host: SNI, certificate name, Host header
+  std::string host;  // the URL's host: SNI, certificate name, Host header
   int port = 0;
   std::string address;  // IP literal to connect to; empty when the host is an address itself
   bool uses_tls = false;
@@ -80,8 +80,8 @@ class CurlTransfer {
   std::string body_;
   std::vector<std::pair<std::string, std::string>> headers_;
   char error_[CURL_ERROR_SIZE] = {};
-  TlsCapture capture_;          // the SSL_CTX points at it: must outlive easy_
-  io::CurlSlistPtr resolve_;    // curl reads these during the transfer: must outlive easy_
+  TlsCapture capture_;        // the SSL_CTX points at it: must outlive easy_
+  io::CurlSlistPtr resolve_;  // curl reads these during the transfer: must outlive easy_
   io::CurlSlistPtr header_list_;
   io::CurlEasyPtr easy_;
 };

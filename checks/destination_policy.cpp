@@ -10,10 +10,10 @@ namespace {
 bool non_public_v4(const unsigned char* a) {
   return a[0] == 0 || a[0] == 10 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
          (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
-         (a[0] == 100 && (a[1] & 0xc0) == 64) ||        // CGNAT 100.64/10
-         (a[0] == 192 && a[1] == 0 && a[2] == 0) ||     // IETF protocol assignments
-         (a[0] == 198 && (a[1] & 0xfe) == 18) ||        // benchmarking 198.18/15
-         a[0] >= 224;                                   // multicast, reserved, broadcast
+         (a[0] == 100 && (a[1] & 0xc0) == 64) ||     // CGNAT 100.64/10
+         (a[0] == 192 && a[1] == 0 && a[2] == 0) ||  // IETF protocol assignments
+         (a[0] == 198 && (a[1] & 0xfe) == 18) ||     // benchmarking 198.18/15
+         a[0] >= 224;                                // multicast, reserved, broadcast
 }
 
 }  // namespace
@@ -26,11 +26,11 @@ bool is_non_public_address(const std::string& address) {
   static const unsigned char kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (std::memcmp(v6, kMappedPrefix, 12) == 0) return non_public_v4(v6 + 12);
   static const unsigned char kZero[15] = {};
-  if (std::memcmp(v6, kZero, 15) == 0) return true;  // :: and ::1
-  return (v6[0] & 0xfe) == 0xfc ||                   // fc00::/7 unique local
-         (v6[0] == 0xfe && (v6[1] & 0xc0) == 0x80) ||  // fe80::/10 link-local
-         (v6[0] == 0xfe && (v6[1] & 0xc0) == 0xc0) ||  // fec0::/10 site-local (deprecated)
-         v6[0] == 0xff ||                              // multicast
+  if (std::memcmp(v6, kZero, 15) == 0) return true;                             // :: and ::1
+  return (v6[0] & 0xfe) == 0xfc ||                                              // fc00::/7 unique local
+         (v6[0] == 0xfe && (v6[1] & 0xc0) == 0x80) ||                           // fe80::/10 link-local
+         (v6[0] == 0xfe && (v6[1] & 0xc0) == 0xc0) ||                           // fec0::/10 site-local (deprecated)
+         v6[0] == 0xff ||                                                       // multicast
          (v6[0] == 0x20 && v6[1] == 0x01 && v6[2] == 0x0d && v6[3] == 0xb8) ||  // documentation
          (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b &&   // NAT64 of a
           non_public_v4(v6 + 12));                                              // private v4

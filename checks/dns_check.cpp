@@ -22,7 +22,9 @@ struct DnsSpec {
 class DnsRun final : public CheckRun {
  public:
   DnsRun(std::shared_ptr<const DnsSpec> spec, DoneCallback done)
-      : spec_(std::move(spec)), done_(std::move(done)), started_at_(std::chrono::system_clock::now()),
+      : spec_(std::move(spec)),
+        done_(std::move(done)),
+        started_at_(std::chrono::system_clock::now()),
         started_ns_(uv_hrtime()) {}
   ~DnsRun() override {
     done_ = nullptr;
@@ -64,7 +66,8 @@ class DnsCheck final : public Check {
 std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env, const config::MonitorConfig& monitor) {
   if (monitor.deny_private_addresses) {  // a /probe run: the server asked is the client's choice
     for (const auto& server : monitor.dns_servers) {
-      if (is_non_public_address(io::AresResolver::server_host(server))) return "DNS server " + server + " is not a public address (deny_private_addresses)";
+      if (is_non_public_address(io::AresResolver::server_host(server)))
+        return "DNS server " + server + " is not a public address (deny_private_addresses)";
     }
   }
   auto spec = std::make_shared<DnsSpec>();
@@ -133,7 +136,8 @@ void DnsRun::on_reply(io::DnsReply reply) {
       const auto& message = std::get<DnsMessage>(parsed);
       r.dns.rcode = dns_rcode_name(message.rcode);
       for (const auto& record : message.answers) {
-        r.dns.answers.push_back(record.type == spec_->type ? record.data : dns_type_name(record.type) + " " + record.data);
+        r.dns.answers.push_back(record.type == spec_->type ? record.data
+                                                           : dns_type_name(record.type) + " " + record.data);
         r.dns.ttls.push_back(record.ttl);
       }
       bool has_wanted = false;
@@ -142,7 +146,7 @@ void DnsRun::on_reply(io::DnsReply reply) {
         // Against the usual NOERROR expectation the rcode itself names the failure
         // (dns_nxdomain, dns_servfail, ...); against another expectation it is a mismatch.
         r.failure = spec_->expected_rcode == 0 ? classify_dns(ARES_SUCCESS, message.rcode, true)
-                                         : classify_validation(Validator::kDnsRcode);
+                                               : classify_validation(Validator::kDnsRcode);
         r.detail = "rcode " + dns_rcode_name(message.rcode) + ", expected " + dns_rcode_name(spec_->expected_rcode);
       } else if (spec_->expected_rcode == 0 && !has_wanted) {
         r.failure = classify_dns(ARES_SUCCESS, message.rcode, false);
@@ -154,8 +158,8 @@ void DnsRun::on_reply(io::DnsReply reply) {
         for (const auto& answer : r.dns.answers) matched = matched || re2::RE2::PartialMatch(answer, *pattern);
         if (!matched) {
           r.failure = classify_validation(Validator::kDnsAnswer);
-          r.detail = "no answer matches /" + pattern->pattern() + "/ (" + std::to_string(r.dns.answers.size()) +
-                     " answers)";
+          r.detail =
+              "no answer matches /" + pattern->pattern() + "/ (" + std::to_string(r.dns.answers.size()) + " answers)";
         }
       }
     }
@@ -171,7 +175,8 @@ std::vector<CheckResult> DnsRun::cancel() noexcept {
   query_ = 0;
   CheckResult r = base_result();
   r.failure = classify_timeout(Phase::kDns);
-  r.detail = "no answer from " + (resolver_ ? resolver_->servers() : std::string("the resolver")) + " before the deadline";
+  r.detail =
+      "no answer from " + (resolver_ ? resolver_->servers() : std::string("the resolver")) + " before the deadline";
   r.deadline_hit = true;
   out.push_back(std::move(r));
   return out;

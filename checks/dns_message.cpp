@@ -9,12 +9,20 @@ namespace prober::checks {
 namespace {
 
 constexpr std::array<std::pair<int, std::string_view>, 11> kTypes{{
-    {1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {12, "PTR"}, {15, "MX"},
-    {16, "TXT"}, {28, "AAAA"}, {33, "SRV"}, {257, "CAA"}, {255, "ANY"},
+    {1, "A"},
+    {2, "NS"},
+    {5, "CNAME"},
+    {6, "SOA"},
+    {12, "PTR"},
+    {15, "MX"},
+    {16, "TXT"},
+    {28, "AAAA"},
+    {33, "SRV"},
+    {257, "CAA"},
+    {255, "ANY"},
 }};
-constexpr std::array<std::string_view, 11> kRcodes{
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-    "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"};
+constexpr std::array<std::string_view, 11> kRcodes{"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+                                                   "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE"};
 constexpr std::size_t kMaxAnswers = 4096;
 
 class Reader {

@@ -28,8 +28,8 @@ struct DnsMessage {
 std::variant<DnsMessage, std::string> parse_dns_message(const unsigned char* data, std::size_t size);
 
 std::optional<int> dns_type_from_name(std::string_view name);  // "A" -> 1
-std::string dns_type_name(int type);                            // 1 -> "A", 999 -> "TYPE999"
-std::string dns_rcode_name(int rcode);                          // 3 -> "NXDOMAIN"
+std::string dns_type_name(int type);                           // 1 -> "A", 999 -> "TYPE999"
+std::string dns_rcode_name(int rcode);                         // 3 -> "NXDOMAIN"
 std::optional<int> dns_rcode_from_name(std::string_view name);
 
 }  // namespace prober::checks

@@ -71,13 +71,15 @@ void tls_handshake(const CheckResult& r, std::string& message, std::vector<std::
     case SSL_R_UNSUPPORTED_PROTOCOL:
     case SSL_R_NO_PROTOCOLS_AVAILABLE:
       message = "no TLS version in common with " + endpoint(r);
-      hints.push_back("the server and this probe allow different TLS versions (e.g. a TLS 1.3-only server, or a "
-                      "server stuck on TLS 1.0/1.1 that browsers still reach through older settings)");
+      hints.push_back(
+          "the server and this probe allow different TLS versions (e.g. a TLS 1.3-only server, or a "
+          "server stuck on TLS 1.0/1.1 that browsers still reach through older settings)");
       return;
     case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
       message = "server accepts none of the application protocols offered (ALPN)";
-      hints.push_back("the server may speak only HTTP/2 (or only HTTP/1.1) and reject the other: browsers "
-                      "offer both, so they pass");
+      hints.push_back(
+          "the server may speak only HTTP/2 (or only HTTP/1.1) and reject the other: browsers "
+          "offer both, so they pass");
       return;
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
@@ -110,15 +112,16 @@ void untrusted(const CheckResult& r, std::string& message, std::vector<std::stri
   } else if (verify == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN) {
     const CertInfo* top = r.tls.chain.empty() ? nullptr : &r.tls.chain.back();
     message = "certificate chain ends in root '" + cn(top) + "', which this vantage does not trust";
-  } else if (verify == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || verify == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
-             verify == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
+  } else if (verify == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+             verify == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE || verify == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT) {
     const CertInfo* top = r.tls.chain.empty() ? nullptr : &r.tls.chain.back();
     message = "issuer '" + (top ? top->issuer_cn : std::string("?")) + "' is not a root this vantage trusts";
   } else {
     message = "certificate '" + cn(l) + "' is not trusted: " + r.tls.verify_error.value_or(r.detail);
   }
-  hints.push_back("a browser may trust a private or corporate root installed on that machine; give this monitor "
-                  "the CA with tls.ca_file (--ca-file)");
+  hints.push_back(
+      "a browser may trust a private or corporate root installed on that machine; give this monitor "
+      "the CA with tls.ca_file (--ca-file)");
 }
 
 void explain_one(CheckResult& r) {
@@ -141,8 +144,9 @@ void explain_one(CheckResult& r) {
       return;
     case FailureClass::kDnsNxdomain:
       m = "DNS: " + host_of(r) + " does not exist (NXDOMAIN from " + dns_server(r) + ")";
-      hints.push_back("check the domain's registration and delegation; a browser on another resolver may still "
-                      "have an old answer cached");
+      hints.push_back(
+          "check the domain's registration and delegation; a browser on another resolver may still "
+          "have an old answer cached");
       return;
     case FailureClass::kDnsNoAddress:
       m = r.type == "dns" ? "DNS: " + question_of(r) + ": " + r.detail
@@ -151,8 +155,9 @@ void explain_one(CheckResult& r) {
       return;
     case FailureClass::kDnsServfail:
       m = dns_server_phrase(r) + " could not resolve " + host_of(r) + " (SERVFAIL)";
-      hints.push_back("often broken DNSSEC or unreachable authoritative servers; other resolvers may still serve a "
-                      "cached answer");
+      hints.push_back(
+          "often broken DNSSEC or unreachable authoritative servers; other resolvers may still serve a "
+          "cached answer");
       return;
     case FailureClass::kDnsRefused:
       m = dns_server_phrase(r) + " refused the query (" + r.detail + ")";
@@ -205,8 +210,9 @@ void explain_one(CheckResult& r) {
       return;
     case FailureClass::kTlsCertHostnameMismatch:
       m = "certificate is for " + leaf_names(r) + ", not for the name asked";
-      hints.push_back("a server or middlebox without SNI support sends its default certificate; browsers may "
-                      "reach a different server (CDN edge, other DNS answer)");
+      hints.push_back(
+          "a server or middlebox without SNI support sends its default certificate; browsers may "
+          "reach a different server (CDN edge, other DNS answer)");
       return;
     case FailureClass::kTlsCertUntrusted:
       untrusted(r, m, hints);
@@ -216,8 +222,9 @@ void explain_one(CheckResult& r) {
       const CertInfo* top = sent ? &r.tls.chain.back() : nullptr;
       m = "server sent " + std::to_string(sent) + (sent == 1 ? " certificate" : " certificates") +
           ", not its issuer '" + (top ? top->issuer_cn : std::string("?")) + "'";
-      hints.push_back("browsers fetch missing intermediates (AIA) or have them cached; monitors and API clients "
-                      "do not");
+      hints.push_back(
+          "browsers fetch missing intermediates (AIA) or have them cached; monitors and API clients "
+          "do not");
       hints.push_back("configure the server to send the full chain: leaf, then every intermediate");
       return;
     }
@@ -236,8 +243,8 @@ void explain_one(CheckResult& r) {
       m = "no HTTP response from " + endpoint(r) + " in time (connected, request sent, no headers)";
       return;
     case FailureClass::kHttpBodyTimeout:
-      m = "HTTP " + std::to_string(r.http.status.value_or(0)) + " headers arrived but the body did not finish in time (" +
-          std::to_string(r.http.body_bytes) + " bytes read)";
+      m = "HTTP " + std::to_string(r.http.status.value_or(0)) +
+          " headers arrived but the body did not finish in time (" + std::to_string(r.http.body_bytes) + " bytes read)";
       return;
     case FailureClass::kHttpProtocolError:
       m = "malformed HTTP response from " + endpoint(r) + ": " + r.detail;
@@ -250,8 +257,9 @@ void explain_one(CheckResult& r) {
       return;
     case FailureClass::kHttpBlocked:
       m = "blocked by bot protection or a rate limit: " + r.detail;
-      hints.push_back("browsers pass JavaScript challenges and carry cookies; a monitor does not: allow-list this "
-                      "vantage's address or user agent in the WAF / bot manager");
+      hints.push_back(
+          "browsers pass JavaScript challenges and carry cookies; a monitor does not: allow-list this "
+          "vantage's address or user agent in the WAF / bot manager");
       return;
     case FailureClass::kHttpTooManyRedirects:
     case FailureClass::kHttpRedirectLoop:
@@ -284,9 +292,11 @@ void compare_addresses(std::vector<CheckResult>& results) {
       if (good.ip_version != failed.ip_version) {
         failed.hints.push_back("IPv" + std::to_string(good.ip_version) + " address " + good.address +
                                " works: browsers fall back to it (Happy Eyeballs), so the site loads for them "
-                               "while IPv" + std::to_string(failed.ip_version) + " clients without fallback fail");
+                               "while IPv" +
+                               std::to_string(failed.ip_version) + " clients without fallback fail");
       } else {
-        failed.hints.push_back("address " + good.address + " of the same name works: one backend behind "
+        failed.hints.push_back("address " + good.address +
+                               " of the same name works: one backend behind "
                                "round-robin DNS is failing, and browsers retry another address");
       }
       break;

@@ -54,15 +54,16 @@ constexpr std::array<std::pair<FailureClass, std::string_view>, 34> kClassNames{
     {FailureClass::kInternalError, "internal_error"},
 }};
 
-Failure make(FailureClass c, Phase p, bool retriable = false) {
-  return Failure{c, p, Severity::kCritical, retriable};
-}
+Failure make(FailureClass c, Phase p, bool retriable = false) { return Failure{c, p, Severity::kCritical, retriable}; }
 
 Failure classify_connect_errno(long os_errno) {
   switch (os_errno) {
-    case ECONNREFUSED: return make(FailureClass::kTcpRefused, Phase::kConnect);
-    case ETIMEDOUT: return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
-    case ECONNRESET: return make(FailureClass::kTcpReset, Phase::kConnect, true);
+    case ECONNREFUSED:
+      return make(FailureClass::kTcpRefused, Phase::kConnect);
+    case ETIMEDOUT:
+      return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
+    case ECONNRESET:
+      return make(FailureClass::kTcpReset, Phase::kConnect, true);
     default:  // ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EAFNOSUPPORT, ENETDOWN, EACCES, EPERM, ...
       return make(FailureClass::kTcpUnreachable, Phase::kConnect, true);
   }
@@ -131,21 +132,30 @@ std::optional<FailureClass> failure_class_from_string(std::string_view name) {
 
 std::string_view to_string(Phase p) {
   switch (p) {
-    case Phase::kDns: return "dns";
-    case Phase::kConnect: return "connect";
-    case Phase::kTls: return "tls";
-    case Phase::kHttp: return "http";
-    case Phase::kNone: break;
+    case Phase::kDns:
+      return "dns";
+    case Phase::kConnect:
+      return "connect";
+    case Phase::kTls:
+      return "tls";
+    case Phase::kHttp:
+      return "http";
+    case Phase::kNone:
+      break;
   }
   return "";
 }
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::kOk: return "ok";
-    case Severity::kWarning: return "warning";
-    case Severity::kCritical: return "critical";
-    case Severity::kUnknown: break;
+    case Severity::kOk:
+      return "ok";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kCritical:
+      return "critical";
+    case Severity::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -159,18 +169,26 @@ Failure classify_dns(int ares_status, int rcode, bool has_wanted_records) {
       switch (rcode) {
         case ns_r_noerror:
           return has_wanted_records ? ok() : make(FailureClass::kDnsNoAddress, Phase::kDns);
-        case ns_r_nxdomain: return make(FailureClass::kDnsNxdomain, Phase::kDns);
-        case ns_r_servfail: return make(FailureClass::kDnsServfail, Phase::kDns, true);
-        case ns_r_refused: return make(FailureClass::kDnsRefused, Phase::kDns);
-        default: return make(FailureClass::kDnsBadResponse, Phase::kDns);  // FORMERR, NOTIMP, ...
+        case ns_r_nxdomain:
+          return make(FailureClass::kDnsNxdomain, Phase::kDns);
+        case ns_r_servfail:
+          return make(FailureClass::kDnsServfail, Phase::kDns, true);
+        case ns_r_refused:
+          return make(FailureClass::kDnsRefused, Phase::kDns);
+        default:
+          return make(FailureClass::kDnsBadResponse, Phase::kDns);  // FORMERR, NOTIMP, ...
       }
-    case ARES_ENOTFOUND: return make(FailureClass::kDnsNxdomain, Phase::kDns);
-    case ARES_ENODATA: return make(FailureClass::kDnsNoAddress, Phase::kDns);
-    case ARES_ESERVFAIL: return make(FailureClass::kDnsServfail, Phase::kDns, true);
+    case ARES_ENOTFOUND:
+      return make(FailureClass::kDnsNxdomain, Phase::kDns);
+    case ARES_ENODATA:
+      return make(FailureClass::kDnsNoAddress, Phase::kDns);
+    case ARES_ESERVFAIL:
+      return make(FailureClass::kDnsServfail, Phase::kDns, true);
     case ARES_EREFUSED:
     case ARES_ECONNREFUSED:  // nothing listens on the server's port
       return make(FailureClass::kDnsRefused, Phase::kDns, true);
-    case ARES_ETIMEOUT: return make(FailureClass::kDnsTimeout, Phase::kDns, true);
+    case ARES_ETIMEOUT:
+      return make(FailureClass::kDnsTimeout, Phase::kDns, true);
     case ARES_EFORMERR:
     case ARES_EBADRESP:
     case ARES_ENOTIMP:
@@ -235,13 +253,16 @@ Phase phase_in_progress(const TransferOutcome& o) {
 
 Failure classify_timeout(Phase phase, bool headers_received) {
   switch (phase) {
-    case Phase::kDns: return make(FailureClass::kDnsTimeout, Phase::kDns, true);
-    case Phase::kConnect: return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
-    case Phase::kTls: return make(FailureClass::kTlsTimeout, Phase::kTls, true);
+    case Phase::kDns:
+      return make(FailureClass::kDnsTimeout, Phase::kDns, true);
+    case Phase::kConnect:
+      return make(FailureClass::kTcpTimeout, Phase::kConnect, true);
+    case Phase::kTls:
+      return make(FailureClass::kTlsTimeout, Phase::kTls, true);
     case Phase::kHttp:
-      return make(headers_received ? FailureClass::kHttpBodyTimeout : FailureClass::kHttpTimeout, Phase::kHttp,
-                  true);
-    case Phase::kNone: break;
+      return make(headers_received ? FailureClass::kHttpBodyTimeout : FailureClass::kHttpTimeout, Phase::kHttp, true);
+    case Phase::kNone:
+      break;
   }
   return internal_error();
 }
@@ -249,16 +270,25 @@ Failure classify_timeout(Phase phase, bool headers_received) {
 Failure classify_validation(Validator v, Severity severity) {
   auto with = [severity](FailureClass c, Phase p) { return Failure{c, p, severity, false}; };
   switch (v) {
-    case Validator::kStatus: return with(FailureClass::kHttpStatus, Phase::kHttp);
-    case Validator::kBlocked: return with(FailureClass::kHttpBlocked, Phase::kHttp);
-    case Validator::kBody: return with(FailureClass::kHttpBodyMismatch, Phase::kHttp);
-    case Validator::kHeader: return with(FailureClass::kHttpHeaderMismatch, Phase::kHttp);
-    case Validator::kLatency: return with(FailureClass::kHttpSlow, Phase::kHttp);
-    case Validator::kCertExpiry: return with(FailureClass::kTlsCertExpiring, Phase::kTls);
-    case Validator::kRedirectLoop: return with(FailureClass::kHttpRedirectLoop, Phase::kHttp);
-    case Validator::kTooManyRedirects: return with(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
+    case Validator::kStatus:
+      return with(FailureClass::kHttpStatus, Phase::kHttp);
+    case Validator::kBlocked:
+      return with(FailureClass::kHttpBlocked, Phase::kHttp);
+    case Validator::kBody:
+      return with(FailureClass::kHttpBodyMismatch, Phase::kHttp);
+    case Validator::kHeader:
+      return with(FailureClass::kHttpHeaderMismatch, Phase::kHttp);
+    case Validator::kLatency:
+      return with(FailureClass::kHttpSlow, Phase::kHttp);
+    case Validator::kCertExpiry:
+      return with(FailureClass::kTlsCertExpiring, Phase::kTls);
+    case Validator::kRedirectLoop:
+      return with(FailureClass::kHttpRedirectLoop, Phase::kHttp);
+    case Validator::kTooManyRedirects:
+      return with(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
     case Validator::kDnsRcode:
-    case Validator::kDnsAnswer: return with(FailureClass::kDnsUnexpectedAnswer, Phase::kDns);
+    case Validator::kDnsAnswer:
+      return with(FailureClass::kDnsUnexpectedAnswer, Phase::kDns);
   }
   return internal_error();
 }
@@ -281,9 +311,9 @@ std::optional<std::string> blocking_signature(int status,
                                               const std::vector<std::pair<std::string, std::string>>& headers) {
   if (status != 403 && status != 429 && status != 503) return std::nullopt;
   // Headers that bot-management and WAF products put on the answers they make themselves.
-  static constexpr std::string_view kWallHeaders[] = {
-      "cf-mitigated", "cf-chl-bypass", "x-datadome", "x-dd-b", "x-amzn-waf-action",
-      "x-sucuri-block", "x-iinfo", "x-px-block", "akamai-grn"};
+  static constexpr std::string_view kWallHeaders[] = {"cf-mitigated", "cf-chl-bypass",     "x-datadome",
+                                                      "x-dd-b",       "x-amzn-waf-action", "x-sucuri-block",
+                                                      "x-iinfo",      "x-px-block",        "akamai-grn"};
   for (const auto& [name, value] : headers) {
     for (auto wall : kWallHeaders) {
       if (iequals(name, wall)) return name + ": " + value;

@@ -16,15 +16,39 @@ enum class Severity { kOk = 0, kWarning = 1, kCritical = 2, kUnknown = 3 };
 
 enum class FailureClass {
   kOk,
-  kDnsNxdomain, kDnsNoAddress, kDnsServfail, kDnsRefused, kDnsTimeout, kDnsBadResponse,
+  kDnsNxdomain,
+  kDnsNoAddress,
+  kDnsServfail,
+  kDnsRefused,
+  kDnsTimeout,
+  kDnsBadResponse,
   kDnsUnexpectedAnswer,
-  kTcpRefused, kTcpTimeout, kTcpUnreachable, kTcpReset,
-  kTlsHandshakeFailed, kTlsTimeout, kTlsCertExpired, kTlsCertNotYetValid, kTlsCertHostnameMismatch,
-  kTlsCertUntrusted, kTlsChainIncomplete, kTlsCertWeak, kTlsCertExpiring,
-  kHttpTimeout, kHttpBodyTimeout, kHttpProtocolError, kHttpStatus, kHttpTooManyRedirects,
-  kHttpRedirectLoop, kHttpBodyTooLarge, kHttpBodyMismatch, kHttpHeaderMismatch, kHttpSlow,
+  kTcpRefused,
+  kTcpTimeout,
+  kTcpUnreachable,
+  kTcpReset,
+  kTlsHandshakeFailed,
+  kTlsTimeout,
+  kTlsCertExpired,
+  kTlsCertNotYetValid,
+  kTlsCertHostnameMismatch,
+  kTlsCertUntrusted,
+  kTlsChainIncomplete,
+  kTlsCertWeak,
+  kTlsCertExpiring,
+  kHttpTimeout,
+  kHttpBodyTimeout,
+  kHttpProtocolError,
+  kHttpStatus,
+  kHttpTooManyRedirects,
+  kHttpRedirectLoop,
+  kHttpBodyTooLarge,
+  kHttpBodyMismatch,
+  kHttpHeaderMismatch,
+  kHttpSlow,
   kHttpBlocked,
-  kVantageUnhealthy, kInternalError,
+  kVantageUnhealthy,
+  kInternalError,
 };
 
 struct Failure {
@@ -49,15 +73,15 @@ Failure classify_dns(int ares_status, int rcode, bool has_wanted_records);
 // What a finished (or aborted) curl transfer left behind.
 struct TransferOutcome {
   CURLcode code = CURLE_OK;
-  long os_errno = 0;                   // CURLINFO_OS_ERRNO
-  long verify_result = 0;              // X509_V_* from the certificate verification, 0 = ok
-  unsigned long ssl_error = 0;         // packed OpenSSL error code from curl's message, 0 = none
+  long os_errno = 0;            // CURLINFO_OS_ERRNO
+  long verify_result = 0;       // X509_V_* from the certificate verification, 0 = ok
+  unsigned long ssl_error = 0;  // packed OpenSSL error code from curl's message, 0 = none
   bool uses_tls = false;
-  bool connected = false;              // TCP connect completed
-  bool tls_done = false;               // handshake completed
-  bool headers_received = false;       // a status line arrived
-  bool body_too_large = false;         // our write callback stopped the body at its limit
-  bool missing_intermediate = false;   // chain analysis: the server omitted an intermediate
+  bool connected = false;             // TCP connect completed
+  bool tls_done = false;              // handshake completed
+  bool headers_received = false;      // a status line arrived
+  bool body_too_large = false;        // our write callback stopped the body at its limit
+  bool missing_intermediate = false;  // chain analysis: the server omitted an intermediate
 };
 Failure classify_transfer(const TransferOutcome& outcome);
 // Where a transfer stood when it ended or was aborted: the phase a timeout is charged to.
@@ -67,8 +91,18 @@ Phase phase_in_progress(const TransferOutcome& outcome);
 Failure classify_timeout(Phase phase, bool headers_received = false);
 
 // A named validator rejected an otherwise complete response.
-enum class Validator { kStatus, kBlocked, kBody, kHeader, kLatency, kCertExpiry, kRedirectLoop,
-                       kTooManyRedirects, kDnsRcode, kDnsAnswer };
+enum class Validator {
+  kStatus,
+  kBlocked,
+  kBody,
+  kHeader,
+  kLatency,
+  kCertExpiry,
+  kRedirectLoop,
+  kTooManyRedirects,
+  kDnsRcode,
+  kDnsAnswer
+};
 Failure classify_validation(Validator v, Severity severity = Severity::kCritical);
 
 Failure ok();
@@ -83,7 +117,7 @@ namespace prober::checks {
 
 // A 403/429/503 that a bot wall, WAF or rate limiter answered, recognised by its headers:
 // returns what gave it away ("cf-mitigated: challenge"), or nullopt for an ordinary status.
-std::optional<std::string> blocking_signature(
-    int status, const std::vector<std::pair<std::string, std::string>>& headers);
+std::optional<std::string> blocking_signature(int status,
+                                              const std::vector<std::pair<std::string, std::string>>& headers);
 
 }  // namespace prober::checks

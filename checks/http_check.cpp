@@ -32,8 +32,14 @@ class HttpProbe final : public Probe {
  public:
   HttpProbe(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const CompiledHttpExpect> expect,
             CheckResult base, Finish finish)
-      : env_(env), spec_(std::move(spec)), expect_holder_(std::move(expect)), url_(spec_->target),
-        result_(std::move(base)), finish_(std::move(finish)), method_(monitor_.method), body_(monitor_.body) {
+      : env_(env),
+        spec_(std::move(spec)),
+        expect_holder_(std::move(expect)),
+        url_(spec_->target),
+        result_(std::move(base)),
+        finish_(std::move(finish)),
+        method_(monitor_.method),
+        body_(monitor_.body) {
     address_ = result_.address;
     address_host_ = url_.host;
     first_host_ = url_.host;
@@ -185,8 +191,8 @@ class HttpProbe final : public Probe {
       return;
     }
     if (visited_.count(target.url)) {
-      end_with(classify_validation(Validator::kRedirectLoop), "redirect loop: " + url_.url + " -> " + target.url +
-                                                                  " was already visited");
+      end_with(classify_validation(Validator::kRedirectLoop),
+               "redirect loop: " + url_.url + " -> " + target.url + " was already visited");
       return;
     }
     if (static_cast<int>(result_.http.redirects.size()) > monitor_.max_redirects) {
@@ -251,8 +257,8 @@ class HttpProbe final : public Probe {
   std::string first_host_;
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
-  std::unique_ptr<AddressLookup> lookup_;      // while a redirect target is resolved
-  std::unique_ptr<CurlTransfer> transfer_;     // while a hop is sent; declared last, stopped first
+  std::unique_ptr<AddressLookup> lookup_;   // while a redirect target is resolved
+  std::unique_ptr<CurlTransfer> transfer_;  // while a hop is sent; declared last, stopped first
 };
 
 }  // namespace

@@ -11,10 +11,13 @@ std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env, const
     if (auto error = io::AresResolver::server_address_error(server)) return *error;
   }
   switch (monitor.type) {
-    case config::CheckType::kHttp: return make_http_check(env, monitor);
+    case config::CheckType::kHttp:
+      return make_http_check(env, monitor);
     case config::CheckType::kTls:
-    case config::CheckType::kTcp: return make_connect_check(env, monitor);
-    case config::CheckType::kDns: return make_dns_check(env, monitor);
+    case config::CheckType::kTcp:
+      return make_connect_check(env, monitor);
+    case config::CheckType::kDns:
+      return make_dns_check(env, monitor);
   }
   return std::string("unknown check type");
 }

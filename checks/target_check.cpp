@@ -14,7 +14,10 @@ class TargetRun final : public CheckRun {
  public:
   TargetRun(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const MakeProbe> make_probe,
             DoneCallback done)
-      : env_(env), spec_(std::move(spec)), make_probe_(std::move(make_probe)), done_(std::move(done)),
+      : env_(env),
+        spec_(std::move(spec)),
+        make_probe_(std::move(make_probe)),
+        done_(std::move(done)),
         started_at_(std::chrono::system_clock::now()) {}
 
   ~TargetRun() override { done_ = nullptr; }

@@ -33,10 +33,10 @@ std::size_t utf8_sequence(std::string_view s) {
     if ((byte(i) & 0xC0) != 0x80) return 0;
   }
   unsigned char second = byte(1);
-  if (c == 0xE0 && second < 0xA0) return 0;   // overlong
-  if (c == 0xED && second > 0x9F) return 0;   // UTF-16 surrogates
-  if (c == 0xF0 && second < 0x90) return 0;   // overlong
-  if (c == 0xF4 && second > 0x8F) return 0;   // past U+10FFFF
+  if (c == 0xE0 && second < 0xA0) return 0;  // overlong
+  if (c == 0xED && second > 0x9F) return 0;  // UTF-16 surrogates
+  if (c == 0xF0 && second < 0x90) return 0;  // overlong
+  if (c == 0xF4 && second > 0x8F) return 0;  // past U+10FFFF
   return n;
 }
 

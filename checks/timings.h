@@ -14,7 +14,7 @@ struct CurlTimes {
 Timings transfer_timings(const CurlTimes& t, bool uses_tls);
 // Phase-wise sum; a phase is null only when it is null on both sides.
 Timings add(const Timings& a, const Timings& b);
-double to_ms(Micros d);  // rounded to 0.1 ms
+double to_ms(Micros d);                 // rounded to 0.1 ms
 Micros since(std::uint64_t hrtime_ns);  // from a uv_hrtime() mark until now
 
 }  // namespace prober::checks

@@ -69,13 +69,14 @@ std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const
     }
   }
   if (expect.body_regex && !re2::RE2::PartialMatch(body, *expect.body_regex)) {
-    return Verdict{classify_validation(Validator::kBody),
-                   "body (" + std::to_string(http.body_bytes) + " bytes) does not match /" +
-                       expect.body_regex->pattern() + "/"};
+    return Verdict{
+        classify_validation(Validator::kBody),
+        "body (" + std::to_string(http.body_bytes) + " bytes) does not match /" + expect.body_regex->pattern() + "/"};
   }
   if (expect.body_contains && body.find(*expect.body_contains) == std::string::npos) {
-    return Verdict{classify_validation(Validator::kBody),
-                   "body (" + std::to_string(http.body_bytes) + " bytes) does not contain '" + *expect.body_contains + "'"};
+    return Verdict{
+        classify_validation(Validator::kBody),
+        "body (" + std::to_string(http.body_bytes) + " bytes) does not contain '" + *expect.body_contains + "'"};
   }
   return std::nullopt;
 }

@@ -31,7 +31,7 @@ struct ProbeEndpointConfig {
 struct EndpointConfig {  // sinks.prometheus: /metrics, /probe and the rest of the HTTP endpoint
   std::string listen = "127.0.0.1:9465";
   ProbeEndpointConfig probe;
-  int max_connections = 256;                              // more are closed at once
+  int max_connections = 256;                                          // more are closed at once
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(10)};   // request not complete, or kept alive idle
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};  // an answer the client does not read
 };

@@ -16,12 +16,17 @@ void parse_vantage(JsonReader& r, VantageConfig& v) {
   if (auto region = r.string("region")) v.region = *region;
   if (auto labels = r.string_map("labels")) {
     // They become Prometheus labels of every series sent by remote write.
-    static const std::set<std::string> reserved{"vantage", "region", "monitor", "type", "target", "address", "__name__"};
+    static const std::set<std::string> reserved{"vantage", "region",  "monitor", "type",
+                                                "target",  "address", "__name__"};
     for (const auto& [k, value] : *labels) {
       bool valid = !k.empty() && !std::isdigit(static_cast<unsigned char>(k[0])) && k.rfind("__", 0) != 0 &&
-                   std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-      if (!valid) r.add({r.pointer("labels") + "/" + pointer_escape(k), "expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"});
-      else if (reserved.count(k)) r.add({r.pointer("labels") + "/" + pointer_escape(k), "\"" + k + "\" is set by prober itself"});
+                   std::all_of(k.begin(), k.end(),
+                               [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+      if (!valid)
+        r.add({r.pointer("labels") + "/" + pointer_escape(k),
+               "expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"});
+      else if (reserved.count(k))
+        r.add({r.pointer("labels") + "/" + pointer_escape(k), "\"" + k + "\" is set by prober itself"});
     }
     v.labels = *labels;
   }
@@ -77,8 +82,9 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
           if (!monitor.name.empty()) {
             auto [it, fresh] = seen.emplace(monitor.name, i);
             if (!fresh) {
-              errors.push_back({"/monitors/" + std::to_string(i) + "/name",
-                                "duplicate name \"" + monitor.name + "\" (also /monitors/" + std::to_string(it->second) + ")"});
+              errors.push_back(
+                  {"/monitors/" + std::to_string(i) + "/name",
+                   "duplicate name \"" + monitor.name + "\" (also /monitors/" + std::to_string(it->second) + ")"});
             }
           }
           c.monitors.push_back(std::move(monitor));
@@ -104,7 +110,8 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
                          (c.vantage.count ? std::to_string(*c.vantage.count) : "null") + raw("sinks") + raw("spool");
     for (std::size_t i = 0; i < c.vantage.control.size(); ++i) {
       const auto& name = c.vantage.control[i];
-      bool known = std::any_of(c.monitors.begin(), c.monitors.end(), [&](const MonitorConfig& m) { return m.name == name; });
+      bool known =
+          std::any_of(c.monitors.begin(), c.monitors.end(), [&](const MonitorConfig& m) { return m.name == name; });
       if (!known) errors.push_back({"/vantage/control/" + std::to_string(i), "no monitor is named \"" + name + "\""});
     }
     root.finish();

@@ -32,9 +32,9 @@ struct ExpiryThresholds {  // days left before a certificate expires: smaller is
 
 struct HttpExpect {
   std::vector<StatusRange> status = std::vector<StatusRange>(1, StatusRange{200, 399});
-  std::optional<std::string> body_regex;      // RE2 syntax
-  std::optional<std::string> body_contains;   // plain substring
-  std::map<std::string, std::string> headers; // header name (any case) -> RE2 pattern
+  std::optional<std::string> body_regex;       // RE2 syntax
+  std::optional<std::string> body_contains;    // plain substring
+  std::map<std::string, std::string> headers;  // header name (any case) -> RE2 pattern
   Thresholds response_time_ms;
   ExpiryThresholds cert_expiry{21, 7};
 };
@@ -45,13 +45,13 @@ struct TlsOptions {
   // SNI, certificate name and Host header when they differ from the URL's (or target's) host,
   // which is still what is resolved and connected to.
   std::optional<std::string> server_name;
-  std::optional<std::string> min_version;   // "1.0" .. "1.3"
+  std::optional<std::string> min_version;  // "1.0" .. "1.3"
   std::optional<std::string> max_version;
 };
 
 struct DnsExpect {
-  std::optional<std::string> rcode;              // e.g. "NOERROR"; unset: NOERROR
-  std::vector<std::string> answers_regex;        // every pattern must match some answer
+  std::optional<std::string> rcode;        // e.g. "NOERROR"; unset: NOERROR
+  std::vector<std::string> answers_regex;  // every pattern must match some answer
 };
 
 struct SecretHeader {

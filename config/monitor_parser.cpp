@@ -9,9 +9,7 @@
 namespace prober::config {
 namespace {
 
-std::vector<std::string> names(const std::vector<std::string_view>& views) {
-  return {views.begin(), views.end()};
-}
+std::vector<std::string> names(const std::vector<std::string_view>& views) { return {views.begin(), views.end()}; }
 
 const std::vector<std::string> kRecords{"A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "CAA", "SRV", "PTR"};
 const std::vector<std::string> kRcodes{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
@@ -177,7 +175,8 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   if (!is_module && type) {
     for (const auto& other : {"url", "target", "query"}) {
       if (other != target_key && r.has(other)) {
-        r.error(other, "\"" + std::string(other) + "\" is not a key of " + *type + " monitors; use \"" + target_key + "\"");
+        r.error(other,
+                "\"" + std::string(other) + "\" is not a key of " + *type + " monitors; use \"" + target_key + "\"");
         r.raw(other);
       }
     }
@@ -209,7 +208,8 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   if (auto v = r.strings("dns_servers")) m.dns_servers = *v;
   if (auto v = r.string("server")) m.dns_servers = {*v};
   if (auto v = r.choice("record", kRecords)) m.record = *v;
-  if (auto v = r.choice("transport", {"udp", "tcp"})) m.transport = *v == "tcp" ? DnsTransport::kTcp : DnsTransport::kUdp;
+  if (auto v = r.choice("transport", {"udp", "tcp"}))
+    m.transport = *v == "tcp" ? DnsTransport::kTcp : DnsTransport::kUdp;
 
   if (auto expect = r.object("expect")) {
     if (m.type == CheckType::kDns) {
@@ -240,9 +240,9 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
     tls->finish();
   }
   if (m.timeout >= m.interval) {
-    r.error(r.has("timeout") ? "timeout" : "",
-            "timeout (" + std::to_string(m.timeout.count()) + "ms) must be shorter than interval (" +
-                std::to_string(m.interval.count()) + "ms)");
+    r.error(r.has("timeout") ? "timeout" : "", "timeout (" + std::to_string(m.timeout.count()) +
+                                                   "ms) must be shorter than interval (" +
+                                                   std::to_string(m.interval.count()) + "ms)");
   }
   r.finish();
   for (auto& e : local) r.add(std::move(e));

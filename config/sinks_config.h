@@ -18,9 +18,9 @@ struct SecretSource {
 
 // How one sink batches and retries. Defaults follow Prometheus' remote write queue manager.
 struct DeliveryConfig {
-  std::chrono::milliseconds timeout{10000};         // one HTTP request
-  std::chrono::milliseconds flush_interval{1000};   // how long a partial batch waits
-  int batch_max = 500;                              // records per request
+  std::chrono::milliseconds timeout{10000};        // one HTTP request
+  std::chrono::milliseconds flush_interval{1000};  // how long a partial batch waits
+  int batch_max = 500;                             // records per request
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{30000};
   std::chrono::milliseconds max_age{2 * 3600 * 1000};  // older batches are dropped, not retried
@@ -43,11 +43,11 @@ struct AlertmanagerConfig {
 struct MackerelConfig {
   std::string url = "https://api.mackerelio.com";
   SecretSource api_key;
-  std::string service;  // service metrics go here; empty: check reports only
-  std::string host_name;  // the vantage's Mackerel host; empty: the vantage name
+  std::string service;                       // service metrics go here; empty: check reports only
+  std::string host_name;                     // the vantage's Mackerel host; empty: the vantage name
   std::optional<int> notification_interval;  // minutes; omitted: Mackerel never re-notifies
-  DeliveryConfig reports;  // check monitoring reports
-  DeliveryConfig metrics;  // service metrics (Mackerel asks for about one post a minute)
+  DeliveryConfig reports;                    // check monitoring reports
+  DeliveryConfig metrics;                    // service metrics (Mackerel asks for about one post a minute)
 };
 
 struct WebhookConfig {

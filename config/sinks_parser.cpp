@@ -33,8 +33,9 @@ void refuse_plaintext_credential(JsonReader& r, const std::string& url, const Se
   bool insecure = r.boolean("insecure_credentials").value_or(false);
   if (credential.empty() || url.rfind("http://", 0) != 0 || insecure) return;
   r.error(credential.file.empty() ? name + "_env" : name + "_file",
-          "a credential over plain http:// (" + url + ") is refused: use https://, or set "
-          "\"insecure_credentials\": true for a receiver on a trusted network");
+          "a credential over plain http:// (" + url +
+              ") is refused: use https://, or set "
+              "\"insecure_credentials\": true for a receiver on a trusted network");
 }
 
 void delivery(JsonReader& r, DeliveryConfig& d) {
@@ -63,11 +64,13 @@ AlertmanagerConfig alertmanager(JsonReader& r) {
   if (r.has("url")) c.urls.push_back(http_url(r, "url", true));
   if (auto urls = r.strings("urls")) {
     for (const auto& u : *urls) {
-      if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0) r.error("urls", "expected http:// or https:// URLs, got \"" + u + "\"");
+      if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
+        r.error("urls", "expected http:// or https:// URLs, got \"" + u + "\"");
       c.urls.push_back(u);
     }
   }
-  if (c.urls.empty() && !r.has("url") && !r.has("urls")) r.error("url", "required: \"url\" or \"urls\" (every Alertmanager of the cluster)");
+  if (c.urls.empty() && !r.has("url") && !r.has("urls"))
+    r.error("url", "required: \"url\" or \"urls\" (every Alertmanager of the cluster)");
   if (auto v = r.duration("resend_interval")) c.resend_interval = *v;
   if (auto v = r.duration("resolved_resend")) c.resolved_resend = *v;
   if (auto v = r.duration("timeout")) c.timeout = *v;

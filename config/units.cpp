@@ -27,11 +27,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto parts = split(text);
   if (!parts) return std::nullopt;
   double factor = 0;
-  if (parts->unit == "ms") factor = 1;
-  else if (parts->unit == "s") factor = 1e3;
-  else if (parts->unit == "m") factor = 60e3;
-  else if (parts->unit == "h") factor = 3600e3;
-  else return std::nullopt;
+  if (parts->unit == "ms")
+    factor = 1;
+  else if (parts->unit == "s")
+    factor = 1e3;
+  else if (parts->unit == "m")
+    factor = 60e3;
+  else if (parts->unit == "h")
+    factor = 3600e3;
+  else
+    return std::nullopt;
   double ms = parts->number * factor;
   if (ms > 1e12) return std::nullopt;
   return std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
@@ -41,14 +46,22 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   auto parts = split(text);
   if (!parts) return std::nullopt;
   double factor = 0;
-  if (parts->unit == "" || parts->unit == "B") factor = 1;
-  else if (parts->unit == "KiB") factor = 1024.0;
-  else if (parts->unit == "MiB") factor = 1024.0 * 1024;
-  else if (parts->unit == "GiB") factor = 1024.0 * 1024 * 1024;
-  else if (parts->unit == "KB" || parts->unit == "kB") factor = 1e3;
-  else if (parts->unit == "MB") factor = 1e6;
-  else if (parts->unit == "GB") factor = 1e9;
-  else return std::nullopt;
+  if (parts->unit == "" || parts->unit == "B")
+    factor = 1;
+  else if (parts->unit == "KiB")
+    factor = 1024.0;
+  else if (parts->unit == "MiB")
+    factor = 1024.0 * 1024;
+  else if (parts->unit == "GiB")
+    factor = 1024.0 * 1024 * 1024;
+  else if (parts->unit == "KB" || parts->unit == "kB")
+    factor = 1e3;
+  else if (parts->unit == "MB")
+    factor = 1e6;
+  else if (parts->unit == "GB")
+    factor = 1e9;
+  else
+    return std::nullopt;
   double bytes = parts->number * factor;
   if (bytes > static_cast<double>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
   return static_cast<std::uint64_t>(bytes);

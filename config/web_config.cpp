@@ -39,7 +39,8 @@ bool flag(const YAML::Node& map, const char* key, bool fallback) {
   const YAML::Node value = map[key];
   if (!value || value.IsNull()) return fallback;
   bool out = fallback;
-  if (!value.IsScalar() || !YAML::convert<bool>::decode(value, out)) throw at(value, std::string(key) + " must be true or false");
+  if (!value.IsScalar() || !YAML::convert<bool>::decode(value, out))
+    throw at(value, std::string(key) + " must be true or false");
   return out;
 }
 
@@ -74,9 +75,8 @@ WebTlsConfig read_tls(const YAML::Node& node, const std::string& directory) {
   WebTlsConfig tls;
   if (!node || node.IsNull()) return tls;
   only_keys(node, "tls_server_config",
-            {"cert", "key", "client_ca", "cert_file", "key_file", "client_auth_type", "client_ca_file",
-             "cipher_suites", "curve_preferences", "min_version", "max_version", "prefer_server_cipher_suites",
-             "client_allowed_sans"});
+            {"cert", "key", "client_ca", "cert_file", "key_file", "client_auth_type", "client_ca_file", "cipher_suites",
+             "curve_preferences", "min_version", "max_version", "prefer_server_cipher_suites", "client_allowed_sans"});
   tls.cert = text(node, "cert");
   tls.key = text(node, "key");
   tls.client_ca = text(node, "client_ca");
@@ -120,7 +120,8 @@ void read_headers(const YAML::Node& node, WebConfig& out) {
     if (!item.second.IsScalar()) throw at(item.second, "the value of " + name + " must be a string");
     std::string value = item.second.as<std::string>();
     if (name == "X-Content-Type-Options" && value != "nosniff") {
-      throw at(item.second, "invalid value for " + name + ". Expected one of: [\"nosniff\"], but got: \"" + value + "\"");
+      throw at(item.second,
+               "invalid value for " + name + ". Expected one of: [\"nosniff\"], but got: \"" + value + "\"");
     }
     if (name == "X-Frame-Options" && value != "deny" && value != "sameorigin") {
       throw at(item.second, "invalid value for " + name + ". Expected one of: [\"deny\" \"sameorigin\"], but got: \"" +
@@ -130,7 +131,8 @@ void read_headers(const YAML::Node& node, WebConfig& out) {
         name != "X-XSS-Protection" && name != "Content-Security-Policy") {
       throw at(item.first, "HTTP header \"" + name + "\" can not be configured");
     }
-    if (value.find_first_of("\r\n") != std::string::npos) throw at(item.second, "the value of " + name + " spans lines");
+    if (value.find_first_of("\r\n") != std::string::npos)
+      throw at(item.second, "the value of " + name + " spans lines");
     out.headers.emplace_back(name, value);
   }
 }
@@ -138,7 +140,8 @@ void read_headers(const YAML::Node& node, WebConfig& out) {
 WebConfig read(const YAML::Node& root, const std::string& directory) {
   WebConfig out;
   if (!root || root.IsNull()) return out;  // an empty file: plain HTTP, no auth
-  only_keys(root, "the web configuration", {"tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"});
+  only_keys(root, "the web configuration",
+            {"tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"});
   out.tls = read_tls(root["tls_server_config"], directory);
   if (const YAML::Node http = root["http_server_config"]; http && !http.IsNull()) {
     only_keys(http, "http_server_config", {"http2", "headers"});

@@ -22,11 +22,11 @@ struct WebTlsConfig {
   std::string cert_file, cert;
   std::string key_file, key;
   std::string client_ca_file, client_ca;
-  std::string client_auth_type;              // "" = NoClientCert
-  std::vector<std::string> cipher_suites;    // IANA names, as Go spells them; TLS 1.2 and below
+  std::string client_auth_type;                // "" = NoClientCert
+  std::vector<std::string> cipher_suites;      // IANA names, as Go spells them; TLS 1.2 and below
   std::vector<std::string> curve_preferences;  // CurveP256, CurveP384, CurveP521, X25519
-  int min_version = 0x0303;                  // TLS12
-  int max_version = 0x0304;                  // TLS13
+  int min_version = 0x0303;                    // TLS12
+  int max_version = 0x0304;                    // TLS13
   bool prefer_server_cipher_suites = true;
   std::optional<std::vector<std::string>> client_allowed_sans;
 
@@ -43,7 +43,7 @@ struct WebConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // added to every answer
   std::map<std::string, std::string> users;                  // user name -> bcrypt hash
   int rate_limit_burst = 0;
-  std::chrono::milliseconds rate_limit_interval{0};          // 0: no rate limit
+  std::chrono::milliseconds rate_limit_interval{0};  // 0: no rate limit
 };
 
 // `directory` is the folder relative file names are taken from.

@@ -76,8 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   report::MonitorRun run{monitor, results, {line}, {1}, samples, results[0], state, std::nullopt, 1764064800500};
   must_parse(checks::json_text(report::mackerel_report(run, 10)));
   must_parse(checks::json_text(report::mackerel_metrics(run)));
-  report::AmAlert alert{{{"alertname", "ProbeFailing"}, {"class", text()}}, {{"summary", results[0].message}},
-                        1764064800000, {}, text()};
+  report::AmAlert alert{
+      {{"alertname", "ProbeFailing"}, {"class", text()}}, {{"summary", results[0].message}}, 1764064800000, {}, text()};
   must_parse(checks::json_text(report::alertmanager_payload({&alert}, 1764064900000, std::chrono::minutes(4))));
   (void)report::encode_write_request(samples, {{"region", text()}}, 1764064800123);
   report::MetricsRegistry registry;

@@ -23,8 +23,8 @@
 namespace prober::io {
 
 struct DnsReply {
-  int status = ARES_SUCCESS;         // ARES_SUCCESS or an ARES_E* code
-  std::vector<unsigned char> answer; // the whole DNS message, when status == ARES_SUCCESS
+  int status = ARES_SUCCESS;          // ARES_SUCCESS or an ARES_E* code
+  std::vector<unsigned char> answer;  // the whole DNS message, when status == ARES_SUCCESS
 };
 
 struct ResolverOptions {

@@ -17,8 +17,8 @@ constexpr std::size_t kMaxVerdicts = 1024;
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.empty() || text.size() % 4 != 0 || text.size() > 8192) return std::nullopt;
   std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   std::size_t padding = text.size() - text.find_last_not_of('=') - 1;
   if (padding > 2) return std::nullopt;
@@ -93,7 +93,8 @@ void BasicAuthVerifier::start_next() {
         auto* j = static_cast<Job*>(w->data);
         auto data = std::make_unique<crypt_data>();  // 32 KiB of state: not on a pool thread's stack
         const char* out = crypt_rn(j->password.c_str(), j->hash.c_str(), data.get(), sizeof *data);
-        j->allowed = out && std::strlen(out) == j->hash.size() && CRYPTO_memcmp(out, j->hash.data(), j->hash.size()) == 0;
+        j->allowed =
+            out && std::strlen(out) == j->hash.size() && CRYPTO_memcmp(out, j->hash.data(), j->hash.size()) == 0;
         OPENSSL_cleanse(data.get(), sizeof *data);
       },
       [](uv_work_t* w, int) {

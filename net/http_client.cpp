@@ -1,7 +1,7 @@
 #include "net/http_client.h"
 
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 #include "io/curl_handles.h"

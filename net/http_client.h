@@ -22,7 +22,7 @@ struct HttpRequestSpec {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   std::chrono::milliseconds timeout{10000};
-  std::string ca_file;  // empty: the system's CA certificates
+  std::string ca_file;              // empty: the system's CA certificates
   std::size_t max_body = 64 << 10;  // the rest of a longer answer is dropped
 };
 
@@ -31,9 +31,9 @@ struct HttpRequestSpec {
 std::optional<std::string> header_value(std::string_view line, std::string_view lower_name);
 
 struct HttpReply {
-  long status = 0;            // 0 when no response arrived
-  std::string error;          // curl's message when no response arrived
-  std::string body;           // up to the request's max_body
+  long status = 0;                                       // 0 when no response arrived
+  std::string error;                                     // curl's message when no response arrived
+  std::string body;                                      // up to the request's max_body
   std::optional<std::chrono::milliseconds> retry_after;  // from a Retry-After: <seconds> header
   std::string etag;
   bool ok() const { return status >= 200 && status < 300; }
@@ -67,7 +67,8 @@ class HttpClient {
 // 5xx / 429 / no response retried, any other status dropped (never retried).
 struct Verdict {
   enum class Action { kDelivered, kRetry, kDrop } action;
-  std::string reason;  // for prober_sink_errors_total{reason}: "http_5xx", "http_429", "rejected" (other 4xx), "network"
+  std::string
+      reason;  // for prober_sink_errors_total{reason}: "http_5xx", "http_429", "rejected" (other 4xx), "network"
 };
 Verdict judge(const HttpReply& response);
 

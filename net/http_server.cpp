@@ -13,18 +13,30 @@ namespace {
 
 const char* reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -53,8 +65,8 @@ struct HttpServer::Connection {
   std::unique_ptr<net::TlsServerSession> tls;
   char buffer[4096];
   bool answered = false;
-  bool writing = false;           // an answer is on its way out
-  std::size_t unsent = 0;         // of it, bytes still queued at the last look
+  bool writing = false;    // an answer is on its way out
+  std::size_t unsent = 0;  // of it, bytes still queued at the last look
 };
 
 HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits, Security security)
@@ -93,7 +105,7 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loo
   int length = sizeof bound;
   uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&bound), &length);
   server->port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                     : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+                                                    : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   return server;
 }
 
@@ -183,14 +195,17 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
     bytes = plain;
   }
   switch (conn->parser.feed(bytes.data(), bytes.size())) {
-    case HttpRequestParser::State::kNeedMore: return;
+    case HttpRequestParser::State::kNeedMore:
+      return;
     case HttpRequestParser::State::kTooLarge:
       server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
       return;
     case HttpRequestParser::State::kBad:
-      server->respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8", "bad request: " + conn->parser.error() + "\n"});
+      server->respond(conn->id,
+                      HttpResponse{400, "text/plain; charset=utf-8", "bad request: " + conn->parser.error() + "\n"});
       return;
-    case HttpRequestParser::State::kComplete: break;
+    case HttpRequestParser::State::kComplete:
+      break;
   }
   if (conn->answered) return;  // bytes after an answered request
   uv_read_stop(stream);
@@ -216,7 +231,8 @@ void HttpServer::on_request(Connection* conn) {
   if (!security_) return call_handler();
   conn->security = security_();  // users, headers and limits as the file says now
   const EndpointSecurity& security = *conn->security;
-  if (!security.error.empty()) return respond(id, HttpResponse{500, "text/plain; charset=utf-8", "Internal Server Error\n"});
+  if (!security.error.empty())
+    return respond(id, HttpResponse{500, "text/plain; charset=utf-8", "Internal Server Error\n"});
   if (!take_token(security)) return respond(id, HttpResponse{429, "text/plain; charset=utf-8", "Too Many Requests\n"});
   if (security.users.empty()) return call_handler();
   auto unauthorized = [this, id]() {
@@ -260,12 +276,14 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.write_timeout_ms, 0);
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
   // and sent nothing more; /probe scrapes then cost no TCP set-up each.
-  bool keep = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
+  bool keep =
+      c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
   bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
   std::string bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
                       "\r\nContent-Type: " + response.content_type +
                       "\r\nContent-Length: " + std::to_string(response.body.size());
-  if (c->security) response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
+  if (c->security)
+    response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
   for (const auto& [name, value] : response.headers) bytes += "\r\n" + name + ": " + value;
   bytes += keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
   if (!head) bytes += response.body;
@@ -293,10 +311,11 @@ bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after) {
   };
   pending->req.data = pending.get();
   uv_buf_t buf = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
-  int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int status) {
-    std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
-    done->done(status);
-  });
+  int rc =
+      uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int status) {
+        std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
+        done->done(status);
+      });
   if (rc != 0) {
     drop(id);
     return false;

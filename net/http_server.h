@@ -32,7 +32,7 @@ struct HttpResponse {
 };
 
 struct HttpServerLimits {
-  std::size_t max_connections = 256;   // beyond: accepted and closed at once
+  std::size_t max_connections = 256;       // beyond: accepted and closed at once
   std::uint64_t idle_timeout_ms = 10000;   // a request not complete by then, or a kept-alive connection idle
   std::uint64_t write_timeout_ms = 30000;  // no byte of an answer taken for this long: dropped
 };
@@ -55,7 +55,7 @@ class HttpServer {
   int port() const { return port_; }
   static constexpr std::size_t kMaxRequestBytes = HttpRequestParser::kMaxRequestBytes;
   std::uint64_t refused_connections() const { return refused_connections_; }
-  std::uint64_t tls_failures() const { return tls_failures_; }        // handshakes refused or broken
+  std::uint64_t tls_failures() const { return tls_failures_; }           // handshakes refused or broken
   std::uint64_t unauthorized_requests() const { return unauthorized_; }  // answered 401
 
  private:
@@ -77,7 +77,7 @@ class HttpServer {
   HttpServerLimits limits_;
   Security security_;
   BasicAuthVerifier auth_;
-  double tokens_ = -1;        // rate_limit's bucket; -1: not filled yet
+  double tokens_ = -1;  // rate_limit's bucket; -1: not filled yet
   std::uint64_t tokens_at_ = 0;
   std::uint64_t refused_connections_ = 0;
   std::uint64_t tls_failures_ = 0;

@@ -116,7 +116,8 @@ std::optional<std::string> set_ciphers(SSL_CTX* ctx, const std::vector<std::stri
   if (names.empty()) return std::nullopt;
   std::string list;
   for (const auto& name : names) {
-    if (name == "TLS_AES_128_GCM_SHA256" || name == "TLS_AES_256_GCM_SHA384" || name == "TLS_CHACHA20_POLY1305_SHA256") {
+    if (name == "TLS_AES_128_GCM_SHA256" || name == "TLS_AES_256_GCM_SHA384" ||
+        name == "TLS_CHACHA20_POLY1305_SHA256") {
       continue;
     }
     std::string openssl_name = OPENSSL_cipher_name(name.c_str());
@@ -131,7 +132,10 @@ std::optional<std::string> set_curves(SSL_CTX* ctx, const std::vector<std::strin
   if (names.empty()) return std::nullopt;
   std::string list;
   for (const auto& name : names) {
-    std::string group = name == "CurveP256" ? "P-256" : name == "CurveP384" ? "P-384" : name == "CurveP521" ? "P-521" : name;
+    std::string group = name == "CurveP256"   ? "P-256"
+                        : name == "CurveP384" ? "P-384"
+                        : name == "CurveP521" ? "P-521"
+                                              : name;
     list += (list.empty() ? "" : ":") + group;
   }
   if (SSL_CTX_set1_groups_list(ctx, list.c_str()) != 1) return "curve_preferences: " + openssl_error();

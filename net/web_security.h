@@ -22,19 +22,19 @@ namespace prober::net {
 
 struct EndpointSecurity {
   std::shared_ptr<const net::TlsServerContext> tls;  // null: plain HTTP
-  std::map<std::string, std::string> users;         // empty: no authentication
+  std::map<std::string, std::string> users;          // empty: no authentication
   std::vector<std::pair<std::string, std::string>> headers;
   int rate_limit_burst = 0;
   std::chrono::milliseconds rate_limit_interval{0};  // 0: no rate limit
   std::string error;                                 // set: the file is unusable now
-  bool refuse_connections = false;  // with error: the endpoint speaks TLS, so nothing is served
+  bool refuse_connections = false;                   // with error: the endpoint speaks TLS, so nothing is served
 };
 
 class WebConfigFile {
  public:
   // Reads and checks the file now: an error here is a start-up error.
-  static std::variant<std::unique_ptr<WebConfigFile>, std::string> open(const std::string& path,
-                                                                        std::function<void(const std::string&)> on_error);
+  static std::variant<std::unique_ptr<WebConfigFile>, std::string> open(
+      const std::string& path, std::function<void(const std::string&)> on_error);
   std::shared_ptr<const EndpointSecurity> current();
   bool tls() const { return current_ && current_->tls; }
 

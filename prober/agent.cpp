@@ -2,15 +2,14 @@
 
 #include <unistd.h>
 
-
 #include <algorithm>
 
 #include "checks/check_result_json.h"
 #include "checks/url.h"
 #include "prober/config_loader.h"
 #include "prober/log.h"
-#include "scheduler/offsets.h"
 #include "report/probe_metrics.h"
+#include "scheduler/offsets.h"
 
 namespace prober::cli {
 
@@ -32,8 +31,7 @@ class Agent::Observer final : public scheduler::SchedulerObserver {
   report::MetricsRegistry& r_;
 };
 
-Agent::Agent(AgentOptions options)
-    : options_(std::move(options)), clock_(loop_.get()), timers_(loop_.get()) {
+Agent::Agent(AgentOptions options) : options_(std::move(options)), clock_(loop_.get()), timers_(loop_.get()) {
   if (is_config_url(options_.config_path)) {
     options_.remote.url = options_.config_path;
     remote_ = std::make_unique<RemoteConfig>(options_.remote);
@@ -51,9 +49,9 @@ Agent::~Agent() {
   server_.reset();
   scheduler_.reset();
   probes_.clear();
-  sinks_.clear();   // their timers and requests first,
-  http_.reset();    // then the requests' curl handles,
-  spool_.reset();   // then the spool commits what is queued
+  sinks_.clear();  // their timers and requests first,
+  http_.reset();   // then the requests' curl handles,
+  spool_.reset();  // then the spool commits what is queued
   vantage_tick_.close();
   drain_deadline_.close();
   env_.reset();
@@ -108,8 +106,10 @@ void Agent::declare_agent_metrics() {
   registry_.add("prober_checks_queued_total", {}, 0);
   registry_.add("prober_result_errors_total", {}, 0);
   registry_.set("prober_vantage_healthy", {}, 1);
-  registry_.declare("prober_shard_info", K::kGauge, "This replica's shard: it runs the monitors whose rendezvous hash picks it");
-  registry_.set("prober_shard_info", {{"shard", std::to_string(options_.shard.index)}, {"shards", std::to_string(options_.shard.count)}}, 1);
+  registry_.declare("prober_shard_info", K::kGauge,
+                    "This replica's shard: it runs the monitors whose rendezvous hash picks it");
+  registry_.set("prober_shard_info",
+                {{"shard", std::to_string(options_.shard.index)}, {"shards", std::to_string(options_.shard.count)}}, 1);
   registry_.declare("prober_monitors", K::kGauge, "Monitors this replica runs");
   registry_.declare("prober_config_fetch_errors_total", K::kCounter, "Failed polls of the configuration URL");
 }
@@ -143,7 +143,8 @@ bool Agent::load(const std::string& why) {
 
 bool Agent::accept_remote(const RemoteConfig::Fetched& fetched, const std::string& why) {
   bool from_url = fetched.origin == remote_->options().url;
-  if (!from_url) Log::warn("configuration URL unreachable: using the last good configuration", {{"from", fetched.origin}});
+  if (!from_url)
+    Log::warn("configuration URL unreachable: using the last good configuration", {{"from", fetched.origin}});
   if (!accept(load_config_text(fetched.text, *env_), why)) return false;
   std::string error;
   if (from_url && !remote_->save_good(fetched, error)) {
@@ -153,16 +154,19 @@ bool Agent::accept_remote(const RemoteConfig::Fetched& fetched, const std::strin
 }
 
 void Agent::poll_remote() {
-  remote_->poll(*http_, [this](RemoteConfig::Fetched f) { accept_remote(f, "URL changed"); },
-                [this](const std::string& error) {
-                  registry_.add("prober_config_fetch_errors_total", {});
-                  Log::warn("cannot fetch the configuration; keeping the running one", {{"error", error}});
-                });
+  remote_->poll(
+      *http_, [this](RemoteConfig::Fetched f) { accept_remote(f, "URL changed"); },
+      [this](const std::string& error) {
+        registry_.add("prober_config_fetch_errors_total", {});
+        Log::warn("cannot fetch the configuration; keeping the running one", {{"error", error}});
+      });
 }
 
 bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded, const std::string& why) {
   auto fail = [&](const std::vector<config::ConfigError>& errors) {
-    for (const auto& e : errors) Log::error("configuration rejected", {{"file", checks::redacted_url(options_.config_path)}, {"error", to_string(e)}});
+    for (const auto& e : errors)
+      Log::error("configuration rejected",
+                 {{"file", checks::redacted_url(options_.config_path)}, {"error", to_string(e)}});
     registry_.set("prober_config_last_reload_successful", {}, 0);
     if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(definitions_.size())}});
     return false;
@@ -172,7 +176,8 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
   if (options_.shard.count > 1) {
     // Control checks test the vantage, so every replica runs them; the rest are split.
     std::erase_if(next.monitors, [&](const config::MonitorConfig& m) {
-      bool control = std::find(next.vantage.control.begin(), next.vantage.control.end(), m.name) != next.vantage.control.end();
+      bool control =
+          std::find(next.vantage.control.begin(), next.vantage.control.end(), m.name) != next.vantage.control.end();
       if (control || scheduler::owns(options_.shard, m.name)) return false;
       made.erase(m.name);
       return true;
@@ -184,8 +189,9 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
   if (options_.vantage_count) next.vantage.count = options_.vantage_count;
   if (next.vantage.index.has_value() != next.vantage.count.has_value() ||
       (next.vantage.index && (*next.vantage.index < 0 || *next.vantage.index >= *next.vantage.count))) {
-    return fail({{"/vantage/index", "vantage index and count (from the file, flags or PROBER_VANTAGE_INDEX/COUNT) "
-                                    "must both be set, with 0 <= index < count"}});
+    return fail({{"/vantage/index",
+                  "vantage index and count (from the file, flags or PROBER_VANTAGE_INDEX/COUNT) "
+                  "must both be set, with 0 <= index < count"}});
   }
   if (next.vantage.name.empty()) {
     char host[256] = {};
@@ -197,7 +203,8 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
   registry_.set("prober_monitors", {}, static_cast<double>(definitions_.size()));
   registry_.set("prober_config_last_reload_success_timestamp_seconds", {},
                 static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch()).count()));
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count()));
   Log::info("configuration loaded", {{"reason", why}, {"monitors", std::to_string(definitions_.size())}});
   ready_ = true;
   return true;
@@ -236,11 +243,14 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   }
   definitions_ = std::move(definitions);
   if (!sinks_definition_.empty() && sinks_definition_ != next.sinks_definition) {
-    Log::warn("sinks, spool and vantage name changes take effect at the next start; the running sinks stay as they were");
+    Log::warn(
+        "sinks, spool and vantage name changes take effect at the next start; the running sinks stay as they were");
   }
   bool control_changed = !ready_ || config_.vantage.control != next.vantage.control;
-  if (sinks_definition_.empty()) sinks_definition_ = next.sinks_definition;
-  else next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
+  if (sinks_definition_.empty())
+    sinks_definition_ = next.sinks_definition;
+  else
+    next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
   config_ = std::move(next);
   by_name_.clear();
   for (const auto& m : config_.monitors) by_name_[m.name] = &m;
@@ -267,16 +277,20 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   }
   if (!control) health_.apply(results);
 
-  const checks::CheckResult& worst = *std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
-    return static_cast<int>(a.failure.severity) < static_cast<int>(b.failure.severity);
-  });
-  auto [state_it, fresh] = alert_states_.try_emplace(monitor, alerting::AlertPolicy{m.max_check_attempts, m.recovery_attempts});
+  const checks::CheckResult& worst =
+      *std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
+        return static_cast<int>(a.failure.severity) < static_cast<int>(b.failure.severity);
+      });
+  auto [state_it, fresh] =
+      alert_states_.try_emplace(monitor, alerting::AlertPolicy{m.max_check_attempts, m.recovery_attempts});
   alerting::MonitorAlertState& state = state_it->second;
   std::optional<alerting::HardTransition> transition;
   // An unhealthy vantage says nothing about the target: hard states hold until it recovers.
-  if (control || health_.healthy()) transition = state.observe(worst.failure.severity, worst.failure.failure_class, now);
+  if (control || health_.healthy())
+    transition = state.observe(worst.failure.severity, worst.failure.failure_class, now);
   if (transition) {
-    registry_.add("prober_alert_transitions_total", {{"monitor", monitor}, {"state", std::string(to_string(transition->to))}});
+    registry_.add("prober_alert_transitions_total",
+                  {{"monitor", monitor}, {"state", std::string(to_string(transition->to))}});
     Log::info("hard state change", {{"monitor", monitor},
                                     {"from", std::string(to_string(transition->from))},
                                     {"to", std::string(to_string(transition->to))},
@@ -300,9 +314,10 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
     lines.push_back(checks::json_text(line));
     array += (array.size() > 1 ? "," : "") + lines.back();
     failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
-    registry_.add("prober_check_results_total", {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
+    registry_.add("prober_check_results_total",
+                  {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
     const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
-        {"dns", r.timings.dns}, {"connect", r.timings.connect}, {"tls", r.timings.tls},
+        {"dns", r.timings.dns},   {"connect", r.timings.connect},   {"tls", r.timings.tls},
         {"ttfb", r.timings.ttfb}, {"transfer", r.timings.transfer}, {"total", r.timings.total}};
     for (const auto& [phase, d] : phases) {
       if (d) registry_.observe("prober_check_phase_seconds", {{"type", r.type}, {"phase", phase}}, d->count() / 1e6);
@@ -326,8 +341,8 @@ void Agent::shutdown(const char* signal_name) {
     return;
   }
   stopping_ = true;
-  Log::info("draining: no new checks; waiting for checks in flight", {{"signal", signal_name},
-                                                                       {"in_flight", std::to_string(scheduler_ ? scheduler_->in_flight() : 0)}});
+  Log::info("draining: no new checks; waiting for checks in flight",
+            {{"signal", signal_name}, {"in_flight", std::to_string(scheduler_ ? scheduler_->in_flight() : 0)}});
   uv_fs_poll_stop(watch_.get());
   uv_timer_stop(remote_poll_.get());
   auto done = [this] {
@@ -336,8 +351,10 @@ void Agent::shutdown(const char* signal_name) {
       uv_stop(loop_.get());
     });
   };
-  if (scheduler_) scheduler_->drain(done);
-  else done();
+  if (scheduler_)
+    scheduler_->drain(done);
+  else
+    done();
 }
 
 int Agent::run() {
@@ -346,8 +363,8 @@ int Agent::run() {
   const config::EndpointConfig endpoint = config_.endpoint.value_or(config::EndpointConfig{});
   std::string listen = options_.listen.value_or(endpoint.listen);
   net::HttpServerLimits limits{static_cast<std::size_t>(endpoint.max_connections),
-                                  static_cast<std::uint64_t>(endpoint.idle_timeout.count()),
-                                  static_cast<std::uint64_t>(endpoint.write_timeout.count())};
+                               static_cast<std::uint64_t>(endpoint.idle_timeout.count()),
+                               static_cast<std::uint64_t>(endpoint.write_timeout.count())};
   net::HttpServer::Security security;
   if (!options_.web_config_file.empty()) {
     auto opened = net::WebConfigFile::open(options_.web_config_file, [](const std::string& error) {
@@ -362,9 +379,8 @@ int Agent::run() {
     security = [file = web_config_.get()] { return file->current(); };
   }
   auto server = net::HttpServer::listen(
-      loop_.get(), listen,
-      [this](const net::HttpRequest& q, net::HttpServer::Respond r) { handle(q, std::move(r)); }, limits,
-      std::move(security));
+      loop_.get(), listen, [this](const net::HttpRequest& q, net::HttpServer::Respond r) { handle(q, std::move(r)); },
+      limits, std::move(security));
   if (auto* error = std::get_if<std::string>(&server)) {
     Log::error("cannot start the HTTP endpoint", {{"error", *error}});
     return 1;
@@ -379,14 +395,17 @@ int Agent::run() {
   auto signal = [this](io::UvHandle<uv_signal_t>& h, int signum) {
     uv_signal_init(loop_.get(), h.get());
     h.get()->data = this;
-    uv_signal_start(h.get(), [](uv_signal_t* s, int n) {
-      auto* self = static_cast<Agent*>(s->data);
-      if (n == SIGHUP) {
-        self->load("SIGHUP");
-      } else {
-        self->shutdown(n == SIGTERM ? "SIGTERM" : "SIGINT");
-      }
-    }, signum);
+    uv_signal_start(
+        h.get(),
+        [](uv_signal_t* s, int n) {
+          auto* self = static_cast<Agent*>(s->data);
+          if (n == SIGHUP) {
+            self->load("SIGHUP");
+          } else {
+            self->shutdown(n == SIGTERM ? "SIGTERM" : "SIGINT");
+          }
+        },
+        signum);
   };
   signal(sighup_, SIGHUP);
   signal(sigterm_, SIGTERM);
@@ -395,16 +414,22 @@ int Agent::run() {
     uv_timer_init(loop_.get(), remote_poll_.get());
     remote_poll_.get()->data = this;
     auto every = static_cast<std::uint64_t>(remote_->options().poll_interval.count());
-    uv_timer_start(remote_poll_.get(), [](uv_timer_t* t) {
-      if (t->data) static_cast<Agent*>(t->data)->poll_remote();
-    }, every, every);
+    uv_timer_start(
+        remote_poll_.get(),
+        [](uv_timer_t* t) {
+          if (t->data) static_cast<Agent*>(t->data)->poll_remote();
+        },
+        every, every);
   } else {
     uv_fs_poll_init(loop_.get(), watch_.get());
     watch_.get()->data = this;
-    uv_fs_poll_start(watch_.get(), [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
-      auto* self = static_cast<Agent*>(h->data);
-      if (status == 0) self->reload_if_changed();
-    }, options_.config_path.c_str(), 1000);
+    uv_fs_poll_start(
+        watch_.get(),
+        [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
+          auto* self = static_cast<Agent*>(h->data);
+          if (status == 0) self->reload_if_changed();
+        },
+        options_.config_path.c_str(), 1000);
   }
   uv_run(loop_.get(), UV_RUN_DEFAULT);
   return 0;

@@ -14,12 +14,12 @@
 #include "io/curl_multi_driver.h"
 #include "io/loop.h"
 #include "io/uv_handle.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "prober/config_loader.h"
 #include "prober/remote_config.h"
 #include "report/delivery.h"
 #include "report/metrics_registry.h"
-#include "net/http_client.h"
 #include "report/result_store.h"
 #include "report/sink.h"
 #include "report/spool.h"
@@ -32,15 +32,15 @@ namespace prober::cli {
 
 struct AgentOptions {
   std::string config_path;
-  bool enable_lifecycle = false;        // POST /-/reload
-  std::optional<std::string> listen;    // overrides sinks.prometheus.listen
-  scheduler::Shard shard;               // --shard i/n: this replica's share of the monitors
-  RemoteConfigOptions remote;           // when config_path is a URL
+  bool enable_lifecycle = false;      // POST /-/reload
+  std::optional<std::string> listen;  // overrides sinks.prometheus.listen
+  scheduler::Shard shard;             // --shard i/n: this replica's share of the monitors
+  RemoteConfigOptions remote;         // when config_path is a URL
   // --vantage.* / PROBER_VANTAGE_*: one configuration for every region, each copy told who it
   // is by its environment (a Kubernetes pod's name and region).
   std::optional<std::string> vantage_name, vantage_region;
   std::optional<int> vantage_index, vantage_count;
-  std::string web_config_file;          // --web.config.file: TLS, basic auth, headers (exporter-toolkit)
+  std::string web_config_file;  // --web.config.file: TLS, basic auth, headers (exporter-toolkit)
 };
 
 // The deadline of a /probe run from Prometheus's X-Prometheus-Scrape-Timeout-Seconds: a plain
@@ -69,7 +69,7 @@ class Agent {
   bool accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded, const std::string& why);
   bool accept_remote(const RemoteConfig::Fetched& fetched, const std::string& why);
   void poll_remote();
-  bool open_sinks();          // agent_sinks.cpp
+  bool open_sinks();  // agent_sinks.cpp
   void offer_vantage_samples();
   void drain_sinks(std::function<void()> done);
   void sinks_drained(bool timed_out);
@@ -94,7 +94,7 @@ class Agent {
   report::ResultStore store_;
   std::unique_ptr<net::WebConfigFile> web_config_;
   std::unique_ptr<net::HttpServer> server_;
-  std::string loaded_text_;  // the configuration file as last loaded
+  std::string loaded_text_;          // the configuration file as last loaded
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
   std::uint64_t next_probe_ = 1;

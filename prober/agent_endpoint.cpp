@@ -8,12 +8,12 @@
 #include <fstream>
 #include <optional>
 
+#include "checks/check_result_json.h"
 #include "checks/make_check.h"
 #include "io/process_usage.h"
 #include "prober/agent.h"
 #include "prober/log.h"
 #include "report/probe_metrics.h"
-#include "checks/check_result_json.h"
 
 namespace prober::cli {
 namespace {
@@ -69,8 +69,10 @@ void Agent::handle(const net::HttpRequest& q, net::HttpServer::Respond respond) 
   }
   if (q.path == "/-/reload") {
     if (q.method != "POST" && q.method != "PUT") return respond(text(405, "use POST\n"));
-    if (!options_.enable_lifecycle) return respond(text(403, "lifecycle API is not enabled (--web.enable-lifecycle)\n"));
-    return respond(load("POST /-/reload") ? text(200, "reloaded\n") : text(500, "configuration rejected; see the logs\n"));
+    if (!options_.enable_lifecycle)
+      return respond(text(403, "lifecycle API is not enabled (--web.enable-lifecycle)\n"));
+    return respond(load("POST /-/reload") ? text(200, "reloaded\n")
+                                          : text(500, "configuration rejected; see the logs\n"));
   }
   if (q.path == "/probe") return probe(q, std::move(respond));
   respond(text(404, "not found; try /metrics, /healthz, /readyz, /results, /probe\n"));
@@ -80,19 +82,22 @@ void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
   const auto& endpoint = config_.endpoint ? *config_.endpoint : config::EndpointConfig{};
   if (!endpoint.probe.enabled) return respond(text(404, "/probe is disabled\n"));
   auto target_it = q.query.find("target");
-  if (target_it == q.query.end() || target_it->second.empty()) return respond(text(400, "target parameter is missing\n"));
+  if (target_it == q.query.end() || target_it->second.empty())
+    return respond(text(400, "target parameter is missing\n"));
   std::string module_name = q.query.count("module") ? q.query.at("module") : "http_2xx";
   auto module = config_.modules.find(module_name);
   if (module == config_.modules.end()) return respond(text(400, "unknown module \"" + module_name + "\"\n"));
   const std::string& target = target_it->second;
   if (endpoint.probe.allowed_targets.empty() && !listens_on_loopback_) {
     // An open /probe on a reachable address is an open proxy (SSRF): refused unless said so.
-    return respond(text(403, "/probe with no sinks.prometheus.probe.allowed_targets is served on loopback only; "
-                             "list the targets (or [\".*\"] to allow any)\n"));
+    return respond(text(403,
+                        "/probe with no sinks.prometheus.probe.allowed_targets is served on loopback only; "
+                        "list the targets (or [\".*\"] to allow any)\n"));
   }
   if (!endpoint.probe.allowed_targets.empty()) {
     bool allowed = false;
-    for (const auto& pattern : endpoint.probe.allowed_targets) allowed = allowed || re2::RE2::FullMatch(target, pattern);
+    for (const auto& pattern : endpoint.probe.allowed_targets)
+      allowed = allowed || re2::RE2::FullMatch(target, pattern);
     if (!allowed) return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
   }
   config::MonitorConfig m = module->second;
@@ -107,7 +112,8 @@ void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
   if (m.type == config::CheckType::kHttp && target.find("://") == std::string::npos) m.target = "http://" + target;
   if (auto header = q.headers.find("x-prometheus-scrape-timeout-seconds"); header != q.headers.end()) {
     auto timeout = probe_timeout(header->second, m.timeout);
-    if (!timeout) return respond(text(400, "X-Prometheus-Scrape-Timeout-Seconds must be a number of seconds above 0\n"));
+    if (!timeout)
+      return respond(text(400, "X-Prometheus-Scrape-Timeout-Seconds must be a number of seconds above 0\n"));
     m.timeout = *timeout;
   }
   std::size_t running = 0;
@@ -127,10 +133,13 @@ void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
     report::record_probe_metrics(one_run, {}, results, results.size() > 1);
     respond({200, kExposition, one_run.exposition("probe_success")});
     probes_[id].finished = true;
-    uv_timer_start(reaper_.get(), [](uv_timer_t* t) {
-      auto* self = static_cast<Agent*>(t->data);
-      std::erase_if(self->probes_, [](const auto& kv) { return kv.second.finished; });
-    }, 0, 0);
+    uv_timer_start(
+        reaper_.get(),
+        [](uv_timer_t* t) {
+          auto* self = static_cast<Agent*>(t->data);
+          std::erase_if(self->probes_, [](const auto& kv) { return kv.second.finished; });
+        },
+        0, 0);
   });
 }
 

@@ -30,9 +30,10 @@ bool Agent::open_sinks() {
     registry_.add("prober_spool_damaged_total", {}, 0);
     if (const auto& moved = spool_->moved_aside()) {
       registry_.add("prober_spool_damaged_total", {});
-      Log::error("the spool file was damaged: moved it aside and started with an empty spool; the records in it "
-                 "were not sent",
-                 {{"file", config_.spool->dir + "/spool.db"}, {"moved_to", moved->to}, {"reason", moved->reason}});
+      Log::error(
+          "the spool file was damaged: moved it aside and started with an empty spool; the records in it "
+          "were not sent",
+          {{"file", config_.spool->dir + "/spool.db"}, {"moved_to", moved->to}, {"reason", moved->reason}});
     }
     if (auto seq = spool_->state("seq")) seq_ = std::stoull(*seq);
     spool_->on_dropped([this](const std::string& queue, std::uint64_t n) {
@@ -44,8 +45,8 @@ bool Agent::open_sinks() {
       Log::error("spool write failed; retrying", {{"error", message}});
     });
     registry_.add("prober_spool_errors_total", {}, 0);
-    Log::info("spool open", {{"dir", config_.spool->dir}, {"bytes", std::to_string(spool_->bytes())},
-                             {"seq", std::to_string(seq_)}});
+    Log::info("spool open",
+              {{"dir", config_.spool->dir}, {"bytes", std::to_string(spool_->bytes())}, {"seq", std::to_string(seq_)}});
   }
   http_ = std::make_unique<net::HttpClient>(*curl_);
   std::string error;
@@ -62,12 +63,12 @@ bool Agent::open_sinks() {
                                                                 listen.empty() ? "" : "http://" + listen));
   }
   if (config_.mackerel) {
-    sinks_.push_back(std::make_unique<report::MackerelSink>(loop_.get(), *spool_, *http_, registry_,
-                                                            *config_.mackerel, vantage));
+    sinks_.push_back(
+        std::make_unique<report::MackerelSink>(loop_.get(), *spool_, *http_, registry_, *config_.mackerel, vantage));
   }
   if (config_.webhook) {
-    sinks_.push_back(std::make_unique<report::WebhookSink>(loop_.get(), *spool_, *http_, registry_,
-                                                           *config_.webhook, vantage));
+    sinks_.push_back(
+        std::make_unique<report::WebhookSink>(loop_.get(), *spool_, *http_, registry_, *config_.webhook, vantage));
   }
   std::vector<const config::MonitorConfig*> monitors;
   for (const auto& m : config_.monitors) monitors.push_back(&m);
@@ -77,9 +78,12 @@ bool Agent::open_sinks() {
     uv_timer_init(loop_.get(), vantage_tick_.get());
     vantage_tick_.get()->data = this;
     auto every = static_cast<std::uint64_t>(config_.remote_write->metrics_interval.count());
-    uv_timer_start(vantage_tick_.get(), [](uv_timer_t* t) {
-      if (t->data) static_cast<Agent*>(t->data)->offer_vantage_samples();
-    }, 0, every);
+    uv_timer_start(
+        vantage_tick_.get(),
+        [](uv_timer_t* t) {
+          if (t->data) static_cast<Agent*>(t->data)->offer_vantage_samples();
+        },
+        0, every);
   }
   return true;
 }
@@ -92,7 +96,8 @@ void Agent::offer_vantage_samples() {
                            "prober_config_last_reload_successful"}) {
     if (auto v = registry_.value(name, {})) samples.push_back({name, {}, *v});
   }
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   for (auto& sink : sinks_) sink->on_vantage_samples(samples, now);
 }
 
@@ -103,9 +108,12 @@ void Agent::drain_sinks(std::function<void()> done) {
   pending_drains_ = sinks_.size();
   uv_timer_init(loop_.get(), drain_deadline_.get());
   drain_deadline_.get()->data = this;
-  uv_timer_start(drain_deadline_.get(), [](uv_timer_t* t) {
-    if (t->data) static_cast<Agent*>(t->data)->sinks_drained(true);
-  }, kSinkDrainMs, 0);
+  uv_timer_start(
+      drain_deadline_.get(),
+      [](uv_timer_t* t) {
+        if (t->data) static_cast<Agent*>(t->data)->sinks_drained(true);
+      },
+      kSinkDrainMs, 0);
   if (sinks_.empty()) sinks_drained(false);
   for (auto& sink : sinks_) {
     sink->drain([this] {
@@ -117,7 +125,8 @@ void Agent::drain_sinks(std::function<void()> done) {
 void Agent::sinks_drained(bool timed_out) {
   if (!drain_done_) return;
   uv_timer_stop(drain_deadline_.get());
-  if (timed_out) Log::warn("central services did not take everything in time; the rest stays in the spool for the next start");
+  if (timed_out)
+    Log::warn("central services did not take everything in time; the rest stays in the spool for the next start");
   if (spool_) spool_->flush();
   auto done = std::move(drain_done_);
   drain_done_ = nullptr;

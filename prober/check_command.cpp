@@ -224,9 +224,12 @@ std::optional<Arguments> parse(int argc, char** argv) {
   m.target = *target;
   if (m.name.empty()) m.name = *target;
   if (!a.type_given) {
-    if (target->find("://") != std::string::npos) m.type = config::CheckType::kHttp;
-    else if (target->find(':') != std::string::npos) m.type = config::CheckType::kTcp;
-    else m.type = config::CheckType::kDns;
+    if (target->find("://") != std::string::npos)
+      m.type = config::CheckType::kHttp;
+    else if (target->find(':') != std::string::npos)
+      m.type = config::CheckType::kTcp;
+    else
+      m.type = config::CheckType::kDns;
   }
   return a;
 }

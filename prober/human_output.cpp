@@ -10,10 +10,14 @@ namespace {
 
 const char* colour_of(checks::Severity s) {
   switch (s) {
-    case checks::Severity::kOk: return "\033[32m";
-    case checks::Severity::kWarning: return "\033[33m";
-    case checks::Severity::kCritical: return "\033[31m";
-    case checks::Severity::kUnknown: break;
+    case checks::Severity::kOk:
+      return "\033[32m";
+    case checks::Severity::kWarning:
+      return "\033[33m";
+    case checks::Severity::kCritical:
+      return "\033[31m";
+    case checks::Severity::kUnknown:
+      break;
   }
   return "\033[35m";
 }
@@ -42,21 +46,23 @@ void print_human(std::FILE* out, const std::vector<checks::CheckResult>& results
     const char* bold = colour ? "\033[1m" : "";
     const char* off = colour ? "\033[0m" : "";
     std::string where = r.address.empty() ? "" : "  " + r.address;
-    std::string phase = r.failure.phase == checks::Phase::kNone ? "" : " (" + std::string(to_string(r.failure.phase)) + ")";
+    std::string phase =
+        r.failure.phase == checks::Phase::kNone ? "" : " (" + std::string(to_string(r.failure.phase)) + ")";
     std::fprintf(out, "%s%s%-8s%s %s%s  %s%s\n", bold, on, upper(to_string(r.failure.severity)).c_str(), off,
                  std::string(to_string(r.failure.failure_class)).c_str(), phase.c_str(),
                  checks::printable(r.target).c_str(), where.c_str());
     std::fprintf(out, "  %s\n", checks::printable(r.message).c_str());
     const auto& t = r.timings;
-    std::fprintf(out, "  %s | %s | %s | %s | %s | %s\n", field("dns", t.dns).c_str(), field("connect", t.connect).c_str(),
-                 field("tls", t.tls).c_str(), field("ttfb", t.ttfb).c_str(), field("transfer", t.transfer).c_str(),
-                 field("total", t.total).c_str());
+    std::fprintf(out, "  %s | %s | %s | %s | %s | %s\n", field("dns", t.dns).c_str(),
+                 field("connect", t.connect).c_str(), field("tls", t.tls).c_str(), field("ttfb", t.ttfb).c_str(),
+                 field("transfer", t.transfer).c_str(), field("total", t.total).c_str());
     for (const auto& hop : r.http.redirects) {
       std::fprintf(out, "  redirect: %d %s -> %s\n", hop.status, checks::printable(hop.url).c_str(),
                    checks::printable(hop.location).c_str());
     }
     if (r.tls.version) {
-      std::fprintf(out, "  tls: %s %s%s\n", r.tls.version->c_str(), checks::printable(r.tls.cipher.value_or("")).c_str(),
+      std::fprintf(out, "  tls: %s %s%s\n", r.tls.version->c_str(),
+                   checks::printable(r.tls.cipher.value_or("")).c_str(),
                    r.tls.alpn ? (" alpn " + checks::printable(*r.tls.alpn)).c_str() : "");
     }
     for (std::size_t i = 0; i < r.tls.chain.size(); ++i) {

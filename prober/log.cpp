@@ -13,8 +13,8 @@ namespace {
 Log::Format g_format = Log::Format::kText;
 
 std::string timestamp() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
   return checks::iso8601(ms / 1000, static_cast<int>(ms % 1000));
 }
 

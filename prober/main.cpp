@@ -12,7 +12,8 @@
 
 namespace {
 
-const char kHelp[] = R"(prober )" PROBER_VERSION_STRING R"( - is my site reachable from the outside, how fast, and if not, exactly why?
+const char kHelp[] =
+    R"(prober )" PROBER_VERSION_STRING R"( - is my site reachable from the outside, how fast, and if not, exactly why?
 
 Usage:
   prober check TARGET [options]   run one DNS, TCP, TLS or HTTP check now and explain it

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "io/curl_handles.h"
 #include "checks/check_result_json.h"
 #include "checks/url.h"
+#include "io/curl_handles.h"
 
 namespace prober::cli {
 
@@ -21,8 +21,8 @@ std::optional<RemoteConfig::Fetched> RemoteConfig::cached() const {
   try {
     auto j = nlohmann::json::parse(in);
     if (j.at("url").get<std::string>() != options_.url) return std::nullopt;
-    return Fetched{j.at("text").get<std::string>(), j.value("etag", ""), "cache " + options_.cache_path + " of " +
-                                                                            j.value("saved_at", std::string("?"))};
+    return Fetched{j.at("text").get<std::string>(), j.value("etag", ""),
+                   "cache " + options_.cache_path + " of " + j.value("saved_at", std::string("?"))};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
@@ -42,17 +42,19 @@ std::variant<RemoteConfig::Fetched, std::string> RemoteConfig::fetch_now() {
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   if (!options_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* out) {
-    auto* b = static_cast<std::string*>(out);
-    if (b->size() > (16u << 20)) return std::size_t{0};  // a configuration is not this big
-    b->append(d, s * n);
-    return s * n;
-  });
+  curl_easy_setopt(
+      e, CURLOPT_WRITEFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* out) {
+        auto* b = static_cast<std::string*>(out);
+        if (b->size() > (16u << 20)) return std::size_t{0};  // a configuration is not this big
+        b->append(d, s * n);
+        return s * n;
+      });
   curl_easy_setopt(e, CURLOPT_HEADERDATA, &etag);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* out) {
-    if (auto tag = net::header_value(std::string_view(d, s * n), "etag")) *static_cast<std::string*>(out) = *tag;
-    return s * n;
-  });
+  curl_easy_setopt(
+      e, CURLOPT_HEADERFUNCTION, +[](char* d, std::size_t s, std::size_t n, void* out) {
+        if (auto tag = net::header_value(std::string_view(d, s * n), "etag")) *static_cast<std::string*>(out) = *tag;
+        return s * n;
+      });
   CURLcode code = curl_easy_perform(e);
   long status = 0;
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -66,7 +68,8 @@ std::variant<RemoteConfig::Fetched, std::string> RemoteConfig::fetch_now() {
     cache->origin += " (" + checks::redacted_url(options_.url) + ": " + why + ")";
     return *cache;
   }
-  return checks::redacted_url(options_.url) + ": " + why + "; and no cached configuration of this URL at " + options_.cache_path;
+  return checks::redacted_url(options_.url) + ": " + why + "; and no cached configuration of this URL at " +
+         options_.cache_path;
 }
 
 void RemoteConfig::poll(net::HttpClient& http, std::function<void(Fetched)> changed,

@@ -1,18 +1,18 @@
 #include "prober/run_command.h"
 
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <cstring>
+#include <map>
 #include <string>
 
+#include "config/units.h"
 #include "io/loop.h"
 #include "prober/agent.h"
-#include "config/units.h"
 #include "prober/config_loader.h"
-#include "prober/remote_config.h"
 #include "prober/log.h"
+#include "prober/remote_config.h"
 
 namespace prober::cli {
 
@@ -100,8 +100,10 @@ Flags parse(int argc, char** argv) {
       f.remote.ca_file = v;
     } else if (a == "--config.poll-interval" && value(v)) {
       auto d = config::parse_duration(v);
-      if (!d || d->count() <= 0) f.error = "--config.poll-interval: expected a duration such as 30s, got " + v;
-      else f.remote.poll_interval = *d;
+      if (!d || d->count() <= 0)
+        f.error = "--config.poll-interval: expected a duration such as 30s, got " + v;
+      else
+        f.remote.poll_interval = *d;
     } else if (a.rfind("--vantage.", 0) == 0 && value(v)) {
       std::string key = a.substr(10);
       if (key != "name" && key != "region" && key != "index" && key != "count") f.error = "unknown option " + a;
@@ -163,7 +165,8 @@ int run_command(int argc, char** argv) {
     char* end = nullptr;
     long n = std::strtol(f.vantage[key].c_str(), &end, 10);
     if (*end != '\0' || n < 0 || n > 1000) {
-      std::fprintf(stderr, "prober run: vantage %s: expected a number from 0 to 1000, got \"%s\"\n", key, f.vantage[key].c_str());
+      std::fprintf(stderr, "prober run: vantage %s: expected a number from 0 to 1000, got \"%s\"\n", key,
+                   f.vantage[key].c_str());
       return 2;
     }
     (std::string(key) == "index" ? options.vantage_index : options.vantage_count) = static_cast<int>(n);
@@ -194,8 +197,10 @@ int validate_command(int argc, char** argv) {
     f.remote.cache_path = "/dev/null/none";  // validate what the URL serves, never a cache
     RemoteConfig remote(f.remote);
     auto fetched = remote.fetch_now();
-    if (auto* error = std::get_if<std::string>(&fetched)) loaded = std::vector<config::ConfigError>{{"", *error}};
-    else loaded = load_config_text(std::get<RemoteConfig::Fetched>(fetched).text, env);
+    if (auto* error = std::get_if<std::string>(&fetched))
+      loaded = std::vector<config::ConfigError>{{"", *error}};
+    else
+      loaded = load_config_text(std::get<RemoteConfig::Fetched>(fetched).text, env);
   } else {
     loaded = load_config_file(f.config, env);
   }

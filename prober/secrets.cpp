@@ -34,8 +34,10 @@ std::optional<std::string> read_secret(const std::string& file, const std::strin
 void resolve(config::SecretSource& secret, const std::string& at, std::vector<config::ConfigError>& errors) {
   if (secret.empty()) return;
   std::string error;
-  if (auto value = read_secret(secret.file, secret.env, error)) secret.value = *value;
-  else errors.push_back({at + (secret.file.empty() ? "_env" : "_file"), error});
+  if (auto value = read_secret(secret.file, secret.env, error))
+    secret.value = *value;
+  else
+    errors.push_back({at + (secret.file.empty() ? "_env" : "_file"), error});
 }
 
 // A monitor's (or module's) secret headers read into its headers; `at` is its JSON pointer.

@@ -9,14 +9,18 @@ namespace {
 constexpr char kStateKey[] = "alertmanager.alerts";
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string rfc3339(std::int64_t ms) { return checks::iso8601(ms / 1000, static_cast<int>(ms % 1000)); }
 
 nlohmann::json to_json(const AmAlert& a) {
-  return {{"labels", a.labels}, {"annotations", a.annotations}, {"starts_ms", a.starts_ms},
-          {"ends_ms", a.ends_ms ? nlohmann::json(*a.ends_ms) : nlohmann::json(nullptr)}, {"generator_url", a.generator_url}};
+  return {{"labels", a.labels},
+          {"annotations", a.annotations},
+          {"starts_ms", a.starts_ms},
+          {"ends_ms", a.ends_ms ? nlohmann::json(*a.ends_ms) : nlohmann::json(nullptr)},
+          {"generator_url", a.generator_url}};
 }
 
 AmAlert from_json(const nlohmann::json& j) {
@@ -39,8 +43,11 @@ nlohmann::json alertmanager_payload(const std::vector<const AmAlert*>& alerts, s
     for (const auto& [k, v] : a->labels) {
       if (!v.empty()) labels[k] = v;  // Alertmanager rejects empty label values
     }
-    nlohmann::json item = {{"labels", labels}, {"annotations", a->annotations}, {"startsAt", rfc3339(a->starts_ms)},
-                           {"endsAt", rfc3339(a->ends_ms ? std::max(*a->ends_ms, a->starts_ms) : now + firing_horizon.count())}};
+    nlohmann::json item = {
+        {"labels", labels},
+        {"annotations", a->annotations},
+        {"startsAt", rfc3339(a->starts_ms)},
+        {"endsAt", rfc3339(a->ends_ms ? std::max(*a->ends_ms, a->starts_ms) : now + firing_horizon.count())}};
     if (!a->generator_url.empty()) item["generatorURL"] = a->generator_url;
     out.push_back(std::move(item));
   }
@@ -48,17 +55,25 @@ nlohmann::json alertmanager_payload(const std::vector<const AmAlert*>& alerts, s
 }
 
 AlertmanagerSink::AlertmanagerSink(uv_loop_t* loop, net::HttpClient& http, MetricsRegistry& metrics, Spool* spool,
-                                   config::AlertmanagerConfig config, const Vantage& vantage, std::string generator_base)
-    : http_(http), metrics_(metrics), spool_(spool), config_(std::move(config)), vantage_(vantage),
+                                   config::AlertmanagerConfig config, const Vantage& vantage,
+                                   std::string generator_base)
+    : http_(http),
+      metrics_(metrics),
+      spool_(spool),
+      config_(std::move(config)),
+      vantage_(vantage),
       generator_base_(std::move(generator_base)) {
   metrics_.add("prober_sink_sent_total", {{"sink", "alertmanager"}}, 0);
   restore();
   uv_timer_init(loop, timer_.get());
   timer_.get()->data = this;
   auto every = static_cast<std::uint64_t>(config_.resend_interval.count());
-  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
-    if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
-  }, every, every);
+  uv_timer_start(
+      timer_.get(),
+      [](uv_timer_t* t) {
+        if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
+      },
+      every, every);
   uv_timer_init(loop, retry_.get());
   retry_.get()->data = this;
   if (!firing_.empty() || !resolved_.empty()) send_all();
@@ -106,8 +121,8 @@ void AlertmanagerSink::fire(const MonitorRun& run) {
               {"severity", std::string(to_string(run.state.hard_severity()))}};
   std::string hints;
   for (const auto& h : w.hints) hints += (hints.empty() ? "" : "\n") + h;
-  a.annotations = {{"summary", w.message}, {"target", run.monitor.target},
-                   {"phase", std::string(to_string(w.failure.phase))}};
+  a.annotations = {
+      {"summary", w.message}, {"target", run.monitor.target}, {"phase", std::string(to_string(w.failure.phase))}};
   if (!hints.empty()) a.annotations["hints"] = hints;
   if (!w.address.empty()) a.annotations["address"] = w.address;
   a.starts_ms = std::chrono::duration_cast<std::chrono::milliseconds>(run.transition->at.time_since_epoch()).count();
@@ -165,11 +180,14 @@ void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
       metrics_.add("prober_sink_errors_total", {{"sink", "alertmanager"}, {"reason", v.reason}});
       if (v.action != net::Verdict::Action::kRetry || uv_is_active(retry_.base())) return;
       // Every alert goes again (the state may have moved on since this send), soon at first.
-      auto wait = backoff_delay(std::chrono::milliseconds(1000), config_.resend_interval, retries_++,
-                                random_jitter(), r.retry_after);
-      uv_timer_start(retry_.get(), [](uv_timer_t* t) {
-        if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
-      }, static_cast<std::uint64_t>(wait.count()), 0);
+      auto wait = backoff_delay(std::chrono::milliseconds(1000), config_.resend_interval, retries_++, random_jitter(),
+                                r.retry_after);
+      uv_timer_start(
+          retry_.get(),
+          [](uv_timer_t* t) {
+            if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
+          },
+          static_cast<std::uint64_t>(wait.count()), 0);
     });
   }
 }

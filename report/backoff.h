@@ -9,13 +9,14 @@
 
 namespace prober::report {
 
-inline std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min, std::chrono::milliseconds max,
-                                               int retry, double random01,
+inline std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min, std::chrono::milliseconds max, int retry,
+                                               double random01,
                                                std::optional<std::chrono::milliseconds> retry_after = {}) {
   double ceiling = static_cast<double>(min.count());
   for (int i = 0; i < retry && ceiling < static_cast<double>(max.count()); ++i) ceiling *= 2;
   ceiling = std::min(ceiling, static_cast<double>(max.count()));
-  auto wait = std::chrono::milliseconds(static_cast<long long>(ceiling / 2 + ceiling / 2 * std::clamp(random01, 0.0, 1.0)));
+  auto wait =
+      std::chrono::milliseconds(static_cast<long long>(ceiling / 2 + ceiling / 2 * std::clamp(random01, 0.0, 1.0)));
   // A server's Retry-After is a floor, never shortened by jitter.
   if (retry_after && *retry_after > wait) wait = *retry_after;
   return wait;

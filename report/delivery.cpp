@@ -8,7 +8,8 @@ namespace prober::report {
 namespace {
 
 std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -23,20 +24,31 @@ void Delivery::declare_metrics(MetricsRegistry& m) {
 
 Delivery::Delivery(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, std::string sink,
                    std::string queue, config::DeliveryConfig config, Encode encode, Judge judge)
-    : spool_(spool), http_(http), metrics_(metrics), sink_(std::move(sink)), queue_(std::move(queue)),
-      config_(config), encode_(std::move(encode)), judge_(std::move(judge)) {
+    : spool_(spool),
+      http_(http),
+      metrics_(metrics),
+      sink_(std::move(sink)),
+      queue_(std::move(queue)),
+      config_(config),
+      encode_(std::move(encode)),
+      judge_(std::move(judge)) {
   uv_timer_init(loop, timer_.get());
   timer_.get()->data = this;
   metrics_.add("prober_sink_sent_total", {{"sink", sink_}}, 0);
 }
 
 void Delivery::arm(std::chrono::milliseconds after) {
-  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
-    auto* self = static_cast<Delivery*>(t->data);
-    if (!self) return;
-    if (self->state_ == State::kBackoff) self->send();
-    else self->fetch();
-  }, static_cast<std::uint64_t>(after.count()), 0);
+  uv_timer_start(
+      timer_.get(),
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Delivery*>(t->data);
+        if (!self) return;
+        if (self->state_ == State::kBackoff)
+          self->send();
+        else
+          self->fetch();
+      },
+      static_cast<std::uint64_t>(after.count()), 0);
 }
 
 void Delivery::kick(std::size_t n) {
@@ -44,7 +56,8 @@ void Delivery::kick(std::size_t n) {
   ++kicks_since_fetch_;
   if (state_ == State::kIdle) {
     state_ = State::kWaiting;
-    arm(pending_hint_ >= static_cast<std::size_t>(config_.batch_max) ? std::chrono::milliseconds(0) : config_.flush_interval);
+    arm(pending_hint_ >= static_cast<std::size_t>(config_.batch_max) ? std::chrono::milliseconds(0)
+                                                                     : config_.flush_interval);
   } else if (state_ == State::kWaiting && pending_hint_ >= static_cast<std::size_t>(config_.batch_max)) {
     arm(std::chrono::milliseconds(0));
   }
@@ -112,8 +125,7 @@ void Delivery::on_response(const net::HttpReply& response) {
         settle();
         return;
       }
-      arm(backoff_delay(config_.min_backoff, config_.max_backoff, retries_++,
-                        random_jitter(), response.retry_after));
+      arm(backoff_delay(config_.min_backoff, config_.max_backoff, retries_++, random_jitter(), response.retry_after));
       return;
   }
 }
@@ -135,8 +147,10 @@ void Delivery::finished_batch() {
 
 void Delivery::drain(std::function<void()> done) {
   drained_ = std::move(done);
-  if (state_ == State::kIdle || state_ == State::kWaiting) fetch();
-  else if (state_ == State::kBackoff) settle();
+  if (state_ == State::kIdle || state_ == State::kWaiting)
+    fetch();
+  else if (state_ == State::kBackoff)
+    settle();
 }
 
 void Delivery::settle() {

@@ -58,7 +58,7 @@ class Delivery {
   State state_ = State::kIdle;
   std::size_t pending_hint_ = 0;  // appended since the last fetch came back empty
   std::size_t kicks_since_fetch_ = 0;
-  std::int64_t cursor_ = 0;       // highest id fetched
+  std::int64_t cursor_ = 0;  // highest id fetched
   std::vector<SpoolRecord> batch_;
   int retries_ = 0;
   std::function<void()> drained_;

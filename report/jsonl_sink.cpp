@@ -14,8 +14,10 @@ JsonlSink::JsonlSink(const std::string& path, std::string& error) {
 }
 
 JsonlSink::~JsonlSink() {
-  if (out_ != stdout) std::fclose(out_);
-  else std::fflush(stdout);
+  if (out_ != stdout)
+    std::fclose(out_);
+  else
+    std::fflush(stdout);
 }
 
 void JsonlSink::on_run(const MonitorRun& run) {

@@ -1,8 +1,8 @@
 #include "report/mackerel_sink.h"
 
+#include "checks/check_result_json.h"
 #include "checks/timings.h"
 #include "report/backoff.h"
-#include "checks/check_result_json.h"
 
 namespace prober::report {
 namespace {
@@ -20,10 +20,14 @@ std::string sanitize(const std::string& name, bool allow_dot) {
 
 const char* mackerel_status(checks::Severity s) {
   switch (s) {
-    case checks::Severity::kOk: return "OK";
-    case checks::Severity::kWarning: return "WARNING";
-    case checks::Severity::kCritical: return "CRITICAL";
-    case checks::Severity::kUnknown: return "UNKNOWN";
+    case checks::Severity::kOk:
+      return "OK";
+    case checks::Severity::kWarning:
+      return "WARNING";
+    case checks::Severity::kCritical:
+      return "CRITICAL";
+    case checks::Severity::kUnknown:
+      return "UNKNOWN";
   }
   return "UNKNOWN";
 }
@@ -64,9 +68,11 @@ nlohmann::json mackerel_metrics(const MonitorRun& run) {
   const std::string prefix = "prober." + sanitize(run.monitor.name, true) + ".";
   const std::int64_t time = run.at_ms / 1000;
   nlohmann::json out = nlohmann::json::array();
-  const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
-      {"dns", w.timings.dns}, {"connect", w.timings.connect}, {"tls", w.timings.tls},
-      {"ttfb", w.timings.ttfb}, {"total", w.timings.total}};
+  const std::pair<const char*, std::optional<checks::Micros>> phases[] = {{"dns", w.timings.dns},
+                                                                          {"connect", w.timings.connect},
+                                                                          {"tls", w.timings.tls},
+                                                                          {"ttfb", w.timings.ttfb},
+                                                                          {"total", w.timings.total}};
   for (const auto& [phase, d] : phases) {
     if (d) out.push_back({{"name", prefix + phase + "_ms"}, {"time", time}, {"value", checks::to_ms(*d)}});
   }
@@ -77,7 +83,10 @@ nlohmann::json mackerel_metrics(const MonitorRun& run) {
 
 MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                            config::MackerelConfig config, const Vantage& vantage)
-    : spool_(spool), http_(http), metrics_(metrics), config_(std::move(config)),
+    : spool_(spool),
+      http_(http),
+      metrics_(metrics),
+      config_(std::move(config)),
       host_name_(config_.host_name.empty() ? vantage.name : config_.host_name),
       custom_id_("prober-" + vantage.name),
       reports_(loop, spool, http, metrics, "mackerel", "mackerel_reports", config_.reports,
@@ -93,7 +102,8 @@ MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http,
                }),
       metrics_delivery_(loop, spool, http, metrics, "mackerel", "mackerel_metrics", config_.metrics,
                         [this](const std::vector<SpoolRecord>& batch) -> std::optional<net::HttpRequestSpec> {
-                          return request("POST", "/api/v0/services/" + config_.service + "/tsdb", join(batch, "[", "]"));
+                          return request("POST", "/api/v0/services/" + config_.service + "/tsdb",
+                                         join(batch, "[", "]"));
                         }) {
   if (auto id = spool_.state(kHostIdKey)) host_id_ = *id;
   uv_timer_init(loop, retry_.get());
@@ -117,8 +127,10 @@ net::HttpRequestSpec MackerelSink::request(const std::string& method, const std:
 void MackerelSink::on_monitors(const std::vector<const config::MonitorConfig*>& monitors) {
   checks_.clear();
   for (const auto* m : monitors) checks_.push_back(mackerel_check_name(m->name));
-  if (host_id_.empty()) register_host();
-  else update_checks();
+  if (host_id_.empty())
+    register_host();
+  else
+    update_checks();
 }
 
 nlohmann::json MackerelSink::host_body() const {
@@ -142,13 +154,17 @@ void MackerelSink::register_host() {
       }
     }
     if (id.empty()) {
-      metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", r.ok() ? "bad_response" : net::judge(r).reason}});
+      metrics_.add("prober_sink_errors_total",
+                   {{"sink", "mackerel"}, {"reason", r.ok() ? "bad_response" : net::judge(r).reason}});
       // Registration is needed before any report: retry, within Mackerel's 30 s retry policy.
       auto wait = backoff_delay(config_.reports.min_backoff, config_.reports.max_backoff, host_retries_++,
                                 random_jitter(), r.retry_after);
-      uv_timer_start(retry_.get(), [](uv_timer_t* t) {
-        if (t->data) static_cast<MackerelSink*>(t->data)->register_host();
-      }, static_cast<std::uint64_t>(wait.count()), 0);
+      uv_timer_start(
+          retry_.get(),
+          [](uv_timer_t* t) {
+            if (t->data) static_cast<MackerelSink*>(t->data)->register_host();
+          },
+          static_cast<std::uint64_t>(wait.count()), 0);
       return;
     }
     host_id_ = id;
@@ -181,8 +197,10 @@ void MackerelSink::drain(std::function<void()> done) {
     if (--*remaining == 0) done();
   };
   reports_.drain(one);
-  if (config_.service.empty()) one();
-  else metrics_delivery_.drain(one);
+  if (config_.service.empty())
+    one();
+  else
+    metrics_delivery_.drain(one);
 }
 
 }  // namespace prober::report

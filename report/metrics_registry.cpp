@@ -31,17 +31,22 @@ std::string format_labels(const Labels& labels) {
     first = false;
     out += k + "=\"";
     for (char c : checks::valid_utf8(v)) {  // an exposition with invalid UTF-8 fails the whole scrape
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out += c;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
     }
     out += "\"";
   }
   return out + "}";
 }
 
-void MetricsRegistry::declare(const std::string& name, Kind kind, const std::string& help, std::vector<double> buckets) {
+void MetricsRegistry::declare(const std::string& name, Kind kind, const std::string& help,
+                              std::vector<double> buckets) {
   if (families_.count(name)) return;
   order_.push_back(name);
   families_[name] = Family{kind, help, std::move(buckets), {}, {}};
@@ -98,8 +103,10 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
     for (auto at = rendered.find(opening); at != std::string::npos; at = rendered.find(opening, at + 1)) {
       if (at == 0 || (rendered[at - 1] != '{' && rendered[at - 1] != ',')) continue;
       for (std::size_t i = at + opening.size(); i < rendered.size(); ++i) {
-        if (rendered[i] == '\\') ++i;
-        else if (rendered[i] == '"') return std::string_view(rendered).substr(at, i + 1 - at);
+        if (rendered[i] == '\\')
+          ++i;
+        else if (rendered[i] == '"')
+          return std::string_view(rendered).substr(at, i + 1 - at);
       }
     }
     return {};

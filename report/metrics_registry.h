@@ -60,6 +60,6 @@ class MetricsRegistry {
 };
 
 std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
-std::string format_value(double v);                 // Prometheus float text: NaN, +Inf, 1.5e-05
+std::string format_value(double v);               // Prometheus float text: NaN, +Inf, 1.5e-05
 
 }  // namespace prober::report

@@ -40,7 +40,9 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
   std::vector<ProbeSample> out;
   out.reserve(results.size() * 20);
   auto set = [&out](const char* name, const Labels& l, double v) { out.push_back({name, l, v, false, {}}); };
-  auto info = [&out](const char* name, const Labels& l, Labels extra) { out.push_back({name, l, 1, true, std::move(extra)}); };
+  auto info = [&out](const char* name, const Labels& l, Labels extra) {
+    out.push_back({name, l, 1, true, std::move(extra)});
+  };
   for (const auto& r : results) {
     Labels l = base;
     if (per_address && !r.address.empty()) l["address"] = r.address;
@@ -52,8 +54,9 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
     set("probe_dns_lookup_time_seconds", l, seconds(r.timings.dns));
     if (r.ip_version) set("probe_ip_protocol", l, r.ip_version);
     if (r.failure.failure_class != checks::FailureClass::kOk) {
-      info("probe_failure_info", l, {{"class", std::string(to_string(r.failure.failure_class))},
-                                             {"phase", std::string(to_string(r.failure.phase))}});
+      info("probe_failure_info", l,
+           {{"class", std::string(to_string(r.failure.failure_class))},
+            {"phase", std::string(to_string(r.failure.phase))}});
     } else {
       info("probe_failure_info", l, {});
     }
@@ -80,15 +83,17 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
       set("probe_ssl_last_chain_expiry_timestamp_seconds", l, *verified);
     }
     info("probe_tls_version_info", l,
-                 r.tls.version ? Labels{{"version", tls_version_label(*r.tls.version)}} : Labels{});
+         r.tls.version ? Labels{{"version", tls_version_label(*r.tls.version)}} : Labels{});
   }
   return out;
 }
 
 void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& samples) {
   for (const auto& s : samples) {
-    if (s.is_info) reg.set_info(s.name, s.labels, s.info);
-    else reg.set(s.name, s.labels, s.value);
+    if (s.is_info)
+      reg.set_info(s.name, s.labels, s.info);
+    else
+      reg.set(s.name, s.labels, s.value);
   }
 }
 

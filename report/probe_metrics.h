@@ -25,7 +25,7 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
 void record_samples(MetricsRegistry& registry, const std::vector<ProbeSample>& samples);
 // Sets the per-monitor gauges of one run. `base` labels every series (empty for /probe, where
 // Prometheus adds the target itself); `per_address` adds an address label (ip_version each).
-void record_probe_metrics(MetricsRegistry& registry, const Labels& base, const std::vector<checks::CheckResult>& results,
-                          bool per_address);
+void record_probe_metrics(MetricsRegistry& registry, const Labels& base,
+                          const std::vector<checks::CheckResult>& results, bool per_address);
 
 }  // namespace prober::report

@@ -33,7 +33,7 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
     labels["__name__"] = s.name;
     auto* series = request.add_timeseries();
     for (const auto& [k, v] : labels) {  // std::map: sorted by name, as the spec requires
-      if (v.empty()) continue;            // an empty value is an absent label
+      if (v.empty()) continue;           // an empty value is an absent label
       auto* label = series->add_labels();
       label->set_name(k);
       label->set_value(checks::valid_utf8(v));  // protobuf strings are UTF-8; receivers reject the rest
@@ -57,7 +57,8 @@ std::string stale_write_request(const std::string& bytes, std::int64_t at_ms) {
   return request.SerializeAsString();
 }
 
-net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch) {
+net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config,
+                                          const std::vector<SpoolRecord>& batch) {
   std::string body;
   std::size_t size = 0;
   for (const auto& r : batch) size += r.payload.size();
@@ -74,7 +75,8 @@ net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& confi
 
 RemoteWriteSink::RemoteWriteSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                                  config::RemoteWriteConfig config, const Vantage& vantage)
-    : spool_(spool), config_(std::move(config)),
+    : spool_(spool),
+      config_(std::move(config)),
       delivery_(loop, spool, http, metrics, "remote_write", kQueue, config_.delivery,
                 [this](const std::vector<SpoolRecord>& batch) { return remote_write_request(config_, batch); }) {
   for (const auto& [k, v] : vantage.labels) external_[k] = v;
@@ -103,8 +105,9 @@ void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
   if (it == last_.end()) return;
   std::string bytes;
   if (snappy::Uncompress(it->second.data(), it->second.size(), &bytes)) {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     append(stale_write_request(bytes, now), now);
   }
   last_.erase(it);

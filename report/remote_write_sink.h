@@ -19,7 +19,8 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
 // The same series with the stale marker (PROTOCOLS.md §1) at `at_ms`.
 std::string stale_write_request(const std::string& write_request, std::int64_t at_ms);
 // The HTTP request for a batch of encoded WriteRequests.
-net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config, const std::vector<SpoolRecord>& batch);
+net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config,
+                                          const std::vector<SpoolRecord>& batch);
 
 class RemoteWriteSink final : public Sink {
  public:

@@ -25,13 +25,13 @@ struct Vantage {
 struct MonitorRun {
   const config::MonitorConfig& monitor;
   const std::vector<checks::CheckResult>& results;
-  const std::vector<std::string>& lines;       // each result as one line of CheckResult JSON (with vantage, region, seq)
-  const std::vector<std::uint64_t>& seqs;      // each result's seq
-  const std::vector<ProbeSample>& samples;     // the probe_* series of /metrics for this run
-  const checks::CheckResult& worst;            // the result that speaks for the run
-  const alerting::MonitorAlertState& state;    // after this run
+  const std::vector<std::string>& lines;     // each result as one line of CheckResult JSON (with vantage, region, seq)
+  const std::vector<std::uint64_t>& seqs;    // each result's seq
+  const std::vector<ProbeSample>& samples;   // the probe_* series of /metrics for this run
+  const checks::CheckResult& worst;          // the result that speaks for the run
+  const alerting::MonitorAlertState& state;  // after this run
   std::optional<alerting::HardTransition> transition;
-  std::int64_t at_ms;                          // when the run finished
+  std::int64_t at_ms;  // when the run finished
 };
 
 class Sink {

@@ -197,7 +197,8 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
       for (auto id : op.ids) db_->leased.erase(id);
     }
   }
-  bytes_ = static_cast<std::uint64_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(bytes_.load()) + added - removed));
+  bytes_ =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(bytes_.load()) + added - removed));
   enforce_bound(out);
   // Reads after the writes: a fetch sees every record appended before it was asked for.
   for (auto& op : ops) {

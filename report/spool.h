@@ -49,7 +49,7 @@ class Spool {
   // aside (spool.db.corrupt-<unix time>) and an empty spool started: see moved_aside(). The
   // error names the directory or file and what to do when the directory cannot be written.
   static std::variant<std::unique_ptr<Spool>, std::string> open(uv_loop_t* loop, const std::string& dir,
-                                                                 SpoolLimits limits = {});
+                                                                SpoolLimits limits = {});
   struct MovedAside {
     std::string to;      // where the damaged file went
     std::string reason;  // what was wrong with it

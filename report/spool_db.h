@@ -4,8 +4,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <memory>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 

@@ -20,7 +20,8 @@ std::string mkdirs(const std::string& dir) {
     at = dir.find('/', at + 1);
     path = dir.substr(0, at);
     if (path.empty()) continue;
-    if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) return "cannot create " + path + ": " + std::strerror(errno);
+    if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST)
+      return "cannot create " + path + ": " + std::strerror(errno);
   }
   return "";
 }
@@ -39,7 +40,8 @@ bool is_damage(int code) {
 Opened open_file(const std::string& file) {
   Opened out;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   out.db = std::make_unique<Spool::Db>();
   out.db->db.reset(raw);
   auto fail = [&](const std::string& what) {
@@ -65,8 +67,9 @@ Opened open_file(const std::string& file) {
     }
   }
   if (!exec(raw, "PRAGMA journal_mode=WAL") || !exec(raw, "PRAGMA synchronous=NORMAL") ||
-      !exec(raw, "CREATE TABLE IF NOT EXISTS records(id INTEGER PRIMARY KEY, queue TEXT NOT NULL, "
-                 "created_ms INTEGER NOT NULL, key INTEGER NOT NULL, payload BLOB NOT NULL)") ||
+      !exec(raw,
+            "CREATE TABLE IF NOT EXISTS records(id INTEGER PRIMARY KEY, queue TEXT NOT NULL, "
+            "created_ms INTEGER NOT NULL, key INTEGER NOT NULL, payload BLOB NOT NULL)") ||
       !exec(raw, "CREATE INDEX IF NOT EXISTS records_by_queue ON records(queue, id)") ||
       !exec(raw, "CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value TEXT NOT NULL)")) {
     return fail("cannot set up the spool tables");
@@ -75,7 +78,8 @@ Opened open_file(const std::string& file) {
   db.insert = prepare(raw, "INSERT INTO records(id, queue, created_ms, key, payload) VALUES(?, ?, ?, ?, ?)");
   db.remove = prepare(raw, "DELETE FROM records WHERE id = ? RETURNING length(payload)");
   db.put_state = prepare(raw, "INSERT OR REPLACE INTO state(key, value) VALUES(?, ?)");
-  db.fetch = prepare(raw, "SELECT id, created_ms, key, payload FROM records WHERE queue = ? AND id > ? ORDER BY id LIMIT ?");
+  db.fetch =
+      prepare(raw, "SELECT id, created_ms, key, payload FROM records WHERE queue = ? AND id > ? ORDER BY id LIMIT ?");
   db.oldest_after = prepare(raw, "SELECT id, queue, length(payload) FROM records WHERE id > ? ORDER BY id LIMIT 512");
   db.drop = prepare(raw, "DELETE FROM records WHERE id = ?");
   if (!db.insert || !db.remove || !db.put_state || !db.fetch || !db.oldest_after || !db.drop) {
@@ -122,9 +126,10 @@ StatementPtr prepare(sqlite3* db, const char* sql) {
 bool exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK; }
 
 std::variant<std::unique_ptr<Spool>, std::string> Spool::open(uv_loop_t* loop, const std::string& dir,
-                                                               SpoolLimits limits) {
+                                                              SpoolLimits limits) {
   const std::string where = "spool directory " + dir;
-  if (auto error = mkdirs(dir); !error.empty()) return where + ": " + error + " (set spool.dir to a writable directory)";
+  if (auto error = mkdirs(dir); !error.empty())
+    return where + ": " + error + " (set spool.dir to a writable directory)";
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
     return where + ": not writable by this user (" + std::strerror(errno) + "); set spool.dir to a writable directory";
   }

@@ -3,7 +3,7 @@
 namespace prober::report {
 
 net::HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
-                                const std::vector<SpoolRecord>& batch) {
+                                     const std::vector<SpoolRecord>& batch) {
   net::HttpRequestSpec spec;
   spec.url = config.url;
   std::size_t size = 2;
@@ -24,7 +24,9 @@ net::HttpRequestSpec webhook_request(const config::WebhookConfig& config, const 
 
 WebhookSink::WebhookSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
                          config::WebhookConfig config, const Vantage& vantage)
-    : spool_(spool), config_(std::move(config)), vantage_(vantage.name),
+    : spool_(spool),
+      config_(std::move(config)),
+      vantage_(vantage.name),
       delivery_(loop, spool, http, metrics, "webhook", "webhook", config_.delivery,
                 [this](const std::vector<SpoolRecord>& batch) { return webhook_request(config_, vantage_, batch); }) {
   delivery_.kick(0);
@@ -32,8 +34,7 @@ WebhookSink::WebhookSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, M
 
 void WebhookSink::on_run(const MonitorRun& run) {
   for (std::size_t i = 0; i < run.lines.size(); ++i) {
-    spool_.append("webhook", run.lines[i], run.at_ms,
-                  static_cast<std::int64_t>(run.seqs[i]));
+    spool_.append("webhook", run.lines[i], run.at_ms, static_cast<std::int64_t>(run.seqs[i]));
   }
   delivery_.kick(run.lines.size());
 }

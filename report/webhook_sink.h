@@ -11,12 +11,12 @@
 namespace prober::report {
 
 net::HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
-                                const std::vector<SpoolRecord>& batch);
+                                     const std::vector<SpoolRecord>& batch);
 
 class WebhookSink final : public Sink {
  public:
-  WebhookSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, config::WebhookConfig config,
-              const Vantage& vantage);
+  WebhookSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics,
+              config::WebhookConfig config, const Vantage& vantage);
   void on_run(const MonitorRun& run) override;
   void drain(std::function<void()> done) override { delivery_.drain(std::move(done)); }
 

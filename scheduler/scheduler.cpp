@@ -25,8 +25,12 @@ struct Scheduler::Entry {
 
 Scheduler::Scheduler(Clock& clock, TimerFactory& timers, std::string vantage, std::size_t max_in_flight,
                      ResultSink sink, SchedulerObserver* observer)
-    : clock_(clock), timers_(timers), vantage_(std::move(vantage)),
-      max_in_flight_(std::max<std::size_t>(1, max_in_flight)), sink_(std::move(sink)), observer_(observer) {
+    : clock_(clock),
+      timers_(timers),
+      vantage_(std::move(vantage)),
+      max_in_flight_(std::max<std::size_t>(1, max_in_flight)),
+      sink_(std::move(sink)),
+      observer_(observer) {
   reaper_ = timers_.create([this] { retired_.clear(); });
 }
 
@@ -126,8 +130,7 @@ void Scheduler::start(Entry& e) {
   if (e.running && e.generation == generation) e.run = std::move(run);
 }
 
-void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results,
-                        bool timed_out) {
+void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out) {
   if (!e.running || generation != e.generation) return;  // a late completion of an abandoned run
   e.running = false;
   e.deadline->disable();

@@ -28,9 +28,9 @@ struct MonitorSchedule {
 class SchedulerObserver {
  public:
   virtual ~SchedulerObserver() = default;
-  virtual void on_lag(Millis lag) = 0;                      // run started this late
+  virtual void on_lag(Millis lag) = 0;                     // run started this late
   virtual void on_skipped(const std::string& reason) = 0;  // "overlap"
-  virtual void on_queued() = 0;                             // waited for a free in-flight slot
+  virtual void on_queued() = 0;                            // waited for a free in-flight slot
   virtual void on_in_flight(std::size_t n) = 0;
   // Handing a monitor's results on threw; the scheduler's own bookkeeping went on regardless.
   virtual void on_result_error(const std::string& monitor, const std::string& what) = 0;

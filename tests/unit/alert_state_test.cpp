@@ -87,7 +87,7 @@ TEST_CASE("vantage health: unhealthy when more than half of the control checks f
   CHECK(!h.observe_control("ctl-a", {result(Severity::kCritical, FailureClass::kDnsTimeout)}));
   CHECK(h.healthy());  // 1 of 3
   CHECK(h.observe_control("ctl-b", {result(Severity::kCritical, FailureClass::kTcpTimeout)}));
-  CHECK(!h.healthy());  // 2 of 3
+  CHECK(!h.healthy());                                                                        // 2 of 3
   CHECK(!h.observe_control("ctl-c", {result(Severity::kWarning, FailureClass::kHttpSlow)}));  // a warning passes
   CHECK(h.observe_control("ctl-a", {result(Severity::kOk, FailureClass::kOk)}));
   CHECK(h.healthy());
@@ -96,7 +96,8 @@ TEST_CASE("vantage health: unhealthy when more than half of the control checks f
 
 TEST_CASE("an unhealthy vantage turns every other result into unknown/vantage_unhealthy, keeping the class") {
   VantageHealth h({"ctl"});
-  std::vector<CheckResult> results{result(Severity::kCritical, FailureClass::kTcpTimeout), result(Severity::kOk, FailureClass::kOk)};
+  std::vector<CheckResult> results{result(Severity::kCritical, FailureClass::kTcpTimeout),
+                                   result(Severity::kOk, FailureClass::kOk)};
   h.apply(results);
   CHECK(results[0].failure.failure_class == FailureClass::kTcpTimeout);  // healthy: untouched
   h.observe_control("ctl", {result(Severity::kUnknown, FailureClass::kInternalError)});

@@ -87,9 +87,11 @@ TEST_CASE("a self-issued CA") {
 TEST_CASE("missing intermediate: a leaf whose issuer the server did not send") {
   CHECK(missing_intermediate({info("shop", "Intermediate", false, true)}));
   // Sent leaf and intermediate: what is missing is the root, which servers need not send.
-  CHECK_FALSE(missing_intermediate({info("shop", "Intermediate", false, true), info("Intermediate", "Root", true, false)}));
+  CHECK_FALSE(
+      missing_intermediate({info("shop", "Intermediate", false, true), info("Intermediate", "Root", true, false)}));
   // Order does not matter.
-  CHECK_FALSE(missing_intermediate({info("Intermediate", "Root", true, false), info("shop", "Intermediate", false, true)}));
+  CHECK_FALSE(
+      missing_intermediate({info("Intermediate", "Root", true, false), info("shop", "Intermediate", false, true)}));
   // Self-signed: an untrusted certificate, not an incomplete chain.
   CHECK_FALSE(missing_intermediate({info("shop", "shop", false, false)}));
   // A leaf straight from an unknown private CA with no AIA: unknown root, not a missing intermediate.

@@ -122,14 +122,17 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
     const char* file;
     std::vector<std::string> errors;
   } cases[] = {
-      {"not-json", {"/: not valid JSON: parse error at line 1, column 15: syntax error while parsing value - unexpected '}'; expected '[', '{', or a literal"}},
+      {"not-json",
+       {"/: not valid JSON: parse error at line 1, column 15: syntax error while parsing value - unexpected '}'; "
+        "expected '[', '{', or a literal"}},
       {"unknown-key", {"/monitors/0/retries: unknown key"}},
       {"unknown-top-level", {"/monitor: unknown key"}},
       {"wrong-type", {"/monitors/0/follow_redirects: expected true or false, got a string"}},
       {"bad-duration",
        {"/monitors/0/interval: expected a duration such as \"500ms\", \"10s\", \"2m\", got \"1 minute\""}},
       {"bad-size",
-       {"/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", or a number of bytes, got \"10 megabytes\""}},
+       {"/monitors/0/max_body: expected a size such as \"64KiB\" or \"10MiB\", or a number of bytes, got \"10 "
+        "megabytes\""}},
       // Found by fuzz/config_fuzz: an uncaught out_of_range aborted prober run and validate.
       {"number-too-large", {"/: not valid JSON: number overflow parsing '66666666E66666'"}},
       // Found by fuzz/config_fuzz: a vantage name that is an object threw type_error (abort).
@@ -171,7 +174,8 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
         "\"SRV\", \"PTR\", got \"ANY\""}},
       {"max-check-attempts", {"/monitors/0/max_check_attempts: expected an integer from 1 to 10, got 11"}},
       {"bad-sinks",
-       {"/vantage/labels/cloud-provider: expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)",
+       {"/vantage/labels/cloud-provider: expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with "
+        "__)",
         "/vantage/labels/region: \"region\" is set by prober itself",
         "/vantage/index: must be less than count (3), got 3",
         "/sinks/remote_write/url: expected an http:// or https:// URL, got \"prometheus:9090/api/v1/write\"",

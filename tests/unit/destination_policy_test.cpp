@@ -8,10 +8,29 @@ using prober::checks::DestinationPolicy;
 using prober::checks::is_non_public_address;
 
 TEST_CASE("non-public addresses: loopback, private, link-local, CGNAT, multicast, reserved, mapped") {
-  for (const char* a : {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-                        "100.64.0.1", "0.0.0.0", "224.0.0.1", "255.255.255.255", "192.0.0.8", "198.18.0.1", "::1",
-                        "::", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1",
-                        "2001:db8::1", "64:ff9b::a00:1", "not-an-address"}) {
+  for (const char* a : {"127.0.0.1",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "172.31.255.255",
+                        "192.168.1.1",
+                        "169.254.169.254",
+                        "100.64.0.1",
+                        "0.0.0.0",
+                        "224.0.0.1",
+                        "255.255.255.255",
+                        "192.0.0.8",
+                        "198.18.0.1",
+                        "::1",
+                        "::",
+                        "fc00::1",
+                        "fd12:3456::1",
+                        "fe80::1",
+                        "ff02::1",
+                        "::ffff:10.0.0.1",
+                        "::ffff:127.0.0.1",
+                        "2001:db8::1",
+                        "64:ff9b::a00:1",
+                        "not-an-address"}) {
     CAPTURE(a);
     CHECK(is_non_public_address(a));
   }

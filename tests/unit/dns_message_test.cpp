@@ -15,7 +15,10 @@ namespace {
 class Packet {
  public:
   explicit Packet(std::uint16_t flags = 0x8180) { u16(0x1234).u16(flags).u16(1).u16(0).u16(0).u16(0); }
-  Packet& u8(unsigned v) { bytes_.push_back(static_cast<std::uint8_t>(v)); return *this; }
+  Packet& u8(unsigned v) {
+    bytes_.push_back(static_cast<std::uint8_t>(v));
+    return *this;
+  }
   Packet& u16(unsigned v) { return u8(v >> 8).u8(v & 0xff); }
   Packet& u32(std::uint32_t v) { return u16(v >> 16).u16(v & 0xffff); }
   Packet& name(const std::string& dotted) {
@@ -57,7 +60,9 @@ std::vector<std::uint8_t> wire_name(const std::string& dotted) {
   return std::vector<std::uint8_t>(all.begin() + 12, all.end());
 }
 
-std::variant<DnsMessage, std::string> parse(const Packet& p) { return parse_dns_message(p.bytes().data(), p.bytes().size()); }
+std::variant<DnsMessage, std::string> parse(const Packet& p) {
+  return parse_dns_message(p.bytes().data(), p.bytes().size());
+}
 
 }  // namespace
 

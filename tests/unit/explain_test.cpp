@@ -56,8 +56,10 @@ TEST_CASE("every class gets its message, built from the facts at hand") {
       {FailureClass::kDnsTimeout, "no DNS answer from 192.0.2.53:53 for shop.test A+AAAA in time"},
       {FailureClass::kDnsBadResponse, "malformed DNS answer from 192.0.2.53:53: the detail"},
       {FailureClass::kDnsUnexpectedAnswer, "DNS answer for shop.test A+AAAA not as expected: the detail"},
-      {FailureClass::kTcpRefused, "connection to 192.0.2.7:443 refused: nothing listens on that port (or a firewall rejects)"},
-      {FailureClass::kTcpTimeout, "no answer to the TCP connection to 192.0.2.7:443: packets dropped or the host is down"},
+      {FailureClass::kTcpRefused,
+       "connection to 192.0.2.7:443 refused: nothing listens on that port (or a firewall rejects)"},
+      {FailureClass::kTcpTimeout,
+       "no answer to the TCP connection to 192.0.2.7:443: packets dropped or the host is down"},
       {FailureClass::kTcpUnreachable, "192.0.2.7:443 is unreachable from this vantage (the detail)"},
       {FailureClass::kTcpReset, "connection reset by 192.0.2.7:443 during http"},
       {FailureClass::kTlsHandshakeFailed, "TLS handshake with 192.0.2.7:443 failed"},
@@ -80,7 +82,8 @@ TEST_CASE("every class gets its message, built from the facts at hand") {
       {FailureClass::kHttpHeaderMismatch, "the detail"},
       {FailureClass::kHttpSlow, "the detail"},
       {FailureClass::kHttpBlocked, "blocked by bot protection or a rate limit: the detail"},
-      {FailureClass::kVantageUnhealthy, "this vantage's own control checks fail; the result is not trusted: the detail"},
+      {FailureClass::kVantageUnhealthy,
+       "this vantage's own control checks fail; the result is not trusted: the detail"},
       {FailureClass::kInternalError, "internal error: the detail"},
   };
   for (int c = static_cast<int>(FailureClass::kOk); c <= static_cast<int>(FailureClass::kInternalError); ++c) {

@@ -68,8 +68,8 @@ TEST_CASE("connect: CURLE_COULDNT_CONNECT x errno") {
     long os_errno;
     const char* expected;
   } rows[] = {
-      {ECONNREFUSED, "tcp_refused/connect/critical"},     {ETIMEDOUT, "tcp_timeout/connect/critical"},
-      {ENETUNREACH, "tcp_unreachable/connect/critical"},  {EHOSTUNREACH, "tcp_unreachable/connect/critical"},
+      {ECONNREFUSED, "tcp_refused/connect/critical"},      {ETIMEDOUT, "tcp_timeout/connect/critical"},
+      {ENETUNREACH, "tcp_unreachable/connect/critical"},   {EHOSTUNREACH, "tcp_unreachable/connect/critical"},
       {EADDRNOTAVAIL, "tcp_unreachable/connect/critical"}, {EAFNOSUPPORT, "tcp_unreachable/connect/critical"},
       {EACCES, "tcp_unreachable/connect/critical"},        {EPERM, "tcp_unreachable/connect/critical"},
       {ECONNRESET, "tcp_reset/connect/critical"},          {0, "tcp_unreachable/connect/critical"},

@@ -25,8 +25,10 @@ State feed(HttpRequestParser& p, const std::string& bytes, std::size_t chunk = 1
 
 TEST_CASE("a request read one byte at a time: method, decoded path and query, lower-cased headers") {
   HttpRequestParser p;
-  CHECK(feed(p, "GET /pro%62e?target=https%3A%2F%2Fshop.example%2F&module=http_2xx&x HTTP/1.1\r\n"
-                "Host: a\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n", 1) == State::kComplete);
+  CHECK(feed(p,
+             "GET /pro%62e?target=https%3A%2F%2Fshop.example%2F&module=http_2xx&x HTTP/1.1\r\n"
+             "Host: a\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n",
+             1) == State::kComplete);
   CHECK(p.request().method == "GET");
   CHECK(p.request().path == "/probe");
   CHECK(p.request().query.at("target") == "https://shop.example/");
@@ -70,7 +72,8 @@ TEST_CASE("percent decoding keeps what is not an escape, including a '%' at the 
 
 TEST_CASE("which listen addresses are loopback only (an open /probe is served there alone)") {
   using prober::net::is_loopback_listen;
-  for (const char* yes : {"127.0.0.1:9465", "127.1.2.3:0", "[::1]:9465", "localhost:9465"}) CHECK(is_loopback_listen(yes));
+  for (const char* yes : {"127.0.0.1:9465", "127.1.2.3:0", "[::1]:9465", "localhost:9465"})
+    CHECK(is_loopback_listen(yes));
   for (const char* no : {"0.0.0.0:9465", ":9465", "[::]:9465", "192.0.2.1:9465", "10.0.0.1:80", "127.example.com:1"}) {
     CAPTURE(no);
     CHECK_FALSE(is_loopback_listen(no));

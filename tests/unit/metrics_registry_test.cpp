@@ -42,7 +42,7 @@ TEST_CASE("removing a monitor's series matches whole label values only") {
   r.set("g", {{"monitor", "shop"}, {"type", "http"}}, 1);
   r.set("g", {{"monitor", "shop-api"}, {"type", "http"}}, 1);
   r.set("g", {{"monitor", "xshop"}}, 1);
-  r.set("g", {{"monitor", "a\"b"}, {"type", "http"}}, 1);   // escaped in the rendered labels
+  r.set("g", {{"monitor", "a\"b"}, {"type", "http"}}, 1);    // escaped in the rendered labels
   r.set("g", {{"address", "::1"}, {"monitor", "shop"}}, 1);  // not the first label
   r.remove_with_label("monitor", {"shop", "a\"b"});
   CHECK_FALSE(r.value("g", {{"address", "::1"}, {"monitor", "shop"}}).has_value());
@@ -65,7 +65,7 @@ TEST_CASE("an info series replaces its predecessor for the same base labels") {
   CHECK(text.find("tcp_refused") == std::string::npos);
   CHECK(text.find("probe_failure_info{class=\"tls_cert_expired\",monitor=\"a\",phase=\"tls\"} 1") != std::string::npos);
   r.set_info("probe_failure_info", {{"monitor", "a"}}, {});  // recovered
-  r.remove_with_label("monitor", {"b"});                    // removed on reload
+  r.remove_with_label("monitor", {"b"});                     // removed on reload
   CHECK(r.exposition().empty());
   r.set_info("probe_failure_info", {{"monitor", "b"}}, {{"class", "x"}});
   CHECK(r.exposition().find("class=\"x\"") != std::string::npos);

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <map>
 
-#include "../support/fake_time.h"
 #include <optional>
 #include <stdexcept>
+#include "../support/fake_time.h"
 #include "scheduler/offsets.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/shard.h"
@@ -79,11 +79,12 @@ struct Harness {
   std::unique_ptr<Scheduler> scheduler;
   explicit Harness(std::size_t max_in_flight = 100, Millis start = Millis(1'000'000)) {
     clock.now_ = start;
-    scheduler = std::make_unique<Scheduler>(clock, timers, "tokyo-1", max_in_flight,
-                                            [this](const std::string& m, std::vector<checks::CheckResult> r) {
-                                              for (auto& x : r) results[m].push_back(std::move(x));
-                                            },
-                                            &observer);
+    scheduler = std::make_unique<Scheduler>(
+        clock, timers, "tokyo-1", max_in_flight,
+        [this](const std::string& m, std::vector<checks::CheckResult> r) {
+          for (auto& x : r) results[m].push_back(std::move(x));
+        },
+        &observer);
   }
   FakeCheck* add(const std::string& name, MonitorSchedule s) {
     auto check = std::make_unique<FakeCheck>();
@@ -206,12 +207,13 @@ TEST_CASE("results whose handling throws do not stop the schedule, the queue or 
   FakeTimerFactory timers{clock};
   Observer observer;
   int delivered = 0;
-  Scheduler scheduler(clock, timers, "tokyo-1", 1,
-                      [&](const std::string&, std::vector<checks::CheckResult>) {
-                        ++delivered;
-                        throw std::runtime_error("invalid UTF-8");
-                      },
-                      &observer);
+  Scheduler scheduler(
+      clock, timers, "tokyo-1", 1,
+      [&](const std::string&, std::vector<checks::CheckResult>) {
+        ++delivered;
+        throw std::runtime_error("invalid UTF-8");
+      },
+      &observer);
   auto a = std::make_unique<FakeCheck>();
   auto b = std::make_unique<FakeCheck>();
   auto sa = a->state, sb = b->state;
@@ -329,7 +331,9 @@ TEST_CASE("coordinated offsets: one phase per monitor in every region, vantage i
   CHECK(coordinated_offset("api", interval, 0, 3) != first);  // monitors still spread
   // Three regions together: the target is checked every 20 s.
   std::vector<Millis::rep> runs;
-  for (int v = 0; v < 3; ++v) runs.push_back(prober::scheduler::next_slot(Millis(0), coordinated_offset("shop", interval, v, 3), interval).count());
+  for (int v = 0; v < 3; ++v)
+    runs.push_back(
+        prober::scheduler::next_slot(Millis(0), coordinated_offset("shop", interval, v, 3), interval).count());
   std::sort(runs.begin(), runs.end());
   CHECK(runs[1] - runs[0] == 20000);
   CHECK(runs[2] - runs[1] == 20000);

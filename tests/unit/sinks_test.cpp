@@ -16,13 +16,13 @@
 #include "report/webhook_sink.h"
 
 using namespace prober::report;
-using prober::net::judge;
-using prober::net::Verdict;
-using prober::net::HttpRequestSpec;
-using prober::net::header_value;
 using prober::checks::CheckResult;
 using prober::checks::FailureClass;
 using prober::checks::Severity;
+using prober::net::header_value;
+using prober::net::HttpRequestSpec;
+using prober::net::judge;
+using prober::net::Verdict;
 using std::chrono::milliseconds;
 
 TEST_CASE("backoff doubles from min to max, jittered between half and all of it, Retry-After a floor") {
@@ -50,14 +50,16 @@ TEST_CASE("remote write: labels sorted with __name__, external labels never over
       {"probe_failure_info", {{"monitor", "shop"}}, 1, true, {{"class", "tcp_timeout"}, {"phase", "connect"}}},
       {"probe_tls_version_info", {{"monitor", "shop"}}, 1, true, {}},  // none now: not sent
   };
-  std::string bytes = encode_write_request(samples, {{"vantage", "tokyo-1"}, {"region", "ap"}, {"Provider", "aws"}}, 1764064800123);
+  std::string bytes =
+      encode_write_request(samples, {{"vantage", "tokyo-1"}, {"region", "ap"}, {"Provider", "aws"}}, 1764064800123);
   prober::remote_write::WriteRequest req;
   REQUIRE(req.ParseFromString(bytes));
   REQUIRE(req.timeseries_size() == 2);
   const auto& s0 = req.timeseries(0);
   std::vector<std::string> names;
   for (const auto& l : s0.labels()) names.push_back(l.name() + "=" + l.value());
-  CHECK(names == std::vector<std::string>{"Provider=aws", "__name__=probe_success", "monitor=shop", "region=ap", "vantage=mine"});
+  CHECK(names == std::vector<std::string>{"Provider=aws", "__name__=probe_success", "monitor=shop", "region=ap",
+                                          "vantage=mine"});
   REQUIRE(s0.samples_size() == 1);
   CHECK(s0.samples(0).value() == 1);
   CHECK(s0.samples(0).timestamp() == 1764064800123);
@@ -66,7 +68,8 @@ TEST_CASE("remote write: labels sorted with __name__, external labels never over
   CHECK(info == std::vector<std::string>{"Provider", "__name__", "class", "monitor", "phase", "region", "vantage"});
 }
 
-TEST_CASE("remote write: a batch is the records' WriteRequests concatenated, snappy-compressed, with the spec's headers") {
+TEST_CASE(
+    "remote write: a batch is the records' WriteRequests concatenated, snappy-compressed, with the spec's headers") {
   std::string a = encode_write_request({{"probe_success", {{"monitor", "a"}}, 1, false, {}}}, {}, 1000);
   std::string b = encode_write_request({{"probe_success", {{"monitor", "a"}}, 0, false, {}}}, {}, 2000);
   prober::config::RemoteWriteConfig config;
@@ -81,7 +84,8 @@ TEST_CASE("remote write: a batch is the records' WriteRequests concatenated, sna
   CHECK(req.timeseries(0).samples(0).timestamp() == 1000);
   CHECK(req.timeseries(1).samples(0).value() == 0);
   CHECK(spec.headers == std::vector<std::string>{"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
-                                                 "X-Prometheus-Remote-Write-Version: 0.1.0", "Authorization: Bearer tok"});
+                                                 "X-Prometheus-Remote-Write-Version: 0.1.0",
+                                                 "Authorization: Bearer tok"});
 }
 
 TEST_CASE("remote write: a removed monitor's series get Prometheus' stale marker once") {
@@ -116,7 +120,9 @@ struct RunFixture {
     r.timings.total = std::chrono::microseconds(20000);
     results.push_back(r);
   }
-  MonitorRun run() { return MonitorRun{monitor, results, lines, seqs, samples, results[0], state, std::nullopt, 1764064800500}; }
+  MonitorRun run() {
+    return MonitorRun{monitor, results, lines, seqs, samples, results[0], state, std::nullopt, 1764064800500};
+  }
 };
 
 }  // namespace
@@ -152,7 +158,11 @@ TEST_CASE("webhook: a JSON array of the results, an Idempotency-Key from the van
 }
 
 TEST_CASE("alertmanager: firing alerts end 4 resend intervals ahead, resolved ones at their end, no empty labels") {
-  AmAlert firing{{{"alertname", "ProbeFailing"}, {"region", ""}, {"monitor", "shop"}}, {{"summary", "down"}}, 1764064800000, {}, "http://v:9465/results#shop"};
+  AmAlert firing{{{"alertname", "ProbeFailing"}, {"region", ""}, {"monitor", "shop"}},
+                 {{"summary", "down"}},
+                 1764064800000,
+                 {},
+                 "http://v:9465/results#shop"};
   AmAlert resolved{{{"alertname", "ProbeFailing"}, {"monitor", "api"}}, {}, 1764064800000, 1764064860000, ""};
   auto j = alertmanager_payload({&firing, &resolved}, 1764064900000, milliseconds(240000));
   CHECK(j[0]["labels"] == nlohmann::json{{"alertname", "ProbeFailing"}, {"monitor", "shop"}});
@@ -230,8 +240,11 @@ TEST_CASE("bytes that are not UTF-8 in every field of a result reach every sink 
   CHECK(parses_as_strict_json(report));
   CHECK(parses_as_strict_json(metrics));
 
-  AmAlert alert{{{"alertname", "ProbeFailing"}, {"class", kHostile}}, {{"summary", kHostile}, {"description", kHostile}},
-                1764064800000, {}, kHostile};
+  AmAlert alert{{{"alertname", "ProbeFailing"}, {"class", kHostile}},
+                {{"summary", kHostile}, {"description", kHostile}},
+                1764064800000,
+                {},
+                kHostile};
   std::string am;
   REQUIRE_NOTHROW(am = prober::checks::json_text(alertmanager_payload({&alert}, 1764064900000, milliseconds(240000))));
   CHECK(parses_as_strict_json(am));
@@ -257,10 +270,10 @@ TEST_CASE("valid_utf8 keeps valid text and replaces each bad byte; printable hid
   const std::string fffd = "\xef\xbf\xbd";
   CHECK(valid_utf8("\xc3\x28") == fffd + "(");
   CHECK(valid_utf8("\xff") == fffd);
-  CHECK(valid_utf8("\xc0\xaf") == fffd + fffd);          // overlong '/'
-  CHECK(valid_utf8("\xed\xa0\x80") == fffd + fffd + fffd);  // surrogate
+  CHECK(valid_utf8("\xc0\xaf") == fffd + fffd);                        // overlong '/'
+  CHECK(valid_utf8("\xed\xa0\x80") == fffd + fffd + fffd);             // surrogate
   CHECK(valid_utf8("\xf4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // past U+10FFFF
-  CHECK(valid_utf8("\xe2\x82") == fffd + fffd);          // cut short
+  CHECK(valid_utf8("\xe2\x82") == fffd + fffd);                        // cut short
   CHECK(valid_utf8(std::string("a\0b", 3)) == std::string("a\0b", 3));
   CHECK(printable("red \x1b[31mtext\r\n\tok") == "red ?[31mtext??\tok");
 }

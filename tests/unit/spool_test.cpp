@@ -4,11 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
-#include <thread>
 #include <fstream>
+#include <thread>
 
 #include "io/loop.h"
 #include "report/spool.h"
@@ -105,14 +105,15 @@ TEST_CASE("at the bound the oldest records not being sent are dropped, and count
   CHECK(dropped["webhook"] + dropped["remote_write"] == 8);  // 11 records of 30 bytes, 3 fit
   auto left = fetch(loop, *s, "webhook");
   REQUIRE(!left.empty());
-  CHECK(left[0].payload == std::string(30, 'a'));  // the leased one survived
+  CHECK(left[0].payload == std::string(30, 'a'));          // the leased one survived
   CHECK(left.back().payload == std::string(30, 'b' + 9));  // the newest survived
 }
 
 TEST_CASE("a damaged spool file is moved aside and an empty spool started; a reopen finds nothing amiss") {
   TempDir dir;
   prober::io::Loop loop;
-  for (const std::string& garbage : {std::string(8192, 'z'), std::string("SQLite format 3") + '\0' + std::string(4000, '\x7f')}) {
+  for (const std::string& garbage :
+       {std::string(8192, 'z'), std::string("SQLite format 3") + '\0' + std::string(4000, '\x7f')}) {
     {
       std::ofstream f(dir.path / "spool.db", std::ios::trunc);
       f << garbage;

@@ -55,7 +55,8 @@ http_server_config:
     X-Content-Type-Options: nosniff
     Content-Security-Policy: "default-src 'none'"
 basic_auth_users:
-  alice: ')") + kHash + R"('
+  alice: ')") + kHash +
+                     R"('
 rate_limit:
   burst: 5
   interval: 2s
@@ -91,8 +92,8 @@ TEST_CASE("what the exporter-toolkit refuses is refused, saying what and where")
         "line 2: client CA's have been configured without a Client Auth Policy");
   CHECK(bad("tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: [P-256]\n") ==
         "line 4: unknown curve: P-256");
-  CHECK(bad("http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n").find(
-            "invalid value for X-Content-Type-Options") != std::string::npos);
+  CHECK(bad("http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n")
+            .find("invalid value for X-Content-Type-Options") != std::string::npos);
   CHECK(bad("http_server_config:\n  headers:\n    Set-Cookie: a=b\n") ==
         "line 3: HTTP header \"Set-Cookie\" can not be configured");
   CHECK(bad("basic_auth_users:\n  bob: secret\n") == "line 2: the password of user \"bob\" is not a bcrypt hash");
@@ -105,7 +106,8 @@ TEST_CASE("what the exporter-toolkit refuses is refused, saying what and where")
 TEST_CASE("bcrypt hashes are told from anything else") {
   CHECK(prober::config::is_bcrypt_hash(kHash));
   CHECK(prober::config::is_bcrypt_hash("$2b$04$abcdefghijklmnopqrstuuVRTw4bXyAJuYOalvRIl8sXZJEUFSAFG"));
-  CHECK_FALSE(prober::config::is_bcrypt_hash("$2b$03$abcdefghijklmnopqrstuuVRTw4bXyAJuYOalvRIl8sXZJEUFSAFG"));  // cost < 4
+  CHECK_FALSE(
+      prober::config::is_bcrypt_hash("$2b$03$abcdefghijklmnopqrstuuVRTw4bXyAJuYOalvRIl8sXZJEUFSAFG"));  // cost < 4
   CHECK_FALSE(prober::config::is_bcrypt_hash("$1$abcdefgh$abcdefghijklmnopqrstuv"));
   CHECK_FALSE(prober::config::is_bcrypt_hash(std::string(kHash) + "x"));
   CHECK_FALSE(prober::config::is_bcrypt_hash("plain"));
@@ -123,6 +125,6 @@ TEST_CASE("the Authorization header: Basic only, user before the first colon") {
   CHECK_FALSE(parse_basic_authorization("Bearer YWxpY2U6cHc="));
   CHECK_FALSE(parse_basic_authorization("Basic bm9jb2xvbg=="));  // "nocolon"
   CHECK_FALSE(parse_basic_authorization("Basic !!!!"));
-  CHECK_FALSE(parse_basic_authorization("Basic YWxpY2U6cHc"));   // not a multiple of 4
+  CHECK_FALSE(parse_basic_authorization("Basic YWxpY2U6cHc"));  // not a multiple of 4
   CHECK_FALSE(parse_basic_authorization("Basic "));
 }
