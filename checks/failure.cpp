@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
@@ -16,6 +17,10 @@
 
 namespace prober::checks {
 namespace {
+
+// CURLE_TOO_LARGE (curl 8.6+: a response header over curl's limit) by number, so the classifier
+// knows it whichever curl headers it was built with.
+constexpr auto kCurleTooLarge = static_cast<CURLcode>(100);
 
 constexpr std::array<std::pair<FailureClass, std::string_view>, 34> kClassNames{{
     {FailureClass::kOk, "ok"},
@@ -226,7 +231,8 @@ Failure classify_transfer(const TransferOutcome& o) {
     case CURLE_HTTP2_STREAM:
     case CURLE_BAD_CONTENT_ENCODING:
     case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_OUT_OF_MEMORY:  // curl's answer to absurdly large response headers
+    case CURLE_OUT_OF_MEMORY:  // curl 7's answer to absurdly large response headers
+    case kCurleTooLarge:       // curl 8's
       if (o.connected) return make(FailureClass::kHttpProtocolError, Phase::kHttp);
       return internal_error(Phase::kConnect);
     case CURLE_FILESIZE_EXCEEDED:
@@ -294,13 +300,16 @@ Failure classify_validation(Validator v, Severity severity) {
 }
 
 unsigned long ssl_error_from_message(std::string_view message) {
-  // curl's OpenSSL backend writes "...error:0A000086:SSL routines::certificate verify failed".
-  auto at = message.find("error:");
-  if (at == std::string_view::npos || message.size() < at + 14) return 0;
-  std::string hex(message.substr(at + 6, 8));
-  char* end = nullptr;
-  unsigned long code = std::strtoul(hex.c_str(), &end, 16);
-  return (end && *end == '\0') ? code : 0;
+  // curl's OpenSSL backend writes "...error:0A000086:SSL routines::certificate verify failed",
+  // after its own words, which may contain "error:" too (curl 8: "TLS connect error: error:0A...").
+  auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (auto at = message.find("error:"); at != std::string_view::npos; at = message.find("error:", at + 1)) {
+    std::string_view code = message.substr(at + 6, 9);
+    if (code.size() == 9 && code[8] == ':' && std::all_of(code.begin(), code.begin() + 8, is_hex)) {
+      return std::strtoul(std::string(code.substr(0, 8)).c_str(), nullptr, 16);
+    }
+  }
+  return 0;
 }
 
 }  // namespace prober::checks

@@ -17,6 +17,10 @@ class UvHandle {
   ~UvHandle() { close(); }
 
   T* get() const noexcept { return handle_.get(); }
+  // Whether uv_*_init ran: libuv leaves stopping an uninitialised handle undefined.
+  bool initialized() const noexcept {
+    return handle_ && reinterpret_cast<const uv_handle_t*>(handle_.get())->type != UV_UNKNOWN_HANDLE;
+  }
   uv_handle_t* base() const noexcept { return reinterpret_cast<uv_handle_t*>(handle_.get()); }
   // After a failed uv_*_init the handle was never registered with the loop: free it directly.
   void init_failed() noexcept { handle_.reset(); }

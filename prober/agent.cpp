@@ -41,8 +41,6 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), clock_(loop_.
   env_ = std::make_unique<checks::CheckEnv>(checks::CheckEnv{*curl_, *resolvers_});
   observer_ = std::make_unique<Observer>(registry_);
   declare_agent_metrics();
-  uv_timer_init(loop_.get(), reaper_.get());
-  reaper_.get()->data = this;
 }
 
 Agent::~Agent() {
@@ -343,8 +341,8 @@ void Agent::shutdown(const char* signal_name) {
   stopping_ = true;
   Log::info("draining: no new checks; waiting for checks in flight",
             {{"signal", signal_name}, {"in_flight", std::to_string(scheduler_ ? scheduler_->in_flight() : 0)}});
-  uv_fs_poll_stop(watch_.get());
-  uv_timer_stop(remote_poll_.get());
+  if (watch_.initialized()) uv_fs_poll_stop(watch_.get());
+  remote_poll_.stop();
   auto done = [this] {
     drain_sinks([this] {
       Log::info("drained; exiting");
@@ -411,15 +409,8 @@ int Agent::run() {
   signal(sigterm_, SIGTERM);
   signal(sigint_, SIGINT);
   if (remote_) {
-    uv_timer_init(loop_.get(), remote_poll_.get());
-    remote_poll_.get()->data = this;
     auto every = static_cast<std::uint64_t>(remote_->options().poll_interval.count());
-    uv_timer_start(
-        remote_poll_.get(),
-        [](uv_timer_t* t) {
-          if (t->data) static_cast<Agent*>(t->data)->poll_remote();
-        },
-        every, every);
+    remote_poll_.start(every, every, [this] { poll_remote(); });
   } else {
     uv_fs_poll_init(loop_.get(), watch_.get());
     watch_.get()->data = this;

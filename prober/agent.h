@@ -14,6 +14,7 @@
 #include "io/curl_multi_driver.h"
 #include "io/loop.h"
 #include "io/uv_handle.h"
+#include "io/uv_timer.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "prober/config_loader.h"
@@ -98,10 +99,10 @@ class Agent {
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
   std::uint64_t next_probe_ = 1;
-  io::UvHandle<uv_timer_t> reaper_;  // frees finished /probe runs outside their callbacks
+  io::UvTimer reaper_{loop_.get()};  // frees finished /probe runs outside their callbacks
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
   io::UvHandle<uv_fs_poll_t> watch_;
-  io::UvHandle<uv_timer_t> remote_poll_;
+  io::UvTimer remote_poll_{loop_.get()};
   std::unique_ptr<RemoteConfig> remote_;
   config::Config config_;
   std::map<std::string, const config::MonitorConfig*> by_name_;  // into config_.monitors
@@ -110,8 +111,8 @@ class Agent {
   std::unique_ptr<report::Spool> spool_;
   std::unique_ptr<net::HttpClient> http_;
   std::vector<std::unique_ptr<report::Sink>> sinks_;
-  io::UvHandle<uv_timer_t> vantage_tick_;
-  io::UvHandle<uv_timer_t> drain_deadline_;
+  io::UvTimer vantage_tick_{loop_.get()};
+  io::UvTimer drain_deadline_{loop_.get()};
   std::function<void()> drain_done_;
   std::size_t pending_drains_ = 0;
   alerting::VantageHealth health_;

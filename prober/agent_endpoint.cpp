@@ -133,13 +133,7 @@ void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
     report::record_probe_metrics(one_run, {}, results, results.size() > 1);
     respond({200, kExposition, one_run.exposition("probe_success")});
     probes_[id].finished = true;
-    uv_timer_start(
-        reaper_.get(),
-        [](uv_timer_t* t) {
-          auto* self = static_cast<Agent*>(t->data);
-          std::erase_if(self->probes_, [](const auto& kv) { return kv.second.finished; });
-        },
-        0, 0);
+    reaper_.start(0, 0, [this] { std::erase_if(probes_, [](const auto& kv) { return kv.second.finished; }); });
   });
 }
 

@@ -75,15 +75,8 @@ bool Agent::open_sinks() {
   for (auto& sink : sinks_) sink->on_monitors(monitors);
 
   if (config_.remote_write) {
-    uv_timer_init(loop_.get(), vantage_tick_.get());
-    vantage_tick_.get()->data = this;
     auto every = static_cast<std::uint64_t>(config_.remote_write->metrics_interval.count());
-    uv_timer_start(
-        vantage_tick_.get(),
-        [](uv_timer_t* t) {
-          if (t->data) static_cast<Agent*>(t->data)->offer_vantage_samples();
-        },
-        0, every);
+    vantage_tick_.start(0, every, [this] { offer_vantage_samples(); });
   }
   return true;
 }
@@ -102,18 +95,11 @@ void Agent::offer_vantage_samples() {
 }
 
 void Agent::drain_sinks(std::function<void()> done) {
-  uv_timer_stop(vantage_tick_.get());
+  vantage_tick_.stop();
   offer_vantage_samples();
   drain_done_ = std::move(done);
   pending_drains_ = sinks_.size();
-  uv_timer_init(loop_.get(), drain_deadline_.get());
-  drain_deadline_.get()->data = this;
-  uv_timer_start(
-      drain_deadline_.get(),
-      [](uv_timer_t* t) {
-        if (t->data) static_cast<Agent*>(t->data)->sinks_drained(true);
-      },
-      kSinkDrainMs, 0);
+  drain_deadline_.start(kSinkDrainMs, 0, [this] { sinks_drained(true); });
   if (sinks_.empty()) sinks_drained(false);
   for (auto& sink : sinks_) {
     sink->drain([this] {
@@ -124,7 +110,7 @@ void Agent::drain_sinks(std::function<void()> done) {
 
 void Agent::sinks_drained(bool timed_out) {
   if (!drain_done_) return;
-  uv_timer_stop(drain_deadline_.get());
+  drain_deadline_.stop();
   if (timed_out)
     Log::warn("central services did not take everything in time; the rest stays in the spool for the next start");
   if (spool_) spool_->flush();

@@ -192,6 +192,7 @@ TEST_CASE("HTTP transfer errors") {
       {CURLE_HTTP2_STREAM, 0, false, "http_protocol_error/http/critical"},
       {CURLE_BAD_CONTENT_ENCODING, 0, false, "http_protocol_error/http/critical"},
       {CURLE_OUT_OF_MEMORY, 0, false, "http_protocol_error/http/critical"},
+      {static_cast<CURLcode>(100), 0, false, "http_protocol_error/http/critical"},  // curl 8's CURLE_TOO_LARGE
       {CURLE_FILESIZE_EXCEEDED, 0, false, "http_body_too_large/http/critical"},
       {CURLE_WRITE_ERROR, 0, true, "http_body_too_large/http/critical"},
       {CURLE_WRITE_ERROR, 0, false, "internal_error/http/critical"},
@@ -254,4 +255,10 @@ TEST_CASE("OpenSSL error codes are read from curl's message") {
   CHECK(ssl_error_from_message("error:0A00010B:SSL routines::wrong version number") == 0x0A00010BUL);
   CHECK(ssl_error_from_message("Connection reset by peer") == 0);
   CHECK(ssl_error_from_message("error:zz") == 0);
+  // curl 8 puts its own "error:" first (Debian 13's curl 8.14 with OpenSSL 3.5).
+  CHECK(ssl_error_from_message("TLS connect error: error:0A00010B:SSL routines::wrong version number") ==
+        0x0A00010BUL);
+  CHECK(ssl_error_from_message("TLS connect error: error:0A00042E:SSL routines::tlsv1 alert protocol version") ==
+        0x0A00042EUL);
+  CHECK(ssl_error_from_message("error: error:0A00042E") == 0);  // no ':' after the code: not a code
 }
