@@ -51,7 +51,7 @@ std::int64_t unix_time(const ASN1_TIME* t) {
 std::string hex(const unsigned char* data, unsigned int length) {
   static const char digits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) {
     out.push_back(digits[data[i] >> 4]);
     out.push_back(digits[data[i] & 0xf]);

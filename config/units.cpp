@@ -1,5 +1,7 @@
 #include "config/units.h"
 
+#include <cmath>
+
 #include <charconv>
 #include <limits>
 
@@ -39,7 +41,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     return std::nullopt;
   double ms = parts->number * factor;
   if (ms > 1e12) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<std::int64_t>(ms + 0.5));
+  return std::chrono::milliseconds(std::llround(ms));
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {

@@ -113,7 +113,7 @@ void BasicAuthVerifier::start_next() {
     return start_next();
   }
   busy_ = true;
-  job.release();  // libuv's until the after-work callback
+  (void)job.release();  // libuv's until the after-work callback
 }
 
 }  // namespace prober::net

@@ -78,7 +78,9 @@ void HttpClient::send(HttpRequestSpec spec, Done done) {
   std::uint64_t id = next_++;
   Request* raw = r.get();
   requests_[id] = std::move(r);
-  CURLMcode added = curl_.add(e, [this, id, raw, done = std::move(done)](CURLcode code) {
+  // Shared between the completion and the failure below: only one of them calls it.
+  auto finish = std::make_shared<Done>(std::move(done));
+  CURLMcode added = curl_.add(e, [this, id, raw, finish](CURLcode code) {
     HttpReply response = std::move(raw->response);
     if (code == CURLE_OK) {
       curl_easy_getinfo(raw->easy.get(), CURLINFO_RESPONSE_CODE, &response.status);
@@ -88,11 +90,11 @@ void HttpClient::send(HttpRequestSpec spec, Done done) {
     }
     auto keep = std::move(requests_.at(id));  // freed after the callback
     requests_.erase(id);
-    done(std::move(response));
+    (*finish)(std::move(response));
   });
   if (added != CURLM_OK) {
     requests_.erase(id);
-    done(HttpReply{0, curl_multi_strerror(added), {}, {}});
+    (*finish)(HttpReply{0, curl_multi_strerror(added), {}, {}});
   }
 }
 

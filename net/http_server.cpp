@@ -320,7 +320,7 @@ bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after) {
     drop(id);
     return false;
   }
-  pending.release();  // now libuv's, freed in the callback
+  (void)pending.release();  // now libuv's, freed in the callback
   return true;
 }
 

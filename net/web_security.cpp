@@ -9,7 +9,8 @@ namespace prober::net {
 
 std::variant<std::unique_ptr<WebConfigFile>, std::string> WebConfigFile::open(
     const std::string& path, std::function<void(const std::string&)> on_error) {
-  auto file = std::unique_ptr<WebConfigFile>(new WebConfigFile());
+  auto file =
+      std::unique_ptr<WebConfigFile>(new WebConfigFile());  // NOLINT(modernize-make-unique): private constructor
   file->path_ = path;
   file->on_error_ = std::move(on_error);
   file->seen_ = file->states();

@@ -153,7 +153,7 @@ bool Agent::accept_remote(const RemoteConfig::Fetched& fetched, const std::strin
 
 void Agent::poll_remote() {
   remote_->poll(
-      *http_, [this](RemoteConfig::Fetched f) { accept_remote(f, "URL changed"); },
+      *http_, [this](const RemoteConfig::Fetched& f) { accept_remote(f, "URL changed"); },
       [this](const std::string& error) {
         registry_.add("prober_config_fetch_errors_total", {});
         Log::warn("cannot fetch the configuration; keeping the running one", {{"error", error}});
@@ -170,7 +170,9 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
     return false;
   };
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) return fail(*errors);
-  auto& [next, made] = std::get<LoadedConfig>(loaded);
+  // Named references, not a structured binding: clang 14 (clang-tidy) cannot capture those.
+  config::Config& next = std::get<LoadedConfig>(loaded).config;
+  auto& made = std::get<LoadedConfig>(loaded).checks;
   if (options_.shard.count > 1) {
     // Control checks test the vantage, so every replica runs them; the rest are split.
     std::erase_if(next.monitors, [&](const config::MonitorConfig& m) {
@@ -377,7 +379,7 @@ int Agent::run() {
     security = [file = web_config_.get()] { return file->current(); };
   }
   auto server = net::HttpServer::listen(
-      loop_.get(), listen, [this](const net::HttpRequest& q, net::HttpServer::Respond r) { handle(q, std::move(r)); },
+      loop_.get(), listen, [this](const net::HttpRequest& q, const net::HttpServer::Respond& r) { handle(q, r); },
       limits, std::move(security));
   if (auto* error = std::get_if<std::string>(&server)) {
     Log::error("cannot start the HTTP endpoint", {{"error", *error}});

@@ -76,8 +76,8 @@ class Agent {
   void sinks_drained(bool timed_out);
   void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
   void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
-  void handle(const net::HttpRequest& request, net::HttpServer::Respond respond);
-  void probe(const net::HttpRequest& request, net::HttpServer::Respond respond);
+  void handle(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
+  void probe(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   std::string metrics_text();
   void shutdown(const char* signal_name);
   void declare_agent_metrics();

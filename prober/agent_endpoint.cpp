@@ -55,7 +55,7 @@ std::string Agent::metrics_text() {
   return registry_.exposition();
 }
 
-void Agent::handle(const net::HttpRequest& q, net::HttpServer::Respond respond) {
+void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
   if (q.path == "/metrics") {
     registry_.set("prober_http_connections_refused_total", {}, static_cast<double>(server_->refused_connections()));
     registry_.set("prober_http_tls_failures_total", {}, static_cast<double>(server_->tls_failures()));
@@ -74,11 +74,11 @@ void Agent::handle(const net::HttpRequest& q, net::HttpServer::Respond respond) 
     return respond(load("POST /-/reload") ? text(200, "reloaded\n")
                                           : text(500, "configuration rejected; see the logs\n"));
   }
-  if (q.path == "/probe") return probe(q, std::move(respond));
+  if (q.path == "/probe") return probe(q, respond);
   respond(text(404, "not found; try /metrics, /healthz, /readyz, /results, /probe\n"));
 }
 
-void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
+void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
   const auto& endpoint = config_.endpoint ? *config_.endpoint : config::EndpointConfig{};
   if (!endpoint.probe.enabled) return respond(text(404, "/probe is disabled\n"));
   auto target_it = q.query.find("target");
@@ -127,7 +127,7 @@ void Agent::probe(const net::HttpRequest& q, net::HttpServer::Respond respond) {
   ProbeRun& run = probes_[id];
   run.check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
   run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get());
-  run.runner->run(*run.check, m.timeout, [this, id, respond](std::vector<checks::CheckResult> results) {
+  run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
     report::MetricsRegistry one_run;
     report::declare_probe_metrics(one_run);
     report::record_probe_metrics(one_run, {}, results, results.size() > 1);

@@ -140,7 +140,7 @@ std::optional<Arguments> parse(int argc, char** argv) {
       m.follow_redirects = false;
     } else if (arg == "--tcp") {
       m.transport = config::DnsTransport::kTcp;
-    } else if (arg.rfind("-", 0) == 0 && arg.size() > 1) {
+    } else if (arg.rfind('-', 0) == 0 && arg.size() > 1) {
       if (!value(v)) return fail("option " + arg + " needs a value");
       if (arg == "--type") {
         a.type_given = true;

@@ -81,7 +81,7 @@ void RemoteConfig::poll(net::HttpClient& http, std::function<void(Fetched)> chan
   spec.ca_file = options_.ca_file;
   spec.max_body = 16u << 20;
   if (!etag_.empty()) spec.headers.push_back("If-None-Match: " + etag_);
-  http.send(std::move(spec), [this, changed = std::move(changed), failed = std::move(failed)](net::HttpReply r) {
+  http.send(std::move(spec), [this, changed = std::move(changed), failed = std::move(failed)](const net::HttpReply& r) {
     if (r.status == 304) return;
     if (!r.ok()) {
       failed(checks::redacted_url(options_.url) + ": " + (r.status ? "HTTP " + std::to_string(r.status) : r.error));

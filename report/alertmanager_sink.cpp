@@ -170,7 +170,7 @@ void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
     spec.body = body;
     spec.timeout = config_.timeout;
     std::size_t n = alerts.size();
-    http_.send(std::move(spec), [this, n](net::HttpReply r) {
+    http_.send(std::move(spec), [this, n](const net::HttpReply& r) {
       net::Verdict v = net::judge(r);
       if (v.action == net::Verdict::Action::kDelivered) {
         metrics_.add("prober_sink_sent_total", {{"sink", "alertmanager"}}, static_cast<double>(n));

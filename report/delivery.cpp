@@ -104,7 +104,7 @@ void Delivery::send() {
   }
   request->timeout = config_.timeout;
   state_ = State::kSending;
-  http_.send(std::move(*request), [this](net::HttpReply r) { on_response(r); });
+  http_.send(std::move(*request), [this](const net::HttpReply& r) { on_response(r); });
 }
 
 void Delivery::on_response(const net::HttpReply& response) {

@@ -144,7 +144,7 @@ void MackerelSink::register_host() {
   registering_ = true;
   nlohmann::json body = host_body();
   body["customIdentifier"] = custom_id_;
-  http_.send(request("POST", "/api/v0/hosts", checks::json_text(body)), [this](net::HttpReply r) {
+  http_.send(request("POST", "/api/v0/hosts", checks::json_text(body)), [this](const net::HttpReply& r) {
     registering_ = false;
     std::string id;
     if (r.ok()) {
@@ -175,9 +175,11 @@ void MackerelSink::register_host() {
 }
 
 void MackerelSink::update_checks() {
-  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, checks::json_text(host_body())), [this](net::HttpReply r) {
-    if (!r.ok()) metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", net::judge(r).reason}});
-  });
+  http_.send(request("PUT", "/api/v0/hosts/" + host_id_, checks::json_text(host_body())),
+             [this](const net::HttpReply& r) {
+               if (!r.ok())
+                 metrics_.add("prober_sink_errors_total", {{"sink", "mackerel"}, {"reason", net::judge(r).reason}});
+             });
 }
 
 void MackerelSink::on_run(const MonitorRun& run) {

@@ -8,7 +8,8 @@ BUILD="build-essential cmake pkg-config libuv1-dev libc-ares-dev libcurl4-openss
 # Real servers the integration tests start on loopback, what the tests drive them with, and clang
 # with its libFuzzer runtime for the fuzz targets (tools/fuzz.sh).
 TEST="nginx-light dnsmasq-base unbound prometheus prometheus-alertmanager openssl python3 python3-yaml
-      python3-jsonschema util-linux iproute2 nftables clang libclang-rt-dev"
+      python3-jsonschema util-linux iproute2 nftables clang libclang-rt-dev
+      clang-format clang-tidy"
 
 missing=""
 for p in $BUILD ${WITH_TEST_DEPS:+$TEST}; do

@@ -2,8 +2,9 @@
 # The whole test suite, as CI runs it: install what is missing, build, run every test (unit and
 # integration against real nginx, dnsmasq, unbound, Prometheus and Alertmanager on loopback, and
 # the three-region test in network namespaces), first built with AddressSanitizer and
-# UndefinedBehaviorSanitizer, then the release build; before them each fuzz target runs 30 s
-# (tools/fuzz.sh). Ends with ctest's summary line.
+# UndefinedBehaviorSanitizer, then the release build; before them the style is checked
+# (tools/lint.sh: clang-format, clang-tidy on the sources changed since the last whole-tree lint)
+# and each fuzz target runs 20 s (tools/fuzz.sh). Ends with ctest's summary line.
 set -eu
 cd "$(dirname "$0")/.."
 WITH_TEST_DEPS=1 sh tools/install-deps.sh
@@ -12,13 +13,16 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Debian's python3 (with python3-yaml and python3-jsonschema), not one first on PATH.
 py=""
 [ -x /usr/bin/python3 ] && py="-DPython3_EXECUTABLE=/usr/bin/python3"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $py >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $py >/dev/null
 cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPROBER_SANITIZE=ON $py >/dev/null
 cmake --build build-asan -j"$jobs"
 
-echo "== fuzzing (libFuzzer, ASan + UBSan): 30 s per target"
-FUZZ_JOBS=$jobs sh tools/fuzz.sh 30
+echo "== lint"
+sh tools/lint.sh
+
+echo "== fuzzing (libFuzzer, ASan + UBSan): 20 s per target"
+FUZZ_JOBS=$jobs sh tools/fuzz.sh 20
 
 echo "== sanitizer build (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

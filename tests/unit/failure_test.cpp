@@ -256,8 +256,7 @@ TEST_CASE("OpenSSL error codes are read from curl's message") {
   CHECK(ssl_error_from_message("Connection reset by peer") == 0);
   CHECK(ssl_error_from_message("error:zz") == 0);
   // curl 8 puts its own "error:" first (Debian 13's curl 8.14 with OpenSSL 3.5).
-  CHECK(ssl_error_from_message("TLS connect error: error:0A00010B:SSL routines::wrong version number") ==
-        0x0A00010BUL);
+  CHECK(ssl_error_from_message("TLS connect error: error:0A00010B:SSL routines::wrong version number") == 0x0A00010BUL);
   CHECK(ssl_error_from_message("TLS connect error: error:0A00042E:SSL routines::tlsv1 alert protocol version") ==
         0x0A00042EUL);
   CHECK(ssl_error_from_message("error: error:0A00042E") == 0);  // no ':' after the code: not a code
