@@ -9,21 +9,13 @@
 #include <ctime>
 #include <memory>
 
+#include "io/openssl_handles.h"
+
 namespace prober::checks {
 namespace {
 
-struct BioDeleter {
-  void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-struct GeneralNamesDeleter {
-  void operator()(GENERAL_NAMES* n) const noexcept { GENERAL_NAMES_free(n); }
-};
-struct AiaDeleter {
-  void operator()(AUTHORITY_INFO_ACCESS* a) const noexcept { AUTHORITY_INFO_ACCESS_free(a); }
-};
-
 std::string one_line(const X509_NAME* name) {
-  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  io::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) return "";
   char* data = nullptr;
   long length = BIO_get_mem_data(bio.get(), &data);
@@ -84,7 +76,7 @@ CertInfo cert_info(X509* cert) {
   info.is_ca = X509_check_ca(cert) > 0;
   info.self_issued = X509_check_issued(cert, cert) == X509_V_OK;
 
-  std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter> names(
+  io::GeneralNamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
@@ -96,7 +88,7 @@ CertInfo cert_info(X509* cert) {
     }
   }
 
-  std::unique_ptr<AUTHORITY_INFO_ACCESS, AiaDeleter> aia(
+  io::AuthorityInfoAccessPtr aia(
       static_cast<AUTHORITY_INFO_ACCESS*>(X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr)));
   for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia.get()); ++i) {
     const ACCESS_DESCRIPTION* access = sk_ACCESS_DESCRIPTION_value(aia.get(), i);

@@ -4,27 +4,22 @@
 
 #include <memory>
 
+#include "io/curl_handles.h"
+
 namespace prober::checks {
 namespace {
-
-struct UrlDeleter {
-  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
-};
-struct CurlStringDeleter {
-  void operator()(char* s) const noexcept { curl_free(s); }
-};
 
 std::string part(CURLU* url, CURLUPart which, unsigned flags = 0) {
   char* raw = nullptr;
   if (curl_url_get(url, which, &raw, flags) != CURLUE_OK || !raw) return "";
-  std::unique_ptr<char, CurlStringDeleter> owned(raw);
+  io::CurlStringPtr owned(raw);
   return raw;
 }
 
 }  // namespace
 
 std::variant<ParsedUrl, std::string> parse_url(const std::string& text) {
-  std::unique_ptr<CURLU, UrlDeleter> url(curl_url());
+  io::CurlUrlPtr url(curl_url());
   if (!url) return std::string("out of memory");
   if (CURLUcode rc = curl_url_set(url.get(), CURLUPART_URL, text.c_str(), 0); rc != CURLUE_OK) {
     return "invalid URL '" + text + "': " + curl_url_strerror(rc);
@@ -45,7 +40,7 @@ std::variant<ParsedUrl, std::string> parse_url(const std::string& text) {
 }
 
 std::string with_host(const ParsedUrl& url, const std::string& host) {
-  std::unique_ptr<CURLU, UrlDeleter> u(curl_url());
+  io::CurlUrlPtr u(curl_url());
   if (!u || curl_url_set(u.get(), CURLUPART_URL, url.url.c_str(), 0) != CURLUE_OK ||
       curl_url_set(u.get(), CURLUPART_HOST, host.c_str(), 0) != CURLUE_OK) {
     return url.url;

@@ -1,19 +1,17 @@
 #pragma once
-// unique_ptr ownership for libcurl's C handles.
+// unique_ptr ownership for libcurl's C handles (io/c_handle.h).
 #include <curl/curl.h>
 
 #include <memory>
 
+#include "io/c_handle.h"
+
 namespace prober::io {
 
-struct CurlEasyDeleter {
-  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
-using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
-using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+using CurlEasyPtr = CHandle<CURL, curl_easy_cleanup>;
+using CurlSlistPtr = CHandle<curl_slist, curl_slist_free_all>;
+using CurlUrlPtr = CHandle<CURLU, curl_url_cleanup>;
+using CurlStringPtr = CHandle<char, curl_free>;  // strings curl allocated
 
 // Appends to a list held by a CurlSlistPtr; false when curl ran out of memory.
 inline bool append(CurlSlistPtr& list, const char* line) {

@@ -14,20 +14,8 @@
 namespace prober::net {
 namespace {
 
-struct BioFree {
-  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* x) const noexcept { X509_free(x); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
-};
-struct NamesFree {
-  void operator()(GENERAL_NAMES* n) const noexcept { GENERAL_NAMES_free(n); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-using Cert = std::unique_ptr<X509, X509Free>;
+using Bio = io::BioPtr;
+using Cert = io::X509Ptr;
 
 std::string openssl_error() {
   unsigned long code = ERR_get_error();
@@ -76,7 +64,7 @@ std::optional<std::string> load_key_pair(SSL_CTX* ctx, const config::WebTlsConfi
   auto chain = certificates(*cert_pem);
   if (chain.empty()) return "failed to load X509KeyPair: tls: failed to find any PEM data in certificate input";
   Bio key_bio(BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size())));
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  io::EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
     ERR_clear_error();
     return "failed to load X509KeyPair: tls: failed to find any PEM data in key input";
@@ -172,7 +160,7 @@ int select_http1(SSL*, const unsigned char** out, unsigned char* out_length, con
 
 std::vector<std::string> subject_alt_names(X509* cert) {
   std::vector<std::string> out;
-  std::unique_ptr<GENERAL_NAMES, NamesFree> names(
+  io::GeneralNamesPtr names(
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   if (!names) return out;
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {

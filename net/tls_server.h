@@ -12,15 +12,9 @@
 #include <vector>
 
 #include "config/web_config.h"
+#include "io/openssl_handles.h"
 
 namespace prober::net {
-
-struct SslCtxFree {
-  void operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
-};
-struct SslFree {
-  void operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
-};
 
 class TlsServerContext {
  public:
@@ -33,7 +27,7 @@ class TlsServerContext {
   const std::optional<std::vector<std::string>>& allowed_sans() const { return allowed_sans_; }
 
  private:
-  std::unique_ptr<SSL_CTX, SslCtxFree> ctx_;
+  io::SslCtxPtr ctx_;
   std::optional<std::vector<std::string>> allowed_sans_;
 };
 
@@ -55,7 +49,7 @@ class TlsServerSession {
   void drain(std::string& wire);
 
   std::shared_ptr<const TlsServerContext> context_;
-  std::unique_ptr<SSL, SslFree> ssl_;
+  io::SslPtr ssl_;
   BIO* in_ = nullptr;   // owned by ssl_
   BIO* out_ = nullptr;  // owned by ssl_
   bool checked_peer_ = false;

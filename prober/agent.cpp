@@ -99,6 +99,9 @@ void Agent::declare_agent_metrics() {
   report::Delivery::declare_metrics(registry_);
   registry_.declare("process_cpu_seconds_total", K::kCounter, "Total user and system CPU time spent in seconds");
   registry_.declare("process_resident_memory_bytes", K::kGauge, "Resident memory size in bytes");
+  registry_.declare("prober_heap_inuse_bytes", K::kGauge,
+                    "Bytes malloc has handed out and not had back (mallinfo2): resident memory above it is "
+                    "freed memory the allocator keeps, not a leak");
   registry_.set("prober_checks_in_flight", {}, 0);
   registry_.add("prober_checks_skipped_total", {{"reason", "overlap"}}, 0);
   registry_.add("prober_checks_queued_total", {}, 0);

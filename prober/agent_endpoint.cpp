@@ -1,4 +1,5 @@
 // The agent's HTTP routes: /metrics /healthz /readyz /results POST /-/reload and /probe.
+#include <malloc.h>
 #include <re2/re2.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -51,6 +52,8 @@ std::optional<std::chrono::milliseconds> probe_timeout(const std::string& header
 std::string Agent::metrics_text() {
   registry_.set("process_cpu_seconds_total", {}, io::process_cpu_seconds());
   registry_.set("process_resident_memory_bytes", {}, resident_bytes());
+  struct mallinfo2 heap = mallinfo2();
+  registry_.set("prober_heap_inuse_bytes", {}, static_cast<double>(heap.uordblks + heap.hblkhd));
   if (spool_) registry_.set("prober_spool_bytes", {}, static_cast<double>(spool_->bytes()));
   return registry_.exposition();
 }

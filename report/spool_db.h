@@ -9,18 +9,13 @@
 #include <set>
 #include <string>
 
+#include "io/c_handle.h"
 #include "report/spool.h"
 
 namespace prober::report {
 
-struct SqliteCloser {
-  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-};
-struct SqliteFinalizer {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using SqlitePtr = std::unique_ptr<sqlite3, SqliteCloser>;
-using StatementPtr = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
+using SqlitePtr = io::CHandle<sqlite3, sqlite3_close_v2>;
+using StatementPtr = io::CHandle<sqlite3_stmt, sqlite3_finalize>;
 
 StatementPtr prepare(sqlite3* db, const char* sql);
 bool exec(sqlite3* db, const char* sql);
