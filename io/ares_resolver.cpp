@@ -48,6 +48,12 @@ std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv
   // c-ares takes an int of milliseconds: a longer try is clamped, never wrapped negative.
   opts.timeout = static_cast<int>(std::clamp<std::int64_t>(options.try_timeout.count(), 1, INT32_MAX));
   opts.tries = options.tries;
+#ifdef ARES_OPT_QUERY_CACHE
+  // c-ares 1.23 and later (Debian 13) cache answers for their TTL by default: every run of a
+  // check must ask the server, or a server that died is reported up until the TTL runs out.
+  mask |= ARES_OPT_QUERY_CACHE;
+  opts.qcache_max_ttl = 0;
+#endif
   if (int rc = ares_init_options(&resolver->channel_, &opts, mask); rc != ARES_SUCCESS) {
     resolver->channel_ = nullptr;
     return std::string("cannot start the DNS resolver: ") + ares_strerror(rc);
