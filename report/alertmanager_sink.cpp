@@ -62,20 +62,13 @@ AlertmanagerSink::AlertmanagerSink(uv_loop_t* loop, net::HttpClient& http, Metri
       spool_(spool),
       config_(std::move(config)),
       vantage_(vantage),
-      generator_base_(std::move(generator_base)) {
+      generator_base_(std::move(generator_base)),
+      timer_(loop),
+      retry_(loop) {
   metrics_.add("prober_sink_sent_total", {{"sink", "alertmanager"}}, 0);
   restore();
-  uv_timer_init(loop, timer_.get());
-  timer_.get()->data = this;
   auto every = static_cast<std::uint64_t>(config_.resend_interval.count());
-  uv_timer_start(
-      timer_.get(),
-      [](uv_timer_t* t) {
-        if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
-      },
-      every, every);
-  uv_timer_init(loop, retry_.get());
-  retry_.get()->data = this;
+  timer_.start(every, every, [this] { send_all(); });
   if (!firing_.empty() || !resolved_.empty()) send_all();
 }
 
@@ -178,23 +171,18 @@ void AlertmanagerSink::send(const std::vector<const AmAlert*>& alerts) {
         return;
       }
       metrics_.add("prober_sink_errors_total", {{"sink", "alertmanager"}, {"reason", v.reason}});
-      if (v.action != net::Verdict::Action::kRetry || uv_is_active(retry_.base())) return;
+      if (v.action != net::Verdict::Action::kRetry || retry_.active()) return;
       // Every alert goes again (the state may have moved on since this send), soon at first.
       auto wait = backoff_delay(std::chrono::milliseconds(1000), config_.resend_interval, retries_++, random_jitter(),
                                 r.retry_after);
-      uv_timer_start(
-          retry_.get(),
-          [](uv_timer_t* t) {
-            if (t->data) static_cast<AlertmanagerSink*>(t->data)->send_all();
-          },
-          static_cast<std::uint64_t>(wait.count()), 0);
+      retry_.start(static_cast<std::uint64_t>(wait.count()), 0, [this] { send_all(); });
     });
   }
 }
 
 void AlertmanagerSink::drain(std::function<void()> done) {
-  uv_timer_stop(timer_.get());
-  uv_timer_stop(retry_.get());
+  timer_.stop();
+  retry_.stop();
   done();
 }
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "config/sinks_config.h"
-#include "io/uv_handle.h"
+#include "io/uv_timer.h"
 #include "net/http_client.h"
 #include "report/metrics_registry.h"
 #include "report/sink.h"
@@ -57,8 +57,8 @@ class AlertmanagerSink final : public Sink {
   std::string generator_base_;
   std::map<std::string, AmAlert> firing_;  // by monitor
   std::vector<AmAlert> resolved_;          // re-sent until resolved_resend after their end
-  io::UvHandle<uv_timer_t> timer_;
-  io::UvHandle<uv_timer_t> retry_;  // after a failed send: everything again, with backoff
+  io::UvTimer timer_;
+  io::UvTimer retry_;  // after a failed send: everything again, with backoff
   int retries_ = 0;
 };
 

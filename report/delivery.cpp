@@ -31,24 +31,18 @@ Delivery::Delivery(uv_loop_t* loop, Spool& spool, net::HttpClient& http, Metrics
       queue_(std::move(queue)),
       config_(config),
       encode_(std::move(encode)),
-      judge_(std::move(judge)) {
-  uv_timer_init(loop, timer_.get());
-  timer_.get()->data = this;
+      judge_(std::move(judge)),
+      timer_(loop) {
   metrics_.add("prober_sink_sent_total", {{"sink", sink_}}, 0);
 }
 
 void Delivery::arm(std::chrono::milliseconds after) {
-  uv_timer_start(
-      timer_.get(),
-      [](uv_timer_t* t) {
-        auto* self = static_cast<Delivery*>(t->data);
-        if (!self) return;
-        if (self->state_ == State::kBackoff)
-          self->send();
-        else
-          self->fetch();
-      },
-      static_cast<std::uint64_t>(after.count()), 0);
+  timer_.start(static_cast<std::uint64_t>(after.count()), 0, [this] {
+    if (state_ == State::kBackoff)
+      send();
+    else
+      fetch();
+  });
 }
 
 void Delivery::kick(std::size_t n) {
@@ -64,7 +58,7 @@ void Delivery::kick(std::size_t n) {
 }
 
 void Delivery::fetch() {
-  uv_timer_stop(timer_.get());
+  timer_.stop();
   state_ = State::kFetching;
   kicks_since_fetch_ = 0;
   spool_.fetch(queue_, cursor_, static_cast<std::size_t>(config_.batch_max),
@@ -155,7 +149,7 @@ void Delivery::drain(std::function<void()> done) {
 
 void Delivery::settle() {
   if (!drained_) return;
-  uv_timer_stop(timer_.get());
+  timer_.stop();
   auto done = std::move(drained_);
   drained_ = nullptr;
   done();

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "config/sinks_config.h"
-#include "io/uv_handle.h"
+#include "io/uv_timer.h"
 #include "net/http_client.h"
 #include "report/metrics_registry.h"
 #include "report/spool.h"
@@ -62,7 +62,7 @@ class Delivery {
   std::vector<SpoolRecord> batch_;
   int retries_ = 0;
   std::function<void()> drained_;
-  io::UvHandle<uv_timer_t> timer_;
+  io::UvTimer timer_;
 };
 
 }  // namespace prober::report

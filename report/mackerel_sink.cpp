@@ -89,6 +89,7 @@ MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http,
       config_(std::move(config)),
       host_name_(config_.host_name.empty() ? vantage.name : config_.host_name),
       custom_id_("prober-" + vantage.name),
+      retry_(loop),
       reports_(loop, spool, http, metrics, "mackerel", "mackerel_reports", config_.reports,
                [this](const std::vector<SpoolRecord>& batch) -> std::optional<net::HttpRequestSpec> {
                  if (host_id_.empty()) return std::nullopt;  // the host is not registered yet
@@ -106,8 +107,6 @@ MackerelSink::MackerelSink(uv_loop_t* loop, Spool& spool, net::HttpClient& http,
                                          join(batch, "[", "]"));
                         }) {
   if (auto id = spool_.state(kHostIdKey)) host_id_ = *id;
-  uv_timer_init(loop, retry_.get());
-  retry_.get()->data = this;
   reports_.kick(0);
   if (!config_.service.empty()) metrics_delivery_.kick(0);
 }
@@ -159,12 +158,7 @@ void MackerelSink::register_host() {
       // Registration is needed before any report: retry, within Mackerel's 30 s retry policy.
       auto wait = backoff_delay(config_.reports.min_backoff, config_.reports.max_backoff, host_retries_++,
                                 random_jitter(), r.retry_after);
-      uv_timer_start(
-          retry_.get(),
-          [](uv_timer_t* t) {
-            if (t->data) static_cast<MackerelSink*>(t->data)->register_host();
-          },
-          static_cast<std::uint64_t>(wait.count()), 0);
+      retry_.start(static_cast<std::uint64_t>(wait.count()), 0, [this] { register_host(); });
       return;
     }
     host_id_ = id;
@@ -193,7 +187,7 @@ void MackerelSink::on_run(const MonitorRun& run) {
 }
 
 void MackerelSink::drain(std::function<void()> done) {
-  uv_timer_stop(retry_.get());
+  retry_.stop();
   auto remaining = std::make_shared<int>(2);
   auto one = [remaining, done] {
     if (--*remaining == 0) done();

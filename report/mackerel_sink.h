@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/sinks_config.h"
+#include "io/uv_timer.h"
 #include "report/delivery.h"
 #include "report/sink.h"
 
@@ -43,7 +44,7 @@ class MackerelSink final : public Sink {
   std::vector<std::string> checks_;
   bool registering_ = false;
   int host_retries_ = 0;
-  io::UvHandle<uv_timer_t> retry_;
+  io::UvTimer retry_;
   Delivery reports_, metrics_delivery_;
 };
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "checks/check.h"
-#include "io/uv_handle.h"
+#include "io/uv_timer.h"
 
 namespace prober::scheduler {
 
@@ -23,10 +23,10 @@ class OneShotRunner {
   void run(const checks::Check& check, std::chrono::milliseconds timeout, Done done);
 
  private:
-  static void on_deadline(uv_timer_t* timer) noexcept;
+  void on_deadline() noexcept;
   void finish(std::vector<checks::CheckResult> results, bool timed_out);
 
-  io::UvHandle<uv_timer_t> deadline_;
+  io::UvTimer deadline_;
   Done done_;
   std::chrono::milliseconds timeout_{0};
   std::uint64_t started_ns_ = 0;
