@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "checks/make_check.h"
+#include "config/enum_names.h"
 #include "io/loop.h"
 #include "io/process_usage.h"
+#include "io/uv_timer.h"
 #include "scheduler/one_shot_runner.h"
 
 using namespace prober;
@@ -30,9 +32,10 @@ long max_rss_kib() {
 // One slot keeps one check in flight; the next run starts from a timer, never from inside the
 // completion of the previous one.
 struct Slot {
+  explicit Slot(uv_loop_t* loop) : restart(loop) {}
   std::unique_ptr<checks::Check> check;
   std::unique_ptr<scheduler::OneShotRunner> runner;
-  io::UvHandle<uv_timer_t> restart;
+  io::UvTimer restart;
 };
 
 }  // namespace
@@ -49,10 +52,7 @@ int main(int argc, char** argv) {
   config::MonitorConfig m;
   m.name = "bench";
   m.target = argv[2];
-  m.type = kind == "dns"   ? config::CheckType::kDns
-           : kind == "tls" ? config::CheckType::kTls
-           : kind == "tcp" ? config::CheckType::kTcp
-                           : config::CheckType::kHttp;
+  m.type = config::check_type_from(kind).value_or(config::CheckType::kHttp);  // "https" is an http check
   m.timeout = std::chrono::seconds(10);
   m.expect.cert_expiry = {};
   const long total = std::atol(argv[3]);
@@ -79,18 +79,11 @@ int main(int argc, char** argv) {
         slot.runner->run(*slot.check, m.timeout, [&](std::vector<checks::CheckResult> results) {
           for (const auto& r : results) classes[std::string(to_string(r.failure.failure_class))]++;
           ++finished;
-          uv_timer_start(
-              slot.restart.get(),
-              [](uv_timer_t* t) {
-                auto* s = static_cast<Slot*>(t->data);
-                (*static_cast<std::function<void(Slot&)>*>(uv_loop_get_data(t->loop)))(*s);
-              },
-              0, 0);
+          slot.restart.start(0, 0, [&] { launch(slot); });
         });
       };
-      uv_loop_set_data(loop.get(), &launch);
       for (int i = 0; i < concurrency; ++i) {
-        auto slot = std::make_unique<Slot>();
+        auto slot = std::make_unique<Slot>(loop.get());
         auto made = checks::make_check(env, m);
         if (auto* error = std::get_if<std::string>(&made)) {
           std::fprintf(stderr, "%s\n", error->c_str());
@@ -98,8 +91,6 @@ int main(int argc, char** argv) {
         }
         slot->check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
         slot->runner = std::make_unique<scheduler::OneShotRunner>(loop.get());
-        uv_timer_init(loop.get(), slot->restart.get());
-        slot->restart.get()->data = slot.get();
         slots.push_back(std::move(slot));
       }
       cpu_start = prober::io::process_cpu_seconds();

@@ -29,12 +29,10 @@ std::string describe_servers(ares_channel channel) {
 
 }  // namespace
 
-AresResolver::AresResolver(uv_loop_t* loop, Key) : loop_(loop) {
-  uv_timer_init(loop_, timer_.get());
-  timer_.get()->data = this;
-  uv_timer_init(loop_, deferred_timer_.get());
-  deferred_timer_.get()->data = this;
-}
+AresResolver::AresResolver(uv_loop_t* loop, Key)
+    : loop_(loop),
+      timer_(loop, [this] { process(ARES_SOCKET_BAD, ARES_SOCKET_BAD); }),
+      deferred_timer_(loop, [this] { deliver_deferred(); }) {}
 
 std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv_loop_t* loop,
                                                                               const ResolverOptions& options) {
@@ -100,7 +98,7 @@ AresResolver::QueryId AresResolver::query(std::string_view name, int type, Callb
 
 void AresResolver::defer(QueryId id, DnsReply reply) {
   deferred_.emplace_back(id, std::move(reply));
-  uv_timer_start(deferred_timer_.get(), &AresResolver::on_deferred, 0, 0);
+  deferred_timer_.start(0);
 }
 
 void AresResolver::cancel(QueryId id) noexcept {
@@ -152,12 +150,10 @@ void AresResolver::deliver(QueryId id, DnsReply reply) noexcept {
   }
 }
 
-void AresResolver::on_deferred(uv_timer_t* handle) noexcept {
-  auto* self = static_cast<AresResolver*>(handle->data);
-  if (!self) return;
-  auto due = std::move(self->deferred_);
-  self->deferred_.clear();
-  for (auto& [id, reply] : due) self->deliver(id, std::move(reply));
+void AresResolver::deliver_deferred() noexcept {
+  auto due = std::move(deferred_);
+  deferred_.clear();
+  for (auto& [id, reply] : due) deliver(id, std::move(reply));
 }
 
 void AresResolver::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) noexcept {
@@ -198,11 +194,6 @@ void AresResolver::on_poll(uv_poll_t* handle, int status, int events) noexcept {
   self->process(read ? fd : ARES_SOCKET_BAD, write ? fd : ARES_SOCKET_BAD);
 }
 
-void AresResolver::on_timeout(uv_timer_t* handle) noexcept {
-  auto* self = static_cast<AresResolver*>(handle->data);
-  if (self) self->process(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-}
-
 void AresResolver::process(ares_socket_t read_fd, ares_socket_t write_fd) noexcept {
   ares_process_fd(channel_, read_fd, write_fd);
   rearm_timer();
@@ -211,11 +202,11 @@ void AresResolver::process(ares_socket_t read_fd, ares_socket_t write_fd) noexce
 void AresResolver::rearm_timer() noexcept {
   timeval tv{};
   if (!ares_timeout(channel_, nullptr, &tv)) {
-    uv_timer_stop(timer_.get());
+    timer_.stop();
     return;
   }
   uint64_t ms = static_cast<uint64_t>(tv.tv_sec) * 1000 + static_cast<uint64_t>(tv.tv_usec + 999) / 1000;
-  uv_timer_start(timer_.get(), &AresResolver::on_timeout, ms, 0);
+  timer_.start(ms);
 }
 
 std::string AresResolver::server_host(const std::string& server) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "io/uv_handle.h"
+#include "io/uv_timer.h"
 
 namespace prober::io {
 
@@ -79,9 +80,8 @@ class AresResolver {
 
   static void on_sock_state(void* self, ares_socket_t fd, int readable, int writable) noexcept;
   static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
-  static void on_timeout(uv_timer_t* handle) noexcept;
   static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) noexcept;
-  static void on_deferred(uv_timer_t* handle) noexcept;
+  void deliver_deferred() noexcept;
   void defer(QueryId id, DnsReply reply);
   void deliver(QueryId id, DnsReply reply) noexcept;
   void rearm_timer() noexcept;
@@ -91,8 +91,8 @@ class AresResolver {
   ares_channel channel_ = nullptr;
   bool destroying_ = false;
   std::string servers_;
-  UvHandle<uv_timer_t> timer_;
-  UvHandle<uv_timer_t> deferred_timer_;  // delivers answers that came while a query was being sent
+  UvTimer timer_;           // c-ares' next timeout
+  UvTimer deferred_timer_;  // delivers answers that came while a query was being sent
   std::vector<std::pair<QueryId, DnsReply>> deferred_;
   bool sending_ = false;
   std::unordered_map<ares_socket_t, std::unique_ptr<SocketPoll>> polls_;

@@ -5,10 +5,9 @@
 
 namespace prober::io {
 
-CurlMultiDriver::CurlMultiDriver(uv_loop_t* loop) : loop_(loop), multi_(curl_multi_init()) {
+CurlMultiDriver::CurlMultiDriver(uv_loop_t* loop)
+    : loop_(loop), multi_(curl_multi_init()), timer_(loop, [this] { socket_action(CURL_SOCKET_TIMEOUT, 0); }) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
-  uv_timer_init(loop_, timer_.get());
-  timer_.get()->data = this;
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMultiDriver::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlMultiDriver::on_timer_change);
@@ -75,9 +74,9 @@ int CurlMultiDriver::on_timer_change(CURLM*, long timeout_ms, void* self) noexce
   // socket_action must not be called from inside this callback: a 0 ms timeout is run by the
   // loop on its next turn instead.
   if (timeout_ms < 0) {
-    uv_timer_stop(driver->timer_.get());
+    driver->timer_.stop();
   } else {
-    uv_timer_start(driver->timer_.get(), &CurlMultiDriver::on_timeout, static_cast<uint64_t>(timeout_ms), 0);
+    driver->timer_.start(static_cast<uint64_t>(timeout_ms));
   }
   return 0;
 }
@@ -98,11 +97,6 @@ void CurlMultiDriver::on_poll(uv_poll_t* handle, int status, int events) noexcep
     if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
   }
   driver->socket_action(fd, flags);
-}
-
-void CurlMultiDriver::on_timeout(uv_timer_t* handle) noexcept {
-  auto* driver = static_cast<CurlMultiDriver*>(handle->data);
-  if (driver) driver->socket_action(CURL_SOCKET_TIMEOUT, 0);
 }
 
 void CurlMultiDriver::socket_action(curl_socket_t fd, int flags) {

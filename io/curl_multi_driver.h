@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "io/uv_handle.h"
+#include "io/uv_timer.h"
 
 namespace prober::io {
 
@@ -37,7 +38,6 @@ class CurlMultiDriver {
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data) noexcept;
   static int on_timer_change(CURLM* multi, long timeout_ms, void* self) noexcept;
   static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
-  static void on_timeout(uv_timer_t* handle) noexcept;
 
   void watch(curl_socket_t fd, int what);
   void socket_action(curl_socket_t fd, int flags);
@@ -45,7 +45,7 @@ class CurlMultiDriver {
 
   uv_loop_t* loop_;
   CURLM* multi_;
-  UvHandle<uv_timer_t> timer_;
+  UvTimer timer_;  // curl's own timeout
   std::unordered_map<curl_socket_t, std::unique_ptr<SocketPoll>> polls_;
   std::unordered_map<CURL*, Completion> completions_;
 };

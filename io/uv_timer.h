@@ -14,7 +14,7 @@ namespace prober::io {
 
 class UvTimer {
  public:
-  explicit UvTimer(uv_loop_t* loop) {
+  explicit UvTimer(uv_loop_t* loop, std::function<void()> fire = {}) : fire_(std::move(fire)) {
     uv_timer_init(loop, handle_.get());
     handle_.get()->data = this;
   }
@@ -27,6 +27,10 @@ class UvTimer {
     if (!handle_.get()) return;  // closed
     fire_ = std::move(fire);
     uv_timer_start(handle_.get(), &UvTimer::on_fire, timeout_ms, repeat_ms);
+  }
+  // Re-arms with the function it already has (no allocation: safe where noexcept).
+  void start(std::uint64_t timeout_ms, std::uint64_t repeat_ms = 0) noexcept {
+    if (handle_.get()) uv_timer_start(handle_.get(), &UvTimer::on_fire, timeout_ms, repeat_ms);
   }
   void stop() noexcept {
     if (handle_.get()) uv_timer_stop(handle_.get());

@@ -7,6 +7,7 @@
 
 #include "config/units.h"
 #include "io/uv_handle.h"
+#include "io/uv_timer.h"
 
 namespace prober::net {
 namespace {
@@ -56,10 +57,11 @@ struct HttpServer::Listener {
 };
 
 struct HttpServer::Connection {
-  HttpServer* server = nullptr;
+  Connection(HttpServer* owner, uv_loop_t* loop) : server(owner), timeout(loop, [this] { server->on_idle(this); }) {}
+  HttpServer* server;
   std::uint64_t id = 0;
   io::UvHandle<uv_tcp_t> tcp;
-  io::UvHandle<uv_timer_t> timeout;
+  io::UvTimer timeout;  // idle_timeout_ms for a request, write_timeout_ms while answering
   HttpRequestParser parser;
   std::shared_ptr<const EndpointSecurity> security;  // as it was when the connection came
   std::unique_ptr<net::TlsServerSession> tls;
@@ -112,8 +114,7 @@ std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loo
 void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   auto* self = static_cast<HttpServer*>(listener->data);
   if (!self || status < 0) return;
-  auto c = std::make_unique<Connection>();
-  c->server = self;
+  auto c = std::make_unique<Connection>(self, self->loop_);
   c->id = self->next_id_++;
   uv_tcp_init(self->loop_, c->tcp.get());
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(c->tcp.get())) != 0) return;
@@ -136,28 +137,24 @@ void HttpServer::on_connection(uv_stream_t* listener, int status) noexcept {
   // client can pin per connection, and write_timeout ends the rest.
   int send_buffer = 128 * 1024;
   uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(c->tcp.get()), &send_buffer);
-  uv_timer_init(self->loop_, c->timeout.get());
-  c->timeout.get()->data = c.get();
   // A client that never finishes its request is dropped; it cannot hold anything else up.
-  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, self->limits_.idle_timeout_ms, 0);
+  c->timeout.start(self->limits_.idle_timeout_ms);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
   self->connections_[c->id] = std::move(c);
 }
 
-void HttpServer::on_idle(uv_timer_t* t) noexcept {
-  auto* conn = static_cast<Connection*>(t->data);
-  if (!conn) return;
+void HttpServer::on_idle(Connection* conn) noexcept {
   if (conn->writing) {
     // A large answer to a busy agent or a slow link may take long: only a client that took
     // nothing since the last look is dropped.
     std::size_t unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(conn->tcp.get()));
     if (unsent < conn->unsent) {
       conn->unsent = unsent;
-      uv_timer_start(t, &HttpServer::on_idle, conn->server->limits_.write_timeout_ms, 0);
+      conn->timeout.start(limits_.write_timeout_ms);
       return;
     }
   }
-  conn->server->drop(conn->id);
+  drop(conn->id);
 }
 
 void HttpServer::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
@@ -209,7 +206,7 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
   }
   if (conn->answered) return;  // bytes after an answered request
   uv_read_stop(stream);
-  uv_timer_stop(conn->timeout.get());
+  conn->timeout.stop();
   server->on_request(conn);
 }
 
@@ -273,7 +270,7 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   uv_read_stop(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
   // A client that takes none of the answer for write_timeout is dropped, and the answer's
   // memory with it.
-  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.write_timeout_ms, 0);
+  c->timeout.start(limits_.write_timeout_ms);
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
   // and sent nothing more; /probe scrapes then cost no TCP set-up each.
   bool keep =
@@ -333,7 +330,7 @@ void HttpServer::resume(std::uint64_t id) {
   c->parser.reset();
   c->answered = false;
   c->writing = false;
-  uv_timer_start(c->timeout.get(), &HttpServer::on_idle, limits_.idle_timeout_ms, 0);
+  c->timeout.start(limits_.idle_timeout_ms);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
 }
 

@@ -19,60 +19,23 @@
 
 namespace prober::cli {
 
-const char kCheckHelp[] = R"(Usage: prober check TARGET [options]
+namespace {
 
-Runs one check now and explains the outcome. TARGET is
+const char kDescription[] = R"(TARGET is
   http(s)://host[:port]/path   an HTTP check (the default for URLs)
   host:port                    a TCP connect check, or a TLS check with --type tls
-  name                         a DNS check (--record, --dns-server)
+  name                         a DNS check (--record, --dns-server))";
 
-Exit status (Nagios / Mackerel check plugin convention):
+const char kFooter[] = R"(Exit status (Nagios / Mackerel check plugin convention):
   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad arguments)
 With --ip each every resolved address is probed and the worst status counts.
-
-Options:
-  --type http|tls|tcp|dns      what to check (default: from TARGET)
-  --name NAME                  monitor name in the output (default: TARGET)
-  --timeout DURATION           deadline for the whole check, e.g. 500ms, 10s (default 10s)
-  --ip any|4|6|each            address family: any (IPv4 preferred), 4, 6, or each address
-  --dns-server IP[:PORT]       resolver to ask (repeatable; default: the system's)
-  --json                       one JSON object per probed address (DESIGN.md §5 shape)
-  --no-colour                  never colour the human output (colour is used only on a terminal)
-HTTP:
-  -X, --method METHOD          request method (default GET)
-  -H, --header 'Name: value'   request header (repeatable)
-  -d, --body DATA              request body
-  --expect-status LIST         accepted codes, e.g. 200,204,300-399 (default 200-399)
-  --expect-body REGEX          RE2 pattern the body must match
-  --expect-body-contains TEXT  substring the body must contain
-  --expect-header 'Name: RE'   RE2 pattern a response header must match (repeatable)
-  --warning-ms N, --critical-ms N
-                               response-time thresholds (total time, milliseconds)
-  --max-body SIZE              stop reading the body past SIZE: http_body_too_large (default 10MiB)
-  --no-follow                  do not follow redirects
-  --max-redirects N            redirects to follow at most (default 10)
-TLS (https URLs and --type tls):
-  --ca-file FILE               trust this CA bundle instead of the system's
-  --insecure                   do not verify the certificate (facts are still reported)
-  --server-name NAME           SNI, certificate name and Host for NAME while connecting to
-                               TARGET's host (check one backend by address for the public name)
-  --tls-min 1.0|1.1|1.2|1.3, --tls-max 1.0|1.1|1.2|1.3
-                               TLS versions to offer
-  --cert-warning-days N, --cert-critical-days N
-                               certificate expiry thresholds in days (default 21 and 7)
-DNS:
-  --record TYPE                A AAAA CNAME MX TXT NS SOA CAA SRV PTR (default A)
-  --tcp                        ask over TCP instead of UDP
-  --expect-rcode RCODE         expected rcode (default NOERROR)
-  --expect-answer REGEX        RE2 pattern some answer must match (repeatable)
-)";
-
-namespace {
+--server-name checks one backend, by its address in TARGET, for the public NAME.)";
 
 struct Arguments {
   config::MonitorConfig monitor;
+  std::string target;
   bool json = false;
-  bool colour = true;
+  bool no_colour = false;
   bool type_given = false;
 };
 
@@ -113,125 +76,159 @@ std::optional<std::pair<std::string, std::string>> split_header(const std::strin
   return std::make_pair(text.substr(0, colon), value);
 }
 
-// Parses argv into a monitor; on error prints it and returns nullopt.
-std::optional<Arguments> parse(int argc, char** argv) {
-  Arguments a;
+// An option that stores an integer from low to high in `out` (an int or an optional number).
+template <typename T>
+void add_int(CLI::App* app, const std::string& name, const std::string& help, int low, int high, const char* unit,
+             T& out) {
+  add_converted(app, name, "N", help, [&out, low, high, unit](const std::string& v) -> std::string {
+    auto n = parse_int(v, low, high);
+    if (!n)
+      return std::string("wants a number of ") + unit + " from " + std::to_string(low) + " to " + std::to_string(high) +
+             ", not '" + v + "'";
+    out = *n;
+    return "";
+  });
+}
+
+void add_general_options(CLI::App* app, Arguments& a) {
   auto& m = a.monitor;
-  std::optional<std::string> target;
-  auto fail = [](const std::string& message) -> std::optional<Arguments> {
-    std::fprintf(stderr, "prober check: %s (see prober check --help)\n", message.c_str());
-    return std::nullopt;
-  };
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= argc) return false;
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (arg == "--json") {
-      a.json = true;
-    } else if (arg == "--no-colour" || arg == "--no-color") {
-      a.colour = false;
-    } else if (arg == "--insecure") {
-      m.tls.insecure_skip_verify = true;
-    } else if (arg == "--no-follow") {
-      m.follow_redirects = false;
-    } else if (arg == "--tcp") {
-      m.transport = config::DnsTransport::kTcp;
-    } else if (arg.rfind('-', 0) == 0 && arg.size() > 1) {
-      if (!value(v)) return fail("option " + arg + " needs a value");
-      if (arg == "--type") {
-        a.type_given = true;
-        auto type = config::check_type_from(v);
-        if (!type) return fail("--type must be http, tls, tcp or dns, not '" + v + "'");
-        m.type = *type;
-      } else if (arg == "--name") {
-        m.name = v;
-      } else if (arg == "--timeout") {
-        auto d = config::parse_duration(v);
-        if (!d || d->count() <= 0 || *d > std::chrono::hours(24)) {
-          return fail("--timeout wants a duration from 1ms to 24h such as 500ms or 10s, not '" + v + "'");
-        }
-        m.timeout = *d;
-      } else if (arg == "--ip") {
-        auto version = config::ip_version_from(v);
-        if (!version) return fail("--ip must be any, 4, 6 or each, not '" + v + "'");
-        m.ip_version = *version;
-      } else if (arg == "--dns-server") {
-        m.dns_servers.push_back(v);
-      } else if (arg == "-X" || arg == "--method") {
-        m.method = v;
-      } else if (arg == "-H" || arg == "--header") {
-        auto h = split_header(v);
-        if (!h) return fail("--header wants 'Name: value', not '" + v + "'");
-        m.headers.push_back(*h);
-      } else if (arg == "-d" || arg == "--body") {
-        m.body = v;
-        if (m.method == "GET") m.method = "POST";
-      } else if (arg == "--expect-status") {
-        auto list = parse_status_list(v);
-        if (!list) return fail("--expect-status wants codes and ranges such as 200,300-399, not '" + v + "'");
-        m.expect.status = *list;
-      } else if (arg == "--expect-body") {
-        m.expect.body_regex = v;
-      } else if (arg == "--expect-body-contains") {
-        m.expect.body_contains = v;
-      } else if (arg == "--expect-header") {
-        auto h = split_header(v);
-        if (!h) return fail("--expect-header wants 'Name: REGEX', not '" + v + "'");
-        m.expect.headers[h->first] = h->second;
-      } else if (arg == "--warning-ms" || arg == "--critical-ms") {
-        auto n = parse_int(v, 1, 86400000);
-        if (!n) return fail(arg + " wants a number of milliseconds, not '" + v + "'");
-        (arg == "--warning-ms" ? m.expect.response_time_ms.warning : m.expect.response_time_ms.critical) = *n;
-      } else if (arg == "--cert-warning-days" || arg == "--cert-critical-days") {
-        auto n = parse_int(v, 0, 100000);
-        if (!n) return fail(arg + " wants a number of days, not '" + v + "'");
-        (arg == "--cert-warning-days" ? m.expect.cert_expiry.warning_days : m.expect.cert_expiry.critical_days) = *n;
-      } else if (arg == "--max-body") {
-        auto size = config::parse_size(v);
-        if (!size || *size == 0) return fail("--max-body wants a size such as 64KiB or 10MiB, not '" + v + "'");
-        m.max_body_bytes = *size;
-      } else if (arg == "--max-redirects") {
-        auto n = parse_int(v, 0, 100);
-        if (!n) return fail("--max-redirects wants 0 to 100, not '" + v + "'");
-        m.max_redirects = *n;
-      } else if (arg == "--server-name") {
-        m.tls.server_name = v;
-      } else if (arg == "--ca-file") {
-        m.tls.ca_file = v;
-      } else if (arg == "--tls-min" || arg == "--tls-max") {
-        if (v != "1.0" && v != "1.1" && v != "1.2" && v != "1.3") return fail(arg + " wants 1.0, 1.1, 1.2 or 1.3");
-        (arg == "--tls-min" ? m.tls.min_version : m.tls.max_version) = v;
-      } else if (arg == "--record") {
-        m.record = v;
-      } else if (arg == "--expect-rcode") {
-        m.dns_expect.rcode = v;
-      } else if (arg == "--expect-answer") {
-        m.dns_expect.answers_regex.push_back(v);
-      } else {
-        return fail("unknown option " + arg);
-      }
-    } else if (!target) {
-      target = arg;
-    } else {
-      return fail("more than one target: '" + *target + "' and '" + arg + "'");
-    }
+  app->add_option("TARGET", a.target, "URL, host:port or DNS name")->required();
+  add_converted(app, "--type", "http|tls|tcp|dns", "what to check (default: from TARGET)", [&](const std::string& v) {
+    auto type = config::check_type_from(v);
+    if (!type) return "must be http, tls, tcp or dns, not '" + v + "'";
+    m.type = *type;
+    a.type_given = true;
+    return std::string();
+  });
+  app->add_option("--name", m.name, "monitor name in the output (default: TARGET)");
+  add_converted(app, "--timeout", "DURATION", "deadline for the whole check, e.g. 500ms, 10s (default 10s)",
+                [&](const std::string& v) {
+                  auto d = config::parse_duration(v);
+                  if (!d || d->count() <= 0 || *d > std::chrono::hours(24))
+                    return "wants a duration from 1ms to 24h such as 500ms or 10s, not '" + v + "'";
+                  m.timeout = *d;
+                  return std::string();
+                });
+  add_converted(app, "--ip", "any|4|6|each", "address family: any (IPv4 preferred), 4, 6, or each address",
+                [&](const std::string& v) {
+                  auto version = config::ip_version_from(v);
+                  if (!version) return "must be any, 4, 6 or each, not '" + v + "'";
+                  m.ip_version = *version;
+                  return std::string();
+                });
+  app->add_option("--dns-server", m.dns_servers, "resolver to ask (repeatable; default: the system's)")
+      ->type_name("IP[:PORT]")
+      ->take_all();
+  app->add_flag("--json", a.json, "one JSON object per probed address (DESIGN.md §5 shape)");
+  app->add_flag("--no-colour,--no-color", a.no_colour, "never colour the human output (only a terminal gets colour)");
+}
+
+void add_http_options(CLI::App* app, Arguments& a) {
+  auto& m = a.monitor;
+  const char* group = "HTTP";
+  // Declared before --body: the body's default method (POST) must not override -X.
+  app->add_option("-X,--method", m.method, "request method (default GET)")->type_name("METHOD")->group(group);
+  add_repeated(app, "-H,--header", "'Name: value'", "request header (repeatable)", [&](const std::string& v) {
+    auto h = split_header(v);
+    if (!h) return "wants 'Name: value', not '" + v + "'";
+    m.headers.push_back(*h);
+    return std::string();
+  })->group(group);
+  add_converted(app, "-d,--body", "DATA", "request body (the method becomes POST unless -X says otherwise)",
+                [&](const std::string& v) {
+                  m.body = v;
+                  if (m.method == "GET") m.method = "POST";
+                  return std::string();
+                })
+      ->group(group);
+  add_converted(app, "--expect-status", "LIST", "accepted codes, e.g. 200,204,300-399 (default 200-399)",
+                [&](const std::string& v) {
+                  auto list = parse_status_list(v);
+                  if (!list) return "wants codes and ranges such as 200,300-399, not '" + v + "'";
+                  m.expect.status = *list;
+                  return std::string();
+                })
+      ->group(group);
+  app->add_option("--expect-body", m.expect.body_regex, "RE2 pattern the body must match")
+      ->type_name("REGEX")
+      ->group(group);
+  app->add_option("--expect-body-contains", m.expect.body_contains, "substring the body must contain")
+      ->type_name("TEXT")
+      ->group(group);
+  add_repeated(app, "--expect-header", "'Name: RE'", "RE2 pattern a response header must match (repeatable)",
+               [&](const std::string& v) {
+                 auto h = split_header(v);
+                 if (!h) return "wants 'Name: REGEX', not '" + v + "'";
+                 m.expect.headers[h->first] = h->second;
+                 return std::string();
+               })
+      ->group(group);
+  add_int(app, "--warning-ms", "response time (total) above which the check warns", 1, 86400000, "milliseconds",
+          m.expect.response_time_ms.warning);
+  add_int(app, "--critical-ms", "response time (total) above which the check is critical", 1, 86400000, "milliseconds",
+          m.expect.response_time_ms.critical);
+  add_converted(app, "--max-body", "SIZE", "stop reading the body past SIZE: http_body_too_large (default 10MiB)",
+                [&](const std::string& v) {
+                  auto size = config::parse_size(v);
+                  if (!size || *size == 0) return "wants a size such as 64KiB or 10MiB, not '" + v + "'";
+                  m.max_body_bytes = *size;
+                  return std::string();
+                })
+      ->group(group);
+  app->add_flag_callback(
+         "--no-follow", [&m] { m.follow_redirects = false; }, "do not follow redirects")
+      ->group(group);
+  add_int(app, "--max-redirects", "redirects to follow at most (default 10)", 0, 100, "redirects", m.max_redirects);
+  for (const char* name : {"--warning-ms", "--critical-ms", "--max-redirects"}) app->get_option(name)->group(group);
+}
+
+void add_tls_options(CLI::App* app, Arguments& a) {
+  auto& tls = a.monitor.tls;
+  auto& expiry = a.monitor.expect.cert_expiry;
+  const char* group = "TLS (https URLs and --type tls)";
+  app->add_option("--ca-file", tls.ca_file, "trust this CA bundle instead of the system's")
+      ->type_name("FILE")
+      ->group(group);
+  app->add_flag("--insecure", tls.insecure_skip_verify, "do not verify the certificate (facts are still reported)")
+      ->group(group);
+  app->add_option("--server-name", tls.server_name,
+                  "use NAME for SNI, certificate and Host, connecting to TARGET's host")
+      ->type_name("NAME")
+      ->group(group);
+  for (auto [name, out] : {std::pair{"--tls-min", &tls.min_version}, std::pair{"--tls-max", &tls.max_version}}) {
+    add_converted(app, name, "1.0|1.1|1.2|1.3",
+                  std::string("TLS version to offer at ") + (out == &tls.min_version ? "least" : "most"),
+                  [out = out](const std::string& v) {
+                    if (v != "1.0" && v != "1.1" && v != "1.2" && v != "1.3")
+                      return "wants 1.0, 1.1, 1.2 or 1.3, not '" + v + "'";
+                    *out = v;
+                    return std::string();
+                  })
+        ->group(group);
   }
-  if (!target) return fail("no target given");
-  m.target = *target;
-  if (m.name.empty()) m.name = *target;
-  if (!a.type_given) {
-    if (target->find("://") != std::string::npos)
-      m.type = config::CheckType::kHttp;
-    else if (target->find(':') != std::string::npos)
-      m.type = config::CheckType::kTcp;
-    else
-      m.type = config::CheckType::kDns;
-  }
-  return a;
+  add_int(app, "--cert-warning-days", "warn when the certificate expires within N days (default 21)", 0, 100000, "days",
+          expiry.warning_days);
+  add_int(app, "--cert-critical-days", "critical when it expires within N days (default 7)", 0, 100000, "days",
+          expiry.critical_days);
+  for (const char* name : {"--cert-warning-days", "--cert-critical-days"}) app->get_option(name)->group(group);
+}
+
+void add_dns_options(CLI::App* app, Arguments& a) {
+  auto& m = a.monitor;
+  const char* group = "DNS";
+  app->add_option("--record", m.record, "A AAAA CNAME MX TXT NS SOA CAA SRV PTR (default A)")
+      ->type_name("TYPE")
+      ->group(group);
+  app->add_flag_callback(
+         "--tcp", [&m] { m.transport = config::DnsTransport::kTcp; }, "ask over TCP instead of UDP")
+      ->group(group);
+  app->add_option("--expect-rcode", m.dns_expect.rcode, "expected rcode (default NOERROR)")
+      ->type_name("RCODE")
+      ->group(group);
+  app->add_option("--expect-answer", m.dns_expect.answers_regex, "RE2 pattern some answer must match (repeatable)")
+      ->type_name("REGEX")
+      ->take_all()
+      ->group(group);
 }
 
 checks::Severity worst(const std::vector<checks::CheckResult>& results) {
@@ -241,31 +238,32 @@ checks::Severity worst(const std::vector<checks::CheckResult>& results) {
   return out;
 }
 
-}  // namespace
-
-int check_command(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) {
-      std::fputs(kCheckHelp, stdout);
-      return 0;
-    }
+int run_check(Arguments& a) {
+  auto& m = a.monitor;
+  m.target = a.target;
+  if (m.name.empty()) m.name = a.target;
+  if (!a.type_given) {
+    if (a.target.find("://") != std::string::npos)
+      m.type = config::CheckType::kHttp;
+    else if (a.target.find(':') != std::string::npos)
+      m.type = config::CheckType::kTcp;
+    else
+      m.type = config::CheckType::kDns;
   }
-  auto args = parse(argc, argv);
-  if (!args) return 3;
   std::vector<checks::CheckResult> results;
   {
     io::Loop loop;
     {
       io::CurlMultiDriver curl(loop.get());
       io::ResolverPool resolvers(loop.get());
-      auto made = checks::make_check(checks::CheckEnv{curl, resolvers}, args->monitor);
+      auto made = checks::make_check(checks::CheckEnv{curl, resolvers}, m);
       if (auto* error = std::get_if<std::string>(&made)) {
         std::fprintf(stderr, "prober check: %s\n", error->c_str());
         return 3;
       }
       auto check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
       scheduler::OneShotRunner runner(loop.get());
-      runner.run(*check, args->monitor.timeout, [&](std::vector<checks::CheckResult> r) { results = std::move(r); });
+      runner.run(*check, m.timeout, [&](std::vector<checks::CheckResult> r) { results = std::move(r); });
       // Run until the check reports; handles are closed below, then the loop drains.
       while (results.empty() && uv_run(loop.get(), UV_RUN_ONCE) != 0) {
       }
@@ -273,13 +271,26 @@ int check_command(int argc, char** argv) {
     if (loop.close() != 0) std::fprintf(stderr, "prober check: event loop did not close cleanly\n");
   }
 
-  if (args->json) {
+  if (a.json) {
     for (const auto& r : results) std::cout << checks::json_text(checks::to_json(r)) << "\n";
   } else {
-    print_human(stdout, results, args->colour && isatty(STDOUT_FILENO));
+    print_human(stdout, results, !a.no_colour && isatty(STDOUT_FILENO));
   }
   std::cout.flush();
   return static_cast<int>(worst(results));
+}
+
+}  // namespace
+
+Command add_check_command(CLI::App& root) {
+  auto arguments = std::make_shared<Arguments>();
+  CLI::App* app = root.add_subcommand("check", "run one DNS, TCP, TLS or HTTP check now and explain it");
+  app->footer(std::string(kDescription) + "\n\n" + kFooter);
+  add_general_options(app, *arguments);
+  add_http_options(app, *arguments);
+  add_tls_options(app, *arguments);
+  add_dns_options(app, *arguments);
+  return Command{app, [arguments] { return run_check(*arguments); }, 3};
 }
 
 }  // namespace prober::cli

@@ -1,8 +1,9 @@
 #pragma once
-// `prober check TARGET [flags]`: one check now, explained; Nagios/Mackerel plugin exit codes.
+// `prober check TARGET [options]`: one check now, explained; Nagios/Mackerel plugin exit codes.
+#include "prober/cli.h"
+
 namespace prober::cli {
 
-int check_command(int argc, char** argv);  // argv[0] is "check"
-extern const char kCheckHelp[];
+Command add_check_command(CLI::App& root);
 
 }  // namespace prober::cli

@@ -9,15 +9,9 @@
 
 namespace prober::cli {
 
-int healthcheck_command(int argc, char** argv) {
-  std::string url = argc > 1 ? argv[1] : "http://127.0.0.1:9465/healthz";
-  if (url == "-h" || url == "--help") {
-    std::puts(
-        "Usage: prober healthcheck [URL]   (default http://127.0.0.1:9465/healthz); exit 0 on 200.\n"
-        "With --web.config.file: an https:// URL is asked without verifying the agent's own certificate,\n"
-        "and 401 (basic auth on) also counts as up: the agent answered.");
-    return 0;
-  }
+namespace {
+
+int ask(const std::string& url) {
   io::CurlEasyPtr easy(curl_easy_init());
   if (!easy) return 1;
   curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
@@ -37,6 +31,20 @@ int healthcheck_command(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+Command add_healthcheck_command(CLI::App& root) {
+  auto url = std::make_shared<std::string>("http://127.0.0.1:9465/healthz");
+  CLI::App* app =
+      root.add_subcommand("healthcheck", "exit 0 if the agent's /healthz answers 200 (container HEALTHCHECK)");
+  app->add_option("URL", *url, "the agent's /healthz (default http://127.0.0.1:9465/healthz)");
+  app->footer(
+      "Exit 0 when URL answers 200 within 5 s, else 1. With --web.config.file: an https:// URL is asked\n"
+      "without verifying the agent's own certificate, and 401 (basic auth on) also counts as up: the\n"
+      "agent answered.");
+  return Command{app, [url] { return ask(*url); }, 2};
 }
 
 }  // namespace prober::cli

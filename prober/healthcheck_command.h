@@ -1,9 +1,9 @@
 #pragma once
+// `prober healthcheck [URL]`: the container's HEALTHCHECK (the runtime image has no curl binary).
+#include "prober/cli.h"
 
 namespace prober::cli {
 
-// `prober healthcheck [URL]`: exit 0 when URL (default http://127.0.0.1:9465/healthz) answers
-// 200 within 5 s, else 1. The container's HEALTHCHECK: the runtime image has no curl binary.
-int healthcheck_command(int argc, char** argv);
+Command add_healthcheck_command(CLI::App& root);
 
 }  // namespace prober::cli

@@ -1,31 +1,21 @@
-// prober: external (synthetic) monitoring agent. Entry point and sub-command dispatch.
+// prober: external (synthetic) monitoring agent. Entry point: the command line (prober/cli.h)
+// and the libraries' global state.
 #include <ares.h>
 #include <curl/curl.h>
 
 #include <csignal>
 #include <cstdio>
-#include <cstring>
+#include <vector>
 
 #include "prober/check_command.h"
+#include "prober/cli.h"
 #include "prober/healthcheck_command.h"
 #include "prober/run_command.h"
 
 namespace {
 
-const char kHelp[] =
-    R"(prober )" PROBER_VERSION_STRING R"( - is my site reachable from the outside, how fast, and if not, exactly why?
-
-Usage:
-  prober check TARGET [options]   run one DNS, TCP, TLS or HTTP check now and explain it
-  prober run --config FILE        the agent: monitors on schedule, /metrics, /probe, reload
-  prober validate --config FILE   print every error of a configuration; exit 1 if any
-  prober healthcheck [URL]        exit 0 if the agent's /healthz answers 200 (container HEALTHCHECK)
-  prober --version                print the version
-  prober help | --help            this text; 'prober check --help' lists the check options
-
-Exit status of 'check': 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-'prober run --help' describes the agent. Documentation: README.md and docs/ in the source tree.
-)";
+const char kFooter[] = R"(Exit status of 'check': 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+'prober SUBCOMMAND --help' lists its options. Documentation: README.md and docs/ in the source tree.)";
 
 // Library-wide state, set up before and torn down after everything else.
 struct GlobalLibraries {
@@ -42,22 +32,36 @@ struct GlobalLibraries {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-    std::fputs(kHelp, stdout);
-    return argc < 2 ? 3 : 0;
+  CLI::App root("prober " PROBER_VERSION_STRING
+                " - is my site reachable from the outside, how fast, and if not, exactly why?",
+                "prober");
+  prober::cli::use_wrapping_help(root);
+  root.footer(kFooter);
+  root.require_subcommand(0, 1);
+  bool version = false;
+  root.add_flag("--version", version, "print the version");
+  std::vector<prober::cli::Command> commands{prober::cli::add_check_command(root), prober::cli::add_run_command(root),
+                                             prober::cli::add_validate_command(root),
+                                             prober::cli::add_healthcheck_command(root)};
+  CLI::App* help = root.add_subcommand("help", "this text");
+  CLI::App* version_command = root.add_subcommand("version", "print the version");
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return prober::cli::finish_parse_error(root, commands, error);
   }
-  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version")) {
+  if (version || version_command->parsed()) {
     std::printf("prober %s (%s)\n", PROBER_VERSION_STRING, curl_version());
     return 0;
   }
-  // A peer that closed its socket must cost one failed write, never the process: libuv writes
-  // to streams with write(2), which raises SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
-  GlobalLibraries libraries;
-  if (!std::strcmp(argv[1], "check")) return prober::cli::check_command(argc - 1, argv + 1);
-  if (!std::strcmp(argv[1], "run")) return prober::cli::run_command(argc - 1, argv + 1);
-  if (!std::strcmp(argv[1], "validate")) return prober::cli::validate_command(argc - 1, argv + 1);
-  if (!std::strcmp(argv[1], "healthcheck")) return prober::cli::healthcheck_command(argc - 1, argv + 1);
-  std::fprintf(stderr, "prober: unknown command '%s' (see prober --help)\n", argv[1]);
-  return 3;
+  for (auto& command : commands) {
+    if (!command.app->parsed()) continue;
+    // A peer that closed its socket must cost one failed write, never the process: libuv
+    // writes to streams with write(2), which raises SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
+    GlobalLibraries libraries;
+    return command.run();
+  }
+  std::fputs(prober::cli::root_help(root).c_str(), stdout);
+  return help->parsed() ? 0 : 3;  // no subcommand: the usage, and UNKNOWN
 }

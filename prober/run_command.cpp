@@ -9,6 +9,7 @@
 
 #include "config/units.h"
 #include "io/loop.h"
+#include "net/web_security.h"
 #include "prober/agent.h"
 #include "prober/config_loader.h"
 #include "prober/log.h"
@@ -16,10 +17,9 @@
 
 namespace prober::cli {
 
-const char kRunHelp[] = R"(Usage: prober run --config FILE [options]
-       prober validate --config FILE
+namespace {
 
-run: the agent. Runs every monitor of FILE on its schedule; writes one JSON line per result to
+const char kRunFooter[] = R"(The agent runs every monitor of FILE on its schedule; writes one JSON line per result to
 standard output (or sinks.jsonl.path), sends results, series and alerts to the configured push
 sinks through the spool (docs/alerting.md), logs to standard error, and serves on
 sinks.prometheus.listen (default 127.0.0.1:9465):
@@ -38,33 +38,11 @@ and an empty spool started. SIGTERM or SIGINT: no new checks,
 checks in flight finish (each within its timeout), the push sinks get up to 5 s, whatever they
 could not deliver stays in the spool for the next start, exit 0.
 
-Options:
-  --config FILE|URL             the configuration (see docs/config.md). A URL (http:// or
-                                https://) is polled with If-None-Match; the last configuration
-                                that loaded is cached and used when the URL is unreachable at start
-  --config.cache FILE           that cache (default /var/lib/prober/config-cache.json)
-  --config.poll-interval DUR    how often the URL is asked (default 30s)
-  --config.ca-file FILE         CA certificates for an https:// URL (default: the system's)
-  --log-format text|json        log line format (default text)
-  --web.enable-lifecycle        allow POST /-/reload
-  --web.listen-address HOST:PORT   overrides sinks.prometheus.listen
-  --web.config.file FILE        TLS, client certificates, basic auth (bcrypt), extra headers and
-                                a rate limit for the endpoint, in the Prometheus exporter-toolkit
-                                format node_exporter and blackbox_exporter take (docs/security.md);
-                                re-read when it or a file it names changes
-  --vantage.name NAME, --vantage.region REGION, --vantage.index I, --vantage.count N
-                                override the file's vantage (also PROBER_VANTAGE_NAME,
-                                PROBER_VANTAGE_REGION, PROBER_VANTAGE_INDEX, PROBER_VANTAGE_COUNT)
-  --shard i/n                   run only the monitors whose rendezvous hash picks shard i of n
-                                (0 <= i < n; also PROBER_SHARD=i/n, where i may be a StatefulSet
-                                pod name such as prober-tokyo-2, whose ordinal is used). Control
-                                checks run on every shard.
+Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 for bad arguments.)";
 
-validate: parse FILE, resolve its secrets, check every monitor, print every error with its JSON
-pointer; exit 0 when valid, 1 when not.
-)";
-
-namespace {
+const char kValidateFooter[] = R"(Parses FILE, resolves its secrets, builds every monitor as the agent would, and with
+--web.config.file reads that file and the certificates it names; prints every error (with its
+JSON pointer) and exits 0 when valid, 1 when not, 2 for bad arguments.)";
 
 struct Flags {
   std::string config;
@@ -74,68 +52,62 @@ struct Flags {
   RemoteConfigOptions remote;
   std::map<std::string, std::string> vantage;  // "name", "region", "index", "count"
   bool lifecycle = false;
-  bool help = false;
-  std::string error;
 };
 
-Flags parse(int argc, char** argv) {
-  Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= argc) return false;
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "-h" || a == "--help") {
-      f.help = true;
-    } else if (a == "--web.enable-lifecycle") {
-      f.lifecycle = true;
-    } else if (a == "--config" && value(v)) {
-      f.config = v;
-    } else if (a == "--config.cache" && value(v)) {
-      f.remote.cache_path = v;
-    } else if (a == "--config.ca-file" && value(v)) {
-      f.remote.ca_file = v;
-    } else if (a == "--config.poll-interval" && value(v)) {
-      auto d = config::parse_duration(v);
-      if (!d || d->count() <= 0)
-        f.error = "--config.poll-interval: expected a duration such as 30s, got " + v;
-      else
-        f.remote.poll_interval = *d;
-    } else if (a.rfind("--vantage.", 0) == 0 && value(v)) {
-      std::string key = a.substr(10);
-      if (key != "name" && key != "region" && key != "index" && key != "count") f.error = "unknown option " + a;
-      f.vantage[key] = v;
-    } else if (a == "--shard" && value(v)) {
-      f.shard = v;
-    } else if (a == "--web.listen-address" && value(v)) {
-      f.listen = v;
-    } else if (a == "--web.config.file" && value(v)) {
-      f.web_config_file = v;
-    } else if (a == "--log-format" && value(v) && (v == "text" || v == "json")) {
-      Log::set_format(v == "json" ? Log::Format::kJson : Log::Format::kText);
-    } else {
-      f.error = "unknown or incomplete option " + a;
-    }
-  }
-  if (!f.help && f.error.empty() && f.config.empty()) f.error = "--config FILE is required";
-  return f;
+// What run and validate both read: where the configuration comes from, and the endpoint's
+// security file.
+void add_config_options(CLI::App* app, Flags& f) {
+  app->add_option("--config", f.config,
+                  "the configuration (docs/config.md). A URL (http:// or https://) is polled with "
+                  "If-None-Match; the last configuration that loaded is cached and used when the URL is "
+                  "unreachable at start")
+      ->type_name("FILE|URL")
+      ->required();
+  app->add_option("--config.cache", f.remote.cache_path, "that cache (default /var/lib/prober/config-cache.json)")
+      ->type_name("FILE");
+  add_converted(app, "--config.poll-interval", "DURATION", "how often the URL is asked (default 30s)",
+                [&f](const std::string& v) {
+                  auto d = config::parse_duration(v);
+                  if (!d || d->count() <= 0) return "expected a duration such as 30s, got " + v;
+                  f.remote.poll_interval = *d;
+                  return std::string();
+                });
+  app->add_option("--config.ca-file", f.remote.ca_file, "CA certificates for an https:// URL (default: the system's)")
+      ->type_name("FILE");
+  app->add_option("--web.config.file", f.web_config_file,
+                  "TLS, client certificates, basic auth (bcrypt), extra headers and a rate limit for the "
+                  "endpoint, in the Prometheus exporter-toolkit format node_exporter and blackbox_exporter take "
+                  "(docs/security.md); re-read when it or a file it names changes")
+      ->type_name("FILE");
 }
 
-}  // namespace
+void add_agent_options(CLI::App* app, Flags& f) {
+  add_converted(app, "--log-format", "text|json", "log line format (default text)", [](const std::string& v) {
+    if (v != "text" && v != "json") return "must be text or json, not '" + v + "'";
+    Log::set_format(v == "json" ? Log::Format::kJson : Log::Format::kText);
+    return std::string();
+  });
+  app->add_flag("--web.enable-lifecycle", f.lifecycle, "allow POST /-/reload");
+  app->add_option_function<std::string>(
+         "--web.listen-address", [&f](const std::string& v) { f.listen = v; }, "overrides sinks.prometheus.listen")
+      ->type_name("HOST:PORT");
+  for (const char* key : {"name", "region", "index", "count"}) {
+    std::string name = std::string("--vantage.") + key;
+    std::string env = std::string("PROBER_VANTAGE_") + key;
+    for (auto& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    app->add_option_function<std::string>(
+           name, [&f, key = std::string(key)](const std::string& v) { f.vantage[key] = v; },
+           "override the file's vantage " + std::string(key) + " (also " + env + ")")
+        ->type_name(key == std::string("name") || key == std::string("region") ? "TEXT" : "N");
+  }
+  app->add_option("--shard", f.shard,
+                  "run only the monitors whose rendezvous hash picks shard i of n (0 <= i < n; also PROBER_SHARD=i/n, "
+                  "where i may be a StatefulSet pod name such as prober-tokyo-2, whose ordinal is used). Control "
+                  "checks run on every shard")
+      ->type_name("i/n");
+}
 
-int run_command(int argc, char** argv) {
-  Flags f = parse(argc, argv);
-  if (f.help) {
-    std::fputs(kRunHelp, stdout);
-    return 0;
-  }
-  if (!f.error.empty()) {
-    std::fprintf(stderr, "prober run: %s (see prober run --help)\n", f.error.c_str());
-    return 2;
-  }
+int run_agent(Flags& f) {
   scheduler::Shard shard;
   if (f.shard.empty()) {
     if (const char* env = std::getenv("PROBER_SHARD"); env && *env) f.shard = env;
@@ -175,15 +147,16 @@ int run_command(int argc, char** argv) {
   return agent.run();
 }
 
-int validate_command(int argc, char** argv) {
-  Flags f = parse(argc, argv);
-  if (f.help) {
-    std::fputs(kRunHelp, stdout);
-    return 0;
-  }
-  if (!f.error.empty()) {
-    std::fprintf(stderr, "prober validate: %s\n", f.error.c_str());
-    return 2;
+int validate(Flags& f) {
+  bool valid = true;
+  if (!f.web_config_file.empty()) {
+    auto opened = net::WebConfigFile::open(f.web_config_file, [](const std::string&) {});
+    if (auto* error = std::get_if<std::string>(&opened)) {
+      std::fprintf(stderr, "%s: %s\n", f.web_config_file.c_str(), error->c_str());
+      valid = false;
+    } else {
+      std::printf("%s: valid\n", f.web_config_file.c_str());
+    }
   }
   // The checks are built (patterns compiled, URLs parsed) exactly as the agent builds them, on
   // an idle loop that never runs one.
@@ -207,12 +180,31 @@ int validate_command(int argc, char** argv) {
   if (auto* c = std::get_if<LoadedConfig>(&loaded)) {
     std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c->config.monitors.size(),
                 c->config.modules.size());
-    return 0;
+    return valid ? 0 : 1;
   }
   const auto& errors = std::get<std::vector<config::ConfigError>>(loaded);
   for (const auto& e : errors) std::fprintf(stderr, "%s: %s\n", f.config.c_str(), to_string(e).c_str());
   std::fprintf(stderr, "%s: %zu error%s\n", f.config.c_str(), errors.size(), errors.size() == 1 ? "" : "s");
   return 1;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& root) {
+  auto flags = std::make_shared<Flags>();
+  CLI::App* app = root.add_subcommand("run", "the agent: monitors on schedule, /metrics, /probe, reload");
+  add_config_options(app, *flags);
+  add_agent_options(app, *flags);
+  app->footer(kRunFooter);
+  return Command{app, [flags] { return run_agent(*flags); }, 2};
+}
+
+Command add_validate_command(CLI::App& root) {
+  auto flags = std::make_shared<Flags>();
+  CLI::App* app = root.add_subcommand("validate", "print every error of a configuration; exit 1 if any");
+  add_config_options(app, *flags);
+  app->footer(kValidateFooter);
+  return Command{app, [flags] { return validate(*flags); }, 2};
 }
 
 }  // namespace prober::cli

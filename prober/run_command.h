@@ -1,9 +1,10 @@
 #pragma once
-// `prober run --config FILE` and `prober validate --config FILE`.
+// `prober run --config FILE` (the agent) and `prober validate --config FILE`.
+#include "prober/cli.h"
+
 namespace prober::cli {
 
-int run_command(int argc, char** argv);       // argv[0] is "run"
-int validate_command(int argc, char** argv);  // argv[0] is "validate"
-extern const char kRunHelp[];
+Command add_run_command(CLI::App& root);
+Command add_validate_command(CLI::App& root);
 
 }  // namespace prober::cli

@@ -2,35 +2,29 @@
 
 #include <cstdio>
 
-#include "io/uv_handle.h"
+#include "io/uv_timer.h"
 
 namespace prober::scheduler {
 namespace {
 
-class UvTimer final : public Timer {
+// The scheduler's Timer on io::UvTimer; an exception from the callback must not cross libuv.
+class LoopTimer final : public Timer {
  public:
-  UvTimer(uv_loop_t* loop, std::function<void()> callback) : callback_(std::move(callback)) {
-    uv_timer_init(loop, handle_.get());
-    handle_.get()->data = this;
-  }
-  void enable(Millis delay) override {
-    uv_timer_start(handle_.get(), &UvTimer::on_fire, static_cast<uint64_t>(std::max<Millis::rep>(0, delay.count())), 0);
-  }
-  void disable() override { uv_timer_stop(handle_.get()); }
-  bool enabled() const override { return uv_is_active(handle_.base()) != 0; }
+  LoopTimer(uv_loop_t* loop, std::function<void()> callback)
+      : callback_(std::move(callback)), timer_(loop, [this]() noexcept {
+          try {
+            callback_();
+          } catch (...) {
+            std::fprintf(stderr, "prober: a timer callback threw\n");
+          }
+        }) {}
+  void enable(Millis delay) override { timer_.start(static_cast<uint64_t>(std::max<Millis::rep>(0, delay.count()))); }
+  void disable() override { timer_.stop(); }
+  bool enabled() const override { return timer_.active(); }
 
  private:
-  static void on_fire(uv_timer_t* handle) noexcept {
-    auto* self = static_cast<UvTimer*>(handle->data);
-    if (!self) return;
-    try {
-      self->callback_();
-    } catch (...) {
-      std::fprintf(stderr, "prober: a timer callback threw\n");
-    }
-  }
   std::function<void()> callback_;
-  io::UvHandle<uv_timer_t> handle_;
+  io::UvTimer timer_;
 };
 
 }  // namespace
@@ -43,7 +37,7 @@ UvClock::UvClock(uv_loop_t* loop) : loop_(loop) {
 Millis UvClock::now() const { return epoch_offset_ + Millis(uv_now(loop_)); }
 
 std::unique_ptr<Timer> UvTimerFactory::create(std::function<void()> callback) {
-  return std::make_unique<UvTimer>(loop_, std::move(callback));
+  return std::make_unique<LoopTimer>(loop_, std::move(callback));
 }
 
 }  // namespace prober::scheduler

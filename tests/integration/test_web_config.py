@@ -219,6 +219,16 @@ tls_server_config:
                 self.assertIn("cannot start the HTTP endpoint", log)
                 self.assertIn("web config file " + path + ": ", log)
                 self.assertIn(reason, log)
+                # `prober validate` finds the same fault before a deployment.
+                checked = subprocess.run([PROBER, "validate", "--config", config, "--web.config.file", path],
+                                         capture_output=True, text=True, timeout=30)
+                self.assertEqual(checked.returncode, 1, checked.stdout + checked.stderr)
+                self.assertIn(reason, checked.stderr)
+        path = self.write_web_config("tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n")
+        checked = subprocess.run([PROBER, "validate", "--config", config, "--web.config.file", path],
+                                 capture_output=True, text=True, timeout=30)
+        self.assertEqual(checked.returncode, 0, checked.stderr)
+        self.assertIn(path + ": valid", checked.stdout)
 
     def test_headers_plain_http_to_the_tls_port_rate_limit_and_healthcheck(self):
         agent = self.tls_agent(extra="http_server_config:\n  headers:\n    X-Frame-Options: deny\n"

@@ -180,12 +180,8 @@ namespace {
 const std::string kHostile = std::string("a\xc3\x28 b\xff c\xed\xa0\x80 d\xc0\xaf e\x1b[2J", 21);
 
 bool parses_as_strict_json(const std::string& text) {
-  try {
-    (void)nlohmann::json::parse(text);  // nlohmann rejects invalid UTF-8 when parsing
-    return true;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
+  // nlohmann rejects invalid UTF-8 when parsing; a discarded value marks the failure.
+  return !nlohmann::json::parse(text, nullptr, false).is_discarded();
 }
 
 CheckResult hostile_result() {
