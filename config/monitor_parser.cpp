@@ -138,16 +138,10 @@ MonitorDefaults parse_defaults(JsonReader& reader) {
   return d;
 }
 
-MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool is_module) {
-  std::vector<ConfigError> local;
-  MonitorConfig m;
-  m.interval = defaults.interval;
-  m.timeout = defaults.timeout;
-  m.retry_interval = defaults.retry_interval;
-  m.max_check_attempts = defaults.max_check_attempts;
-  m.recovery_attempts = defaults.recovery_attempts;
-  m.ip_version = defaults.ip_version;
+namespace {
 
+// "name", "type" and the target, whose key the type names: url, target (host:port) or query.
+void parse_identity(JsonReader& r, MonitorConfig& m, bool is_module) {
   if (!is_module) {
     auto name = r.string("name");
     if (!name) {
@@ -162,7 +156,6 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
   if (!type && !r.has("type")) r.error("", "missing \"type\" (http, tls, tcp or dns)");
   if (type) m.type = check_type_from(*type).value_or(CheckType::kHttp);
 
-  // The target's key says what it is: a URL, host:port, or a DNS name.
   const std::string target_key = m.type == CheckType::kHttp ? "url" : m.type == CheckType::kDns ? "query" : "target";
   if (is_module && m.type == CheckType::kDns) {
     // blackbox's dns modules: the /probe target is the server to ask, the module names the query.
@@ -172,78 +165,116 @@ MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool
     // Without a valid type the target key cannot be judged: one error is enough.
     for (const auto& key : {"url", "target", "query"}) r.raw(key);
   }
-  if (!is_module && type) {
-    for (const auto& other : {"url", "target", "query"}) {
-      if (other != target_key && r.has(other)) {
-        r.error(other,
-                "\"" + std::string(other) + "\" is not a key of " + *type + " monitors; use \"" + target_key + "\"");
-        r.raw(other);
-      }
-    }
-    auto target = r.string(target_key);
-    if (!target) {
-      if (!r.has(target_key)) r.error("", "missing \"" + target_key + "\"");
-    } else {
-      std::optional<std::string> problem;
-      if (m.type == CheckType::kHttp) problem = url_problem(*target);
-      if (m.type == CheckType::kTls || m.type == CheckType::kTcp) problem = host_port_problem(*target);
-      if (m.type == CheckType::kDns && (target->empty() || target->size() > 253)) problem = "expected a DNS name";
-      if (problem) r.error(target_key, *problem + ", got \"" + *target + "\"");
-      m.target = *target;
+  if (is_module || !type) return;
+  for (const auto& other : {"url", "target", "query"}) {
+    if (other != target_key && r.has(other)) {
+      r.error(other,
+              "\"" + std::string(other) + "\" is not a key of " + *type + " monitors; use \"" + target_key + "\"");
+      r.raw(other);
     }
   }
+  auto target = r.string(target_key);
+  if (!target) {
+    if (!r.has(target_key)) r.error("", "missing \"" + target_key + "\"");
+    return;
+  }
+  std::optional<std::string> problem;
+  if (m.type == CheckType::kHttp) problem = url_problem(*target);
+  if (m.type == CheckType::kTls || m.type == CheckType::kTcp) problem = host_port_problem(*target);
+  if (m.type == CheckType::kDns && (target->empty() || target->size() > 253)) problem = "expected a DNS name";
+  if (problem) r.error(target_key, *problem + ", got \"" + *target + "\"");
+  m.target = *target;
+}
 
+// How the check is made: the HTTP request and the address family.
+void parse_request(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& local) {
   if (auto v = r.string("method")) m.method = *v;
   parse_headers(r, m, local);
   if (auto v = r.string("body")) m.body = v;
   if (auto v = r.boolean("follow_redirects")) m.follow_redirects = *v;
   if (auto v = r.integer("max_redirects", 0, 100)) m.max_redirects = *v;
   if (auto v = r.choice("ip_version", names(ip_version_names()))) m.ip_version = *ip_version_from(*v);
-  if (auto v = r.duration("interval")) m.interval = *v;
-  if (auto v = r.duration("timeout")) m.timeout = *v;
-  if (auto v = r.duration("retry_interval")) m.retry_interval = *v;
-  if (auto v = r.integer("max_check_attempts", 1, 10)) m.max_check_attempts = *v;
-  if (auto v = r.integer("recovery_attempts", 1, 10)) m.recovery_attempts = *v;
+}
+
+// How much of the body is read, and the DNS question.
+void parse_body_limit_and_dns(JsonReader& r, MonitorConfig& m) {
   if (auto v = r.size("max_body")) m.max_body_bytes = *v;
   if (auto v = r.strings("dns_servers")) m.dns_servers = *v;
   if (auto v = r.string("server")) m.dns_servers = {*v};
   if (auto v = r.choice("record", kRecords)) m.record = *v;
   if (auto v = r.choice("transport", {"udp", "tcp"}))
     m.transport = *v == "tcp" ? DnsTransport::kTcp : DnsTransport::kUdp;
+}
 
-  if (auto expect = r.object("expect")) {
-    if (m.type == CheckType::kDns) {
-      if (auto v = expect->choice("rcode", kRcodes)) m.dns_expect.rcode = v;
-      if (auto v = expect->strings("answers_regex")) {
-        for (std::size_t i = 0; i < v->size(); ++i) {
-          check_re2_pattern(expect->pointer("answers_regex") + "/" + std::to_string(i), (*v)[i], local);
-        }
-        m.dns_expect.answers_regex = *v;
-      }
-    } else {
-      parse_http_expect(*expect, m.expect, local);
-    }
-    expect->finish();
-  }
-  if (auto tls = r.object("tls")) {
-    if (auto v = tls->string("ca_file")) m.tls.ca_file = v;
-    if (auto v = tls->boolean("insecure_skip_verify")) m.tls.insecure_skip_verify = *v;
-    if (auto v = tls->string("server_name")) {
-      if (v->empty() || v->find_first_of(" /:@") != std::string::npos) {
-        tls->error("server_name", "expected a host name, got \"" + *v + "\"");
-      } else {
-        m.tls.server_name = v;
-      }
-    }
-    if (auto v = tls->choice("min_version", kTlsVersions)) m.tls.min_version = v;
-    if (auto v = tls->choice("max_version", kTlsVersions)) m.tls.max_version = v;
-    tls->finish();
-  }
+// When it runs, and how many failures make it hard-failing.
+void parse_schedule(JsonReader& r, MonitorConfig& m) {
+  if (auto v = r.duration("interval")) m.interval = *v;
+  if (auto v = r.duration("timeout")) m.timeout = *v;
+  if (auto v = r.duration("retry_interval")) m.retry_interval = *v;
+  if (auto v = r.integer("max_check_attempts", 1, 10)) m.max_check_attempts = *v;
+  if (auto v = r.integer("recovery_attempts", 1, 10)) m.recovery_attempts = *v;
+}
+
+void check_timeout_fits(JsonReader& r, const MonitorConfig& m) {
   if (m.timeout >= m.interval) {
     r.error(r.has("timeout") ? "timeout" : "", "timeout (" + std::to_string(m.timeout.count()) +
                                                    "ms) must be shorter than interval (" +
                                                    std::to_string(m.interval.count()) + "ms)");
   }
+}
+
+void parse_expect(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& local) {
+  auto expect = r.object("expect");
+  if (!expect) return;
+  if (m.type == CheckType::kDns) {
+    if (auto v = expect->choice("rcode", kRcodes)) m.dns_expect.rcode = v;
+    if (auto v = expect->strings("answers_regex")) {
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        check_re2_pattern(expect->pointer("answers_regex") + "/" + std::to_string(i), (*v)[i], local);
+      }
+      m.dns_expect.answers_regex = *v;
+    }
+  } else {
+    parse_http_expect(*expect, m.expect, local);
+  }
+  expect->finish();
+}
+
+void parse_tls(JsonReader& r, MonitorConfig& m) {
+  auto tls = r.object("tls");
+  if (!tls) return;
+  if (auto v = tls->string("ca_file")) m.tls.ca_file = v;
+  if (auto v = tls->boolean("insecure_skip_verify")) m.tls.insecure_skip_verify = *v;
+  if (auto v = tls->string("server_name")) {
+    if (v->empty() || v->find_first_of(" /:@") != std::string::npos) {
+      tls->error("server_name", "expected a host name, got \"" + *v + "\"");
+    } else {
+      m.tls.server_name = v;
+    }
+  }
+  if (auto v = tls->choice("min_version", kTlsVersions)) m.tls.min_version = v;
+  if (auto v = tls->choice("max_version", kTlsVersions)) m.tls.max_version = v;
+  tls->finish();
+}
+
+}  // namespace
+
+MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool is_module) {
+  std::vector<ConfigError> local;
+  MonitorConfig m;
+  m.interval = defaults.interval;
+  m.timeout = defaults.timeout;
+  m.retry_interval = defaults.retry_interval;
+  m.max_check_attempts = defaults.max_check_attempts;
+  m.recovery_attempts = defaults.recovery_attempts;
+  m.ip_version = defaults.ip_version;
+  parse_identity(r, m, is_module);
+  parse_request(r, m, local);
+  parse_schedule(r, m);
+  parse_body_limit_and_dns(r, m);
+  parse_expect(r, m, local);
+  parse_tls(r, m);
+  check_timeout_fits(r, m);
   r.finish();
   for (auto& e : local) r.add(std::move(e));
   return m;

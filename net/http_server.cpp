@@ -10,38 +10,6 @@
 #include "io/uv_timer.h"
 
 namespace prober::net {
-namespace {
-
-const char* reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
-}
-
-}  // namespace
 
 // Bytes on their way out (an answer, or TLS handshake records). libuv owns them from uv_write
 // until the callback, which frees them: they must outlive the connection if the server shuts
@@ -82,19 +50,9 @@ HttpServer::~HttpServer() {
 std::variant<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(uv_loop_t* loop, const std::string& address,
                                                                           Handler handler, HttpServerLimits limits,
                                                                           Security security) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) return "listen address '" + address + "' is not host:port";
-  std::string host = address.substr(0, colon);
-  auto parsed_port = config::parse_port(std::string_view(address).substr(colon + 1), 0);
-  if (!parsed_port) return "listen address '" + address + "': the port must be 0 to 65535";
-  int port = *parsed_port;
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  sockaddr_storage addr{};
-  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-      uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
-    return "listen address '" + address + "': not an IP address";
-  }
+  auto parsed = parse_listen_address(address);
+  if (auto* error = std::get_if<std::string>(&parsed)) return *error;
+  const sockaddr_storage addr = std::get<sockaddr_storage>(parsed);
   auto server = std::make_unique<HttpServer>(loop, std::move(handler), limits, std::move(security));
   server->listener_ = std::make_unique<Listener>();
   uv_tcp_t* tcp = server->listener_->tcp.get();
@@ -276,14 +234,9 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   bool keep =
       c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
   bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
-  std::string bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
-                      "\r\nContent-Type: " + response.content_type +
-                      "\r\nContent-Length: " + std::to_string(response.body.size());
   if (c->security)
     response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
-  for (const auto& [name, value] : response.headers) bytes += "\r\n" + name + ": " + value;
-  bytes += keep ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-  if (!head) bytes += response.body;
+  std::string bytes = serialize(response, keep, head);
   if (c->tls) {
     std::string wire;
     if (!c->tls->send(bytes, wire)) return drop(id);
@@ -332,16 +285,6 @@ void HttpServer::resume(std::uint64_t id) {
   c->writing = false;
   c->timeout.start(limits_.idle_timeout_ms);
   uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
-}
-
-bool is_loopback_listen(const std::string& listen) {
-  std::string host = listen.substr(0, listen.rfind(':'));
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-  return host == "localhost";
 }
 
 }  // namespace prober::net

@@ -20,16 +20,11 @@
 
 #include "net/basic_auth.h"
 #include "net/http_request_parser.h"
+#include "net/http_response.h"
+#include "net/listen_address.h"
 #include "net/web_security.h"
 
 namespace prober::net {
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // more header lines
-};
 
 struct HttpServerLimits {
   std::size_t max_connections = 256;       // beyond: accepted and closed at once
@@ -89,9 +84,5 @@ class HttpServer {
   std::map<std::uint64_t, std::unique_ptr<Connection>> connections_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// Whether HOST:PORT listens on loopback only (127.0.0.0/8, ::1, localhost): an empty host or
-// 0.0.0.0 / [::] listens everywhere.
-bool is_loopback_listen(const std::string& listen);
 
 }  // namespace prober::net

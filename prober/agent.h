@@ -74,6 +74,7 @@ class Agent {
   void offer_vantage_samples();
   void drain_sinks(std::function<void()> done);
   void sinks_drained(bool timed_out);
+  void start_scheduler(const config::Config& first);
   void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
   void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
   void handle(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
