@@ -92,6 +92,14 @@ void AddressLookup::cancel() noexcept {
   done_ = nullptr;
 }
 
+std::optional<std::string> AddressLookup::unusable_reply() const {
+  for (const auto& answer : answers_) {
+    if (!answer.asked || answer.done || answer.id == 0) continue;
+    if (auto what = resolver_.unusable_reply(answer.id)) return what;
+  }
+  return std::nullopt;
+}
+
 void AddressLookup::on_reply(int index, io::DnsReply reply) {
   answers_[index].done = true;
   answers_[index].id = 0;
@@ -133,9 +141,10 @@ AddressLookupResult AddressLookup::combine() const {
         if (record.type == type) found[index].push_back(record.data);
       }
     }
-    failures[index] = classify_dns(status, rcode, !found[index].empty());
+    failures[index] = classify_dns(status, rcode, !found[index].empty(), a.reply.unusable.has_value());
     details[index] = dns_type_name(type) + " " + host_ + ": " +
                      (status == ARES_SUCCESS ? dns_rcode_name(rcode) + (found[index].empty() ? ", no records" : "")
+                      : a.reply.unusable     ? "the server sent " + *a.reply.unusable
                                              : std::string(ares_strerror(status)));
   }
   result.dns.question = host_ + " " + std::string(lookup_question(version_));

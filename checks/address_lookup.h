@@ -34,6 +34,8 @@ class AddressLookup {
   // from the loop (never from inside start()). Call once.
   std::optional<AddressLookupResult> start(Done done);
   void cancel() noexcept;
+  // While waiting: what the server sent that could not be used (the deadline's explanation).
+  std::optional<std::string> unusable_reply() const;
 
  private:
   struct Answer {

@@ -125,8 +125,10 @@ void DnsRun::on_reply(io::DnsReply reply) {
   r.timings.dns = since(started_ns_);
   r.timings.total = r.timings.dns;
   if (reply.status != ARES_SUCCESS) {
-    r.failure = classify_dns(reply.status, 0, false);
-    r.detail = std::string("no answer from ") + resolver_->servers() + ": " + ares_strerror(reply.status);
+    r.failure = classify_dns(reply.status, 0, false, reply.unusable.has_value());
+    r.detail = reply.unusable
+                   ? "the server sent " + *reply.unusable
+                   : std::string("no answer from ") + resolver_->servers() + ": " + ares_strerror(reply.status);
   } else {
     auto parsed = parse_dns_message(reply.answer.data(), reply.answer.size());
     if (auto* error = std::get_if<std::string>(&parsed)) {
@@ -171,12 +173,17 @@ std::vector<CheckResult> DnsRun::cancel() noexcept {
   std::vector<CheckResult> out;
   if (!done_) return out;
   done_ = nullptr;
-  if (query_ && resolver_) resolver_->cancel(query_);
+  std::optional<std::string> unusable;
+  if (query_ && resolver_) {
+    unusable = resolver_->unusable_reply(query_);
+    resolver_->cancel(query_);
+  }
   query_ = 0;
   CheckResult r = base_result();
-  r.failure = classify_timeout(Phase::kDns);
-  r.detail =
-      "no answer from " + (resolver_ ? resolver_->servers() : std::string("the resolver")) + " before the deadline";
+  r.failure = unusable ? classify_dns(ARES_ETIMEOUT, 0, false, true) : classify_timeout(Phase::kDns);
+  r.detail = unusable ? "the server sent " + *unusable
+                      : "no answer from " + (resolver_ ? resolver_->servers() : std::string("the resolver")) +
+                            " before the deadline";
   r.deadline_hit = true;
   out.push_back(std::move(r));
   return out;

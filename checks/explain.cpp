@@ -78,8 +78,20 @@ const Explanation kDns[] = {
      [](const CheckResult& r, std::string& m, Hints&) {
        m = "no DNS answer from " + dns_server(r) + " for " + question_of(r) + " in time";
      }},
-    {FailureClass::kDnsBadResponse, [](const CheckResult& r, std::string& m,
-                                       Hints&) { m = "malformed DNS answer from " + dns_server(r) + ": " + r.detail; }},
+    {FailureClass::kDnsBadResponse,
+     [](const CheckResult& r, std::string& m, Hints& hints) {
+       const std::string kSent = "the server sent ";
+       if (r.detail.find(kSent) != std::string::npos) {
+         // Datagrams c-ares dropped: without the wire watch this reads as a timeout.
+         m = dns_server_phrase(r) + " answered " + question_of(r) +
+             " with nothing usable: " + (r.detail.rfind(kSent, 0) == 0 ? r.detail.substr(kSent.size()) : r.detail);
+         hints.push_back(
+             "the server is up but its answers are broken (a middlebox rewriting DNS, a load balancer mixing up "
+             "replies, a server bug); resolvers that retry elsewhere hide it from browsers");
+         return;
+       }
+       m = "malformed DNS answer from " + dns_server(r) + ": " + r.detail;
+     }},
     {FailureClass::kDnsUnexpectedAnswer,
      [](const CheckResult& r, std::string& m, Hints& hints) {
        m = "DNS answer for " + question_of(r) + " not as expected: " + r.detail;

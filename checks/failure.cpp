@@ -87,7 +87,11 @@ Failure classify_ssl_error(const TransferOutcome& o) {
 Failure ok() { return Failure{}; }
 Failure internal_error(Phase phase) { return make(FailureClass::kInternalError, phase); }
 
-Failure classify_dns(int ares_status, int rcode, bool has_wanted_records) {
+Failure classify_dns(int ares_status, int rcode, bool has_wanted_records, bool unusable_reply) {
+  if (unusable_reply &&
+      (ares_status == ARES_ETIMEOUT || ares_status == ARES_ECONNREFUSED || ares_status == ARES_EBADRESP)) {
+    return make(FailureClass::kDnsBadResponse, Phase::kDns);
+  }
   switch (ares_status) {
     case ARES_SUCCESS:
       switch (rcode) {

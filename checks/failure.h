@@ -68,7 +68,9 @@ std::optional<FailureClass> failure_class_from_string(std::string_view name);
 
 // One DNS lookup: c-ares status, the answer's rcode (when an answer came), and whether it held
 // an address of the wanted family.
-Failure classify_dns(int ares_status, int rcode, bool has_wanted_records);
+// `unusable_reply`: the server did answer, with datagrams c-ares dropped (DnsReply::unusable); a
+// timeout or a failed TCP retry after them is then the bad answer, not the silence.
+Failure classify_dns(int ares_status, int rcode, bool has_wanted_records, bool unusable_reply = false);
 
 // What a finished (or aborted) curl transfer left behind.
 struct TransferOutcome {

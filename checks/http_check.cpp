@@ -53,9 +53,11 @@ class HttpProbe final : public Probe {
   CheckResult abort() noexcept override {
     finish_ = nullptr;
     if (lookup_) {
+      auto unusable = lookup_->unusable_reply();
       lookup_.reset();
-      result_.failure = classify_timeout(Phase::kDns);
-      result_.detail = "no DNS answer for redirect target " + url_.host + " before the deadline";
+      result_.failure = unusable ? classify_dns(ARES_ETIMEOUT, 0, false, true) : classify_timeout(Phase::kDns);
+      result_.detail = unusable ? "the server sent " + *unusable
+                                : "no DNS answer for redirect target " + url_.host + " before the deadline";
     } else if (transfer_) {
       TransferReport report = transfer_->abort();
       transfer_.reset();

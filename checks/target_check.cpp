@@ -45,10 +45,12 @@ class TargetRun final : public CheckRun {
     if (!done_) return out;  // finished or cancelled already
     done_ = nullptr;
     if (lookup_) {
+      auto unusable = lookup_->unusable_reply();
       lookup_.reset();
       CheckResult r = base_result(spec_->monitor, started_at_);
-      r.failure = classify_timeout(Phase::kDns);
-      r.detail = "no DNS answer for " + spec_->target.host + " before the deadline";
+      r.failure = unusable ? classify_dns(ARES_ETIMEOUT, 0, false, true) : classify_timeout(Phase::kDns);
+      r.detail = unusable ? "the server sent " + *unusable
+                          : "no DNS answer for " + spec_->target.host + " before the deadline";
       r.dns.server = dns_server_;
       r.dns.question = spec_->target.host + " " + std::string(lookup_question(spec_->monitor.ip_version));
       r.deadline_hit = true;

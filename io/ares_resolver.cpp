@@ -56,6 +56,7 @@ std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv
     resolver->channel_ = nullptr;
     return std::string("cannot start the DNS resolver: ") + ares_strerror(rc);
   }
+  resolver->wire_.install(resolver->channel_);
   if (!options.servers.empty()) {
     std::string csv;
     for (const auto& s : options.servers) csv += (csv.empty() ? "" : ",") + s;
@@ -76,7 +77,7 @@ AresResolver::~AresResolver() {
 
 AresResolver::QueryId AresResolver::query(std::string_view name, int type, Callback done) {
   QueryId id = next_id_++;
-  auto pending = std::make_unique<Pending>(Pending{this, id, std::move(done)});
+  auto pending = std::make_unique<Pending>(Pending{this, id, std::move(done), std::string(name), type, wire_.now()});
   unsigned char* packet = nullptr;
   int length = 0;
   std::string host(name);
@@ -106,6 +107,12 @@ void AresResolver::cancel(QueryId id) noexcept {
   if (auto it = pending_.find(id); it != pending_.end()) it->second->done = nullptr;
 }
 
+std::optional<std::string> AresResolver::unusable_reply(QueryId id) const {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return std::nullopt;
+  return wire_.unusable_since(it->second->name, it->second->type, it->second->since);
+}
+
 std::vector<std::string> AresResolver::hosts_file_addresses(std::string_view name, int family) {
   std::vector<std::string> out;
   hostent* host = nullptr;
@@ -126,6 +133,12 @@ void AresResolver::on_answer(void* arg, int status, int, unsigned char* abuf, in
   DnsReply reply;
   reply.status = status;
   if (status == ARES_SUCCESS && abuf && alen > 0) reply.answer.assign(abuf, abuf + alen);
+  if (status != ARES_SUCCESS && !self->destroying_) {
+    try {
+      reply.unusable = self->wire_.unusable_since(pending->name, pending->type, pending->since);
+    } catch (...) {
+    }
+  }
   if (self->sending_ && !self->destroying_) {
     try {
       self->defer(pending->id, std::move(reply));

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "io/dns_wire_watch.h"
 #include "io/uv_handle.h"
 #include "io/uv_timer.h"
 
@@ -26,6 +27,9 @@ namespace prober::io {
 struct DnsReply {
   int status = ARES_SUCCESS;          // ARES_SUCCESS or an ARES_E* code
   std::vector<unsigned char> answer;  // the whole DNS message, when status == ARES_SUCCESS
+  // With a failed status: what the server sent that c-ares dropped (wrong id, unparsable, another
+  // question, truncated and the TCP retry failed). See DnsWireWatch.
+  std::optional<std::string> unusable;
 };
 
 struct ResolverOptions {
@@ -62,6 +66,8 @@ class AresResolver {
   // unless the query is cancelled first.
   QueryId query(std::string_view name, int type, Callback done);
   void cancel(QueryId id) noexcept;
+  // For a query still waiting: what came back that could not be used, so far (DnsReply::unusable).
+  std::optional<std::string> unusable_reply(QueryId id) const;
   // Addresses for `name` from the hosts file (as the system resolver would answer "localhost").
   std::vector<std::string> hosts_file_addresses(std::string_view name, int family);
   const std::string& servers() const noexcept { return servers_; }
@@ -76,6 +82,9 @@ class AresResolver {
     AresResolver* self;
     QueryId id;
     Callback done;  // empty once cancelled
+    std::string name;
+    int type = 0;
+    std::uint64_t since = 0;  // the wire watch's tick when it was sent
   };
 
   static void on_sock_state(void* self, ares_socket_t fd, int readable, int writable) noexcept;
@@ -91,6 +100,7 @@ class AresResolver {
   ares_channel channel_ = nullptr;
   bool destroying_ = false;
   std::string servers_;
+  DnsWireWatch wire_;       // before the timers: c-ares' sockets go through it until ares_destroy
   UvTimer timer_;           // c-ares' next timeout
   UvTimer deferred_timer_;  // delivers answers that came while a query was being sent
   std::vector<std::pair<QueryId, DnsReply>> deferred_;

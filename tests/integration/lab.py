@@ -62,6 +62,9 @@ class Lab:
         wait_for_tcp("127.0.0.1", self.fixture_port, process=http.process)
         self.silent_dns = self._dns_fixture("silent")
         self.malformed_dns = self._dns_fixture("malformed")
+        # Replies c-ares drops without a word (it would wait for its deadline).
+        self.unusable_dns = {mode: self._dns_fixture(mode)
+                             for mode in ("wrong_id", "garbage", "wrong_question", "truncated")}
         self.closed_port = free_port()
 
     def _dns_fixture(self, mode):

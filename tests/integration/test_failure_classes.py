@@ -52,6 +52,18 @@ SCENARIOS = {
                     "dns_timeout", "dns", "critical", ["no DNS answer"]),
     "dns_bad_response": (lambda l: [url(80, host="shop.test"), "--dns-server", l.malformed_dns],
                          "dns_bad_response", "dns", "critical", ["malformed"]),
+    "dns_bad_response_wrong_id": (
+        lambda l: [url(80, host="shop.test"), "--dns-server", l.unusable_dns["wrong_id"], "--timeout", "1500ms"],
+        "dns_bad_response", "dns", "critical", ["nothing usable", "message id"]),
+    "dns_bad_response_garbage": (
+        lambda l: ["shop.test", "--dns-server", l.unusable_dns["garbage"], "--timeout", "1500ms"],
+        "dns_bad_response", "dns", "critical", ["nothing usable", "7 bytes"]),
+    "dns_bad_response_wrong_question": (
+        lambda l: ["shop.test", "--dns-server", l.unusable_dns["wrong_question"], "--timeout", "1500ms"],
+        "dns_bad_response", "dns", "critical", ["another question", "asked shop.test A", "other.test"]),
+    "dns_bad_response_truncated_tcp_fails": (
+        lambda l: [url(80, host="shop.test"), "--dns-server", l.unusable_dns["truncated"], "--timeout", "1500ms"],
+        "dns_bad_response", "dns", "critical", ["truncated", "TCP retry"]),
     "dns_unexpected_answer": (lambda l: ["v4only.test", "--record", "A", "--expect-answer", r"^10\.",
                                          "--dns-server", l.dns.server],
                               "dns_unexpected_answer", "dns", "critical", ["not as expected", "^10"]),
