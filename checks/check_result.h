@@ -45,6 +45,9 @@ struct TlsFacts {
   std::vector<CertInfo> verified_chain;  // as OpenSSL built it, when verification got that far
   std::optional<long> verify_result;     // X509_V_*
   std::optional<std::string> verify_error;
+  std::string server_name;                    // the name asked for (SNI) and checked against the certificate
+  bool client_certificate_requested = false;  // the server asked for one and none was configured
+  bool client_certificate_sent = false;       // one was configured (sent if the server asked)
 };
 
 struct DnsFacts {

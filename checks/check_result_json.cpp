@@ -89,6 +89,10 @@ json to_json(const CheckResult& r) {
         {"alpn", optional(r.tls.alpn)},
         {"verify_result", optional(r.tls.verify_result)},
         {"verify_error", optional(r.tls.verify_error)},
+        {"server_name", r.tls.server_name.empty() ? json(nullptr) : json(r.tls.server_name)},
+        {"client_certificate", r.tls.client_certificate_sent        ? json("sent")
+                               : r.tls.client_certificate_requested ? json("requested, none sent")
+                                                                    : json(nullptr)},
         {"earliest_expiry", earliest ? json(iso8601(*earliest)) : json(nullptr)},
         {"chain", chain}}},
       {"dns",

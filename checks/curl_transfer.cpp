@@ -116,6 +116,8 @@ bool CurlTransfer::configure() {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, tls.insecure_skip_verify ? 0L : 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, tls.insecure_skip_verify ? 0L : 2L);
     if (tls.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, tls.ca_file->c_str());
+    if (tls.cert_file) curl_easy_setopt(e, CURLOPT_SSLCERT, tls.cert_file->c_str());
+    if (tls.key_file) curl_easy_setopt(e, CURLOPT_SSLKEY, tls.key_file->c_str());
     curl_easy_setopt(e, CURLOPT_SSLVERSION,
                      tls_version_option(tls.min_version, false) | tls_version_option(tls.max_version, true));
     capture_.attach(e);
@@ -224,6 +226,16 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.outcome.headers_received = headers_received_;
   out.outcome.body_too_large = body_too_large_;
   out.tls = capture_.take();
+  if (request_.uses_tls) {
+    out.tls.server_name = request_.host;
+    out.tls.client_certificate_sent = request_.tls.cert_file.has_value();
+    out.outcome.leaf_without_san = out.outcome.tls_done && !request_.tls.insecure_skip_verify &&
+                                   !out.tls.chain.empty() && out.tls.chain.front().dns_names.empty();
+    if (out.outcome.leaf_without_san && code == CURLE_OK) {
+      out.error_text = "the certificate has no subjectAltName; curl accepted its Common Name '" +
+                       out.tls.chain.front().subject_cn + "'";
+    }
+  }
   out.outcome.verify_result = out.tls.verify_result.value_or(0);
   out.outcome.missing_intermediate = missing_intermediate(out.tls.chain);
   out.outcome.ssl_error = ssl_error_from_message(out.error_text);

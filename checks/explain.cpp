@@ -142,7 +142,17 @@ const Explanation kTls[] = {
      }},
     {FailureClass::kTlsCertHostnameMismatch,
      [](const CheckResult& r, std::string& m, Hints& hints) {
-       m = "certificate is for " + leaf_names(r) + ", not for the name asked";
+       const CertInfo* l = leaf(r);
+       std::string asked = r.tls.server_name.empty() ? "the name asked" : r.tls.server_name;
+       if (l && l->dns_names.empty()) {
+         m = "certificate '" + cn(l) + "' has no subjectAltName: browsers accept it for no name, not even " + asked;
+         hints.push_back(
+             "browsers (Chrome 58+, Firefox 48+, Safari) and Go 1.15+ ignore the Common Name; curl and OpenSSL still "
+             "accept it, which is why a command-line test passes: reissue it with " +
+             asked + " in subjectAltName");
+         return;
+       }
+       m = "certificate is for " + leaf_names(r) + ", not for " + asked;
        hints.push_back(
            "a server or middlebox without SNI support sends its default certificate; browsers may reach a different "
            "server (CDN edge, other DNS answer)");
@@ -191,7 +201,15 @@ const Explanation kHttp[] = {
        }
      }},
     {FailureClass::kHttpStatus,
-     [](const CheckResult& r, std::string& m, Hints&) { m = "unexpected HTTP answer: " + r.detail; }},
+     [](const CheckResult& r, std::string& m, Hints& hints) {
+       m = "unexpected HTTP answer: " + r.detail;
+       if (r.tls.client_certificate_requested && !r.tls.client_certificate_sent) {
+         // nginx with ssl_verify_client on answers 400 "No required SSL certificate was sent".
+         hints.push_back(
+             "the server asked for a client certificate during the handshake and none was sent: it may require "
+             "one (tls.cert_file, tls.key_file; --cert/--key)");
+       }
+     }},
     {FailureClass::kHttpBlocked,
      [](const CheckResult& r, std::string& m, Hints& hints) {
        m = "blocked by bot protection or a rate limit: " + r.detail;

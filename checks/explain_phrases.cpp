@@ -62,9 +62,55 @@ const CertInfo* leaf(const CheckResult& r) { return r.tls.chain.empty() ? nullpt
 
 std::string cn(const CertInfo* c) { return c ? c->subject_cn : std::string("?"); }
 
+namespace {
+
+// Alerts a server sends about the client's certificate (or its absence).
+bool is_client_certificate_alert(int reason) {
+  switch (reason) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The server wanted a client certificate: none was configured, or the one sent was refused.
+bool client_certificate(const CheckResult& r, int reason, std::string& message, Hints& hints) {
+  bool asked = r.tls.client_certificate_requested || reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
+  if (r.tls.client_certificate_sent && is_client_certificate_alert(reason)) {
+    message = "the server rejected this vantage's client certificate (" + alert_name(reason) + ")";
+    hints.push_back("check that the certificate is issued by a CA the server trusts, is not expired, and is allowed");
+    return true;
+  }
+  if (!r.tls.client_certificate_sent && asked &&
+      (is_client_certificate_alert(reason) || reason == SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)) {
+    message = "the server requires a client certificate (mutual TLS) and none was sent";
+    hints.push_back(
+        "give the monitor one with tls.cert_file and tls.key_file (prober check --cert/--key); a browser may have one "
+        "installed (corporate device, smart card) and present it without asking");
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string alert_name(int reason) {
+  const char* text = ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, reason));
+  return text ? text : "TLS alert " + std::to_string(reason - SSL_AD_REASON_OFFSET);
+}
+
 void tls_handshake(const CheckResult& r, std::string& message, Hints& hints) {
   unsigned long code = ssl_error_from_message(r.detail);
   int reason = ERR_GET_LIB(code) == ERR_LIB_SSL ? ERR_GET_REASON(code) : 0;
+  if (client_certificate(r, reason, message, hints)) return;
   switch (reason) {
     case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
     case SSL_R_UNSUPPORTED_PROTOCOL:

@@ -23,6 +23,8 @@ std::string leaf_names(const CheckResult& r);         // the leaf's DNS names, e
 const CertInfo* leaf(const CheckResult& r);
 std::string cn(const CertInfo* c);
 
+// OpenSSL's words for an SSL reason code ("tlsv13 alert certificate required").
+std::string alert_name(int reason);
 // A handshake that failed, worded from the OpenSSL reason in the result's detail.
 void tls_handshake(const CheckResult& r, std::string& message, Hints& hints);
 // A chain that does not end in a root this vantage trusts, worded from the X509_V_ERR code.

@@ -39,6 +39,13 @@ Failure classify_connect_errno(long os_errno) {
 
 bool is_reset(long os_errno) { return os_errno == ECONNRESET || os_errno == EPIPE; }
 
+// OpenSSL's reason for an alert the peer sent is SSL_AD_REASON_OFFSET plus the alert number.
+bool is_peer_alert(unsigned long ssl_error) {
+  if (ERR_GET_LIB(ssl_error) != ERR_LIB_SSL) return false;
+  int reason = ERR_GET_REASON(ssl_error);
+  return reason > SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256;
+}
+
 Failure classify_verify_result(long verify_result, bool missing_intermediate) {
   switch (verify_result) {
     case X509_V_OK:  // verification passed, so curl's own host name check is what failed
@@ -129,6 +136,7 @@ Failure classify_dns(int ares_status, int rcode, bool has_wanted_records, bool u
 Failure classify_transfer(const TransferOutcome& o) {
   switch (o.code) {
     case CURLE_OK:
+      if (o.leaf_without_san) return make(FailureClass::kTlsCertHostnameMismatch, Phase::kTls);
       return ok();
     case CURLE_COULDNT_CONNECT:
       return classify_connect_errno(o.os_errno);
@@ -145,6 +153,9 @@ Failure classify_transfer(const TransferOutcome& o) {
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
+      // A TLS alert from the server before any response: under TLS 1.3 the client's handshake is
+      // over before the server has checked it (certificate_required arrives on the first read).
+      if (o.uses_tls && !o.headers_received && is_peer_alert(o.ssl_error)) return classify_ssl_error(o);
       if (is_reset(o.os_errno)) return make(FailureClass::kTcpReset, phase_in_progress(o), true);
       if (o.uses_tls && !o.tls_done) return classify_ssl_error(o);
       return make(FailureClass::kHttpProtocolError, Phase::kHttp);

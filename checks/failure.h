@@ -84,6 +84,9 @@ struct TransferOutcome {
   bool headers_received = false;      // a status line arrived
   bool body_too_large = false;        // our write callback stopped the body at its limit
   bool missing_intermediate = false;  // chain analysis: the server omitted an intermediate
+  // A verified leaf with no subjectAltName: OpenSSL and curl fall back to the Common Name,
+  // browsers (Chrome 58+, Firefox 48+, Safari) and Go 1.15+ do not.
+  bool leaf_without_san = false;
 };
 Failure classify_transfer(const TransferOutcome& outcome);
 // Where a transfer stood when it ended or was aborted: the phase a timeout is charged to.

@@ -34,6 +34,8 @@ CURLcode TlsCapture::on_ssl_ctx(CURL*, void* ssl_ctx, void* self) noexcept {
   SSL_CTX_set_cert_verify_callback(ctx, &TlsCapture::on_verify, self);
   SSL_CTX_set_ex_data(ctx, capture_index(), self);
   SSL_CTX_set_info_callback(ctx, &TlsCapture::on_info);
+  // OpenSSL asks this only when the server requested a certificate and none is configured.
+  SSL_CTX_set_client_cert_cb(ctx, &TlsCapture::on_client_certificate);
   return CURLE_OK;
 }
 
@@ -50,6 +52,12 @@ int TlsCapture::on_verify(X509_STORE_CTX* store, void* self) noexcept {
   if (ok != 1) capture->facts_.verify_error = X509_verify_cert_error_string(error);
   capture->facts_.verified_chain = describe(X509_STORE_CTX_get0_chain(store));
   return ok;
+}
+
+int TlsCapture::on_client_certificate(SSL* ssl, X509**, EVP_PKEY**) noexcept {
+  auto* capture = static_cast<TlsCapture*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), capture_index()));
+  if (capture) capture->facts_.client_certificate_requested = true;
+  return 0;  // none: the handshake goes on without one, as a browser without one would
 }
 
 void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {

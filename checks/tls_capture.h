@@ -10,6 +10,8 @@
 
 typedef struct x509_store_ctx_st X509_STORE_CTX;
 typedef struct ssl_st SSL;
+typedef struct x509_st X509;
+typedef struct evp_pkey_st EVP_PKEY;
 
 namespace prober::checks {
 
@@ -34,6 +36,7 @@ class TlsCapture {
   static CURLcode on_ssl_ctx(CURL* easy, void* ssl_ctx, void* self) noexcept;
   static int on_verify(X509_STORE_CTX* store, void* self) noexcept;
   static void on_info(const SSL* ssl, int where, int ret) noexcept;
+  static int on_client_certificate(SSL* ssl, X509** certificate, EVP_PKEY** key) noexcept;
 
   TlsFacts facts_;
   bool handshake_done_ = false;

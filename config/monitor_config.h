@@ -47,6 +47,9 @@ struct TlsOptions {
   std::optional<std::string> server_name;
   std::optional<std::string> min_version;  // "1.0" .. "1.3"
   std::optional<std::string> max_version;
+  // A client certificate (PEM) for servers that require one; the key may be in cert_file.
+  std::optional<std::string> cert_file;
+  std::optional<std::string> key_file;
 };
 
 struct DnsExpect {

@@ -254,6 +254,14 @@ void parse_tls(JsonReader& r, MonitorConfig& m) {
   }
   if (auto v = tls->choice("min_version", kTlsVersions)) m.tls.min_version = v;
   if (auto v = tls->choice("max_version", kTlsVersions)) m.tls.max_version = v;
+  if (auto v = tls->string("cert_file")) m.tls.cert_file = v;
+  if (auto v = tls->string("key_file")) {
+    if (!m.tls.cert_file) {
+      tls->error("key_file", "key_file needs cert_file (the client certificate it belongs to)");
+    } else {
+      m.tls.key_file = v;
+    }
+  }
   tls->finish();
 }
 

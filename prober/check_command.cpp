@@ -189,6 +189,13 @@ void add_tls_options(CLI::App* app, Arguments& a) {
   app->add_option("--ca-file", tls.ca_file, "trust this CA bundle instead of the system's")
       ->type_name("FILE")
       ->group(group);
+  app->add_option("--cert", tls.cert_file, "client certificate (PEM) for servers that require one")
+      ->type_name("FILE")
+      ->group(group);
+  app->add_option("--key", tls.key_file, "its private key (PEM; default: in the --cert file)")
+      ->type_name("FILE")
+      ->needs("--cert")
+      ->group(group);
   app->add_flag("--insecure", tls.insecure_skip_verify, "do not verify the certificate (facts are still reported)")
       ->group(group);
   app->add_option("--server-name", tls.server_name,

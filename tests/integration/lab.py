@@ -41,7 +41,15 @@ class Lab:
         c.issue("stranger", "localhost", c.other_root)
         c.issue("expiring", "localhost", c.intermediate, not_after=now + 3 * day + datetime.timedelta(hours=2))
         c.issue("weak", "localhost", c.intermediate, key="rsa1024")
+        c.issue("cn_only", "localhost", c.intermediate, extensions="leaf_nosan_ext")
         self.ca_file = c.path("root.pem")
+        # Client certificates: one the mutual-TLS servers trust (sent with its intermediate), one not.
+        c.issue("client", "prober-vantage", c.intermediate, extensions="client_ext", san="DNS:prober-vantage")
+        self.client_cert = c.bundle("client", "client", "intermediate")
+        self.client_key = c.path("client.key")
+        c.issue("stranger-client", "stranger", c.other_root, extensions="client_ext", san="DNS:stranger")
+        self.stranger_client_cert = c.path("stranger-client.pem")
+        self.stranger_client_key = c.path("stranger-client.key")
 
         self.nginx = Nginx(os.path.join(self.dir, "nginx"), c)
         self.children.append(self.nginx)
@@ -66,6 +74,20 @@ class Lab:
         self.unusable_dns = {mode: self._dns_fixture(mode)
                              for mode in ("wrong_id", "garbage", "wrong_question", "truncated")}
         self.closed_port = free_port()
+        # OpenSSL's own server requiring a client certificate: under TLS 1.3 its refusal
+        # (certificate_required) comes after the client's handshake is over; under TLS 1.2 it
+        # is a handshake_failure alert.
+        self.mtls_ports = {}
+        for version in ("1.3", "1.2"):
+            port = free_port()
+            server = Child(["openssl", "s_server", "-quiet", "-www", "-accept", f"127.0.0.1:{port}",
+                            "-cert", c.path("valid.pem"), "-key", c.path("valid.key"),
+                            "-cert_chain", c.path("intermediate.pem"), "-CAfile", self.ca_file,
+                            "-Verify", "1", "-verify_return_error", "-tls" + version.replace(".", "_")],
+                           os.path.join(self.dir, f"mtls-{version}.out"))
+            self.children.append(server)
+            wait_for_tcp("127.0.0.1", port, process=server.process)
+            self.mtls_ports[version] = port
 
     def _dns_fixture(self, mode):
         port = free_port()

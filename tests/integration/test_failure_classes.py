@@ -88,7 +88,34 @@ SCENARIOS = {
         "tls_cert_not_yet_valid", "tls", "critical", ["not valid before"]),
     "tls_cert_hostname_mismatch": (
         lambda l: [url(l.port("wrong_host"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
-        "tls_cert_hostname_mismatch", "tls", "critical", ["wrong.example"]),
+        "tls_cert_hostname_mismatch", "tls", "critical", ["wrong.example", "not for localhost"]),
+    "tls_cert_hostname_mismatch_cn_only": (
+        lambda l: [url(l.port("cn_only"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_hostname_mismatch", "tls", "critical", ["no subjectAltName", "localhost"]),
+    "tls_check_cn_only": (
+        lambda l: [f"localhost:{l.port('cn_only')}", "--type", "tls", "--ca-file", l.ca_file],
+        "tls_cert_hostname_mismatch", "tls", "critical", ["no subjectAltName"]),
+    "tls_handshake_failed_client_cert_required_tls13": (
+        lambda l: [url(l.mtls_ports["1.3"], "/", host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_handshake_failed", "tls", "critical", ["requires a client certificate"]),
+    "tls_handshake_failed_client_cert_required_tls12": (
+        lambda l: [url(l.mtls_ports["1.2"], "/", host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_handshake_failed", "tls", "critical", ["requires a client certificate"]),
+    "tls_handshake_failed_client_cert_rejected": (
+        lambda l: [url(l.mtls_ports["1.3"], "/", host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--cert", l.stranger_client_cert, "--key", l.stranger_client_key],
+        "tls_handshake_failed", "tls", "critical", ["rejected this vantage's client certificate"]),
+    "ok_client_cert": (
+        lambda l: [url(l.mtls_ports["1.3"], "/", host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--cert", l.client_cert, "--key", l.client_key],
+        "ok", None, "ok", ["HTTP 200"]),
+    "ok_client_cert_nginx": (
+        lambda l: [url(l.port("client_cert_nginx"), host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--cert", l.client_cert, "--key", l.client_key],
+        "ok", None, "ok", ["HTTP 200"]),
+    "http_status_client_cert_asked_nginx": (
+        lambda l: [url(l.port("client_cert_nginx"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "http_status", "http", "critical", ["status 400"]),
     "tls_cert_untrusted_self_signed": (
         lambda l: [url(l.port("self_signed"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
         "tls_cert_untrusted", "tls", "critical", ["self-signed"]),

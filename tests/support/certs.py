@@ -1,6 +1,7 @@
 """Test certificates made with the openssl command line at test time: a private root and
 intermediate, and leaves that are valid, expired, not yet valid, for the wrong host, self-signed,
-expiring soon, or too weak."""
+expiring soon, too weak, or named by their Common Name only (no subjectAltName); client
+certificates."""
 import datetime
 import os
 import subprocess
@@ -35,6 +36,12 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/intermediate.der
 subjectAltName = $ENV::LAB_SAN
+[leaf_nosan_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [client_ext]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature

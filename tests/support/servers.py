@@ -76,6 +76,11 @@ class Nginx:
         tls("unknown_root", c.bundle("stranger", "stranger", "other-root"), c.path("stranger.key"))
         tls("expiring", c.bundle("expiring", "expiring", "intermediate"), c.path("expiring.key"))
         tls("weak", c.bundle("weak", "weak", "intermediate"), c.path("weak.key"))
+        tls("cn_only", c.bundle("cn_only", "cn_only", "intermediate"), c.path("cn_only.key"))
+        # Asks for a client certificate and, like nginx does, answers 400 without one.
+        tls("client_cert_nginx", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
+            f"    ssl_verify_client on;\n    ssl_client_certificate {c.path('root.pem')};\n"
+            "    ssl_verify_depth 2;\n")
         tls("tls13_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
             "    ssl_protocols TLSv1.3;\n")
         user = "user root root;" if os.geteuid() == 0 else ""

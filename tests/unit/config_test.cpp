@@ -81,6 +81,8 @@ TEST_CASE("the good configuration loads with its values and defaults") {
   CHECK(dns.interval.count() == 120000);
   CHECK(c.monitors[3].timeout.count() == 1000);
   CHECK(c.monitors[2].tls.server_name == "api.example");
+  CHECK(c.monitors[2].tls.cert_file == "/etc/prober/client.pem");
+  CHECK(c.monitors[2].tls.key_file == "/etc/prober/client.key");
   CHECK(c.modules.count("http_2xx") == 1);
   REQUIRE(c.endpoint.has_value());
   CHECK(c.endpoint->listen == "127.0.0.1:9465");
@@ -159,6 +161,8 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
       {"bad-status",
        {"/monitors/0/expect/status/1: expected a list of status codes and [low, high] ranges, e.g. [200, [300, "
         "399]] (codes 100 to 599)"}},
+      {"key-without-cert",
+       {"/monitors/0/tls/key_file: key_file needs cert_file (the client certificate it belongs to)"}},
       {"missing-name", {"/monitors/0: missing \"name\""}},
       {"bad-name", {"/monitors/0/name: expected 1 to 128 of [A-Za-z0-9_.-], got \"shop home\""}},
       {"missing-type", {"/monitors/0: missing \"type\" (http, tls, tcp or dns)"}},
