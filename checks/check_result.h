@@ -58,6 +58,13 @@ struct DnsFacts {
   std::vector<std::uint32_t> ttls;
 };
 
+// Another problem seen in the same probe, after the one the result's class names (a certificate
+// for the wrong name that also lacks its intermediate).
+struct Finding {
+  FailureClass failure_class = FailureClass::kOk;
+  std::string message;
+};
+
 struct CheckResult {
   std::string monitor;
   std::string type;  // http, tls, tcp, dns
@@ -71,6 +78,7 @@ struct CheckResult {
   std::optional<FailureClass> underlying_class;
   std::string message;             // one line, from explain()
   std::vector<std::string> hints;  // why a browser may disagree, what to look at
+  std::vector<Finding> findings;   // the other problems, in the order a client meets them
   std::string detail;              // the raw fact behind the class (curl's error, the mismatch)
   bool deadline_hit = false;       // cancelled at the run's deadline, not finished
   Timings timings;

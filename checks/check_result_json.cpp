@@ -61,6 +61,8 @@ json to_json(const CheckResult& r) {
   }
   json chain = json::array();
   for (const auto& cert : r.tls.chain) chain.push_back(to_json(cert));
+  json findings = json::array();
+  for (const auto& f : r.findings) findings.push_back({{"class", to_string(f.failure_class)}, {"message", f.message}});
   auto earliest = earliest_expiry(r.tls.chain);
   json out = {
       {"monitor", r.monitor},
@@ -74,6 +76,7 @@ json to_json(const CheckResult& r) {
       {"phase", r.failure.phase == Phase::kNone ? json(nullptr) : json(std::string(to_string(r.failure.phase)))},
       {"message", r.message},
       {"hints", r.hints},
+      {"findings", findings},
       {"detail", r.detail},
       {"timings_ms", timings(r.timings)},
       {"http",

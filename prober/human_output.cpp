@@ -69,6 +69,10 @@ void print_human(std::FILE* out, const std::vector<checks::CheckResult>& results
       std::fprintf(out, "  cert[%zu]: %s (issuer %s)\n", i, checks::printable(r.tls.chain[i].subject).c_str(),
                    checks::printable(r.tls.chain[i].issuer).c_str());
     }
+    for (const auto& f : r.findings) {
+      std::fprintf(out, "  also %s: %s\n", std::string(to_string(f.failure_class)).c_str(),
+                   checks::printable(f.message).c_str());
+    }
     for (const auto& hint : r.hints) std::fprintf(out, "  hint: %s\n", checks::printable(hint).c_str());
     if (!r.detail.empty() && r.failure.failure_class != checks::FailureClass::kOk) {
       std::fprintf(out, "  detail: %s\n", checks::printable(r.detail).c_str());

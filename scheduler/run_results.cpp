@@ -3,6 +3,7 @@
 #include <string>
 
 #include "checks/explain.h"
+#include "checks/findings.h"
 
 namespace prober::scheduler {
 
@@ -15,6 +16,8 @@ void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, c
       if (r.detail == "deadline reached") r.detail = "deadline of " + std::to_string(timeout.count()) + " ms reached";
     }
   }
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  for (auto& r : results) checks::add_certificate_findings(r, now.count());
   checks::explain(results);
 }
 

@@ -205,6 +205,25 @@ class FailureClasses(unittest.TestCase):
         self.assertEqual((r["class"], r["phase"], r["status"], code), ("tcp_unreachable", "connect", "critical", 2))
         self.assertIn("unreachable", r["message"])
 
+    def test_several_certificate_problems_at_once(self):
+        """A certificate for another name, served without its intermediate: OpenSSL stops at the
+        chain; the wrong name is reported as well, so fixing one does not reveal the other."""
+        code, results, stderr = prober_check(url(LAB.port("wrong_no_intermediate"), host="localhost", scheme="https"),
+                                             "--ca-file", LAB.ca_file)
+        r = results[0]
+        self.assertEqual(r["class"], "tls_chain_incomplete", r)
+        self.assertEqual(r["findings"], [{"class": "tls_cert_hostname_mismatch",
+                                          "message": "certificate is for wrong.example, not for localhost"}])
+        done = subprocess.run([lab.PROBER, "check", "--no-colour", url(LAB.port("wrong_no_intermediate"),
+                               host="localhost", scheme="https"), "--ca-file", LAB.ca_file],
+                              capture_output=True, text=True)
+        self.assertIn("also tls_cert_hostname_mismatch: certificate is for wrong.example, not for localhost",
+                      done.stdout)
+        # One problem only: no findings.
+        code, results, stderr = prober_check(url(LAB.port("wrong_host"), host="localhost", scheme="https"),
+                                             "--ca-file", LAB.ca_file)
+        self.assertEqual(results[0]["findings"], [])
+
     def test_zz_every_class_was_produced(self):
         """Runs last (unittest orders tests by name): every class of the taxonomy was *produced* by
         a scenario above in this run, not merely named in the table. tcp_unreachable is excused only

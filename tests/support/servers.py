@@ -76,6 +76,7 @@ class Nginx:
         tls("unknown_root", c.bundle("stranger", "stranger", "other-root"), c.path("stranger.key"))
         tls("expiring", c.bundle("expiring", "expiring", "intermediate"), c.path("expiring.key"))
         tls("weak", c.bundle("weak", "weak", "intermediate"), c.path("weak.key"))
+        tls("wrong_no_intermediate", c.path("wrong.pem"), c.path("wrong.key"))
         tls("cn_only", c.bundle("cn_only", "cn_only", "intermediate"), c.path("cn_only.key"))
         # Asks for a client certificate and, like nginx does, answers 400 without one.
         tls("client_cert_nginx", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
