@@ -224,6 +224,13 @@ const Explanation kHttp[] = {
     {FailureClass::kHttpBodyMismatch, &detail_is_the_message},
     {FailureClass::kHttpHeaderMismatch, &detail_is_the_message},
     {FailureClass::kHttpSlow, &detail_is_the_message},
+    {FailureClass::kHttpDowngrade,
+     [](const CheckResult& r, std::string& m, Hints& hints) {
+       m = "HTTPS downgraded to plain HTTP: " + r.detail;
+       hints.push_back(
+           "the page loads, but not over TLS: browsers show it as not secure (and HSTS would refuse it); make every "
+           "redirect of an https:// URL stay on https://");
+     }},
 };
 
 // Neither the target's fault nor a finding about it.

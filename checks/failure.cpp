@@ -226,6 +226,8 @@ Failure classify_validation(Validator v, Severity severity) {
       return with(FailureClass::kHttpRedirectLoop, Phase::kHttp);
     case Validator::kTooManyRedirects:
       return with(FailureClass::kHttpTooManyRedirects, Phase::kHttp);
+    case Validator::kDowngrade:
+      return with(FailureClass::kHttpDowngrade, Phase::kHttp);
     case Validator::kDnsRcode:
     case Validator::kDnsAnswer:
       return with(FailureClass::kDnsUnexpectedAnswer, Phase::kDns);

@@ -47,6 +47,7 @@ enum class FailureClass {
   kHttpHeaderMismatch,
   kHttpSlow,
   kHttpBlocked,
+  kHttpDowngrade,
   kVantageUnhealthy,
   kInternalError,
 };
@@ -105,6 +106,7 @@ enum class Validator {
   kCertExpiry,
   kRedirectLoop,
   kTooManyRedirects,
+  kDowngrade,
   kDnsRcode,
   kDnsAnswer
 };

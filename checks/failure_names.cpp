@@ -8,7 +8,7 @@
 namespace prober::checks {
 namespace {
 
-constexpr std::array<std::pair<FailureClass, std::string_view>, 34> kClassNames{{
+constexpr std::array<std::pair<FailureClass, std::string_view>, 35> kClassNames{{
     {FailureClass::kOk, "ok"},
     {FailureClass::kDnsNxdomain, "dns_nxdomain"},
     {FailureClass::kDnsNoAddress, "dns_no_address"},
@@ -41,6 +41,7 @@ constexpr std::array<std::pair<FailureClass, std::string_view>, 34> kClassNames{
     {FailureClass::kHttpHeaderMismatch, "http_header_mismatch"},
     {FailureClass::kHttpSlow, "http_slow"},
     {FailureClass::kHttpBlocked, "http_blocked"},
+    {FailureClass::kHttpDowngrade, "http_downgrade"},
     {FailureClass::kVantageUnhealthy, "vantage_unhealthy"},
     {FailureClass::kInternalError, "internal_error"},
 }};

@@ -43,6 +43,7 @@ class HttpProbe final : public Probe {
     address_ = result_.address;
     address_host_ = url_.host;
     first_host_ = url_.host;
+    first_url_ = url_.url;
   }
 
   void start() override {
@@ -165,6 +166,7 @@ class HttpProbe final : public Probe {
     auto verdict = validate_response(expect_, result_.http, report.body);
     if (!verdict || verdict->failure.severity != Severity::kCritical) {
       verdict = worse(worse(verdict, expiry_), validate_latency(expect_.response_time_ms, result_.timings));
+      verdict = worse(verdict, validate_scheme(expect_.downgrade, first_url_, url_.url));
     }
     if (verdict) {
       result_.failure = verdict->failure;
@@ -257,6 +259,7 @@ class HttpProbe final : public Probe {
   std::string address_;
   std::string address_host_;
   std::string first_host_;
+  std::string first_url_;
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
   std::unique_ptr<AddressLookup> lookup_;   // while a redirect target is resolved

@@ -31,6 +31,7 @@ std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::
   out.body_contains = expect.body_contains;
   out.response_time_ms = expect.response_time_ms;
   out.cert_expiry = expect.cert_expiry;
+  out.downgrade = expect.downgrade;
   re2::RE2::Options options;
   options.set_log_errors(false);
   if (expect.body_regex) {
@@ -114,6 +115,21 @@ std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms,
                    "response took " + format_ms(ms) + " (warning at " + format_ms(*thresholds_ms.warning) + ")"};
   }
   return std::nullopt;
+}
+
+std::optional<Verdict> validate_scheme(const std::string& downgrade, const std::string& first_url,
+                                       const std::string& final_url) {
+  auto scheme_is = [](const std::string& url, std::string_view scheme) {
+    return url.size() > scheme.size() && std::equal(scheme.begin(), scheme.end(), url.begin(), [](char a, char b) {
+             return a == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  if (downgrade == "ignore" || !scheme_is(first_url, "https://") || !scheme_is(final_url, "http://")) {
+    return std::nullopt;
+  }
+  return Verdict{
+      classify_validation(Validator::kDowngrade, downgrade == "critical" ? Severity::kCritical : Severity::kWarning),
+      first_url + " ends on " + final_url};
 }
 
 std::optional<Verdict> worse(std::optional<Verdict> a, std::optional<Verdict> b) {

@@ -23,6 +23,7 @@ struct CompiledHttpExpect {
   std::vector<std::pair<std::string, std::unique_ptr<re2::RE2>>> headers;
   config::Thresholds response_time_ms;
   config::ExpiryThresholds cert_expiry;
+  std::string downgrade = "warning";
   bool needs_body() const { return body_regex || body_contains; }
 };
 
@@ -40,6 +41,9 @@ std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const
 // Days left on the earliest-expiring certificate the server sent, against the thresholds.
 std::optional<Verdict> validate_cert_expiry(const config::ExpiryThresholds& thresholds, const TlsFacts& tls,
                                             std::int64_t now_unix);
+// An https:// first URL whose last hop is plain http://, at the monitor's chosen severity.
+std::optional<Verdict> validate_scheme(const std::string& downgrade, const std::string& first_url,
+                                       const std::string& final_url);
 std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings);
 // The worse of two verdicts (critical over warning; the first on a tie).
 std::optional<Verdict> worse(std::optional<Verdict> a, std::optional<Verdict> b);

@@ -37,6 +37,8 @@ struct HttpExpect {
   std::map<std::string, std::string> headers;  // header name (any case) -> RE2 pattern
   Thresholds response_time_ms;
   ExpiryThresholds cert_expiry{21, 7};
+  // An https:// URL whose redirects end on plain http://: "warning", "critical" or "ignore".
+  std::string downgrade = "warning";
 };
 
 struct TlsOptions {

@@ -93,6 +93,7 @@ void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigEr
     out.response_time_ms.critical = t->number("critical", 0, 86400000);
     t->finish();
   }
+  if (auto v = expect.choice("downgrade", {"warning", "critical", "ignore"})) out.downgrade = *v;
   if (auto t = expect.object("cert_expiry_days")) {
     out.cert_expiry.warning_days = t->integer("warning", 0, 100000);
     out.cert_expiry.critical_days = t->integer("critical", 0, 100000);

@@ -175,6 +175,15 @@ void add_http_options(CLI::App* app, Arguments& a) {
                   return std::string();
                 })
       ->group(group);
+  add_converted(app, "--downgrade", "warning|critical|ignore",
+                "an https:// URL whose redirects end on http:// (default warning: http_downgrade)",
+                [&m](const std::string& v) {
+                  if (v != "warning" && v != "critical" && v != "ignore")
+                    return "must be warning, critical or ignore, not '" + v + "'";
+                  m.expect.downgrade = v;
+                  return std::string();
+                })
+      ->group(group);
   app->add_flag_callback(
          "--no-follow", [&m] { m.follow_redirects = false; }, "do not follow redirects")
       ->group(group);

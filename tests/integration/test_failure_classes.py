@@ -166,6 +166,17 @@ SCENARIOS = {
                           "warning", ["response took", "warning at 100.0 ms"]),
     "http_blocked_bot_wall": (lambda l: [url(l.port("http"), "/challenge")], "http_blocked", "http", "critical",
                               ["bot protection", "cf-mitigated"]),
+    "http_downgrade_warning": (
+        lambda l: [url(l.port("valid"), "/downgrade", host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "http_downgrade", "http", "warning", ["HTTPS downgraded to plain HTTP", "ends on http://localhost:"]),
+    "http_downgrade_critical": (
+        lambda l: [url(l.port("valid"), "/downgrade", host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--downgrade", "critical"],
+        "http_downgrade", "http", "critical", ["HTTPS downgraded to plain HTTP"]),
+    "ok_downgrade_ignored": (
+        lambda l: [url(l.port("valid"), "/downgrade", host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--downgrade", "ignore"],
+        "ok", None, "ok", ["HTTP 200"]),
     "http_blocked_rate_limit": (lambda l: [url(l.port("http"), "/ratelimited")], "http_blocked", "http",
                                 "critical", ["429", "retry-after"]),
     "internal_error_bad_ca_file": (
@@ -238,7 +249,7 @@ class FailureClasses(unittest.TestCase):
             "tls_cert_hostname_mismatch", "tls_cert_untrusted", "tls_chain_incomplete", "tls_cert_weak",
             "tls_cert_expiring", "http_timeout", "http_body_timeout", "http_protocol_error", "http_status",
             "http_too_many_redirects", "http_redirect_loop", "http_body_too_large", "http_body_mismatch",
-            "http_header_mismatch", "http_slow", "http_blocked", "internal_error"}
+            "http_header_mismatch", "http_slow", "http_blocked", "http_downgrade", "internal_error"}
         missing = all_classes - observed
         if missing == {"tcp_unreachable"} and "tcp_unreachable" in SKIPPED:
             print("\nSKIPPED tcp_unreachable: " + SKIPPED["tcp_unreachable"], flush=True)

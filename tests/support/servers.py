@@ -67,7 +67,9 @@ class Nginx:
                    f"    ssl_certificate {chain};\n    ssl_certificate_key {key};\n{extra}" + locations)
 
         c = certs
-        tls("valid", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"))
+        # /downgrade: an https page that redirects to plain http.
+        tls("valid", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
+            f"    location = /downgrade {{ return 301 http://localhost:{self.ports['http']}/ok; }}\n")
         tls("expired", c.bundle("expired", "expired", "intermediate"), c.path("expired.key"))
         tls("not_yet_valid", c.bundle("future", "future", "intermediate"), c.path("future.key"))
         tls("wrong_host", c.bundle("wrong", "wrong", "intermediate"), c.path("wrong.key"))

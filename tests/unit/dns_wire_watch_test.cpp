@@ -1,7 +1,7 @@
 // The wire watch's reading of DNS headers: what it reports must name the question exactly, and
 // hostile bytes must give "unparsable", never a wrong question.
-#include <arpa/nameser.h>
 #include <ares.h>
+#include <arpa/nameser.h>
 #include <doctest/doctest.h>
 
 #include <vector>

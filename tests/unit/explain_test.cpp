@@ -82,6 +82,7 @@ TEST_CASE("every class gets its message, built from the facts at hand") {
       {FailureClass::kHttpHeaderMismatch, "the detail"},
       {FailureClass::kHttpSlow, "the detail"},
       {FailureClass::kHttpBlocked, "blocked by bot protection or a rate limit: the detail"},
+      {FailureClass::kHttpDowngrade, "HTTPS downgraded to plain HTTP: the detail"},
       {FailureClass::kVantageUnhealthy,
        "this vantage's own control checks fail; the result is not trusted: the detail"},
       {FailureClass::kInternalError, "internal error: the detail"},

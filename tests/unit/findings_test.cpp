@@ -76,5 +76,6 @@ TEST_CASE("no findings repeat the class, none for a good certificate or a failur
   no_san.tls.chain.front().ca_issuers_url.reset();
   add_certificate_findings(no_san, kNow);
   REQUIRE(no_san.findings.size() == 1);
-  CHECK(no_san.findings[0].message == "certificate 'shop.example' has no subjectAltName: browsers accept it for no name");
+  CHECK(no_san.findings[0].message ==
+        "certificate 'shop.example' has no subjectAltName: browsers accept it for no name");
 }
