@@ -41,6 +41,8 @@ struct TlsFacts {
   std::optional<std::string> version;  // "TLSv1.3"
   std::optional<std::string> cipher;
   std::optional<std::string> alpn;
+  std::optional<bool> forward_secrecy;   // the key exchange was ephemeral (not RSA key transport)
+  std::optional<bool> aead;              // an AEAD cipher (GCM, ChaCha20-Poly1305), not CBC
   std::vector<CertInfo> chain;           // as the server sent it, leaf first
   std::vector<CertInfo> verified_chain;  // as OpenSSL built it, when verification got that far
   std::optional<long> verify_result;     // X509_V_*

@@ -44,7 +44,9 @@ class ConnectProbe final : public Probe {
   void on_transfer(TransferReport report) {
     apply_transfer(result_, report);
     if (result_.failure.failure_class == FailureClass::kOk && report.outcome.uses_tls) {
-      if (auto verdict = validate_cert_expiry(monitor_.expect.cert_expiry, result_.tls, unix_now())) {
+      auto verdict = worse(validate_cert_expiry(monitor_.expect.cert_expiry, result_.tls, unix_now()),
+                           validate_tls_hygiene(monitor_.expect.tls_hygiene_ignore, result_.tls));
+      if (verdict) {
         result_.failure = verdict->failure;
         result_.detail = verdict->detail;
       }

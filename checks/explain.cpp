@@ -179,6 +179,13 @@ const Explanation kTls[] = {
        hints.push_back("OpenSSL refuses RSA keys under 2048 bits and SHA-1/MD5 signatures; older browsers may not");
      }},
     {FailureClass::kTlsCertExpiring, &detail_is_the_message},
+    {FailureClass::kTlsWeakConfig,
+     [](const CheckResult& r, std::string& m, Hints& hints) {
+       m = "TLS works but is weak: " + r.detail;
+       hints.push_back(
+           "browsers still connect but flag it in their security panel, and scanners (SSL Labs) grade it down; turn "
+           "an item off with expect.tls_hygiene_ignore");
+     }},
 };
 
 // The HTTP exchange and what the monitor expects of it.

@@ -222,6 +222,8 @@ Failure classify_validation(Validator v, Severity severity) {
       return with(FailureClass::kHttpSlow, Phase::kHttp);
     case Validator::kCertExpiry:
       return with(FailureClass::kTlsCertExpiring, Phase::kTls);
+    case Validator::kTlsHygiene:
+      return with(FailureClass::kTlsWeakConfig, Phase::kTls);
     case Validator::kRedirectLoop:
       return with(FailureClass::kHttpRedirectLoop, Phase::kHttp);
     case Validator::kTooManyRedirects:

@@ -8,7 +8,7 @@
 namespace prober::checks {
 namespace {
 
-constexpr std::array<std::pair<FailureClass, std::string_view>, 35> kClassNames{{
+constexpr std::array<std::pair<FailureClass, std::string_view>, 36> kClassNames{{
     {FailureClass::kOk, "ok"},
     {FailureClass::kDnsNxdomain, "dns_nxdomain"},
     {FailureClass::kDnsNoAddress, "dns_no_address"},
@@ -30,6 +30,7 @@ constexpr std::array<std::pair<FailureClass, std::string_view>, 35> kClassNames{
     {FailureClass::kTlsChainIncomplete, "tls_chain_incomplete"},
     {FailureClass::kTlsCertWeak, "tls_cert_weak"},
     {FailureClass::kTlsCertExpiring, "tls_cert_expiring"},
+    {FailureClass::kTlsWeakConfig, "tls_weak_config"},
     {FailureClass::kHttpTimeout, "http_timeout"},
     {FailureClass::kHttpBodyTimeout, "http_body_timeout"},
     {FailureClass::kHttpProtocolError, "http_protocol_error"},

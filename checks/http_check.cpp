@@ -150,6 +150,7 @@ class HttpProbe final : public Probe {
     absorb(report);
     if (report.outcome.uses_tls && report.outcome.tls_done) {
       expiry_ = worse(expiry_, validate_cert_expiry(expect_.cert_expiry, result_.tls, unix_now()));
+      expiry_ = worse(expiry_, validate_tls_hygiene(expect_.tls_hygiene_ignore, result_.tls));
     }
     if (result_.failure.failure_class != FailureClass::kOk) {
       // Keep the transfer alive until we leave its callback; it is replaced or dropped later.

@@ -1,5 +1,6 @@
 #include "checks/tls_capture.h"
 
+#include <openssl/obj_mac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -71,6 +72,11 @@ void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
   capture->handshake_done_ = true;
   capture->facts_.version = SSL_get_version(ssl);
   if (const char* cipher = SSL_get_cipher_name(ssl)) capture->facts_.cipher = cipher;
+  if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) {
+    int kx = SSL_CIPHER_get_kx_nid(cipher);
+    capture->facts_.forward_secrecy = kx != NID_kx_rsa && kx != NID_kx_psk && kx != NID_kx_rsa_psk;
+    capture->facts_.aead = SSL_CIPHER_is_aead(cipher) != 0;
+  }
   const unsigned char* alpn = nullptr;
   unsigned int alpn_length = 0;
   SSL_get0_alpn_selected(ssl, &alpn, &alpn_length);

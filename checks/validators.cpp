@@ -1,5 +1,6 @@
 #include "checks/validators.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "checks/text.h"
@@ -32,6 +33,7 @@ std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::
   out.response_time_ms = expect.response_time_ms;
   out.cert_expiry = expect.cert_expiry;
   out.downgrade = expect.downgrade;
+  out.tls_hygiene_ignore = expect.tls_hygiene_ignore;
   re2::RE2::Options options;
   options.set_log_errors(false);
   if (expect.body_regex) {
@@ -115,6 +117,36 @@ std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms,
                    "response took " + format_ms(ms) + " (warning at " + format_ms(*thresholds_ms.warning) + ")"};
   }
   return std::nullopt;
+}
+
+std::optional<Verdict> validate_tls_hygiene(const std::vector<std::string>& ignore, const TlsFacts& tls) {
+  if (!tls.version) return std::nullopt;  // no handshake completed
+  std::string found;
+  auto add = [&](const char* item, const std::string& what) {
+    if (std::find(ignore.begin(), ignore.end(), item) != ignore.end()) return;
+    found += (found.empty() ? "" : "; ") + what;
+  };
+  if (*tls.version == "TLSv1" || *tls.version == "TLSv1.1" || *tls.version == "SSLv3") {
+    add("old_version", *tls.version + " negotiated (browsers refuse TLS below 1.2 since 2020)");
+  }
+  if (tls.forward_secrecy == false) add("no_forward_secrecy", "RSA key exchange: no forward secrecy");
+  if (tls.aead == false) add("cbc", "CBC cipher " + tls.cipher.value_or("?") + " (no AEAD suite chosen)");
+  for (const auto& cert : tls.chain) {
+    if (cert.self_issued) continue;  // a root's own signature is never checked
+    std::string algorithm = cert.signature_algorithm;
+    std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (algorithm.find("sha1") != std::string::npos) {
+      add("sha1", "certificate '" + cert.subject_cn + "' is signed with SHA-1");
+      break;
+    }
+  }
+  if (!tls.chain.empty() && tls.chain.front().key_type == "RSA" && tls.chain.front().key_bits > 0 &&
+      tls.chain.front().key_bits < 2048) {
+    add("small_rsa", "a " + std::to_string(tls.chain.front().key_bits) + "-bit RSA key");
+  }
+  if (found.empty()) return std::nullopt;
+  return Verdict{classify_validation(Validator::kTlsHygiene, Severity::kWarning), found};
 }
 
 std::optional<Verdict> validate_scheme(const std::string& downgrade, const std::string& first_url,

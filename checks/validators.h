@@ -24,6 +24,7 @@ struct CompiledHttpExpect {
   config::Thresholds response_time_ms;
   config::ExpiryThresholds cert_expiry;
   std::string downgrade = "warning";
+  std::vector<std::string> tls_hygiene_ignore;
   bool needs_body() const { return body_regex || body_contains; }
 };
 
@@ -41,6 +42,9 @@ std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const
 // Days left on the earliest-expiring certificate the server sent, against the thresholds.
 std::optional<Verdict> validate_cert_expiry(const config::ExpiryThresholds& thresholds, const TlsFacts& tls,
                                             std::int64_t now_unix);
+// What a browser's security panel would flag about a handshake that succeeded: TLS 1.0/1.1, no
+// forward secrecy, a CBC cipher, SHA-1 in the served chain, an RSA key under 2048 bits.
+std::optional<Verdict> validate_tls_hygiene(const std::vector<std::string>& ignore, const TlsFacts& tls);
 // An https:// first URL whose last hop is plain http://, at the monitor's chosen severity.
 std::optional<Verdict> validate_scheme(const std::string& downgrade, const std::string& first_url,
                                        const std::string& final_url);

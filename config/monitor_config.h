@@ -39,6 +39,9 @@ struct HttpExpect {
   ExpiryThresholds cert_expiry{21, 7};
   // An https:// URL whose redirects end on plain http://: "warning", "critical" or "ignore".
   std::string downgrade = "warning";
+  // TLS hygiene findings not to report (tls_weak_config): "old_version", "no_forward_secrecy",
+  // "cbc", "sha1", "small_rsa".
+  std::vector<std::string> tls_hygiene_ignore;
 };
 
 struct TlsOptions {

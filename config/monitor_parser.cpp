@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <cctype>
+#include <set>
 
 #include "config/enum_names.h"
 
@@ -94,6 +95,16 @@ void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigEr
     t->finish();
   }
   if (auto v = expect.choice("downgrade", {"warning", "critical", "ignore"})) out.downgrade = *v;
+  if (auto v = expect.strings("tls_hygiene_ignore")) {
+    static const std::set<std::string> kItems{"old_version", "no_forward_secrecy", "cbc", "sha1", "small_rsa"};
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!kItems.count((*v)[i])) {
+        expect.error("tls_hygiene_ignore/" + std::to_string(i),
+                     "expected one of old_version, no_forward_secrecy, cbc, sha1, small_rsa, got \"" + (*v)[i] + "\"");
+      }
+    }
+    out.tls_hygiene_ignore = *v;
+  }
   if (auto t = expect.object("cert_expiry_days")) {
     out.cert_expiry.warning_days = t->integer("warning", 0, 100000);
     out.cert_expiry.critical_days = t->integer("critical", 0, 100000);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -222,6 +223,17 @@ void add_tls_options(CLI::App* app, Arguments& a) {
                   })
         ->group(group);
   }
+  add_repeated(app, "--tls-hygiene-ignore", "ITEM",
+               "do not report this as tls_weak_config: old_version, no_forward_secrecy, cbc, sha1, small_rsa "
+               "(repeatable)",
+               [&expect = a.monitor.expect](const std::string& v) {
+                 static const char* const kItems[] = {"old_version", "no_forward_secrecy", "cbc", "sha1", "small_rsa"};
+                 if (std::find(std::begin(kItems), std::end(kItems), v) == std::end(kItems))
+                   return "must be old_version, no_forward_secrecy, cbc, sha1 or small_rsa, not '" + v + "'";
+                 expect.tls_hygiene_ignore.push_back(v);
+                 return std::string();
+               })
+      ->group(group);
   add_int(app, "--cert-warning-days", "warn when the certificate expires within N days (default 21)", 0, 100000, "days",
           expiry.warning_days);
   add_int(app, "--cert-critical-days", "critical when it expires within N days (default 7)", 0, 100000, "days",

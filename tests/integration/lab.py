@@ -42,6 +42,7 @@ class Lab:
         c.issue("expiring", "localhost", c.intermediate, not_after=now + 3 * day + datetime.timedelta(hours=2))
         c.issue("weak", "localhost", c.intermediate, key="rsa1024")
         c.issue("cn_only", "localhost", c.intermediate, extensions="leaf_nosan_ext")
+        c.issue("rsa", "localhost", c.intermediate, key="rsa2048")
         self.ca_file = c.path("root.pem")
         # Client certificates: one the mutual-TLS servers trust (sent with its intermediate), one not.
         c.issue("client", "prober-vantage", c.intermediate, extensions="client_ext", san="DNS:prober-vantage")

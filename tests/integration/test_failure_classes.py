@@ -134,6 +134,17 @@ SCENARIOS = {
         lambda l: [url(l.port("expiring"), host="localhost", scheme="https"), "--ca-file", l.ca_file,
                    "--cert-critical-days", "2"],
         "tls_cert_expiring", "tls", "warning", ["expires in 3 days"]),
+    "tls_weak_config": (
+        lambda l: [url(l.port("old_cipher"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_weak_config", "tls", "warning", ["TLS works but is weak", "no forward secrecy", "CBC cipher AES128-SHA"]),
+    "tls_weak_config_one_item_ignored": (
+        lambda l: [f"localhost:{l.port('old_cipher')}", "--type", "tls", "--ca-file", l.ca_file,
+                   "--tls-hygiene-ignore", "no_forward_secrecy"],
+        "tls_weak_config", "tls", "warning", ["CBC cipher"]),
+    "ok_tls_hygiene_ignored": (
+        lambda l: [url(l.port("old_cipher"), host="localhost", scheme="https"), "--ca-file", l.ca_file,
+                   "--tls-hygiene-ignore", "no_forward_secrecy", "--tls-hygiene-ignore", "cbc"],
+        "ok", None, "ok", ["HTTP 200"]),
     "tls_check_expiring": (lambda l: [f"localhost:{l.port('expiring')}", "--type", "tls", "--ca-file", l.ca_file],
                            "tls_cert_expiring", "tls", "critical", ["expires in 3 days"]),
     "http_timeout": (lambda l: [url(l.fixture_port, "/stall"), "--timeout", "1500ms"],
@@ -247,7 +258,7 @@ class FailureClasses(unittest.TestCase):
             "dns_bad_response", "dns_unexpected_answer", "tcp_refused", "tcp_timeout", "tcp_unreachable",
             "tcp_reset", "tls_handshake_failed", "tls_timeout", "tls_cert_expired", "tls_cert_not_yet_valid",
             "tls_cert_hostname_mismatch", "tls_cert_untrusted", "tls_chain_incomplete", "tls_cert_weak",
-            "tls_cert_expiring", "http_timeout", "http_body_timeout", "http_protocol_error", "http_status",
+            "tls_cert_expiring", "tls_weak_config", "http_timeout", "http_body_timeout", "http_protocol_error", "http_status",
             "http_too_many_redirects", "http_redirect_loop", "http_body_too_large", "http_body_mismatch",
             "http_header_mismatch", "http_slow", "http_blocked", "http_downgrade", "internal_error"}
         missing = all_classes - observed

@@ -79,7 +79,7 @@ class CertFactory:
     def _key(self, name, key="ec"):
         argv = ["openssl", "genpkey", "-out", self.path(name + ".key")]
         argv += ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"] if key == "ec" else \
-                ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024"]
+                ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:" + key[3:]]
         _run(*argv)
         return self.path(name + ".key")
 

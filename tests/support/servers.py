@@ -79,6 +79,9 @@ class Nginx:
         tls("expiring", c.bundle("expiring", "expiring", "intermediate"), c.path("expiring.key"))
         tls("weak", c.bundle("weak", "weak", "intermediate"), c.path("weak.key"))
         tls("wrong_no_intermediate", c.path("wrong.pem"), c.path("wrong.key"))
+        # RSA key transport and a CBC cipher: a handshake that works and that browsers flag.
+        tls("old_cipher", c.bundle("rsa", "rsa", "intermediate"), c.path("rsa.key"),
+            "    ssl_protocols TLSv1.2;\n    ssl_ciphers AES128-SHA;\n")
         tls("cn_only", c.bundle("cn_only", "cn_only", "intermediate"), c.path("cn_only.key"))
         # Asks for a client certificate and, like nginx does, answers 400 without one.
         tls("client_cert_nginx", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),

@@ -71,6 +71,7 @@ TEST_CASE("every class gets its message, built from the facts at hand") {
       {FailureClass::kTlsChainIncomplete, "server sent 1 certificate, not its issuer 'R3'"},
       {FailureClass::kTlsCertWeak, "certificate 'shop.test' is too weak for this client's security level"},
       {FailureClass::kTlsCertExpiring, "the detail"},
+      {FailureClass::kTlsWeakConfig, "TLS works but is weak: the detail"},
       {FailureClass::kHttpTimeout, "no HTTP response from 192.0.2.7:443 in time (connected, request sent, no headers)"},
       {FailureClass::kHttpBodyTimeout, "HTTP 503 headers arrived but the body did not finish in time (0 bytes read)"},
       {FailureClass::kHttpProtocolError, "malformed HTTP response from 192.0.2.7:443: the detail"},
