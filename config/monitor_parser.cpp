@@ -99,8 +99,9 @@ void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigEr
     static const std::set<std::string> kItems{"old_version", "no_forward_secrecy", "cbc", "sha1", "small_rsa"};
     for (std::size_t i = 0; i < v->size(); ++i) {
       if (!kItems.count((*v)[i])) {
-        expect.error("tls_hygiene_ignore/" + std::to_string(i),
-                     "expected one of old_version, no_forward_secrecy, cbc, sha1, small_rsa, got \"" + (*v)[i] + "\"");
+        errors.push_back(
+            {expect.pointer("tls_hygiene_ignore") + "/" + std::to_string(i),
+             "expected one of old_version, no_forward_secrecy, cbc, sha1, small_rsa, got \"" + (*v)[i] + "\""});
       }
     }
     out.tls_hygiene_ignore = *v;

@@ -161,6 +161,10 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
       {"bad-status",
        {"/monitors/0/expect/status/1: expected a list of status codes and [low, high] ranges, e.g. [200, [300, "
         "399]] (codes 100 to 599)"}},
+      {"bad-hygiene-item",
+       {"/monitors/0/expect/downgrade: expected one of \"warning\", \"critical\", \"ignore\", got \"sometimes\"",
+        "/monitors/0/expect/tls_hygiene_ignore/1: expected one of old_version, no_forward_secrecy, cbc, sha1, "
+        "small_rsa, got \"rc4\""}},
       {"key-without-cert",
        {"/monitors/0/tls/key_file: key_file needs cert_file (the client certificate it belongs to)"}},
       {"missing-name", {"/monitors/0: missing \"name\""}},
