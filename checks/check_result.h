@@ -48,6 +48,8 @@ struct TlsFacts {
   std::optional<long> verify_result;     // X509_V_*
   std::optional<std::string> verify_error;
   std::string server_name;                    // the name asked for (SNI) and checked against the certificate
+  std::optional<std::string> aia_note;        // what fetching the missing issuer (AIA) showed
+  std::optional<bool> aia_completes;          // fetched: whether that issuer completes the chain
   bool client_certificate_requested = false;  // the server asked for one and none was configured
   bool client_certificate_sent = false;       // one was configured (sent if the server asked)
 };

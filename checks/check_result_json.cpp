@@ -93,6 +93,7 @@ json to_json(const CheckResult& r) {
         {"verify_result", optional(r.tls.verify_result)},
         {"verify_error", optional(r.tls.verify_error)},
         {"server_name", r.tls.server_name.empty() ? json(nullptr) : json(r.tls.server_name)},
+        {"aia", optional(r.tls.aia_note)},
         {"client_certificate", r.tls.client_certificate_sent        ? json("sent")
                                : r.tls.client_certificate_requested ? json("requested, none sent")
                                                                     : json(nullptr)},

@@ -226,6 +226,7 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.outcome.headers_received = headers_received_;
   out.outcome.body_too_large = body_too_large_;
   out.tls = capture_.take();
+  out.sent_chain_der = capture_.take_sent_der();
   if (request_.uses_tls) {
     out.tls.server_name = request_.host;
     out.tls.client_certificate_sent = request_.tls.cert_file.has_value();
@@ -251,6 +252,12 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.body = std::move(body_);
   out.body_bytes = body_bytes_;
   return out;
+}
+
+void settle_missing_issuer(TransferReport& report, std::optional<bool> completes, const std::string& note) {
+  if (completes) report.outcome.missing_intermediate = *completes;
+  report.tls.aia_completes = completes;
+  report.tls.aia_note = note;
 }
 
 }  // namespace prober::checks

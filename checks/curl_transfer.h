@@ -35,7 +35,8 @@ struct TransferRequest {
 
 struct TransferReport {
   TransferOutcome outcome;
-  std::string error_text;  // curl's message
+  std::vector<std::string> sent_chain_der;  // DER, leaf first, kept only when the issuer was not found
+  std::string error_text;                   // curl's message
   CurlTimes times;
   TlsFacts tls;
   int status = 0;
@@ -46,6 +47,11 @@ struct TransferReport {
   std::int64_t content_length = -1;
   std::string redirect_url;
 };
+
+// Settles what only an AIA fetch can (aia_fetch.h): whether the issuer the server did not send
+// completes the chain. Adds the fetch's note to the report's TLS facts.
+// `completes`: unset when nothing could be fetched (the chain's shape decides, as before).
+void settle_missing_issuer(TransferReport& report, std::optional<bool> completes, const std::string& note);
 
 class CurlTransfer {
  public:

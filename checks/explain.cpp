@@ -165,7 +165,9 @@ const Explanation kTls[] = {
        m = "server sent " + std::to_string(sent) + (sent == 1 ? " certificate" : " certificates") +
            ", not its issuer '" + (top ? top->issuer_cn : std::string("?")) + "'";
        hints.push_back(
-           "browsers fetch missing intermediates (AIA) or have them cached; monitors and API clients do not");
+           "browsers fix this silently (they fetch the issuer from the certificate's AIA URL, or have it cached); API "
+           "clients, curl, Java and older Android do not, so the site works in a browser and fails for them");
+       if (r.tls.aia_note) hints.push_back(*r.tls.aia_note);
        hints.push_back("configure the server to send the full chain: leaf, then every intermediate");
      }},
     {FailureClass::kTlsCertWeak,

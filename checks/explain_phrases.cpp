@@ -164,6 +164,7 @@ void untrusted(const CheckResult& r, std::string& message, Hints& hints) {
   } else {
     message = "certificate '" + cn(l) + "' is not trusted: " + r.tls.verify_error.value_or(r.detail);
   }
+  if (r.tls.aia_note) hints.push_back(*r.tls.aia_note);
   hints.push_back(
       "a browser may trust a private or corporate root installed on that machine; give this monitor "
       "the CA with tls.ca_file (--ca-file)");

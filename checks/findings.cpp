@@ -54,7 +54,7 @@ void add_certificate_findings(CheckResult& r, std::int64_t now) {
     r.findings.push_back(Finding{c, std::move(message)});
   };
   // In the order a client meets them once the one before is fixed: chain, dates, name.
-  if (missing_intermediate(r.tls.chain)) {
+  if (r.tls.aia_completes.value_or(missing_intermediate(r.tls.chain))) {
     const CertInfo& top = r.tls.chain.back();
     add(FailureClass::kTlsChainIncomplete, "the server does not send the intermediate '" + top.issuer_cn +
                                                "' (browsers fetch it from AIA, other clients fail)");

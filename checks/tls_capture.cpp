@@ -49,6 +49,29 @@ int TlsCapture::on_verify(X509_STORE_CTX* store, void* self) noexcept {
   }
   int ok = X509_verify_cert(store);
   int error = X509_STORE_CTX_get_error(store);
+  if (ok != 1 &&
+      (error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || error == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+       error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)) {
+    // Kept for an AIA fetch (aia_fetch.h), which must verify this very chain again.
+    capture->sent_der_.clear();
+    STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store);
+    X509* leaf = X509_STORE_CTX_get0_cert(store);
+    auto keep = [capture](X509* cert) {
+      unsigned char* der = nullptr;
+      int length = i2d_X509(cert, &der);
+      if (length <= 0) return;
+      capture->sent_der_.emplace_back(reinterpret_cast<char*>(der), static_cast<std::size_t>(length));
+      OPENSSL_free(der);
+    };
+    try {
+      if (leaf) keep(leaf);
+      for (int i = 0; sent && i < sk_X509_num(sent); ++i) {
+        if (sk_X509_value(sent, i) != leaf) keep(sk_X509_value(sent, i));
+      }
+    } catch (...) {
+      capture->sent_der_.clear();  // no AIA fetch then: the classification falls back to the chain's shape
+    }
+  }
   capture->facts_.verify_result = ok == 1 ? X509_V_OK : error;
   if (ok != 1) capture->facts_.verify_error = X509_verify_cert_error_string(error);
   capture->facts_.verified_chain = describe(X509_STORE_CTX_get0_chain(store));

@@ -5,6 +5,8 @@
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "checks/check_result.h"
 
@@ -26,6 +28,8 @@ class TlsCapture {
 
   const TlsFacts& facts() const noexcept { return facts_; }
   TlsFacts take() noexcept { return std::move(facts_); }
+  // The chain the server sent (DER, leaf first), when verification could not find an issuer.
+  std::vector<std::string> take_sent_der() noexcept { return std::move(sent_der_); }
   bool handshake_done() const noexcept { return handshake_done_; }
   // The ClientHello went out: the TCP connection is up even if curl has not said so yet.
   bool handshake_started() const noexcept { return handshake_started_; }
@@ -39,6 +43,7 @@ class TlsCapture {
   static int on_client_certificate(SSL* ssl, X509** certificate, EVP_PKEY** key) noexcept;
 
   TlsFacts facts_;
+  std::vector<std::string> sent_der_;
   bool handshake_done_ = false;
   bool handshake_started_ = false;
   std::uint64_t ctx_created_ns_ = 0;

@@ -28,6 +28,7 @@ class CurlMultiDriver {
   CURLMcode add(CURL* easy, Completion done);
   // Aborts a transfer without calling its completion (a timeout or shutdown).
   void remove(CURL* easy) noexcept;
+  uv_loop_t* loop() const noexcept { return loop_; }
 
  private:
   struct SocketPoll {

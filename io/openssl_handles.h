@@ -17,5 +17,9 @@ using GeneralNamesPtr = CHandle<GENERAL_NAMES, GENERAL_NAMES_free>;
 using AuthorityInfoAccessPtr = CHandle<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
 using SslPtr = CHandle<SSL, SSL_free>;
 using SslCtxPtr = CHandle<SSL_CTX, SSL_CTX_free>;
+using X509StorePtr = CHandle<X509_STORE, X509_STORE_free>;
+using X509StoreCtxPtr = CHandle<X509_STORE_CTX, X509_STORE_CTX_free>;
+inline void free_x509_stack(STACK_OF(X509) * stack) { sk_X509_pop_free(stack, X509_free); }
+using X509StackPtr = CHandle<STACK_OF(X509), free_x509_stack>;
 
 }  // namespace prober::io

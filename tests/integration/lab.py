@@ -32,7 +32,8 @@ class Lab:
     def _start(self):
         now = datetime.datetime.now(datetime.timezone.utc)
         day = datetime.timedelta(days=1)
-        c = self.certs = CertFactory(os.path.join(self.dir, "pki"))
+        aia_port = free_port()
+        c = self.certs = CertFactory(os.path.join(self.dir, "pki"), aia_base=f"http://127.0.0.1:{aia_port}")
         c.issue("valid", "localhost", c.intermediate)
         c.issue("expired", "localhost", c.intermediate, not_before=now - 400 * day, not_after=now - 30 * day)
         c.issue("future", "localhost", c.intermediate, not_before=now + 30 * day, not_after=now + 400 * day)
@@ -43,6 +44,10 @@ class Lab:
         c.issue("weak", "localhost", c.intermediate, key="rsa1024")
         c.issue("cn_only", "localhost", c.intermediate, extensions="leaf_nosan_ext")
         c.issue("rsa", "localhost", c.intermediate, key="rsa2048")
+        # Served alone: a leaf straight from an untrusted root (its AIA URL gives that root), and
+        # one whose AIA URL does not answer.
+        c.issue("stranger_direct", "localhost", c.other_root)
+        c.issue("dead_aia", "localhost", c.intermediate, aia="http://127.0.0.1:9/intermediate.der")
         self.ca_file = c.path("root.pem")
         # Client certificates: one the mutual-TLS servers trust (sent with its intermediate), one not.
         c.issue("client", "prober-vantage", c.intermediate, extensions="client_ext", san="DNS:prober-vantage")
@@ -52,7 +57,7 @@ class Lab:
         self.stranger_client_cert = c.path("stranger-client.pem")
         self.stranger_client_key = c.path("stranger-client.key")
 
-        self.nginx = Nginx(os.path.join(self.dir, "nginx"), c)
+        self.nginx = Nginx(os.path.join(self.dir, "nginx"), c, aia_port=aia_port)
         self.children.append(self.nginx)
         os.makedirs(os.path.join(self.dir, "dns"), exist_ok=True)
         self.dns = Dnsmasq(os.path.join(self.dir, "dns"))

@@ -125,6 +125,12 @@ SCENARIOS = {
     "tls_chain_incomplete": (
         lambda l: [url(l.port("no_intermediate"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
         "tls_chain_incomplete", "tls", "critical", ["sent 1 certificate", "Prober Test Intermediate"]),
+    "tls_chain_incomplete_aia_unreachable": (
+        lambda l: [url(l.port("dead_aia"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_chain_incomplete", "tls", "critical", ["sent 1 certificate"]),
+    "tls_cert_untrusted_root_from_aia": (
+        lambda l: [url(l.port("stranger_direct"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_untrusted", "tls", "critical", ["Unknown Test Root", "not a root this vantage trusts"]),
     "tls_cert_weak": (lambda l: [url(l.port("weak"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
                       "tls_cert_weak", "tls", "critical", ["too weak", "1024"]),
     "tls_cert_expiring_critical": (
@@ -226,6 +232,27 @@ class FailureClasses(unittest.TestCase):
         TABLE.append(("tcp_unreachable", r["class"], r["phase"], r["status"], r["timings_ms"]["total"]))
         self.assertEqual((r["class"], r["phase"], r["status"], code), ("tcp_unreachable", "connect", "critical", 2))
         self.assertIn("unreachable", r["message"])
+
+    def test_a_missing_issuer_is_fetched_as_browsers_do(self):
+        """The AIA URL is asked, and what it serves decides: an intermediate that completes the
+        chain (tls_chain_incomplete), or a root this vantage does not trust (tls_cert_untrusted)."""
+        cases = {
+            "no_intermediate": ("tls_chain_incomplete", "the issuer 'Prober Test Intermediate' fetched from "
+                                f"http://127.0.0.1:{LAB.port('aia')}/intermediate.der completes the chain"),
+            "stranger_direct": ("tls_cert_untrusted", "even with the issuer 'Unknown Test Root' fetched from "
+                                f"http://127.0.0.1:{LAB.port('aia')}/other-root.der the chain does not verify"),
+            "dead_aia": ("tls_chain_incomplete", "AIA URL http://127.0.0.1:9/intermediate.der could not be fetched"),
+        }
+        for server, (klass, note) in cases.items():
+            with self.subTest(server=server):
+                code, results, stderr = prober_check(url(LAB.port(server), host="localhost", scheme="https"),
+                                                     "--ca-file", LAB.ca_file)
+                r = results[0]
+                self.assertEqual(r["class"], klass, r)
+                self.assertIn(note, r["tls"]["aia"])
+                self.assertTrue(any(note in hint for hint in r["hints"]), r["hints"])
+                if server == "stranger_direct":  # the fetch showed a root: no "missing intermediate" finding
+                    self.assertEqual(r["findings"], [])
 
     def test_several_certificate_problems_at_once(self):
         """A certificate for another name, served without its intermediate: OpenSSL stops at the

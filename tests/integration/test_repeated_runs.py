@@ -79,6 +79,14 @@ def monitor_from_args(name, args):
             tls["ca_file"] = value
         elif flag == "--tls-max":
             tls["max_version"] = value
+        elif flag == "--cert":
+            tls["cert_file"] = value
+        elif flag == "--key":
+            tls["key_file"] = value
+        elif flag == "--downgrade":
+            expect["downgrade"] = value
+        elif flag == "--tls-hygiene-ignore":
+            expect.setdefault("tls_hygiene_ignore", []).append(value)
         elif flag == "--expect-body":
             expect["body_regex"] = value
         elif flag == "--expect-header":

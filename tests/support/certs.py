@@ -34,7 +34,7 @@ keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/intermediate.der
+authorityInfoAccess = caIssuers;URI:$ENV::LAB_AIA
 subjectAltName = $ENV::LAB_SAN
 [leaf_nosan_ext]
 basicConstraints = critical, CA:FALSE
@@ -59,8 +59,10 @@ def _stamp(when):
 
 
 class CertFactory:
-    def __init__(self, directory):
+    def __init__(self, directory, aia_base="http://127.0.0.1:9"):
+        """Leaves name their issuer at AIA_BASE/ISSUER.der; every CA is also written there as DER."""
         self.dir = directory
+        self.aia_base = aia_base
         os.makedirs(os.path.join(directory, "issued"), exist_ok=True)
         open(os.path.join(directory, "index.txt"), "w").close()
         with open(os.path.join(directory, "serial"), "w") as f:
@@ -85,21 +87,25 @@ class CertFactory:
 
     def _self_signed(self, name, cn, extensions, san="DNS:localhost"):
         key = self._key(name)
-        env = dict(os.environ, LAB_SAN=san)
+        env = dict(os.environ, LAB_SAN=san, LAB_AIA=f"{self.aia_base}/{name}.der")
         _run("openssl", "req", "-x509", "-new", "-key", key, "-subj", "/CN=" + cn, "-days", "3650",
              "-config", self.config, "-extensions", extensions, "-out", self.path(name + ".pem"), env=env)
+        self._der(name)
         return name
+
+    def _der(self, name):
+        _run("openssl", "x509", "-in", self.path(name + ".pem"), "-outform", "DER", "-out", self.path(name + ".der"))
 
     def self_signed_leaf(self, name):
         return self._self_signed(name, "localhost", "leaf_ext", "DNS:localhost,IP:127.0.0.1,IP:::1")
 
     def issue(self, name, cn, issuer, extensions="leaf_ext", san="DNS:localhost,IP:127.0.0.1,IP:::1",
-              not_before=None, not_after=None, key="ec"):
+              not_before=None, not_after=None, key="ec", aia=None):
         now = datetime.datetime.now(datetime.timezone.utc)
         not_before = not_before or now - datetime.timedelta(days=1)
         not_after = not_after or now + datetime.timedelta(days=365)
         self._key(name, key)
-        env = dict(os.environ, LAB_SAN=san)
+        env = dict(os.environ, LAB_SAN=san, LAB_AIA=aia or f"{self.aia_base}/{issuer}.der")
         _run("openssl", "req", "-new", "-key", self.path(name + ".key"), "-subj", "/CN=" + cn,
              "-out", self.path(name + ".csr"), "-config", self.config, env=env)
         _run("openssl", "ca", "-batch", "-config", self.config, "-notext",
@@ -107,6 +113,7 @@ class CertFactory:
              "-startdate", _stamp(not_before), "-enddate", _stamp(not_after),
              "-extensions", extensions, "-in", self.path(name + ".csr"), "-out", self.path(name + ".pem"),
              env=env)
+        self._der(name)
         return name
 
     def bundle(self, name, *parts):

@@ -45,7 +45,7 @@ HTTP_LOCATIONS = """
 class Nginx:
     """One nginx serving every scenario, each on its own port."""
 
-    def __init__(self, directory, certs):
+    def __init__(self, directory, certs, aia_port=None):
         self.dir = directory
         os.makedirs(os.path.join(directory, "www"), exist_ok=True)
         with open(os.path.join(directory, "www", "huge.bin"), "wb") as f:
@@ -61,6 +61,11 @@ class Nginx:
 
         locations = HTTP_LOCATIONS.format(dir=directory)
         server("http", "", locations)
+        if aia_port:
+            # The CAs' certificates as DER, where the leaves' AIA URLs point (browsers fetch them).
+            self.ports["aia"] = aia_port
+            servers.append(f"  server {{\n    listen 127.0.0.1:{aia_port};\n    root {certs.dir};\n"
+                           "    types { application/pkix-cert der; }\n  }\n")
 
         def tls(name, chain, key, extra=""):
             server(name, " ssl http2",
@@ -82,6 +87,8 @@ class Nginx:
         # RSA key transport and a CBC cipher: a handshake that works and that browsers flag.
         tls("old_cipher", c.bundle("rsa", "rsa", "intermediate"), c.path("rsa.key"),
             "    ssl_protocols TLSv1.2;\n    ssl_ciphers AES128-SHA;\n")
+        tls("stranger_direct", c.path("stranger_direct.pem"), c.path("stranger_direct.key"))
+        tls("dead_aia", c.path("dead_aia.pem"), c.path("dead_aia.key"))
         tls("cn_only", c.bundle("cn_only", "cn_only", "intermediate"), c.path("cn_only.key"))
         # Asks for a client certificate and, like nginx does, answers 400 without one.
         tls("client_cert_nginx", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),

@@ -131,7 +131,8 @@ TEST_CASE("a missing intermediate names the issuer and the browser difference") 
   std::vector<CheckResult> results{r};
   explain(results);
   CHECK(results[0].message == "server sent 1 certificate, not its issuer 'R3'");
-  CHECK(has_hint(results[0], "browsers fetch missing intermediates"));
+  CHECK(has_hint(results[0], "browsers fix this silently"));
+  CHECK(has_hint(results[0], "curl, Java and older Android do not"));
 }
 
 TEST_CASE("a DNS query that could not be sent at all points at the vantage's own firewall too") {
