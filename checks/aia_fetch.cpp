@@ -180,4 +180,31 @@ void AiaFetch::finish(AiaOutcome outcome) {
   if (auto done = std::move(done_)) done(std::move(outcome));
 }
 
+void IssuerCompletion::settle(TransferReport report, std::function<void(TransferReport)> next) {
+  auto url = aia_url_to_fetch(report);
+  if (!url) return next(std::move(report));
+  auto sent = std::move(report.sent_chain_der);
+  pending_ = std::move(report);
+  next_ = std::move(next);
+  fetch_ = std::make_unique<AiaFetch>(env_, policy_, monitor_.dns_servers);
+  auto on_outcome = [this](const AiaOutcome& outcome) {
+    TransferReport settled = std::move(*pending_);
+    pending_.reset();
+    settle_missing_issuer(settled, outcome.fetched ? std::optional<bool>(outcome.completes) : std::nullopt,
+                          outcome.note);
+    if (auto then = std::move(next_)) then(std::move(settled));
+  };
+  if (auto now = fetch_->start(*url, std::move(sent), monitor_.tls.ca_file, on_outcome)) on_outcome(*now);
+}
+
+std::optional<TransferReport> IssuerCompletion::abandon() {
+  if (!pending_) return std::nullopt;
+  TransferReport report = std::move(*pending_);
+  pending_.reset();
+  next_ = nullptr;
+  fetch_.reset();
+  settle_missing_issuer(report, std::nullopt, "the issuer's AIA URL did not answer before the deadline");
+  return report;
+}
+
 }  // namespace prober::checks

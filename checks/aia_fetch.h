@@ -62,4 +62,24 @@ class AiaFetch {
   std::unique_ptr<CurlTransfer> transfer_;
 };
 
+// A finished transfer held while its missing issuer is fetched, then handed on settled: what
+// the HTTP and TLS checks both do with a chain that stops short.
+class IssuerCompletion {
+ public:
+  IssuerCompletion(CheckEnv env, std::shared_ptr<const DestinationPolicy> policy, const config::MonitorConfig& monitor)
+      : env_(env), policy_(std::move(policy)), monitor_(monitor) {}
+  // Calls `next` with the report: at once, or after the AIA fetch its failed verification asks for.
+  void settle(TransferReport report, std::function<void(TransferReport)> next);
+  // At the deadline: the report still waiting for its fetch, settled as the chain's shape says.
+  std::optional<TransferReport> abandon();
+
+ private:
+  CheckEnv env_;
+  std::shared_ptr<const DestinationPolicy> policy_;
+  const config::MonitorConfig& monitor_;
+  std::optional<TransferReport> pending_;
+  std::function<void(TransferReport)> next_;
+  std::unique_ptr<AiaFetch> fetch_;  // kept until the check goes: it may be finishing when settled
+};
+
 }  // namespace prober::checks

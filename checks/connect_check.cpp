@@ -32,11 +32,8 @@ class ConnectProbe final : public Probe {
 
   CheckResult abort() noexcept override {
     finish_ = nullptr;
-    if (pending_) {  // the deadline came during an AIA fetch: the handshake's verdict stands
-      settle_missing_issuer(*pending_, std::nullopt, "the issuer's AIA URL did not answer before the deadline");
-      apply_transfer(result_, *pending_);
-      pending_.reset();
-      aia_.reset();
+    if (auto waiting = issuer_.abandon()) {  // the deadline came during an AIA fetch
+      apply_transfer(result_, *waiting);
     } else if (transfer_) {
       TransferReport report = transfer_->abort();
       apply_transfer(result_, report);
@@ -49,23 +46,7 @@ class ConnectProbe final : public Probe {
  private:
   // A chain that stops short is settled by an AIA fetch first, as a browser would.
   void on_transfer(TransferReport report) {
-    if (auto url = aia_url_to_fetch(report)) {
-      auto sent = std::move(report.sent_chain_der);
-      pending_ = std::move(report);
-      aia_ = std::make_unique<AiaFetch>(env_, spec_->policy, monitor_.dns_servers);
-      auto now = aia_->start(*url, std::move(sent), monitor_.tls.ca_file, [this](AiaOutcome o) { on_aia(o); });
-      if (now) on_aia(*now);
-      return;
-    }
-    on_settled_transfer(std::move(report));
-  }
-
-  void on_aia(const AiaOutcome& outcome) {
-    TransferReport report = std::move(*pending_);
-    pending_.reset();
-    settle_missing_issuer(report, outcome.fetched ? std::optional<bool>(outcome.completes) : std::nullopt,
-                          outcome.note);
-    on_settled_transfer(std::move(report));
+    issuer_.settle(std::move(report), [this](TransferReport settled) { on_settled_transfer(std::move(settled)); });
   }
 
   void on_settled_transfer(TransferReport report) {
@@ -89,8 +70,7 @@ class ConnectProbe final : public Probe {
   CheckResult result_;
   Finish finish_;
   std::unique_ptr<CurlTransfer> transfer_;
-  std::optional<TransferReport> pending_;  // the handshake's report, waiting for its AIA fetch
-  std::unique_ptr<AiaFetch> aia_;
+  IssuerCompletion issuer_{env_, spec_->policy, monitor_};
 };
 
 }  // namespace

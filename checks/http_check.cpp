@@ -60,11 +60,8 @@ class HttpProbe final : public Probe {
       result_.failure = unusable ? classify_dns(ARES_ETIMEOUT, 0, false, true) : classify_timeout(Phase::kDns);
       result_.detail = unusable ? "the server sent " + *unusable
                                 : "no DNS answer for redirect target " + url_.host + " before the deadline";
-    } else if (pending_) {  // the deadline came during an AIA fetch: the handshake's verdict stands
-      settle_missing_issuer(*pending_, std::nullopt, "the issuer's AIA URL did not answer before the deadline");
-      absorb(*pending_);
-      pending_.reset();
-      aia_.reset();
+    } else if (auto waiting = issuer_.abandon()) {  // the deadline came during an AIA fetch
+      absorb(*waiting);
     } else if (transfer_) {
       TransferReport report = transfer_->abort();
       transfer_.reset();
@@ -154,23 +151,7 @@ class HttpProbe final : public Probe {
 
   // A chain that stops short is settled by an AIA fetch first, as a browser would.
   void on_transfer(TransferReport report) {
-    if (auto url = aia_url_to_fetch(report)) {
-      auto sent = std::move(report.sent_chain_der);
-      pending_ = std::move(report);
-      aia_ = std::make_unique<AiaFetch>(env_, spec_->policy, monitor_.dns_servers);
-      auto now = aia_->start(*url, std::move(sent), monitor_.tls.ca_file, [this](AiaOutcome o) { on_aia(o); });
-      if (now) on_aia(*now);
-      return;
-    }
-    on_settled_transfer(std::move(report));
-  }
-
-  void on_aia(const AiaOutcome& outcome) {
-    TransferReport report = std::move(*pending_);
-    pending_.reset();
-    settle_missing_issuer(report, outcome.fetched ? std::optional<bool>(outcome.completes) : std::nullopt,
-                          outcome.note);
-    on_settled_transfer(std::move(report));
+    issuer_.settle(std::move(report), [this](TransferReport settled) { on_settled_transfer(std::move(settled)); });
   }
 
   void on_settled_transfer(TransferReport report) {
@@ -265,7 +246,7 @@ class HttpProbe final : public Probe {
   // A finished transfer holds a curl handle and its receive buffer: give them back now rather
   // than at the monitor's next run. Safe inside the transfer's own completion (the driver holds
   // the callback and curl has already let go of the handle).
-  void release_transfers() { transfer_.reset(); }  // aia_ let go of its transfer when it finished
+  void release_transfers() { transfer_.reset(); }
 
   void fill_http_facts() {
     if (result_.http.redirects.size() > 0 && !result_.http.final_url) result_.http.final_url = url_.url;
@@ -288,8 +269,7 @@ class HttpProbe final : public Probe {
   std::string address_host_;
   std::string first_host_;
   std::string first_url_;
-  std::optional<TransferReport> pending_;  // a finished hop waiting for its AIA fetch
-  std::unique_ptr<AiaFetch> aia_;
+  IssuerCompletion issuer_{env_, spec_->policy, monitor_};
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
   std::unique_ptr<AddressLookup> lookup_;   // while a redirect target is resolved

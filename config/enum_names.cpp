@@ -1,5 +1,7 @@
 #include "config/enum_names.h"
 
+#include <algorithm>
+
 #include <utility>
 
 namespace prober::config {
@@ -41,5 +43,27 @@ std::vector<std::string_view> check_type_names() { return names(kCheckTypes); }
 std::string_view to_string(IpVersion version) { return name_of(kIpVersions, version); }
 std::optional<IpVersion> ip_version_from(std::string_view text) { return value_of(kIpVersions, text); }
 std::vector<std::string_view> ip_version_names() { return names(kIpVersions); }
+
+const std::vector<std::string_view>& downgrade_policies() {
+  static const std::vector<std::string_view> kPolicies{"warning", "critical", "ignore"};
+  return kPolicies;
+}
+
+const std::vector<std::string_view>& tls_hygiene_items() {
+  static const std::vector<std::string_view> kItems{"old_version", "no_forward_secrecy", "cbc", "sha1", "small_rsa"};
+  return kItems;
+}
+
+bool is_one_of(std::string_view value, const std::vector<std::string_view>& allowed) {
+  return std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+}
+
+std::string one_of_text(const std::vector<std::string_view>& allowed) {
+  std::string out;
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ") + std::string(allowed[i]);
+  }
+  return out;
+}
 
 }  // namespace prober::config

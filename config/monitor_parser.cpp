@@ -3,7 +3,6 @@
 #include <re2/re2.h>
 
 #include <cctype>
-#include <set>
 
 #include "config/enum_names.h"
 
@@ -94,14 +93,12 @@ void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigEr
     out.response_time_ms.critical = t->number("critical", 0, 86400000);
     t->finish();
   }
-  if (auto v = expect.choice("downgrade", {"warning", "critical", "ignore"})) out.downgrade = *v;
+  if (auto v = expect.choice("downgrade", names(downgrade_policies()))) out.downgrade = *v;
   if (auto v = expect.strings("tls_hygiene_ignore")) {
-    static const std::set<std::string> kItems{"old_version", "no_forward_secrecy", "cbc", "sha1", "small_rsa"};
     for (std::size_t i = 0; i < v->size(); ++i) {
-      if (!kItems.count((*v)[i])) {
-        errors.push_back(
-            {expect.pointer("tls_hygiene_ignore") + "/" + std::to_string(i),
-             "expected one of old_version, no_forward_secrecy, cbc, sha1, small_rsa, got \"" + (*v)[i] + "\""});
+      if (!is_one_of((*v)[i], tls_hygiene_items())) {
+        errors.push_back({expect.pointer("tls_hygiene_ignore") + "/" + std::to_string(i),
+                          "expected one of " + one_of_text(tls_hygiene_items()) + ", got \"" + (*v)[i] + "\""});
       }
     }
     out.tls_hygiene_ignore = *v;

@@ -179,8 +179,8 @@ void add_http_options(CLI::App* app, Arguments& a) {
   add_converted(app, "--downgrade", "warning|critical|ignore",
                 "an https:// URL whose redirects end on http:// (default warning: http_downgrade)",
                 [&m](const std::string& v) {
-                  if (v != "warning" && v != "critical" && v != "ignore")
-                    return "must be warning, critical or ignore, not '" + v + "'";
+                  if (!config::is_one_of(v, config::downgrade_policies()))
+                    return "must be " + config::one_of_text(config::downgrade_policies()) + ", not '" + v + "'";
                   m.expect.downgrade = v;
                   return std::string();
                 })
@@ -227,9 +227,8 @@ void add_tls_options(CLI::App* app, Arguments& a) {
                "do not report this as tls_weak_config: old_version, no_forward_secrecy, cbc, sha1, small_rsa "
                "(repeatable)",
                [&expect = a.monitor.expect](const std::string& v) {
-                 static const char* const kItems[] = {"old_version", "no_forward_secrecy", "cbc", "sha1", "small_rsa"};
-                 if (std::find(std::begin(kItems), std::end(kItems), v) == std::end(kItems))
-                   return "must be old_version, no_forward_secrecy, cbc, sha1 or small_rsa, not '" + v + "'";
+                 if (!config::is_one_of(v, config::tls_hygiene_items()))
+                   return "must be " + config::one_of_text(config::tls_hygiene_items()) + ", not '" + v + "'";
                  expect.tls_hygiene_ignore.push_back(v);
                  return std::string();
                })

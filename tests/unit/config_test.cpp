@@ -163,7 +163,7 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
         "399]] (codes 100 to 599)"}},
       {"bad-hygiene-item",
        {"/monitors/0/expect/downgrade: expected one of \"warning\", \"critical\", \"ignore\", got \"sometimes\"",
-        "/monitors/0/expect/tls_hygiene_ignore/1: expected one of old_version, no_forward_secrecy, cbc, sha1, "
+        "/monitors/0/expect/tls_hygiene_ignore/1: expected one of old_version, no_forward_secrecy, cbc, sha1 or "
         "small_rsa, got \"rc4\""}},
       {"key-without-cert",
        {"/monitors/0/tls/key_file: key_file needs cert_file (the client certificate it belongs to)"}},
