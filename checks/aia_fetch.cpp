@@ -15,8 +15,8 @@
 namespace prober::checks {
 namespace {
 
-constexpr std::uint64_t kMaxIssuerBytes = 64 * 1024;
-constexpr std::uint64_t kCacheMs = 60 * 60 * 1000;
+constexpr std::uint64_t kMaxIssuerBytes = std::uint64_t{64} * 1024;
+constexpr std::uint64_t kCacheMs = std::uint64_t{60} * 60 * 1000;
 constexpr std::size_t kCacheEntries = 256;
 
 struct Cached {
@@ -147,12 +147,10 @@ void AiaFetch::on_address(AddressLookupResult lookup) {
   request.max_body_bytes = kMaxIssuerBytes;
   request.keep_body_bytes = kMaxIssuerBytes;
   transfer_ = std::make_unique<CurlTransfer>(std::move(request));
-  if (auto refused = transfer_->start(env_.curl, [this](TransferReport r) { on_body(std::move(r)); })) {
-    on_body(std::move(*refused));
-  }
+  if (auto refused = transfer_->start(env_.curl, [this](const TransferReport& r) { on_body(r); })) on_body(*refused);
 }
 
-void AiaFetch::on_body(TransferReport report) {
+void AiaFetch::on_body(const TransferReport& report) {
   if (report.outcome.code != CURLE_OK || report.status != 200) {
     std::string why = report.outcome.code != CURLE_OK ? report.error_text : "HTTP " + std::to_string(report.status);
     return finish(AiaOutcome{false, false, "AIA URL " + url_ + " could not be fetched: " + why});

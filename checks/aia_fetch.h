@@ -47,7 +47,7 @@ class AiaFetch {
 
  private:
   void on_address(AddressLookupResult lookup);
-  void on_body(TransferReport report);
+  void on_body(const TransferReport& report);
   AiaOutcome judge(const std::string& issuer) const;
   void finish(AiaOutcome outcome);
 

@@ -29,9 +29,7 @@ struct GlobalLibraries {
   }
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App root("prober " PROBER_VERSION_STRING
                 " - is my site reachable from the outside, how fast, and if not, exactly why?",
                 "prober");
@@ -64,4 +62,17 @@ int main(int argc, char** argv) {
   }
   std::fputs(prober::cli::root_help(root).c_str(), stdout);
   return help->parsed() ? 0 : 3;  // no subcommand: the usage, and UNKNOWN
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {  // what no command caught: a clear line, never an abort
+    std::fprintf(stderr, "prober: %s\n", error.what());
+  } catch (...) {
+    std::fprintf(stderr, "prober: an unexpected error\n");
+  }
+  return 3;
 }
