@@ -101,14 +101,19 @@ bool CurlTransfer::configure() {
       if (request_.method == "GET") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
     }
     bool has_user_agent = false;
+    bool has_accept_encoding = false;
     for (const auto& [name, value] : request_.headers) {
       std::string lower(name);
       std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
       has_user_agent = has_user_agent || lower == "user-agent";
+      has_accept_encoding = has_accept_encoding || lower == "accept-encoding";
       std::string line = name + (value.empty() ? ";" : ": " + value);
       ok = ok && io::append(header_list_, line.c_str());
     }
     if (!has_user_agent) curl_easy_setopt(e, CURLOPT_USERAGENT, "prober/" PROBER_VERSION_STRING);
+    // As browsers (and Go's client in blackbox_exporter) do: ask for compression and decode it,
+    // so body checks see the text and a broken encoding fails here as it fails in a browser.
+    if (!has_accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_.get());
   }
   if (request_.uses_tls) {

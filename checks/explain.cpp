@@ -5,19 +5,12 @@
 #include <array>
 
 #include "checks/explain_phrases.h"
+#include "checks/explain_table.h"
 
 namespace prober::checks {
 namespace {
 
 using namespace phrases;  // NOLINT(google-build-using-namespace): the table reads as sentences
-
-// Words one result: its message, and hints (above all why a browser may pass where this failed).
-using Explainer = void (*)(const CheckResult& r, std::string& m, Hints& hints);
-
-struct Explanation {
-  FailureClass failure_class;
-  Explainer explain;
-};
 
 void explain_ok(const CheckResult& r, std::string& m, Hints&) {
   const CertInfo* l = leaf(r);
@@ -32,14 +25,6 @@ void explain_ok(const CheckResult& r, std::string& m, Hints&) {
     m = r.dns.rcode.value_or("NOERROR") + ", " + std::to_string(r.dns.answers.size()) + " answer(s) in " +
         ms(r.timings.dns);
   }
-}
-
-// Findings whose check already worded them (which pattern, which limit, how many days).
-void detail_is_the_message(const CheckResult& r, std::string& m, Hints&) { m = r.detail; }
-
-void explain_redirects(const CheckResult& r, std::string& m, Hints& hints) {
-  m = r.detail + " (" + std::to_string(r.http.redirects.size()) + " hops followed)";
-  hints.push_back("a browser's cookies can end a loop that a cookieless client keeps following");
 }
 
 // Resolution: what the resolver said, and about which name.
@@ -130,14 +115,19 @@ const Explanation kTls[] = {
     {FailureClass::kTlsTimeout, [](const CheckResult& r, std::string& m,
                                    Hints&) { m = "TLS handshake with " + endpoint(r) + " did not complete in time"; }},
     {FailureClass::kTlsCertExpired,
-     [](const CheckResult& r, std::string& m, Hints&) {
-       const CertInfo* l = leaf(r);
-       m = "certificate '" + cn(l) + "' expired on " + (l ? date(l->not_after) : "?");
+     [](const CheckResult& r, std::string& m, Hints& hints) {
+       const CertInfo* c = out_of_date(r, true);
+       m = "certificate '" + cn(c) + "' expired on " + (c ? date(c->not_after) : "?");
+       if (c && c != leaf(r)) {
+         hints.push_back(std::string(c->self_issued ? "a root" : "an intermediate") +
+                         " of the chain expired, not the site's own certificate: the server must send a current "
+                         "chain (clients that build another path may still pass)");
+       }
      }},
     {FailureClass::kTlsCertNotYetValid,
      [](const CheckResult& r, std::string& m, Hints& hints) {
-       const CertInfo* l = leaf(r);
-       m = "certificate '" + cn(l) + "' is not valid before " + (l ? date(l->not_before) : "?");
+       const CertInfo* c = out_of_date(r, false);
+       m = "certificate '" + cn(c) + "' is not valid before " + (c ? date(c->not_before) : "?");
        hints.push_back("check this vantage's clock as well as the certificate");
      }},
     {FailureClass::kTlsCertHostnameMismatch,
@@ -190,58 +180,6 @@ const Explanation kTls[] = {
      }},
 };
 
-// The HTTP exchange and what the monitor expects of it.
-const Explanation kHttp[] = {
-    {FailureClass::kHttpTimeout,
-     [](const CheckResult& r, std::string& m, Hints&) {
-       m = "no HTTP response from " + endpoint(r) + " in time (connected, request sent, no headers)";
-     }},
-    {FailureClass::kHttpBodyTimeout,
-     [](const CheckResult& r, std::string& m, Hints&) {
-       m = "HTTP " + std::to_string(r.http.status.value_or(0)) +
-           " headers arrived but the body did not finish in time (" + std::to_string(r.http.body_bytes) +
-           " bytes read)";
-     }},
-    {FailureClass::kHttpProtocolError,
-     [](const CheckResult& r, std::string& m, Hints& hints) {
-       m = "malformed HTTP response from " + endpoint(r) + ": " + r.detail;
-       if (r.detail.find("HTTP/2") != std::string::npos || r.detail.find("http2") != std::string::npos) {
-         hints.push_back("HTTP/2 framing error: browsers may negotiate differently or retry over HTTP/1.1");
-       }
-     }},
-    {FailureClass::kHttpStatus,
-     [](const CheckResult& r, std::string& m, Hints& hints) {
-       m = "unexpected HTTP answer: " + r.detail;
-       if (r.tls.client_certificate_requested && !r.tls.client_certificate_sent) {
-         // nginx with ssl_verify_client on answers 400 "No required SSL certificate was sent".
-         hints.push_back(
-             "the server asked for a client certificate during the handshake and none was sent: it may require "
-             "one (tls.cert_file, tls.key_file; --cert/--key)");
-       }
-     }},
-    {FailureClass::kHttpBlocked,
-     [](const CheckResult& r, std::string& m, Hints& hints) {
-       m = "blocked by bot protection or a rate limit: " + r.detail;
-       hints.push_back(
-           "browsers pass JavaScript challenges and carry cookies; a monitor does not: allow-list this vantage's "
-           "address or user agent in the WAF / bot manager");
-     }},
-    {FailureClass::kHttpTooManyRedirects, &explain_redirects},
-    {FailureClass::kHttpRedirectLoop, &explain_redirects},
-    {FailureClass::kHttpBodyTooLarge,
-     [](const CheckResult& r, std::string& m, Hints&) { m = "response body too large: " + r.detail; }},
-    {FailureClass::kHttpBodyMismatch, &detail_is_the_message},
-    {FailureClass::kHttpHeaderMismatch, &detail_is_the_message},
-    {FailureClass::kHttpSlow, &detail_is_the_message},
-    {FailureClass::kHttpDowngrade,
-     [](const CheckResult& r, std::string& m, Hints& hints) {
-       m = "HTTPS downgraded to plain HTTP: " + r.detail;
-       hints.push_back(
-           "the page loads, but not over TLS: browsers show it as not secure (and HSTS would refuse it); make every "
-           "redirect of an https:// URL stay on https://");
-     }},
-};
-
 // Neither the target's fault nor a finding about it.
 const Explanation kProber[] = {
     {FailureClass::kOk, &explain_ok},
@@ -265,7 +203,7 @@ const std::array<Explainer, kClasses>& explainers() {
     add(kDns);
     add(kTcp);
     add(kTls);
-    add(kHttp);
+    add(http_explanations());
     add(kProber);
     return out;
   }();

@@ -60,6 +60,16 @@ std::string leaf_names(const CheckResult& r) {
 
 const CertInfo* leaf(const CheckResult& r) { return r.tls.chain.empty() ? nullptr : &r.tls.chain.front(); }
 
+const CertInfo* out_of_date(const CheckResult& r, bool expired) {
+  const std::int64_t now = std::time(nullptr);
+  for (const auto* chain : {&r.tls.chain, &r.tls.verified_chain}) {
+    for (const auto& c : *chain) {
+      if (expired ? c.not_after < now : c.not_before > now) return &c;
+    }
+  }
+  return leaf(r);
+}
+
 std::string cn(const CertInfo* c) { return c ? c->subject_cn : std::string("?"); }
 
 namespace {
@@ -101,6 +111,8 @@ bool client_certificate(const CheckResult& r, int reason, std::string& message, 
 }
 
 }  // namespace
+
+void detail_is_the_message(const CheckResult& r, std::string& message, Hints&) { message = r.detail; }
 
 std::string alert_name(int reason) {
   const char* text = ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, reason));

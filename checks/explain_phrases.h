@@ -21,8 +21,13 @@ std::string dns_server(const CheckResult& r);         // "192.0.2.53:53" or "the
 std::string dns_server_phrase(const CheckResult& r);  // "DNS server 192.0.2.53:53" or "the system's resolver"
 std::string leaf_names(const CheckResult& r);         // the leaf's DNS names, else "CN=..."
 const CertInfo* leaf(const CheckResult& r);
+// The certificate of the chain (sent, then verified) that has expired (or is not yet valid) now;
+// the leaf when none can be told.
+const CertInfo* out_of_date(const CheckResult& r, bool expired);
 std::string cn(const CertInfo* c);
 
+// For findings whose check already worded them (which pattern, which limit, how many days).
+void detail_is_the_message(const CheckResult& r, std::string& message, Hints& hints);
 // OpenSSL's words for an SSL reason code ("tlsv13 alert certificate required").
 std::string alert_name(int reason);
 // A handshake that failed, worded from the OpenSSL reason in the result's detail.

@@ -1,12 +1,12 @@
 #include "net/http_server.h"
 
 #include <arpa/inet.h>
-#include <sys/ioctl.h>
 
 #include <cstdio>
 #include <cstring>
 
 #include "config/units.h"
+#include "io/unread_bytes.h"
 #include "io/uv_handle.h"
 #include "io/uv_timer.h"
 
@@ -112,21 +112,13 @@ void HttpServer::on_idle(Connection* conn) noexcept {
       conn->timeout.start(limits_.write_timeout_ms);
       return;
     }
-  } else if (unread_bytes(conn) > 0) {
+  } else if (io::unread_bytes(conn->tcp.base()) > 0) {
     // libuv runs timers before polling: after the loop was busy for longer than idle_timeout,
     // a request that arrived in time is still unread. Read it rather than drop its client.
     conn->timeout.start(limits_.idle_timeout_ms);
     return;
   }
   drop(conn->id);
-}
-
-std::size_t HttpServer::unread_bytes(Connection* conn) noexcept {
-  uv_os_fd_t fd = -1;
-  int pending = 0;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(conn->tcp.get()), &fd) != 0) return 0;
-  if (ioctl(fd, FIONREAD, &pending) != 0) return 0;
-  return pending > 0 ? static_cast<std::size_t>(pending) : 0;
 }
 
 void HttpServer::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {

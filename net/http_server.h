@@ -59,7 +59,6 @@ class HttpServer {
   static void on_alloc(uv_handle_t* handle, size_t size, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) noexcept;
   void on_idle(Connection* conn) noexcept;
-  static std::size_t unread_bytes(Connection* conn) noexcept;
   void on_request(Connection* conn);
   bool take_token(const EndpointSecurity& security);
   void respond(std::uint64_t id, HttpResponse response);

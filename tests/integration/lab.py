@@ -47,6 +47,10 @@ class Lab:
         # Served alone: a leaf straight from an untrusted root (its AIA URL gives that root), and
         # one whose AIA URL does not answer.
         c.issue("stranger_direct", "localhost", c.other_root)
+        # A current leaf under an intermediate that has expired (as AddTrust's did in 2020).
+        c.issue("old_intermediate", "Expired Intermediate", c.root, extensions="intermediate_ext",
+                not_before=now - 400 * day, not_after=now - 10 * day)
+        c.issue("under_old", "localhost", "old_intermediate")
         c.issue("dead_aia", "localhost", c.intermediate, aia="http://127.0.0.1:9/intermediate.der")
         self.ca_file = c.path("root.pem")
         # Client certificates: one the mutual-TLS servers trust (sent with its intermediate), one not.

@@ -83,6 +83,9 @@ SCENARIOS = {
                     "tls_timeout", "tls", "critical", ["did not complete in time"]),
     "tls_cert_expired": (lambda l: [url(l.port("expired"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
                          "tls_cert_expired", "tls", "critical", ["expired on"]),
+    "tls_cert_expired_intermediate": (
+        lambda l: [url(l.port("expired_intermediate"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
+        "tls_cert_expired", "tls", "critical", ["certificate 'Expired Intermediate' expired on"]),
     "tls_cert_not_yet_valid": (
         lambda l: [url(l.port("not_yet_valid"), host="localhost", scheme="https"), "--ca-file", l.ca_file],
         "tls_cert_not_yet_valid", "tls", "critical", ["not valid before"]),
@@ -161,6 +164,8 @@ SCENARIOS = {
                                     "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
     "http_protocol_error_nothing": (lambda l: [url(l.fixture_port, "/nothing")],
                                     "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
+    "http_protocol_error_bad_encoding": (lambda l: [url(l.fixture_port, "/bad-gzip")],
+                                        "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
     "http_protocol_error_10mb_header": (lambda l: [url(l.fixture_port, "/giant-header")],
                                         "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
     "http_status": (lambda l: [url(l.port("http"), "/unavailable")], "http_status", "http", "critical",

@@ -87,6 +87,7 @@ class Nginx:
         # RSA key transport and a CBC cipher: a handshake that works and that browsers flag.
         tls("old_cipher", c.bundle("rsa", "rsa", "intermediate"), c.path("rsa.key"),
             "    ssl_protocols TLSv1.2;\n    ssl_ciphers AES128-SHA;\n")
+        tls("expired_intermediate", c.bundle("under_old", "under_old", "old_intermediate"), c.path("under_old.key"))
         tls("stranger_direct", c.path("stranger_direct.pem"), c.path("stranger_direct.key"))
         tls("dead_aia", c.path("dead_aia.pem"), c.path("dead_aia.key"))
         tls("cn_only", c.bundle("cn_only", "cn_only", "intermediate"), c.path("cn_only.key"))

@@ -149,3 +149,15 @@ TEST_CASE("a DNS query that could not be sent at all points at the vantage's own
   explain(refused);
   CHECK(!has_hint(refused[0], "own firewall"));
 }
+
+TEST_CASE("a status says who answered: credentials wanted, a proxy without its backend") {
+  CheckResult login = probe("192.0.2.7", 4, FailureClass::kHttpStatus);
+  login.http.status = 401;
+  login.http.headers = {{"WWW-Authenticate", "Basic realm=\"staff\""}};
+  CheckResult gateway = probe("192.0.2.7", 4, FailureClass::kHttpStatus);
+  gateway.http.status = 502;
+  std::vector<CheckResult> results{login, gateway};
+  explain(results);
+  CHECK(has_hint(results[0], "wants credentials (Basic realm=\"staff\")"));
+  CHECK(has_hint(results[1], "a proxy or load balancer answered: its backend is down"));
+}
