@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-targets="dns_message_fuzz http_request_fuzz config_fuzz sink_payload_fuzz web_config_fuzz"
+targets="dns_message_fuzz http_request_fuzz config_fuzz sink_payload_fuzz web_config_fuzz aia_issuer_fuzz"
 jobs=$(nproc 2>/dev/null || echo 2)
 if ! command -v clang++ >/dev/null; then
   echo "fuzz: clang++ is missing (tools/install-deps.sh with WITH_TEST_DEPS=1 installs clang)" >&2
