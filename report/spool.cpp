@@ -200,7 +200,13 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
   bytes_ =
       static_cast<std::uint64_t>(std::max<std::int64_t>(0, static_cast<std::int64_t>(bytes_.load()) + added - removed));
   enforce_bound(out);
-  // Reads after the writes: a fetch sees every record appended before it was asked for.
+  answer_fetches(ops, out);
+  return true;
+}
+
+// Reads after the writes: a fetch sees every record appended before it was asked for.
+void Spool::answer_fetches(std::vector<Op>& ops, Completion& out) {
+  sqlite3* db = db_->db.get();
   for (auto& op : ops) {
     if (op.kind != Op::Kind::kFetch) continue;
     Completion fetched;
@@ -228,7 +234,6 @@ bool Spool::write_batch(std::vector<Op>& ops, Completion& out) {
     std::lock_guard lock(mutex_);
     completions_.push_back(std::move(fetched));
   }
-  return true;
 }
 
 void Spool::deliver_completions() {

@@ -99,6 +99,7 @@ class Spool {
   void enqueue(Op op);
   void writer();
   bool write_batch(std::vector<Op>& ops, Completion& out);
+  void answer_fetches(std::vector<Op>& ops, Completion& out);
   void enforce_bound(Completion& out);
   // Drops the oldest records (leased ones too when `include_leased`) until under the bound.
   bool drop_oldest(bool include_leased, Completion& out);
