@@ -50,6 +50,7 @@ class HttpServer {
   int port() const { return port_; }
   static constexpr std::size_t kMaxRequestBytes = HttpRequestParser::kMaxRequestBytes;
   std::uint64_t refused_connections() const { return refused_connections_; }
+  std::size_t open_connections() const { return connections_.size(); }
   std::uint64_t tls_failures() const { return tls_failures_; }           // handshakes refused or broken
   std::uint64_t unauthorized_requests() const { return unauthorized_; }  // answered 401
 

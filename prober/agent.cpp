@@ -78,6 +78,8 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_result_errors_total", K::kCounter, "Check results whose handling failed (logged)");
   registry_.declare("prober_http_connections_refused_total", K::kCounter,
                     "Connections to the endpoint closed at once: sinks.prometheus.max_connections were open");
+  registry_.declare("prober_http_connections_open", K::kGauge,
+                    "Connections to the endpoint open now, this scrape's own included");
   registry_.declare("prober_http_tls_failures_total", K::kCounter,
                     "Connections to the endpoint ended by TLS: a refused handshake, plain HTTP to the TLS port, "
                     "a client certificate without an allowed SAN, or an unusable web config file");

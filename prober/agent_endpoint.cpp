@@ -61,6 +61,7 @@ std::string Agent::metrics_text() {
 void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
   if (q.path == "/metrics") {
     registry_.set("prober_http_connections_refused_total", {}, static_cast<double>(server_->refused_connections()));
+    registry_.set("prober_http_connections_open", {}, static_cast<double>(server_->open_connections()));
     registry_.set("prober_http_tls_failures_total", {}, static_cast<double>(server_->tls_failures()));
     registry_.set("prober_http_unauthorized_total", {}, static_cast<double>(server_->unauthorized_requests()));
     return respond({200, kExposition, metrics_text()});

@@ -229,7 +229,12 @@ class HostileClients(unittest.TestCase):
             gone.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
             gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             gone.close()
-        time.sleep(3)  # past write_timeout: the agent gave up on the reader
+        # Past write_timeout the agent gives up on the reader: only this scrape's own connection
+        # is left open (waited for, not slept: a loaded machine delays the agent's timers).
+        def only_this_scrape_open():
+            time.sleep(0.5)
+            return 'prober_http_connections_open 1\n' in self.agent.get("/metrics")[1]
+        wait_for(only_this_scrape_open, "the reader dropped", 30)
         self.assertEqual(self.agent.get("/healthz")[0], 200)
         reader.settimeout(5)
         received = b""
