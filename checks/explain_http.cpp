@@ -1,7 +1,6 @@
 #include "checks/explain_table.h"
+#include "checks/text.h"
 
-#include <algorithm>
-#include <cctype>
 #include <string_view>
 
 namespace prober::checks {
@@ -11,10 +10,7 @@ using namespace phrases;  // NOLINT(google-build-using-namespace): the table rea
 
 const std::string* header(const CheckResult& r, std::string_view name) {
   for (const auto& [key, value] : r.http.headers) {
-    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        }))
-      return &value;
+    if (iequals(key, name)) return &value;
   }
   return nullptr;
 }

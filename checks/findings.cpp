@@ -1,19 +1,11 @@
 #include "checks/findings.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "checks/cert_info.h"
 #include "checks/explain_phrases.h"
+#include "checks/text.h"
 
 namespace prober::checks {
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool is_certificate_class(FailureClass c) {
   switch (c) {
@@ -34,10 +26,10 @@ bool is_certificate_class(FailureClass c) {
 bool certificate_matches(const CertInfo& leaf, std::string_view name) {
   while (!name.empty() && name.back() == '.') name.remove_suffix(1);
   for (std::string_view pattern : leaf.dns_names) {
-    if (iequal(pattern, name)) return true;
+    if (iequals(pattern, name)) return true;
     if (pattern.size() > 2 && pattern.substr(0, 2) == "*.") {
       auto dot = name.find('.');
-      if (dot != std::string_view::npos && dot > 0 && iequal(pattern.substr(1), name.substr(dot))) return true;
+      if (dot != std::string_view::npos && dot > 0 && iequals(pattern.substr(1), name.substr(dot))) return true;
     }
   }
   return false;
