@@ -69,6 +69,14 @@ struct Finding {
   std::string message;
 };
 
+// What a follow-up run found about a failure: `prober check --diagnose`, and the agent when a
+// monitor turns hard-failing (diagnostics/). Facts from the network: show them, never act on them.
+struct Diagnostic {
+  std::string kind;                  // "dns", "path", "tls", "http"
+  std::string summary;               // the conclusion, one line (what alert payloads carry)
+  std::vector<std::string> details;  // what each follow-up saw, one line each
+};
+
 struct CheckResult {
   std::string monitor;
   std::string type;  // http, tls, tcp, dns
@@ -83,6 +91,7 @@ struct CheckResult {
   std::string message;             // one line, from explain()
   std::vector<std::string> hints;  // why a browser may disagree, what to look at
   std::vector<Finding> findings;   // the other problems, in the order a client meets them
+  std::vector<Diagnostic> diagnostics;  // set only by a diagnosis, after the result was reported
   std::string detail;              // the raw fact behind the class (curl's error, the mismatch)
   bool deadline_hit = false;       // cancelled at the run's deadline, not finished
   Timings timings;

@@ -49,6 +49,12 @@ json to_json(const CertInfo& c) {
           {"signature", c.signature_algorithm}};
 }
 
+json diagnostics_json(const std::vector<Diagnostic>& diagnostics) {
+  json out = json::array();
+  for (const auto& d : diagnostics) out.push_back({{"kind", d.kind}, {"summary", d.summary}, {"details", d.details}});
+  return out;
+}
+
 json to_json(const CheckResult& r) {
   auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(r.started_at.time_since_epoch()).count();
   json redirects = json::array();
@@ -77,6 +83,7 @@ json to_json(const CheckResult& r) {
       {"message", r.message},
       {"hints", r.hints},
       {"findings", findings},
+      {"diagnostics", diagnostics_json(r.diagnostics)},
       {"detail", r.detail},
       {"timings_ms", timings(r.timings)},
       {"http",

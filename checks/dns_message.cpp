@@ -163,6 +163,28 @@ bool format_rdata(Reader& r, int type, std::size_t end, std::string& out) {
   }
 }
 
+// `count` resource records of one section; the error names the section and the record.
+std::optional<std::string> read_records(Reader& r, std::size_t size, unsigned count, const char* section,
+                                        std::vector<DnsRecord>& out) {
+  for (unsigned i = 0; i < count; ++i) {
+    DnsRecord record;
+    unsigned type = 0, klass = 0, rdlength = 0;
+    std::string which = std::string(section) + " record " + std::to_string(i + 1);
+    if (!r.name(record.name) || !r.u16(type) || !r.u16(klass) || !r.u32(record.ttl) || !r.u16(rdlength)) {
+      return "malformed " + which + " of " + std::to_string(count);
+    }
+    std::size_t end = r.pos() + rdlength;
+    if (end > size) return which + " runs past the message";
+    record.type = static_cast<int>(type);
+    if (!format_rdata(r, record.type, end, record.data)) {
+      return "malformed " + dns_type_name(record.type) + " data in " + which;
+    }
+    r.seek(end);
+    out.push_back(std::move(record));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<DnsMessage, std::string> parse_dns_message(const unsigned char* data, std::size_t size) {
@@ -182,21 +204,11 @@ std::variant<DnsMessage, std::string> parse_dns_message(const unsigned char* dat
     if (!r.name(name) || !r.u16(qtype) || !r.u16(qclass)) return std::string("malformed question section");
   }
   if (ancount > kMaxAnswers) return std::string("answer claims " + std::to_string(ancount) + " records");
-  for (unsigned i = 0; i < ancount; ++i) {
-    DnsRecord record;
-    unsigned type = 0, klass = 0, rdlength = 0;
-    if (!r.name(record.name) || !r.u16(type) || !r.u16(klass) || !r.u32(record.ttl) || !r.u16(rdlength)) {
-      return std::string("malformed answer record " + std::to_string(i + 1) + " of " + std::to_string(ancount));
-    }
-    std::size_t end = r.pos() + rdlength;
-    if (end > size) return std::string("answer record " + std::to_string(i + 1) + " runs past the message");
-    record.type = static_cast<int>(type);
-    if (!format_rdata(r, record.type, end, record.data)) {
-      return std::string("malformed " + dns_type_name(record.type) + " data in answer record " + std::to_string(i + 1));
-    }
-    r.seek(end);
-    message.answers.push_back(std::move(record));
-  }
+  if (nscount > kMaxAnswers) return std::string("authority section claims " + std::to_string(nscount) + " records");
+  if (auto error = read_records(r, size, ancount, "answer", message.answers)) return *error;
+  // The authority section says which zone answered (its SOA with NXDOMAIN or no data, its NS
+  // on a referral): what the diagnostics' search for the authoritative servers reads.
+  if (auto error = read_records(r, size, nscount, "authority", message.authority)) return *error;
   return message;
 }
 

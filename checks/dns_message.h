@@ -23,6 +23,7 @@ struct DnsMessage {
   bool truncated = false;
   bool authoritative = false;
   std::vector<DnsRecord> answers;
+  std::vector<DnsRecord> authority;
 };
 
 std::variant<DnsMessage, std::string> parse_dns_message(const unsigned char* data, std::size_t size);

@@ -14,6 +14,7 @@
 #include "config/enum_names.h"
 #include "config/monitor_config.h"
 #include "config/units.h"
+#include "diagnostics/diagnosis.h"
 #include "io/loop.h"
 #include "prober/check_options.h"
 #include "prober/human_output.h"
@@ -38,6 +39,25 @@ checks::Severity worst(const std::vector<checks::CheckResult>& results) {
   auto out = checks::Severity::kOk;
   for (const auto& r : results) out = std::max(out, r.failure.severity);
   return out;
+}
+
+// Every follow-up for every probed address, at once; each result gets what its diagnosis found.
+void diagnose(uv_loop_t* loop, checks::CheckEnv env, const config::MonitorConfig& m, std::chrono::milliseconds timeout,
+              std::vector<checks::CheckResult>& results) {
+  std::vector<std::unique_ptr<diagnostics::Diagnosis>> running;
+  std::size_t pending = 0;
+  for (auto& r : results) {
+    auto plan = diagnostics::plan_for(m, r, true);
+    if (plan.empty()) continue;
+    running.push_back(std::make_unique<diagnostics::Diagnosis>(loop, env, m, r, plan, diagnostics::DiagnosisLimits{timeout}));
+    ++pending;
+    running.back()->start([&r, &pending](std::vector<checks::Diagnostic> found) {
+      r.diagnostics = std::move(found);
+      --pending;
+    });
+  }
+  while (pending > 0 && uv_run(loop, UV_RUN_ONCE) != 0) {
+  }
 }
 
 int run_check(CheckArguments& a) {
@@ -69,6 +89,7 @@ int run_check(CheckArguments& a) {
       // Run until the check reports; handles are closed below, then the loop drains.
       while (results.empty() && uv_run(loop.get(), UV_RUN_ONCE) != 0) {
       }
+      if (a.diagnose) diagnose(loop.get(), checks::CheckEnv{curl, resolvers}, m, a.diagnose_timeout, results);
     }
     if (loop.close() != 0) std::fprintf(stderr, "prober check: event loop did not close cleanly\n");
   }

@@ -93,6 +93,17 @@ void add_general_options(CLI::App* app, CheckArguments& a) {
   app->add_option("--dns-server", m.dns_servers, "resolver to ask (repeatable; default: the system's)")
       ->type_name("IP[:PORT]")
       ->take_all();
+  app->add_flag("--diagnose", a.diagnose,
+                "then run the follow-ups an engineer would: ask the authoritative DNS servers, trace the path, "
+                "retry the handshake with other ClientHellos, retry with a browser's headers (docs/diagnostics.md)");
+  add_converted(app, "--diagnose-timeout", "DURATION", "deadline for the follow-ups of --diagnose (default 10s)",
+                [&](const std::string& v) {
+                  auto d = config::parse_duration(v);
+                  if (!d || *d < std::chrono::milliseconds(100) || *d > std::chrono::minutes(2))
+                    return "wants a duration from 100ms to 2m such as 5s, not '" + v + "'";
+                  a.diagnose_timeout = *d;
+                  return std::string();
+                });
   app->add_flag("--json", a.json, "one JSON object per probed address (DESIGN.md §5 shape)");
   app->add_flag("--no-colour,--no-color", a.no_colour, "never colour the human output (only a terminal gets colour)");
 }

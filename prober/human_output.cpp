@@ -77,6 +77,10 @@ void print_human(std::FILE* out, const std::vector<checks::CheckResult>& results
     if (!r.detail.empty() && r.failure.failure_class != checks::FailureClass::kOk) {
       std::fprintf(out, "  detail: %s\n", checks::printable(r.detail).c_str());
     }
+    for (const auto& d : r.diagnostics) {
+      std::fprintf(out, "  diagnose %s: %s\n", d.kind.c_str(), checks::printable(d.summary).c_str());
+      for (const auto& line : d.details) std::fprintf(out, "    %s\n", checks::printable(line).c_str());
+    }
   }
 }
 

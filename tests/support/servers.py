@@ -35,6 +35,8 @@ HTTP_LOCATIONS = """
                              return 403 "Just a moment...\\n"; }}
     location = /ratelimited {{ add_header Retry-After 30 always; return 429 "slow down\\n"; }}
     location = /moved {{ return 301 /ok; }}
+    location = /botwall {{ if ($http_user_agent !~* "Mozilla/") {{ return 403 "Access denied\n"; }}
+                           return 200 "Welcome to the test shop\n"; }}
     location = /loop/a {{ return 302 /loop/b; }}
     location = /loop/b {{ return 302 /loop/a; }}
     location ~ ^/hop/(x*)$ {{ return 302 /hop/$1x; }}
@@ -95,6 +97,8 @@ class Nginx:
         tls("client_cert_nginx", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
             f"    ssl_verify_client on;\n    ssl_client_certificate {c.path('root.pem')};\n"
             "    ssl_verify_depth 2;\n")
+        tls("tls12_and_13", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
+            "    ssl_protocols TLSv1.2 TLSv1.3;\n")
         tls("tls13_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
             "    ssl_protocols TLSv1.3;\n")
         user = "user root root;" if os.geteuid() == 0 else ""
