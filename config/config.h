@@ -1,6 +1,7 @@
 #pragma once
 // The whole agent configuration (shared/DESIGN.md §6) as plain data, and the errors that stop
 // a configuration from loading.
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +41,16 @@ struct JsonlConfig {
   std::string path = "-";  // "-" is standard output
 };
 
+// Follow-ups when a monitor turns hard-failing (docs/diagnostics.md): bounded in time, in
+// number at once, and in how often one monitor is diagnosed.
+struct DiagnosticsConfig {
+  bool enabled = true;
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};       // one diagnosis, all its follow-ups
+  std::chrono::milliseconds min_interval{std::chrono::minutes(30)};  // per monitor
+  int max_concurrent = 4;                                            // diagnoses at once; more are skipped
+  int max_hops = 20;                                                 // the path probe's TTLs
+};
+
 struct Config {
   VantageConfig vantage;
   std::vector<MonitorConfig> monitors;
@@ -52,6 +63,7 @@ struct Config {
   std::optional<WebhookConfig> webhook;
   std::optional<SpoolConfig> spool;  // set when configured, or when a push sink needs it
   int max_in_flight = 1000;
+  DiagnosticsConfig diagnostics;
   std::string sinks_definition;  // vantage, sinks and spool as written: what a reload cannot change
   bool has_push_sink() const { return remote_write || mackerel || webhook; }
 };

@@ -41,6 +41,15 @@ void parse_vantage(JsonReader& r, VantageConfig& v) {
   r.finish();
 }
 
+void parse_diagnostics(JsonReader& r, DiagnosticsConfig& d) {
+  if (auto v = r.boolean("enabled")) d.enabled = *v;
+  if (auto v = r.duration("timeout", std::chrono::minutes(2))) d.timeout = *v;
+  if (auto v = r.duration("min_interval", std::chrono::hours(24 * 7))) d.min_interval = *v;
+  if (auto v = r.integer("max_concurrent", 1, 64)) d.max_concurrent = *v;
+  if (auto v = r.integer("max_hops", 1, 64)) d.max_hops = *v;
+  r.finish();
+}
+
 }  // namespace
 
 std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view text) {
@@ -68,6 +77,7 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
     MonitorDefaults defaults;
     if (auto d = root.object("defaults")) defaults = parse_defaults(*d);
     if (auto v = root.integer("max_in_flight", 1, 1000000)) c.max_in_flight = *v;
+    if (auto d = root.object("diagnostics")) parse_diagnostics(*d, c.diagnostics);
 
     if (const auto* monitors = root.raw("monitors")) {
       if (!monitors->is_array()) {

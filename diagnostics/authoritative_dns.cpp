@@ -78,10 +78,12 @@ checks::Diagnostic summarize_authoritative(const std::string& zone, const std::s
   if (servers.empty()) {
     d.summary = "no address found for any authoritative server of " + zone;
   } else if (!lame.empty()) {
-    d.summary = std::string(lame.size() == servers.size() ? "every" : std::to_string(lame.size()) + " of " +
-                                                                          std::to_string(servers.size())) +
-                " authoritative server" + (servers.size() > 1 ? "s" : "") + " of " + zone +
-                (lame.size() == 1 ? " is" : " are") + " lame or unreachable: " + joined(lame, "; ");
+    std::string n = std::to_string(servers.size());
+    std::string who = lame.size() < servers.size() ? std::to_string(lame.size()) + " of " + n + " authoritative servers"
+                      : servers.size() == 1        ? "the only authoritative server"
+                                                   : "all " + n + " authoritative servers";
+    d.summary = who + " of " + zone + (lame.size() == 1 ? " is" : " are") +
+                " lame or unreachable: " + joined(lame, "; ");
   } else if (by_serial.size() > 1) {
     d.summary = "the authoritative servers of " + zone + " disagree on the zone's serial: " + groups(by_serial);
   } else if (by_answers.size() > 1) {

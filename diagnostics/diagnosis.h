@@ -42,7 +42,7 @@ class Diagnosis {
 
   uv_loop_t* loop_;
   checks::CheckEnv env_;
-  const config::MonitorConfig& monitor_;
+  const config::MonitorConfig monitor_;  // a copy: a reload may drop the monitor while this runs
   checks::CheckResult result_;
   Plan plan_;
   DiagnosisLimits limits_;

@@ -40,6 +40,10 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), clock_(loop_.
   resolvers_ = std::make_unique<io::ResolverPool>(loop_.get());
   env_ = std::make_unique<checks::CheckEnv>(checks::CheckEnv{*curl_, *resolvers_});
   observer_ = std::make_unique<Observer>(registry_);
+  diagnoses_ = std::make_unique<diagnostics::DiagnosisRunner>(
+      loop_.get(), *env_, [this](const std::string& m, checks::FailureClass c, std::vector<checks::Diagnostic> d) {
+        on_diagnosis(m, c, std::move(d));
+      });
   declare_agent_metrics();
 }
 
@@ -47,6 +51,7 @@ Agent::~Agent() {
   server_.reset();
   scheduler_.reset();
   probes_.clear();
+  diagnoses_.reset();
   sinks_.clear();  // their timers and requests first,
   http_.reset();   // then the requests' curl handles,
   spool_.reset();  // then the spool commits what is queued
@@ -91,6 +96,9 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_monitor_hard_state", K::kGauge,
                     "Hard alert state per monitor: 0 ok 1 warning 2 critical 3 unknown");
   registry_.declare("prober_alert_transitions_total", K::kCounter, "Hard state changes, by monitor and new state");
+  registry_.declare("prober_diagnoses_total", K::kCounter,
+                    "Monitors turned hard-failing, by what became of their diagnosis: started, rate_limited, busy, "
+                    "running, nothing_fits, disabled");
   registry_.declare("prober_vantage_healthy", K::kGauge,
                     "1 unless more than half of this vantage's control checks fail");
   registry_.declare("prober_spool_bytes", K::kGauge, "Payload bytes held in the spool");
@@ -140,10 +148,11 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   }
   if (!control) health_.apply(results);
 
-  const checks::CheckResult& worst =
+  checks::CheckResult& worst =
       *std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
         return static_cast<int>(a.failure.severity) < static_cast<int>(b.failure.severity);
       });
+  attach_diagnosis(monitor, worst);
   auto [state_it, fresh] =
       alert_states_.try_emplace(monitor, alerting::AlertPolicy{m.max_check_attempts, m.recovery_attempts});
   alerting::MonitorAlertState& state = state_it->second;
@@ -195,6 +204,8 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   std::int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   report::MonitorRun run{m, results, lines, seqs, samples, worst, state, transition, at_ms};
   for (auto& sink : sinks_) sink->on_run(run);
+  // After the result went out: the diagnosis reports on its own when it ends.
+  if (transition && transition->to != checks::Severity::kOk && !control) diagnose(m, worst);
 }
 
 void Agent::shutdown(const char* signal_name) {

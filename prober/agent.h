@@ -10,6 +10,7 @@
 #include "alerting/alert_state.h"
 #include "alerting/vantage_health.h"
 #include "config/config.h"
+#include "diagnostics/diagnosis_runner.h"
 #include "io/ares_resolver.h"
 #include "io/curl_multi_driver.h"
 #include "io/loop.h"
@@ -77,6 +78,10 @@ class Agent {
   void start_scheduler(const config::Config& first);
   void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
   void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
+  void diagnose(const config::MonitorConfig& monitor, const checks::CheckResult& worst);  // agent_diagnoses.cpp
+  void on_diagnosis(const std::string& monitor, checks::FailureClass diagnosed,
+                    std::vector<checks::Diagnostic> diagnostics);
+  void attach_diagnosis(const std::string& monitor, checks::CheckResult& worst);
   void handle(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   void probe(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   std::string metrics_text();
@@ -91,6 +96,8 @@ class Agent {
   scheduler::UvClock clock_;
   scheduler::UvTimerFactory timers_;
   std::unique_ptr<Observer> observer_;
+  std::unique_ptr<diagnostics::DiagnosisRunner> diagnoses_;
+  std::map<std::string, std::vector<checks::Diagnostic>> undelivered_diagnoses_;  // for the next result
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   report::MetricsRegistry registry_;
   report::ResultStore store_;

@@ -122,6 +122,8 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     replaced.push_back(name);
     store_.forget(name);
     alert_states_.erase(name);
+    diagnoses_->forget(name);
+    undelivered_diagnoses_.erase(name);
     if (it == definitions.end()) {
       for (auto& sink : sinks_) sink->on_monitor_removed(name);
     }

@@ -137,6 +137,17 @@ void AlertmanagerSink::on_run(const MonitorRun& run) {
   }
 }
 
+// The firing alert gains a `diagnostics` annotation: one line per follow-up, its conclusion.
+void AlertmanagerSink::on_diagnosis(const DiagnosisReport& report) {
+  auto it = firing_.find(report.monitor);
+  if (it == firing_.end() || report.diagnostics.empty()) return;
+  std::string text;
+  for (const auto& d : report.diagnostics) text += (text.empty() ? "" : "\n") + d.kind + ": " + d.summary;
+  it->second.annotations["diagnostics"] = text;
+  persist();
+  send({&it->second});
+}
+
 void AlertmanagerSink::on_monitor_removed(const std::string& monitor) {
   if (!firing_.count(monitor)) return;
   resolve(monitor, now_ms());

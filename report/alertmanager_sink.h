@@ -38,6 +38,7 @@ class AlertmanagerSink final : public Sink {
   AlertmanagerSink(uv_loop_t* loop, net::HttpClient& http, MetricsRegistry& metrics, Spool* spool,
                    config::AlertmanagerConfig config, const Vantage& vantage, std::string generator_base);
   void on_run(const MonitorRun& run) override;
+  void on_diagnosis(const DiagnosisReport& report) override;
   void on_monitor_removed(const std::string& monitor) override;
   void drain(std::function<void()> done) override;
 

@@ -14,6 +14,11 @@ void ResultStore::record(const std::string& monitor, std::string results_json, b
   }
 }
 
+void ResultStore::record_diagnosis(const std::string& monitor, std::string diagnosis_json) {
+  auto it = entries_.find(monitor);
+  if (it != entries_.end()) it->second.last_diagnosis = std::move(diagnosis_json);
+}
+
 void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); }
 
 std::string ResultStore::to_text(std::chrono::system_clock::time_point now) const {
@@ -23,7 +28,7 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
     bool keep = !e.last_failure.empty() && now - e.failed_at < kKeepFailures;
     if (out.size() > 1) out += ",\n";
     out += checks::json_text(name) + ":{\"last\":" + e.last + ",\"last_failure\":" + (keep ? e.last_failure : "null") +
-           "}";
+           ",\"last_diagnosis\":" + (e.last_diagnosis.empty() ? "null" : e.last_diagnosis) + "}";
   }
   return out + "}\n";
 }

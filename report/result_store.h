@@ -15,8 +15,12 @@ class ResultStore {
   // `results_json`: the run's results as one JSON array text (what the JSONL lines hold).
   void record(const std::string& monitor, std::string results_json, bool failed,
               std::chrono::system_clock::time_point now);
+  // The last diagnosis of the monitor ({"class", "at", "diagnostics"}), shown until a newer one
+  // replaces it or the monitor changes.
+  void record_diagnosis(const std::string& monitor, std::string diagnosis_json);
   void forget(const std::string& monitor);
-  // {"monitor": {"last": [...], "last_failure": [...] or null}, ...} as JSON text.
+  // {"monitor": {"last": [...], "last_failure": [...] or null, "last_diagnosis": {...} or null}, ...}
+  // as JSON text.
   std::string to_text(std::chrono::system_clock::time_point now) const;
   static constexpr std::chrono::hours kKeepFailures{1};
 
@@ -26,6 +30,7 @@ class ResultStore {
   struct Entry {
     std::string last;
     std::string last_failure;
+    std::string last_diagnosis;
     std::chrono::system_clock::time_point failed_at{};
   };
   std::map<std::string, Entry> entries_;

@@ -34,10 +34,20 @@ struct MonitorRun {
   std::int64_t at_ms;  // when the run finished
 };
 
+// What a diagnosis found after a monitor turned hard-failing. It ends after the run it diagnosed
+// went out: sinks that hold an alert open (Alertmanager) add it there; the monitor's next result
+// carries it too (CheckResult.diagnostics), for the sinks that send results.
+struct DiagnosisReport {
+  const std::string& monitor;
+  const std::vector<checks::Diagnostic>& diagnostics;
+  std::int64_t at_ms;
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
   virtual void on_run(const MonitorRun& run) = 0;
+  virtual void on_diagnosis(const DiagnosisReport& /*report*/) {}
   // The vantage's own series (prober_vantage_healthy, ...), offered every few seconds.
   virtual void on_vantage_samples(const std::vector<ProbeSample>&, std::int64_t /*at_ms*/) {}
   // The monitor set changed (reload); `names` is the new set.

@@ -113,6 +113,18 @@ class AlertmanagerSink(TempDirTest):
         self.assertEqual(alert["status"]["state"], "active")
         self.assertEqual(agent.metric_now('prober_monitor_hard_state{monitor="api"}'), 2)
         print(f"\nAlertmanager: fired {alert['labels']} startsAt {alert['startsAt']}")
+        # The diagnosis follows the alert: the path to a refused port, in the alert, /results and the JSONL.
+        annotated = wait_for(lambda: [a for a in am.alerts(alertname="ProbeFailing", monitor="api")
+                                      if "diagnostics" in a["annotations"]], "the diagnosis in the alert", 20)[0]
+        self.assertIn("path: the path reaches 127.0.0.1 in 1 hop, where TCP port", annotated["annotations"]["diagnostics"])
+        stored = json.loads(agent.get("/results")[1])["api"]["last_diagnosis"]
+        self.assertEqual(stored["class"], "tcp_refused")
+        self.assertEqual([d["kind"] for d in stored["diagnostics"]], ["path"])
+        # The next result carries it, once: in the JSONL (and any webhook) as in /results.
+        carried = wait_for(lambda: [r for r in agent.results() if r["monitor"] == "api" and r["diagnostics"]],
+                           "a result carrying the diagnosis")
+        self.assertEqual(carried[0]["diagnostics"], stored["diagnostics"])
+        self.assertEqual(agent.metric_now('prober_diagnoses_total{outcome="started"}'), 1)
 
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -119,6 +119,27 @@ TEST_CASE("a push sink without a spool section gets the default spool") {
   CHECK(!std::get<Config>(parse_config(R"({"monitors": []})")).spool);
 }
 
+TEST_CASE("diagnostics: defaults, values and bounds") {
+  auto c = std::get<Config>(parse_config(R"({"monitors": []})"));
+  CHECK(c.diagnostics.enabled);
+  CHECK(c.diagnostics.timeout == std::chrono::seconds(10));
+  CHECK(c.diagnostics.min_interval == std::chrono::minutes(30));
+  CHECK(c.diagnostics.max_concurrent == 4);
+  c = std::get<Config>(parse_config(
+      R"({"diagnostics": {"enabled": false, "timeout": "5s", "min_interval": "1h", "max_concurrent": 2, "max_hops": 8}})"));
+  CHECK_FALSE(c.diagnostics.enabled);
+  CHECK(c.diagnostics.timeout == std::chrono::seconds(5));
+  CHECK(c.diagnostics.min_interval == std::chrono::hours(1));
+  CHECK(c.diagnostics.max_concurrent == 2);
+  CHECK(c.diagnostics.max_hops == 8);
+  auto bad = std::get<std::vector<ConfigError>>(
+      parse_config(R"({"diagnostics": {"timeout": "1h", "max_hops": 0, "traceroute": true}})"));
+  REQUIRE(bad.size() == 3);
+  CHECK(to_string(bad[0]).starts_with("/diagnostics/timeout: "));
+  CHECK(to_string(bad[1]).starts_with("/diagnostics/max_hops: "));
+  CHECK(to_string(bad[2]) == "/diagnostics/traceroute: unknown key");
+}
+
 TEST_CASE("every bad configuration names the pointer and what was expected") {
   struct Case {
     const char* file;
