@@ -235,8 +235,11 @@ checks::Diagnostic AuthoritativeDns::conclude(bool cut) const {
     d.kind = "dns";
     std::vector<std::string> asked;
     for (const auto& [suffix, a] : suffixes_) asked.push_back(suffix + " NS: " + outcome_text(a));
-    d.summary = (cut ? "cut short: " : std::string()) + "the resolver (" + resolver_.servers() +
-                ") named no authoritative server for " + name_ + " or any parent";
+    bool any_answer = std::any_of(suffixes_.begin(), suffixes_.end(), [](const auto& s) { return s.second.rcode.has_value(); });
+    d.summary = (cut ? "cut short: " : std::string()) + "the resolver (" + resolver_.servers() + ")" +
+                (any_answer ? " named no authoritative server for " + name_ + " or any parent"
+                            : " answered no NS query either, for " + name_ + " or any parent: the resolver, or the "
+                              "path to it, fails; the zone's own servers could not be found through it");
     d.details = asked;
     return d;
   }
