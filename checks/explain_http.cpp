@@ -24,7 +24,8 @@ void status_hints(const CheckResult& r, Hints& hints) {
                     ": a browser with a session or saved login passes; give the monitor an Authorization header");
   } else if (status == 403) {
     hints.push_back(
-        "forbidden for this vantage: an IP allow-list, geo-blocking or a WAF rule may let a browser elsewhere in");
+        "forbidden for this vantage: an IP allow-list, geo-blocking or a WAF rule can refuse it while a browser "
+        "elsewhere gets in (prober check --diagnose retries with a browser's headers)");
   } else if (status == 502 || status == 504) {
     hints.push_back("a proxy or load balancer answered: its backend is down or too slow (" + std::to_string(status) +
                     "); the origin itself never replied");

@@ -136,7 +136,7 @@ void AuthoritativeDns::ask(io::AresResolver& resolver, const std::string& name, 
         into.rcode = m.rcode;
         into.authoritative = m.authoritative;
         for (const auto& r : m.answers) {
-          if (r.type == type) into.answers.push_back(without_dot(r.data));
+          if (r.type == type && type != kSoa) into.answers.push_back(without_dot(r.data));  // SOA: its serial
           if (r.type == kSoa) {
             std::istringstream fields(r.data);
             std::string mname, rname, serial;

@@ -87,12 +87,21 @@ checks::Diagnostic summarize_path(const std::string& address, int port, const st
   checks::Diagnostic d{"path", "", {}};
   const Hop* last = nullptr;     // the furthest hop that answered
   const Hop* reached = nullptr;  // the first hop the destination itself answered
+  std::size_t shown = 0;  // hops up to the last that answered; the silent rest is one line
   for (const auto& hop : hops) {
     if (reached) break;
-    d.details.push_back((hop.ttl < 10 ? " " : "") + std::to_string(hop.ttl) + "  " +
-                        (hop.address ? *hop.address + "  " + ms_text(hop.ms) + "  " + hop.said : "*"));
     if (hop.address) last = &hop;
     if (hop.reached) reached = &hop;
+    if (hop.address) shown = static_cast<std::size_t>(hop.ttl);
+  }
+  for (std::size_t i = 0; i < hops.size() && (!reached || hops[i].ttl <= reached->ttl); ++i) {
+    const Hop& hop = hops[i];
+    std::string ttl = (hop.ttl < 10 ? " " : "") + std::to_string(hop.ttl);
+    if (i >= shown) {
+      d.details.push_back(ttl + (hops.size() > i + 1 ? "-" + std::to_string(hops.back().ttl) : "") + "  * (no answer)");
+      break;
+    }
+    d.details.push_back(ttl + "  " + (hop.address ? *hop.address + "  " + ms_text(hop.ms) + "  " + hop.said : "*"));
   }
   if (send_error) {
     d.summary = "this vantage cannot send to " + address + ": " + *send_error;

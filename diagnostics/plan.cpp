@@ -52,7 +52,9 @@ Plan plan_for(const config::MonitorConfig& monitor, const checks::CheckResult& r
   plan.path = addressed && (everything || phase == checks::Phase::kConnect || c == FailureClass::kTlsTimeout ||
                             c == FailureClass::kHttpTimeout);
   plan.tls = addressed && tls && (everything || handshake_failure(result));
-  plan.http = monitor.type == config::CheckType::kHttp && (everything || answer_failure(c));
+  // Headers matter once a request was sent: not to a failure before it (DNS, connect, handshake).
+  bool requested = phase == checks::Phase::kHttp || phase == checks::Phase::kNone;
+  plan.http = monitor.type == config::CheckType::kHttp && requested && (everything || answer_failure(c));
   return plan;
 }
 

@@ -49,12 +49,12 @@ std::string outcome_line(const HelloOutcome& o) {
 
 std::vector<HelloShape> hello_shapes() {
   std::vector<HelloShape> shapes = {
-      {"default (as the check)", 0, 0, "", false},
+      {"the check's default", 0, 0, "", false},
       {"TLS 1.2 only", TLS1_2_VERSION, TLS1_2_VERSION, "", false},
-      {"TLS 1.3 only, X25519", TLS1_3_VERSION, TLS1_3_VERSION, "X25519", false},
+      {"TLS 1.3 only with X25519", TLS1_3_VERSION, TLS1_3_VERSION, "X25519", false},
   };
   if (post_quantum_available())
-    shapes.push_back({"TLS 1.3, X25519MLKEM768 (as Chrome and Firefox)", TLS1_3_VERSION, TLS1_3_VERSION,
+    shapes.push_back({"TLS 1.3 with X25519MLKEM768 as Chrome and Firefox", TLS1_3_VERSION, TLS1_3_VERSION,
                       "X25519MLKEM768:X25519", true});
   return shapes;
 }
