@@ -103,10 +103,14 @@ checks::Diagnostic summarize_hellos(const std::vector<HelloOutcome>& outcomes, b
                     " bytes) fails: Chrome and Firefox send it by default, so modern browsers fail while older "
                     "clients and curl pass; a server or middlebox breaks on the larger ClientHello");
   } else if (!broken.empty() && smallest_broken != SIZE_MAX && smallest_broken > largest_passing) {
+    bool post_quantum_broken =
+        std::any_of(broken.begin(), broken.end(), [](const HelloOutcome* o) { return o->shape.post_quantum; });
     parts.push_back("ClientHellos of " + std::to_string(smallest_broken) + " bytes or more fail (" + names(broken) +
                     ") while smaller ones pass (" + names(passed) +
-                    "): a server or middlebox breaks on the larger ClientHello, so clients that send one (modern "
-                    "browsers' post-quantum key share) fail while older ones pass");
+                    "): a server or middlebox breaks on the larger ClientHello, so clients that send one " +
+                    (post_quantum_broken ? "— Chrome and Firefox, whose post-quantum X25519MLKEM768 key share makes "
+                                           "theirs that large — fail while older clients pass"
+                                         : "(modern browsers' post-quantum key share) fail while older ones pass"));
   } else if (!broken.empty()) {
     parts.push_back("the connection breaks for " + names(broken) + " (" + (broken[0]->done ? broken[0]->error : "no answer") +
                     ") while " + names(passed) + " pass" + (passed.size() > 1 ? "" : "es"));
