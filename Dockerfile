@@ -3,9 +3,10 @@
 # certificates and the runtime libraries, and runs as a non-root user.
 #   docker build -t prober .
 #   docker run -v $PWD/config.json:/etc/prober/config.json:ro -v prober-spool:/var/lib/prober -p 9465:9465 prober
-# Where no registry is reachable, pass a locally imported Debian 12 image as BASE (see
-# docs/container.md).
-ARG BASE=debian:bookworm-slim
+# Built on Debian 13 (OpenSSL 3.5, libcurl 8.14) by default; Debian 12 with
+# --build-arg BASE=debian:bookworm-slim. Where no registry is reachable, pass a locally imported
+# Debian image as BASE (see docs/container.md).
+ARG BASE=debian:trixie-slim
 
 FROM ${BASE} AS build
 COPY tools/install-deps.sh tools/runtime-packages.sh /src/tools/
@@ -15,6 +16,7 @@ COPY CMakeLists.txt ./
 COPY config config
 COPY io io
 COPY checks checks
+COPY diagnostics diagnostics
 COPY scheduler scheduler
 COPY alerting alerting
 COPY net net

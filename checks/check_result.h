@@ -88,12 +88,12 @@ struct CheckResult {
   Failure failure;
   // Set when the vantage was unhealthy: what the check itself found, under vantage_unhealthy.
   std::optional<FailureClass> underlying_class;
-  std::string message;             // one line, from explain()
-  std::vector<std::string> hints;  // why a browser may disagree, what to look at
-  std::vector<Finding> findings;   // the other problems, in the order a client meets them
+  std::string message;                  // one line, from explain()
+  std::vector<std::string> hints;       // why a browser may disagree, what to look at
+  std::vector<Finding> findings;        // the other problems, in the order a client meets them
   std::vector<Diagnostic> diagnostics;  // set only by a diagnosis, after the result was reported
-  std::string detail;              // the raw fact behind the class (curl's error, the mismatch)
-  bool deadline_hit = false;       // cancelled at the run's deadline, not finished
+  std::string detail;                   // the raw fact behind the class (curl's error, the mismatch)
+  bool deadline_hit = false;            // cancelled at the run's deadline, not finished
   Timings timings;
   HttpFacts http;
   TlsFacts tls;

@@ -72,6 +72,7 @@ checks::Diagnostic summarize_authoritative(const std::string& zone, const std::s
   }
   auto groups = [](const std::map<std::string, std::vector<std::string>>& by) {
     std::vector<std::string> out;
+    out.reserve(by.size());
     for (const auto& [value, names] : by) out.push_back("'" + value + "' from " + joined(names));
     return joined(out, " but ");
   };
@@ -82,13 +83,13 @@ checks::Diagnostic summarize_authoritative(const std::string& zone, const std::s
     std::string who = lame.size() < servers.size() ? std::to_string(lame.size()) + " of " + n + " authoritative servers"
                       : servers.size() == 1        ? "the only authoritative server"
                                                    : "all " + n + " authoritative servers";
-    d.summary = who + " of " + zone + (lame.size() == 1 ? " is" : " are") +
-                " lame or unreachable: " + joined(lame, "; ");
+    d.summary =
+        who + " of " + zone + (lame.size() == 1 ? " is" : " are") + " lame or unreachable: " + joined(lame, "; ");
   } else if (by_serial.size() > 1) {
     d.summary = "the authoritative servers of " + zone + " disagree on the zone's serial: " + groups(by_serial);
   } else if (by_answers.size() > 1) {
-    d.summary = "the authoritative servers of " + zone + " give different answers for " + question + ": " +
-                groups(by_answers);
+    d.summary =
+        "the authoritative servers of " + zone + " give different answers for " + question + ": " + groups(by_answers);
   } else if (!tcp_only_failures.empty()) {
     d.summary = "answered over UDP but not over TCP by " + joined(tcp_only_failures) +
                 ": answers too large for UDP (DNSSEC, many records) will fail";
@@ -235,11 +236,13 @@ checks::Diagnostic AuthoritativeDns::conclude(bool cut) const {
     d.kind = "dns";
     std::vector<std::string> asked;
     for (const auto& [suffix, a] : suffixes_) asked.push_back(suffix + " NS: " + outcome_text(a));
-    bool any_answer = std::any_of(suffixes_.begin(), suffixes_.end(), [](const auto& s) { return s.second.rcode.has_value(); });
+    bool any_answer =
+        std::any_of(suffixes_.begin(), suffixes_.end(), [](const auto& s) { return s.second.rcode.has_value(); });
     d.summary = (cut ? "cut short: " : std::string()) + "the resolver (" + resolver_.servers() + ")" +
                 (any_answer ? " named no authoritative server for " + name_ + " or any parent"
-                            : " answered no NS query either, for " + name_ + " or any parent: the resolver, or the "
-                              "path to it, fails; the zone's own servers could not be found through it");
+                            : " answered no NS query either, for " + name_ +
+                                  " or any parent: the resolver, or the "
+                                  "path to it, fails; the zone's own servers could not be found through it");
     d.details = asked;
     return d;
   }

@@ -75,7 +75,7 @@ BrowserRetry::BrowserRetry(uv_loop_t* loop, checks::CheckEnv env, const config::
       original_(std::move(original)),
       wait_(wait),
       report_(loop) {
-  monitor_.ip_version = original_.ip_version == 6 ? config::IpVersion::kV6
+  monitor_.ip_version = original_.ip_version == 6   ? config::IpVersion::kV6
                         : original_.ip_version == 4 ? config::IpVersion::kV4
                                                     : monitor_.ip_version;
 }

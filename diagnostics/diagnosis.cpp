@@ -47,11 +47,11 @@ void Diagnosis::start(Done done) {
     }
   }
   if (plan_.path) {
-    steps_.push_back(std::make_unique<PathTrace>(loop_, result_.address, result_.port,
-                                                 result_.failure.failure_class, limits_.max_hops,
-                                                 std::min(wait, std::chrono::milliseconds(3000))));
+    steps_.push_back(std::make_unique<PathTrace>(loop_, result_.address, result_.port, result_.failure.failure_class,
+                                                 limits_.max_hops, std::min(wait, std::chrono::milliseconds(3000))));
   }
-  if (plan_.tls) steps_.push_back(std::make_unique<TlsHellos>(loop_, result_.address, result_.port, plan_.server_name, wait));
+  if (plan_.tls)
+    steps_.push_back(std::make_unique<TlsHellos>(loop_, result_.address, result_.port, plan_.server_name, wait));
   if (plan_.http) steps_.push_back(std::make_unique<BrowserRetry>(loop_, env_, monitor_, result_, wait));
   found_.assign(steps_.size(), std::nullopt);
   pending_ = steps_.size();

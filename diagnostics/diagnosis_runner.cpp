@@ -18,8 +18,8 @@ DiagnosisRunner::Offer DiagnosisRunner::offer(const config::DiagnosticsConfig& p
   if (last != last_started_.end() && now - last->second < policy.min_interval) return Offer::kRateLimited;
   if (running_.size() >= static_cast<std::size_t>(policy.max_concurrent)) return Offer::kBusy;
   last_started_[monitor.name] = now;
-  auto diagnosis = std::make_unique<Diagnosis>(loop_, env_, monitor, worst, plan,
-                                               DiagnosisLimits{policy.timeout, policy.max_hops});
+  auto diagnosis =
+      std::make_unique<Diagnosis>(loop_, env_, monitor, worst, plan, DiagnosisLimits{policy.timeout, policy.max_hops});
   Diagnosis& started = *diagnosis;
   running_[monitor.name] = std::move(diagnosis);
   started.start([this, name = monitor.name, diagnosed = worst.failure.failure_class](
@@ -48,12 +48,18 @@ void DiagnosisRunner::forget(const std::string& monitor) {
 
 std::string_view to_string(DiagnosisRunner::Offer offer) {
   switch (offer) {
-    case DiagnosisRunner::Offer::kStarted: return "started";
-    case DiagnosisRunner::Offer::kDisabled: return "disabled";
-    case DiagnosisRunner::Offer::kNothingFits: return "nothing_fits";
-    case DiagnosisRunner::Offer::kRunning: return "running";
-    case DiagnosisRunner::Offer::kRateLimited: return "rate_limited";
-    case DiagnosisRunner::Offer::kBusy: return "busy";
+    case DiagnosisRunner::Offer::kStarted:
+      return "started";
+    case DiagnosisRunner::Offer::kDisabled:
+      return "disabled";
+    case DiagnosisRunner::Offer::kNothingFits:
+      return "nothing_fits";
+    case DiagnosisRunner::Offer::kRunning:
+      return "running";
+    case DiagnosisRunner::Offer::kRateLimited:
+      return "rate_limited";
+    case DiagnosisRunner::Offer::kBusy:
+      return "busy";
   }
   return "unknown";
 }

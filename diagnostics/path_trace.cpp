@@ -47,15 +47,27 @@ void read_icmp(bool v6, int type, int code, Hop& hop) {
     return;
   }
   if (unreachable) {
-    static const char* const v4[] = {"network unreachable", "host unreachable", "protocol unreachable",
-                                     "port unreachable", "fragmentation needed", "source route failed",
-                                     "destination network unknown", "destination host unknown", "source host isolated",
-                                     "network administratively prohibited", "host administratively prohibited",
-                                     "network unreachable for TOS", "host unreachable for TOS",
+    static const char* const v4[] = {"network unreachable",
+                                     "host unreachable",
+                                     "protocol unreachable",
+                                     "port unreachable",
+                                     "fragmentation needed",
+                                     "source route failed",
+                                     "destination network unknown",
+                                     "destination host unknown",
+                                     "source host isolated",
+                                     "network administratively prohibited",
+                                     "host administratively prohibited",
+                                     "network unreachable for TOS",
+                                     "host unreachable for TOS",
                                      "communication administratively prohibited"};
-    static const char* const six[] = {"no route to destination", "communication administratively prohibited",
-                                      "beyond scope of source address", "address unreachable", "port unreachable",
-                                      "source address failed policy", "reject route to destination"};
+    static const char* const six[] = {"no route to destination",
+                                      "communication administratively prohibited",
+                                      "beyond scope of source address",
+                                      "address unreachable",
+                                      "port unreachable",
+                                      "source address failed policy",
+                                      "reject route to destination"};
     const char* text = nullptr;
     if (!v6 && code >= 0 && code < static_cast<int>(std::size(v4))) text = v4[code];
     if (v6 && code >= 0 && code < static_cast<int>(std::size(six))) text = six[code];
@@ -87,7 +99,7 @@ checks::Diagnostic summarize_path(const std::string& address, int port, const st
   checks::Diagnostic d{"path", "", {}};
   const Hop* last = nullptr;     // the furthest hop that answered
   const Hop* reached = nullptr;  // the first hop the destination itself answered
-  std::size_t shown = 0;  // hops up to the last that answered; the silent rest is one line
+  std::size_t shown = 0;         // hops up to the last that answered; the silent rest is one line
   for (const auto& hop : hops) {
     if (reached) break;
     if (hop.address) last = &hop;
@@ -106,8 +118,8 @@ checks::Diagnostic summarize_path(const std::string& address, int port, const st
   if (send_error) {
     d.summary = "this vantage cannot send to " + address + ": " + *send_error;
   } else if (reached) {
-    d.summary = "the path reaches " + address + " in " + std::to_string(reached->ttl) + " hop" +
-                (reached->ttl > 1 ? "s" : "");
+    d.summary =
+        "the path reaches " + address + " in " + std::to_string(reached->ttl) + " hop" + (reached->ttl > 1 ? "s" : "");
     std::string tcp = "TCP port " + std::to_string(port);
     if (failure == checks::FailureClass::kTcpRefused)
       d.summary += ", where " + tcp + " refuses connections: nothing listens, or a firewall at the host rejects them";

@@ -34,7 +34,9 @@ bool post_quantum_available() {
 
 std::string outcome_line(const HelloOutcome& o) {
   std::string out = o.shape.name + ": ";
-  if (!o.done) return out + "no answer in time" + (o.hello_bytes ? " (ClientHello " + std::to_string(o.hello_bytes) + " bytes)" : "");
+  if (!o.done)
+    return out + "no answer in time" +
+           (o.hello_bytes ? " (ClientHello " + std::to_string(o.hello_bytes) + " bytes)" : "");
   if (o.ok) {
     out += "ok, " + o.version + " " + o.cipher + (o.group.empty() ? "" : " group " + o.group);
   } else {
@@ -67,8 +69,9 @@ checks::Diagnostic summarize_hellos(const std::vector<HelloOutcome>& outcomes, b
     (o.done && o.ok ? passed : failed).push_back(&o);
   }
   if (!post_quantum)
-    d.details.push_back("X25519MLKEM768 (the post-quantum key share of current browsers) not tried: this build's "
-                        "OpenSSL " OPENSSL_VERSION_STR " cannot send it (3.5 can)");
+    d.details.push_back(
+        "X25519MLKEM768 (the post-quantum key share of current browsers) not tried: this build's "
+        "OpenSSL " OPENSSL_VERSION_STR " cannot send it (3.5 can)");
   auto names = [](const std::vector<const HelloOutcome*>& list) {
     std::string out;
     for (const auto* o : list) out += (out.empty() ? "" : ", ") + o->shape.name;
@@ -112,8 +115,9 @@ checks::Diagnostic summarize_hellos(const std::vector<HelloOutcome>& outcomes, b
                                            "theirs that large — fail while older clients pass"
                                          : "(modern browsers' post-quantum key share) fail while older ones pass"));
   } else if (!broken.empty()) {
-    parts.push_back("the connection breaks for " + names(broken) + " (" + (broken[0]->done ? broken[0]->error : "no answer") +
-                    ") while " + names(passed) + " pass" + (passed.size() > 1 ? "" : "es"));
+    parts.push_back("the connection breaks for " + names(broken) + " (" +
+                    (broken[0]->done ? broken[0]->error : "no answer") + ") while " + names(passed) + " pass" +
+                    (passed.size() > 1 ? "" : "es"));
   }
   if (!refused.empty()) {
     parts.push_back("the server refuses " + names(refused) + " (" + refused[0]->error + ")" +

@@ -18,7 +18,7 @@
 namespace prober::diagnostics {
 
 struct HelloShape {
-  std::string name;    // "TLS 1.2 only"
+  std::string name;     // "TLS 1.2 only"
   int min_version = 0;  // TLS1_2_VERSION ...; 0: OpenSSL's default
   int max_version = 0;
   std::string groups;  // OpenSSL group list; empty: OpenSSL's default

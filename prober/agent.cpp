@@ -148,10 +148,9 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   }
   if (!control) health_.apply(results);
 
-  checks::CheckResult& worst =
-      *std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
-        return static_cast<int>(a.failure.severity) < static_cast<int>(b.failure.severity);
-      });
+  checks::CheckResult& worst = *std::max_element(results.begin(), results.end(), [](const auto& a, const auto& b) {
+    return static_cast<int>(a.failure.severity) < static_cast<int>(b.failure.severity);
+  });
   attach_diagnosis(monitor, worst);
   auto [state_it, fresh] =
       alert_states_.try_emplace(monitor, alerting::AlertPolicy{m.max_check_attempts, m.recovery_attempts});

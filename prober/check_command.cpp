@@ -49,7 +49,8 @@ void diagnose(uv_loop_t* loop, checks::CheckEnv env, const config::MonitorConfig
   for (auto& r : results) {
     auto plan = diagnostics::plan_for(m, r, true);
     if (plan.empty()) continue;
-    running.push_back(std::make_unique<diagnostics::Diagnosis>(loop, env, m, r, plan, diagnostics::DiagnosisLimits{timeout}));
+    running.push_back(
+        std::make_unique<diagnostics::Diagnosis>(loop, env, m, r, plan, diagnostics::DiagnosisLimits{timeout}));
     ++pending;
     running.back()->start([&r, &pending](std::vector<checks::Diagnostic> found) {
       r.diagnostics = std::move(found);

@@ -15,7 +15,7 @@ struct CheckArguments {
   bool json = false;
   bool no_colour = false;
   bool type_given = false;
-  bool diagnose = false;                      // --diagnose: every follow-up, after the result
+  bool diagnose = false;  // --diagnose: every follow-up, after the result
   std::chrono::milliseconds diagnose_timeout{10000};
 };
 

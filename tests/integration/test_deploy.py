@@ -32,6 +32,19 @@ class KubernetesManifests(unittest.TestCase):
                                         os.path.join(ROOT, "deploy", "k8s", name), shallow=False), name)
 
 
+class Dockerfile(unittest.TestCase):
+    def test_every_folder_the_build_compiles_is_copied_into_the_image(self):
+        """A source folder added to CMakeLists.txt and forgotten in the Dockerfile breaks the image."""
+        import re
+        with open(os.path.join(ROOT, "CMakeLists.txt")) as f:
+            cmake = f.read()
+        with open(os.path.join(ROOT, "Dockerfile")) as f:
+            copied = set(re.findall(r"^COPY (\S+) \1$", f.read(), re.M))
+        compiled = set(re.findall(r"^\s+([a-z_]+)/[a-z_]+\.(?:cpp|proto)\b", cmake, re.M))
+        self.assertTrue(compiled >= {"checks", "diagnostics", "prober"}, compiled)
+        self.assertEqual(compiled - copied, set())
+
+
 class KubernetesHardening(unittest.TestCase):
     def test_each_missing_hardening_setting_is_reported(self):
         """The validator is shown to fail on each of the settings it requires, one at a time."""

@@ -32,8 +32,7 @@ AuthoritativeServer server(std::string name, std::string address, DnsAsked udp, 
 
 AuthoritativeServer good(std::string name, std::string address, std::string serial = "7",
                          std::string answer = "192.0.2.80") {
-  return server(name, address, answered(0, true, {answer}), answered(0, true, {answer}),
-                answered(0, true, {}, serial));
+  return server(name, address, answered(0, true, {answer}), answered(0, true, {answer}), answered(0, true, {}, serial));
 }
 
 }  // namespace
@@ -47,8 +46,9 @@ TEST_CASE("authoritative servers: lame, disagreeing, TCP-less, or the resolver's
          server("ns2.shop.test", "192.0.2.12", answered(5, false, {}), answered(5, false, {}), answered(5, false, {}))},
         false, "192.0.2.53:53");
     CHECK(d.kind == "dns");
-    CHECK(d.summary == "1 of 2 authoritative servers of shop.test is lame or unreachable: ns2.shop.test (192.0.2.12) "
-                       "answers REFUSED");
+    CHECK(d.summary ==
+          "1 of 2 authoritative servers of shop.test is lame or unreachable: ns2.shop.test (192.0.2.12) "
+          "answers REFUSED");
     REQUIRE(d.details.size() == 2);
     CHECK(d.details[0] ==
           "ns1.shop.test (192.0.2.11): UDP NOERROR aa 192.0.2.80 (1.5 ms); TCP NOERROR aa 192.0.2.80 (1.5 ms); SOA "
@@ -59,11 +59,11 @@ TEST_CASE("authoritative servers: lame, disagreeing, TCP-less, or the resolver's
     silent.done = true;
     silent.status = ARES_ETIMEOUT;
     silent.error = "Timeout while contacting DNS servers";
-    auto d = summarize_authoritative(
-        "shop.test", q,
-        {server("a.ns", "192.0.2.1", answered(0, false, {"192.0.2.80"}), answered(0, false, {}), answered(0, false, {})),
-         server("b.ns", "192.0.2.2", silent, silent, silent)},
-        true, "r");
+    auto d = summarize_authoritative("shop.test", q,
+                                     {server("a.ns", "192.0.2.1", answered(0, false, {"192.0.2.80"}),
+                                             answered(0, false, {}), answered(0, false, {})),
+                                      server("b.ns", "192.0.2.2", silent, silent, silent)},
+                                     true, "r");
     CHECK(d.summary.starts_with("all 2 authoritative servers of shop.test are lame or unreachable: "));
     CHECK(d.summary.find("a.ns (192.0.2.1) answers without authority") != std::string::npos);
     CHECK(d.summary.find("b.ns (192.0.2.2) no answer (Timeout while contacting DNS servers)") != std::string::npos);
@@ -71,7 +71,8 @@ TEST_CASE("authoritative servers: lame, disagreeing, TCP-less, or the resolver's
   SUBCASE("different serials: the servers disagree") {
     auto d = summarize_authoritative("shop.test", q, {good("ns1", "192.0.2.11", "7"), good("ns2", "192.0.2.12", "8")},
                                      false, "r");
-    CHECK(d.summary == "the authoritative servers of shop.test disagree on the zone's serial: '7' from ns1 but '8' from ns2");
+    CHECK(d.summary ==
+          "the authoritative servers of shop.test disagree on the zone's serial: '7' from ns1 but '8' from ns2");
   }
   SUBCASE("same serial, different answers") {
     auto d = summarize_authoritative(
@@ -93,22 +94,26 @@ TEST_CASE("authoritative servers: lame, disagreeing, TCP-less, or the resolver's
   SUBCASE("every server fine while the check failed at DNS: the resolver's fault") {
     auto d = summarize_authoritative("shop.test", q, {good("ns1", "192.0.2.11"), good("ns2", "192.0.2.12")}, true,
                                      "192.0.2.53:53");
-    CHECK(d.summary == "all 2 authoritative servers of shop.test answer www.shop.test A alike: the failure is the "
-                       "resolver's (192.0.2.53:53), not the zone's");
+    CHECK(d.summary ==
+          "all 2 authoritative servers of shop.test answer www.shop.test A alike: the failure is the "
+          "resolver's (192.0.2.53:53), not the zone's");
   }
 }
 
 TEST_CASE("path: reached, stopped, unreachable, nothing, or no way out") {
   auto hop = [](int ttl, std::optional<std::string> address, std::string said, bool reached = false,
-                bool unreachable = false) { return Hop{ttl, std::move(address), 0.5, std::move(said), reached, unreachable}; };
+                bool unreachable = false) {
+    return Hop{ttl, std::move(address), 0.5, std::move(said), reached, unreachable};
+  };
   std::chrono::milliseconds waited(3000);
   SUBCASE("the destination answers: the path is fine, the port is the problem") {
     auto d = summarize_path("198.51.100.80", 443,
                             {hop(1, "192.0.2.2", "time exceeded"), hop(2, "198.51.100.80", "port unreachable", true),
                              hop(3, "198.51.100.80", "port unreachable", true)},
                             std::nullopt, checks::FailureClass::kTcpTimeout, waited);
-    CHECK(d.summary == "the path reaches 198.51.100.80 in 2 hops, yet TCP port 443 does not answer: a firewall at the "
-                       "host or next to it drops the connection");
+    CHECK(d.summary ==
+          "the path reaches 198.51.100.80 in 2 hops, yet TCP port 443 does not answer: a firewall at the "
+          "host or next to it drops the connection");
     CHECK(d.details.size() == 2);  // nothing after the destination
   }
   SUBCASE("nothing beyond a hop: the path stops there") {
@@ -119,9 +124,10 @@ TEST_CASE("path: reached, stopped, unreachable, nothing, or no way out") {
     CHECK(d.details == std::vector<std::string>{" 1  192.0.2.2  0.5 ms  time exceeded", " 2-3  * (no answer)"});
   }
   SUBCASE("a router says unreachable") {
-    auto d = summarize_path("198.51.100.80", 80,
-                            {hop(1, "192.0.2.2", "time exceeded"), hop(2, "192.0.2.3", "host unreachable", false, true)},
-                            std::nullopt, checks::FailureClass::kTcpUnreachable, waited);
+    auto d =
+        summarize_path("198.51.100.80", 80,
+                       {hop(1, "192.0.2.2", "time exceeded"), hop(2, "192.0.2.3", "host unreachable", false, true)},
+                       std::nullopt, checks::FailureClass::kTcpUnreachable, waited);
     CHECK(d.summary == "hop 2 (192.0.2.3) says 198.51.100.80 cannot be reached: host unreachable");
   }
   SUBCASE("no hop at all, and a local refusal") {
@@ -148,26 +154,27 @@ TEST_CASE("ClientHello shapes: size, post-quantum, refusals") {
     return o;
   };
   SUBCASE("only the post-quantum hello fails") {
-    auto d = summarize_hellos({outcome("default", true, 300), outcome("1.2", true, 200), outcome("pq", false, 1500, true)},
-                              true);
+    auto d = summarize_hellos(
+        {outcome("default", true, 300), outcome("1.2", true, 200), outcome("pq", false, 1500, true)}, true);
     CHECK(d.summary.starts_with("only the post-quantum ClientHello (X25519MLKEM768, 1500 bytes) fails"));
   }
   SUBCASE("larger hellos fail, smaller pass") {
-    auto d = summarize_hellos({outcome("default", false, 330), outcome("1.2", true, 220), outcome("1.3", true, 240)},
-                              false);
+    auto d =
+        summarize_hellos({outcome("default", false, 330), outcome("1.2", true, 220), outcome("1.3", true, 240)}, false);
     CHECK(d.summary.starts_with("ClientHellos of 330 bytes or more fail (default) while smaller ones pass (1.2, 1.3)"));
     CHECK(d.details.back().find("not tried") != std::string::npos);  // this OpenSSL cannot send the PQ share
   }
   SUBCASE("a server's alert is a refusal, not a size problem") {
-    auto d = summarize_hellos(
-        {outcome("default", true, 330), outcome("1.2", true, 220),
-         outcome("1.3", false, 240, false, {"received fatal protocol version"})},
-        true);
+    auto d = summarize_hellos({outcome("default", true, 330), outcome("1.2", true, 220),
+                               outcome("1.3", false, 240, false, {"received fatal protocol version"})},
+                              true);
     CHECK(d.summary == "the server refuses 1.3 (tlsv1 alert protocol version) while default, 1.2 pass");
   }
   SUBCASE("all pass, all fail") {
-    CHECK(summarize_hellos({outcome("a", true, 1), outcome("b", true, 2)}, true).summary.starts_with("every ClientHello shape completes"));
-    CHECK(summarize_hellos({outcome("a", false, 1), outcome("b", false, 2)}, true).summary.starts_with("every ClientHello shape fails"));
+    CHECK(summarize_hellos({outcome("a", true, 1), outcome("b", true, 2)}, true)
+              .summary.starts_with("every ClientHello shape completes"));
+    CHECK(summarize_hellos({outcome("a", false, 1), outcome("b", false, 2)}, true)
+              .summary.starts_with("every ClientHello shape fails"));
   }
 }
 
