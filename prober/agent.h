@@ -84,7 +84,8 @@ class Agent {
   void attach_diagnosis(const std::string& monitor, checks::CheckResult& worst);
   void handle(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   void probe(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
-  std::string metrics_text();
+  void refresh_process_metrics();
+  void render_scrapes();  // one slice of every /metrics answer being rendered
   void shutdown(const char* signal_name);
   void declare_agent_metrics();
 
@@ -106,6 +107,15 @@ class Agent {
   std::string loaded_text_;          // the configuration file as last loaded
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
+  // /metrics answers rendered in slices between other loop work (an idle handle runs while any
+  // is unfinished): a scrape of a large registry never holds the checks' timers back.
+  struct Scrape {
+    report::MetricsRegistry::Cursor cursor;
+    std::string body;
+    net::HttpServer::Respond respond;
+  };
+  std::vector<std::unique_ptr<Scrape>> scrapes_;
+  io::UvHandle<uv_idle_t> scrape_idle_;
   std::uint64_t next_probe_ = 1;
   io::UvTimer reaper_{loop_.get()};  // frees finished /probe runs outside their callbacks
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;

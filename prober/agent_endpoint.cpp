@@ -49,13 +49,32 @@ std::optional<std::chrono::milliseconds> probe_timeout(const std::string& header
   return std::chrono::milliseconds(std::max<std::int64_t>(1, ms));
 }
 
-std::string Agent::metrics_text() {
+void Agent::refresh_process_metrics() {
   registry_.set("process_cpu_seconds_total", {}, io::process_cpu_seconds());
   registry_.set("process_resident_memory_bytes", {}, resident_bytes());
   struct mallinfo2 heap = mallinfo2();
   registry_.set("prober_heap_inuse_bytes", {}, static_cast<double>(heap.uordblks + heap.hblkhd));
   if (spool_) registry_.set("prober_spool_bytes", {}, static_cast<double>(spool_->bytes()));
-  return registry_.exposition();
+}
+
+void Agent::render_scrapes() {
+  // About a millisecond of rendering per loop turn, shared by the scrapes in progress; the
+  // loop polls I/O and runs due timers between turns.
+  constexpr std::uint64_t kSliceNs = 1'000'000;
+  constexpr std::size_t kSeriesPerStep = 256;
+  std::uint64_t until = uv_hrtime() + kSliceNs;
+  while (!scrapes_.empty() && uv_hrtime() < until) {
+    for (auto it = scrapes_.begin(); it != scrapes_.end();) {
+      Scrape& s = **it;
+      if (registry_.render_some(s.cursor, s.body, kSeriesPerStep)) {
+        s.respond({200, kExposition, std::move(s.body)});
+        it = scrapes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (scrapes_.empty()) uv_idle_stop(scrape_idle_.get());
 }
 
 void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
@@ -64,7 +83,16 @@ void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& re
     registry_.set("prober_http_connections_open", {}, static_cast<double>(server_->open_connections()));
     registry_.set("prober_http_tls_failures_total", {}, static_cast<double>(server_->tls_failures()));
     registry_.set("prober_http_unauthorized_total", {}, static_cast<double>(server_->unauthorized_requests()));
-    return respond({200, kExposition, metrics_text()});
+    refresh_process_metrics();
+    scrapes_.push_back(std::make_unique<Scrape>(Scrape{{}, {}, respond}));
+    if (!scrape_idle_.initialized()) {
+      uv_idle_init(loop_.get(), scrape_idle_.get());
+      scrape_idle_.get()->data = this;
+    }
+    uv_idle_start(scrape_idle_.get(), [](uv_idle_t* h) {
+      if (h->data) static_cast<Agent*>(h->data)->render_scrapes();
+    });
+    return;
   }
   if (q.path == "/healthz") return respond(text(200, "ok\n"));
   if (q.path == "/readyz") return respond(ready_ && !stopping_ ? text(200, "ready\n") : text(503, "not ready\n"));

@@ -166,27 +166,71 @@ std::optional<double> MetricsRegistry::value(const std::string& name, const Labe
   return v->second;
 }
 
+void MetricsRegistry::render_header(std::string& out, const std::string& name, const Family& f) {
+  static const char* kTypes[] = {"gauge", "counter", "histogram"};
+  out.append("# HELP ").append(name).append(" ").append(f.help).append("\n# TYPE ").append(name).append(" ");
+  out.append(kTypes[static_cast<int>(f.kind)]).append("\n");
+}
+
+void MetricsRegistry::render_value(std::string& out, const std::string& name, const std::string& labels, double v) {
+  out.append(name).append(labels).append(" ").append(format_value(v)).append("\n");
+}
+
+void MetricsRegistry::render_histogram(std::string& out, const std::string& name, const Family& f,
+                                       const std::string& labels, const Histogram& h) {
+  // "le" goes last: the exposition format does not require label order.
+  auto bucket = [&](const std::string& le, std::uint64_t count) {
+    out.append(name).append("_bucket");
+    if (labels.empty())
+      out.append("{");
+    else
+      out.append(labels, 0, labels.size() - 1).append(",");
+    out.append("le=\"").append(le).append("\"} ").append(std::to_string(count)).append("\n");
+  };
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < f.buckets.size(); ++i) {
+    cumulative += h.counts[i];
+    bucket(format_value(f.buckets[i]), cumulative);
+  }
+  bucket("+Inf", h.count);
+  out.append(name).append("_sum").append(labels).append(" ").append(format_value(h.sum)).append("\n");
+  out.append(name).append("_count").append(labels).append(" ").append(std::to_string(h.count)).append("\n");
+}
+
 void MetricsRegistry::render(std::string& out, const std::string& name, const Family& f) const {
   if (f.values.empty() && f.histograms.empty()) return;
-  static const char* kTypes[] = {"gauge", "counter", "histogram"};
-  out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + kTypes[static_cast<int>(f.kind)] + "\n";
-  for (const auto& [labels, v] : f.values) out += name + labels + " " + format_value(v) + "\n";
-  for (const auto& histogram : f.histograms) {
-    const std::string& labels = histogram.first;  // named, not a structured binding: lambdas capture it
-    const auto& h = histogram.second;
-    // "le" goes last: the exposition format does not require label order.
-    auto with_le = [&labels](const std::string& le) {
-      return labels.empty() ? "{le=\"" + le + "\"}" : labels.substr(0, labels.size() - 1) + ",le=\"" + le + "\"}";
-    };
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < f.buckets.size(); ++i) {
-      cumulative += h.counts[i];
-      out += name + "_bucket" + with_le(format_value(f.buckets[i])) + " " + std::to_string(cumulative) + "\n";
+  render_header(out, name, f);
+  for (const auto& [labels, v] : f.values) render_value(out, name, labels, v);
+  for (const auto& [labels, h] : f.histograms) render_histogram(out, name, f, labels, h);
+}
+
+bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budget) const {
+  while (c.family < order_.size()) {
+    const std::string& name = order_[c.family];
+    const Family& f = families_.at(name);
+    if (!c.header_done) {
+      if (!f.values.empty() || !f.histograms.empty()) render_header(out, name, f);
+      c.header_done = true;
     }
-    out += name + "_bucket" + with_le("+Inf") + " " + std::to_string(h.count) + "\n";
-    out += name + "_sum" + labels + " " + format_value(h.sum) + "\n";
-    out += name + "_count" + labels + " " + std::to_string(h.count) + "\n";
+    if (!c.histograms) {
+      auto it = c.after ? f.values.upper_bound(*c.after) : f.values.begin();
+      for (; it != f.values.end() && budget > 0; ++it, --budget) {
+        render_value(out, name, it->first, it->second);
+        c.after = it->first;
+      }
+      if (it != f.values.end()) return false;
+      c.histograms = true;
+      c.after.reset();
+    }
+    auto it = c.after ? f.histograms.upper_bound(*c.after) : f.histograms.begin();
+    for (; it != f.histograms.end() && budget > 0; ++it, --budget) {
+      render_histogram(out, name, f, it->first, it->second);
+      c.after = it->first;
+    }
+    if (it != f.histograms.end()) return false;
+    c = Cursor{c.family + 1, false, false, std::nullopt};
   }
+  return true;
 }
 
 std::string MetricsRegistry::exposition(const std::string& last) const {

@@ -36,6 +36,20 @@ class MetricsRegistry {
   // with probe_success.
   std::string exposition(const std::string& last = "") const;
 
+  // Where an exposition rendered in slices stands. Positions are keys, not iterators: series
+  // added or removed between slices (checks keep reporting) never invalidate it; a series is
+  // rendered whole, and each once.
+  struct Cursor {
+    std::size_t family = 0;  // index in declaration order
+    bool header_done = false;
+    bool histograms = false;           // past the family's plain values
+    std::optional<std::string> after;  // the last series rendered in the current part
+  };
+  // Appends at most `budget` series (a histogram counts as one) from `cursor` on; true when the
+  // exposition is complete. The agent renders /metrics this way between other loop work, so a
+  // scrape of 100 000 series never stalls the checks' timers.
+  bool render_some(Cursor& cursor, std::string& out, std::size_t budget) const;
+
  private:
   struct Histogram {
     std::vector<std::uint64_t> counts;  // per bucket, cumulative at render time
@@ -52,6 +66,10 @@ class MetricsRegistry {
     std::map<std::string, Histogram> histograms;
   };
   void render(std::string& out, const std::string& name, const Family& f) const;
+  static void render_value(std::string& out, const std::string& name, const std::string& labels, double v);
+  static void render_histogram(std::string& out, const std::string& name, const Family& f, const std::string& labels,
+                               const Histogram& h);
+  static void render_header(std::string& out, const std::string& name, const Family& f);
 
   std::vector<std::string> order_;
   // family -> rendered base labels -> rendered full labels of its current info series

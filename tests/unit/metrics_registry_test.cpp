@@ -95,3 +95,43 @@ TEST_CASE("removing the series of thousands of monitors at once is one pass") {
   for (char c : r.exposition()) lines += c == '\n';
   CHECK(lines == 2 + 18000 * 5);
 }
+
+TEST_CASE("an exposition rendered in slices is the whole one, and survives changes between slices") {
+  MetricsRegistry r;
+  r.declare("a_total", MetricsRegistry::Kind::kCounter, "a");
+  r.declare("b_seconds", MetricsRegistry::Kind::kHistogram, "b", {0.1, 1});
+  r.declare("empty", MetricsRegistry::Kind::kGauge, "never set");
+  r.declare("c", MetricsRegistry::Kind::kGauge, "c");
+  for (int i = 0; i < 50; ++i) {
+    r.add("a_total", {{"monitor", "m" + std::to_string(i)}}, i);
+    r.observe("b_seconds", {{"monitor", "m" + std::to_string(i)}}, i / 10.0);
+  }
+  r.set("c", {}, 3);
+  for (std::size_t budget : {1, 3, 7, 1000}) {
+    MetricsRegistry::Cursor cursor;
+    std::string out;
+    int slices = 1;
+    while (!r.render_some(cursor, out, budget)) ++slices;
+    CHECK(out == r.exposition());
+    if (budget == 1) CHECK(slices >= 100);
+  }
+  // Between slices: a series before the cursor is removed, one after it added, one rendered is
+  // changed. Every series present throughout appears exactly once; the new one appears.
+  MetricsRegistry::Cursor cursor;
+  std::string out;
+  CHECK_FALSE(r.render_some(cursor, out, 10));
+  r.remove_with_label("monitor", {"m0"});
+  r.add("a_total", {{"monitor", "m99"}}, 1);
+  r.add("a_total", {{"monitor", "m1"}}, 100);
+  while (!r.render_some(cursor, out, 10)) {
+  }
+  CHECK(out.find("a_total{monitor=\"m0\"} 0\n") != std::string::npos);  // rendered before it went
+  CHECK(out.find("a_total{monitor=\"m1\"} 1\n") != std::string::npos);  // as it was when rendered
+  CHECK(out.find("a_total{monitor=\"m99\"} 1\n") != std::string::npos);
+  CHECK(out.find("b_seconds_bucket{monitor=\"m0\"") == std::string::npos);  // gone before its turn
+  std::size_t count = 0;
+  for (std::size_t at = out.find("a_total{monitor=\"m2\"}"); at != std::string::npos;
+       at = out.find("a_total{monitor=\"m2\"}", at + 1))
+    ++count;
+  CHECK(count == 1);
+}
