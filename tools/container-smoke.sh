@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the container image and smoke-tests it, the way these machines allow (no Docker
 # engine, no registry, `podman run` unavailable; see docs/container.md):
-#   1. a Debian 12 base image from debootstrap, imported into podman once;
+#   1. a Debian base image from debootstrap (SUITE: trixie, Debian 13, the image's default; or
+#      bookworm, Debian 12), imported into podman once;
 #   2. podman build --isolation=chroot with BASE set to it;
 #   3. the image's filesystem (a container created from it, never started) entered with chroot
 #      as the image's non-root user: prober runs an example configuration against a target on
@@ -10,7 +11,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 IMAGE=${IMAGE:-localhost/prober:test}
-BASE_IMAGE=${BASE_IMAGE:-localhost/debian:bookworm}
+SUITE=${SUITE:-trixie}
+BASE_IMAGE=${BASE_IMAGE:-localhost/debian:$SUITE}
 
 need=""
 for p in podman crun debootstrap fuse-overlayfs uidmap curl; do
@@ -23,8 +25,8 @@ fi
 
 if ! podman image exists "$BASE_IMAGE"; then
   rootfs=$(mktemp -d /tmp/prober-rootfs-XXXXXX)
-  echo "== debootstrap bookworm (minbase) -> $BASE_IMAGE"
-  debootstrap --variant=minbase bookworm "$rootfs" >/dev/null
+  echo "== debootstrap $SUITE (minbase) -> $BASE_IMAGE"
+  debootstrap --variant=minbase "$SUITE" "$rootfs" >/dev/null
   tar -C "$rootfs" -c . | podman import - "$BASE_IMAGE" >/dev/null
   rm -rf "$rootfs"
 fi
