@@ -12,6 +12,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from lab import Lab  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from versions import library_versions  # noqa: E402
+
 
 def main():
     # SIGTERM (kill, timeout) unwinds like an exception, so the lab's servers are stopped.
@@ -20,6 +23,7 @@ def main():
     cores = os.cpu_count() or 1
     if cores > 1:
         os.sched_setaffinity(0, {1})  # the servers (children inherit this) on core 1
+    libs = library_versions(os.path.join(build, "prober"))
     lab = Lab()
     try:
         p, ca, dns = lab.nginx.ports, lab.ca_file, lab.dns.server
@@ -33,7 +37,7 @@ def main():
         for argv in runs:
             pin = ["taskset", "-c", "0"] if cores > 1 else []
             out = subprocess.run(pin + [os.path.join(build, "check_cpu"), *argv], capture_output=True, text=True)
-            print(out.stdout.strip() or out.stderr.strip(), flush=True)
+            print(f"{out.stdout.strip() or out.stderr.strip()}  [{libs}]", flush=True)
     finally:
         lab.stop()
 

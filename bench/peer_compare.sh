@@ -13,6 +13,8 @@ prober=${PROBER_BIN:-$here/../build/prober}
 [[ -x $peer/peer_baseline.sh ]] || { echo "peer harness not found at $peer (set PEER_BENCH)" >&2; exit 2; }
 [[ -x $prober ]] || { echo "build prober first: $prober" >&2; exit 2; }
 export RUNS=${RUNS:-1} DURATION=${DURATION:-10}
+# Every figure below was measured with these libraries (TLS costs differ between OpenSSL 3.0 and 3.5).
+echo "prober built with: $("$prober" --version | grep -o 'libcurl/[^ ]*\|OpenSSL/[^ ]*' | tr '\n' ' ')"
 sections=("$@")
 [[ ${#sections[@]} -eq 0 ]] && sections=(blackbox)
 exec "$peer/peer_baseline.sh" "${sections[@]}" \

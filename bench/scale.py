@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -62,7 +63,18 @@ def quantile(before, after, q):
     return float("nan")
 
 
-def run(lab, kind, n, interval_s):
+def scraper(port, every_s, stop, durations):
+    """Prometheus's part: GET /metrics every `every_s` while the interval is measured."""
+    while not stop.wait(every_s):
+        t = time.monotonic()
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60).read()
+            durations.append(time.monotonic() - t)
+        except OSError:
+            pass
+
+
+def run(lab, kind, n, interval_s, scrape_every_s=0):
     port = free_port()
     url = f"http://127.0.0.1:{lab.port('http')}/ok" if kind == "http" else \
         f"https://localhost:{lab.port('tls13_only')}/ok"
@@ -94,13 +106,18 @@ def run(lab, kind, n, interval_s):
         time.sleep(interval_s)  # warm-up: every monitor has found its slot
         r0, b0 = totals(scrape(port))
         c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        stop, scrapes = threading.Event(), []
+        if scrape_every_s:
+            threading.Thread(target=scraper, args=(port, scrape_every_s, stop, scrapes), daemon=True).start()
         time.sleep(interval_s)
+        stop.set()
         r1, b1 = totals(scrape(port))
         c1, t1 = cpu_seconds(proc.pid), time.monotonic()
         return {"kind": kind, "monitors": n, "checks_per_s": (r1 - r0) / (t1 - t0),
                 "expected_per_s": n / interval_s, "cpu_pct_one_core": 100 * (c1 - c0) / (t1 - t0),
                 "cpu_us_per_check": 1e6 * (c1 - c0) / max(1, r1 - r0),
                 "lag_p50_ms_le": 1e3 * quantile(b0, b1, 0.5), "lag_p99_ms_le": 1e3 * quantile(b0, b1, 0.99),
+                "scrapes": len(scrapes), "scrape_ms_max": 1e3 * max(scrapes, default=0),
                 "rss_after_load_kib": rss_loaded, "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}
     finally:
         proc.terminate()
@@ -108,12 +125,17 @@ def run(lab, kind, n, interval_s):
 
 
 def main():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from versions import library_versions
+    libs = library_versions(os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober")))
     # SIGTERM (kill, timeout) unwinds like an exception, so the lab's servers are stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     ap.add_argument("counts", nargs="+", type=int)
     ap.add_argument("--kind", choices=["http", "https"], default="http")
     ap.add_argument("--interval", type=int, default=60)
+    ap.add_argument("--scrape-every", type=float, default=0,
+                    help="also GET /metrics every S seconds while measuring (as Prometheus would)")
     args = ap.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})  # the lab's servers and this driver on CPU 0
@@ -122,8 +144,9 @@ def main():
         base = run(lab, args.kind, 0, args.interval)["rss_kib"]
         print(json.dumps({"baseline_rss_kib_no_monitors": base}), flush=True)
         for n in args.counts:
-            r = run(lab, args.kind, n, args.interval)
+            r = run(lab, args.kind, n, args.interval, args.scrape_every)
             r["rss_per_monitor_bytes"] = 1024 * (r["rss_after_load_kib"] - base) / n
+            r["libs"] = libs
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}), flush=True)
     finally:
         lab.stop()
