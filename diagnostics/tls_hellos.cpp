@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "checks/address_lookup.h"
+#include "diagnostics/client_hello.h"
 #include "io/openssl_handles.h"
 #include "io/uv_handle.h"
 
@@ -43,6 +44,14 @@ std::string outcome_line(const HelloOutcome& o) {
     out += "fails: " + o.error;
   }
   if (o.hello_bytes) out += "; ClientHello " + std::to_string(o.hello_bytes) + " bytes";
+  auto list = [](const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
+    return text;
+  };
+  if (!o.groups_offered.empty()) out += ", groups " + list(o.groups_offered);
+  if (!o.key_shares.empty()) out += ", key shares " + list(o.key_shares);
+  if (!o.certificate.empty()) out += "; certificate " + o.certificate;
   for (const auto& alert : o.alerts) out += "; alert " + alert;
   return out + " (" + ms_text(o.ms) + ")";
 }
@@ -171,8 +180,12 @@ class TlsHellos::Attempt {
   static void on_message(int write_p, int, int content_type, const void* buf, std::size_t len, SSL*, void* arg) {
     auto* out = static_cast<HelloOutcome*>(arg);
     const auto* bytes = static_cast<const unsigned char*>(buf);
-    if (content_type == SSL3_RT_HANDSHAKE && write_p && len > 0 && bytes[0] == SSL3_MT_CLIENT_HELLO)
+    if (content_type == SSL3_RT_HANDSHAKE && write_p && len > 0 && bytes[0] == SSL3_MT_CLIENT_HELLO) {
       out->hello_bytes = len;
+      auto offered = offered_groups(bytes, len);
+      out->groups_offered = std::move(offered.groups);
+      out->key_shares = std::move(offered.key_shares);
+    }
     if (content_type == SSL3_RT_ALERT && len >= 2) {
       out->alerts.push_back(std::string(write_p ? "sent " : "received ") + (bytes[0] == 2 ? "fatal " : "warning ") +
                             SSL_alert_desc_string_long(bytes[1]));
@@ -203,6 +216,12 @@ class TlsHellos::Attempt {
       out_.cipher = SSL_get_cipher_name(ssl_.get());
       const char* group = SSL_group_to_name(ssl_.get(), static_cast<int>(SSL_get_negotiated_group(ssl_.get())));
       out_.group = group ? group : "";
+      io::X509Ptr leaf(SSL_get1_peer_certificate(ssl_.get()));
+      if (leaf) {
+        char subject[256] = {};
+        X509_NAME_oneline(X509_get_subject_name(leaf.get()), subject, sizeof subject);
+        out_.certificate = subject;
+      }
       return end("", false);
     }
     int error = SSL_get_error(ssl_.get(), rc);

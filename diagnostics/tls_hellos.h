@@ -30,6 +30,8 @@ struct HelloOutcome {
   bool done = false;
   bool ok = false;
   std::size_t hello_bytes = 0;  // the ClientHello as sent (0: never sent)
+  std::vector<std::string> groups_offered, key_shares;  // read from the ClientHello itself
+  std::string certificate;                              // the server's leaf subject, when it got that far
   std::string version, group, cipher;
   std::vector<std::string> alerts;  // "received fatal handshake failure", "sent fatal ..."
   std::string error;                // why it failed

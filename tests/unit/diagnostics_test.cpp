@@ -5,6 +5,7 @@
 
 #include "diagnostics/authoritative_dns.h"
 #include "diagnostics/browser_retry.h"
+#include "diagnostics/client_hello.h"
 #include "diagnostics/diagnosis_runner.h"
 #include "diagnostics/path_trace.h"
 #include "diagnostics/plan.h"
@@ -287,4 +288,27 @@ TEST_CASE("the agent's diagnoses: one per monitor at a time, min_interval apart,
   while (uv_run(&loop, UV_RUN_NOWAIT) != 0) {
   }
   CHECK(uv_loop_close(&loop) == 0);
+}
+
+TEST_CASE("the groups a ClientHello offers, read from its bytes") {
+  // A TLS 1.3 ClientHello: session id of 0, two cipher suites, null compression, then
+  // supported_groups (x25519, secp256r1, X25519MLKEM768) and key_share (X25519MLKEM768 with a
+  // 3-byte stand-in key, x25519 with 2 bytes).
+  std::vector<unsigned char> hello = {1, 0, 0, 0, 3, 3};
+  hello.insert(hello.end(), 32, 0xaa);                     // random
+  for (unsigned char b : {0, 0, 4, 0x13, 1, 0x13, 2, 1, 0}) hello.push_back(b);
+  std::vector<unsigned char> extensions = {0x00, 0x0a, 0, 8, 0, 6, 0x00, 0x1d, 0x00, 0x17, 0x11, 0xec,
+                                           0x00, 0x33, 0, 15, 0, 13, 0x11, 0xec, 0, 3, 1, 2, 3, 0x00, 0x1d, 0, 2, 4, 5};
+  hello.push_back(static_cast<unsigned char>(extensions.size() >> 8));
+  hello.push_back(static_cast<unsigned char>(extensions.size()));
+  hello.insert(hello.end(), extensions.begin(), extensions.end());
+  auto offered = offered_groups(hello.data(), hello.size());
+  CHECK(offered.groups == std::vector<std::string>{"x25519", "secp256r1", "X25519MLKEM768"});
+  CHECK(offered.key_shares == std::vector<std::string>{"X25519MLKEM768", "x25519"});
+  // Cut anywhere: what was read so far, never past the end.
+  for (std::size_t size = 0; size < hello.size(); ++size) {
+    auto cut = offered_groups(hello.data(), size);
+    CHECK(cut.groups.size() <= 3);
+  }
+  CHECK(group_name(0x1234) == "0x1234");
 }
