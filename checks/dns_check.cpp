@@ -72,6 +72,7 @@ std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env, c
   }
   auto spec = std::make_shared<DnsSpec>();
   spec->monitor = monitor;
+  spec->monitor.definition = std::string();  // never read by the check: not a second copy per monitor
   auto type = dns_type_from_name(monitor.record);
   if (!type) return "unsupported record type '" + monitor.record + "'";
   spec->type = *type;

@@ -156,8 +156,12 @@ std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(co
                                                                               ParsedUrl target) {
   auto policy = DestinationPolicy::create(monitor);
   if (auto* error = std::get_if<std::string>(&policy)) return *error;
-  return std::make_shared<const TargetSpec>(
-      TargetSpec{monitor, std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
+  TargetSpec spec{monitor, std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))};
+  // The check never reads the definition text (the agent compares definitions at reload):
+  // not a second copy per monitor.
+  spec.monitor.definition.clear();
+  spec.monitor.definition.shrink_to_fit();
+  return std::make_shared<const TargetSpec>(std::move(spec));
 }
 
 CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at) {

@@ -124,7 +124,6 @@ class Agent {
   std::unique_ptr<RemoteConfig> remote_;
   config::Config config_;
   std::map<std::string, const config::MonitorConfig*> by_name_;  // into config_.monitors
-  std::map<std::string, std::string> definitions_;
   std::string sinks_definition_;  // sinks and spool are set up once, at start
   std::unique_ptr<report::Spool> spool_;
   std::unique_ptr<net::HttpClient> http_;

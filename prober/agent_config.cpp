@@ -66,7 +66,7 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
       Log::error("configuration rejected",
                  {{"file", checks::redacted_url(options_.config_path)}, {"error", to_string(e)}});
     registry_.set("prober_config_last_reload_successful", {}, 0);
-    if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(definitions_.size())}});
+    if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(config_.monitors.size())}});
     return false;
   };
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) return fail(*errors);
@@ -100,24 +100,26 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
   }
   apply(std::move(next), std::move(made));
   registry_.set("prober_config_last_reload_successful", {}, 1);
-  registry_.set("prober_monitors", {}, static_cast<double>(definitions_.size()));
+  registry_.set("prober_monitors", {}, static_cast<double>(config_.monitors.size()));
   registry_.set("prober_config_last_reload_success_timestamp_seconds", {},
                 static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count()));
-  Log::info("configuration loaded", {{"reason", why}, {"monitors", std::to_string(definitions_.size())}});
+  Log::info("configuration loaded", {{"reason", why}, {"monitors", std::to_string(config_.monitors.size())}});
   ready_ = true;
   return true;
 }
 
 void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks) {
   if (!scheduler_) start_scheduler(next);
-  std::map<std::string, std::string> definitions;
-  for (const auto& m : next.monitors) definitions[m.name] = m.definition;
+  // The running definitions are those of config_ (by_name_), compared here before it is replaced:
+  // no second copy of every monitor's definition is kept.
+  std::map<std::string, const std::string*> definitions;
+  for (const auto& m : next.monitors) definitions[m.name] = &m.definition;
   std::vector<std::string> replaced;  // changed or removed: their series go, in one pass
-  for (const auto& [name, old] : definitions_) {
+  for (const auto& [name, old] : by_name_) {
     auto it = definitions.find(name);
-    if (it != definitions.end() && it->second == old) continue;  // unchanged: keeps its schedule
+    if (it != definitions.end() && *it->second == old->definition) continue;  // unchanged: keeps its schedule
     scheduler_->remove(name);
     replaced.push_back(name);
     store_.forget(name);
@@ -130,15 +132,14 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   }
   registry_.remove_with_label("monitor", replaced);
   for (const auto& m : next.monitors) {
-    auto old = definitions_.find(m.name);
-    if (old != definitions_.end() && old->second == m.definition) continue;
+    auto old = by_name_.find(m.name);
+    if (old != by_name_.end() && old->second->definition == m.definition) continue;
     scheduler::MonitorSchedule schedule{m.interval, m.timeout, m.retry_interval, m.max_check_attempts, std::nullopt};
     if (next.vantage.index && next.vantage.count) {
       schedule.offset = scheduler::coordinated_offset(m.name, m.interval, *next.vantage.index, *next.vantage.count);
     }
     scheduler_->add(m.name, schedule, std::move(checks.at(m.name)));
   }
-  definitions_ = std::move(definitions);
   if (!sinks_definition_.empty() && sinks_definition_ != next.sinks_definition) {
     Log::warn(
         "sinks, spool and vantage name changes take effect at the next start; the running sinks stay as they were");
