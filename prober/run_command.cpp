@@ -25,7 +25,7 @@ sinks through the spool (docs/alerting.md), logs to standard error, and serves o
 sinks.prometheus.listen (default 127.0.0.1:9465):
   /metrics        Prometheus exposition (blackbox_exporter's probe_* names and prober_*)
   /healthz        200 while the loop runs          /readyz   200 once a configuration is loaded
-  /results        the last result of every monitor, and its last failure for an hour
+  /results        the last result of every monitor, its last failure for an hour, its last diagnosis
   /probe?target=T&module=M   one check now with module M (blackbox_exporter compatible)
   POST /-/reload  reload the configuration (only with --web.enable-lifecycle)
 The endpoint bounds its clients: sinks.prometheus.max_connections (256), idle_timeout (10s),
