@@ -18,12 +18,6 @@ std::string without_dot(std::string name) {
   return name;
 }
 
-std::string ms_text(double ms) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f ms", ms);
-  return buffer;
-}
-
 // "NOERROR aa 192.0.2.80 (3.1 ms)", "REFUSED (0.4 ms)", "no answer: Timeout while contacting DNS servers".
 std::string outcome_text(const DnsAsked& a) {
   if (!a.done) return "no answer yet";

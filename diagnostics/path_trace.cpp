@@ -11,18 +11,13 @@
 #include <cstring>
 
 #include "checks/address_lookup.h"
+#include "diagnostics/socket_address.h"
 #include "io/uv_handle.h"
 
 namespace prober::diagnostics {
 namespace {
 
 constexpr int kBasePort = 33434;  // traceroute's: middleboxes and hosts know these probes
-
-std::string ms_text(double ms) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f ms", ms);
-  return buffer;
-}
 
 std::string address_text(const sockaddr* sa) {
   char buffer[INET6_ADDRSTRLEN] = {};
@@ -153,20 +148,8 @@ PathTrace::~PathTrace() { done_ = nullptr; }
 
 void PathTrace::start(Done done) {
   done_ = std::move(done);
-  bool v6 = checks::ip_version_of(address_) == 6;
-  sockaddr_storage destination{};
-  socklen_t length = 0;
-  if (v6) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&destination);
-    sin6->sin6_family = AF_INET6;
-    inet_pton(AF_INET6, address_.c_str(), &sin6->sin6_addr);
-    length = sizeof *sin6;
-  } else {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&destination);
-    sin->sin_family = AF_INET;
-    inet_pton(AF_INET, address_.c_str(), &sin->sin_addr);
-    length = sizeof *sin;
-  }
+  SocketAddress destination = socket_address(address_, 0);
+  bool v6 = destination.family() == AF_INET6;
   for (int ttl = 1; ttl <= max_hops_ && !send_error_; ++ttl) {
     hops_.push_back(Hop{ttl, std::nullopt, 0, "", false, false});
     auto probe = std::make_unique<Probe>();
@@ -183,14 +166,10 @@ void PathTrace::start(Done done) {
                         setsockopt(probe->fd, SOL_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl) == 0
                   : setsockopt(probe->fd, SOL_IP, IP_RECVERR, &on, sizeof on) == 0 &&
                         setsockopt(probe->fd, SOL_IP, IP_TTL, &ttl, sizeof ttl) == 0;
-    std::uint16_t port = htons(static_cast<std::uint16_t>(kBasePort + ttl));
-    if (v6)
-      reinterpret_cast<sockaddr_in6*>(&destination)->sin6_port = port;
-    else
-      reinterpret_cast<sockaddr_in*>(&destination)->sin_port = port;
+    destination.set_port(kBasePort + ttl);
     static const char payload[32] = "prober path probe";
     probe->sent_ns = uv_hrtime();
-    if (!set || ::connect(probe->fd, reinterpret_cast<sockaddr*>(&destination), length) != 0 ||
+    if (!set || ::connect(probe->fd, destination.get(), destination.length) != 0 ||
         ::send(probe->fd, payload, sizeof payload, 0) < 0) {
       // A local refusal (no route from here, a firewall on this host) is the answer for every hop.
       send_error_ = std::strerror(errno);

@@ -14,17 +14,12 @@
 
 #include "checks/address_lookup.h"
 #include "diagnostics/client_hello.h"
+#include "diagnostics/socket_address.h"
 #include "io/openssl_handles.h"
 #include "io/uv_handle.h"
 
 namespace prober::diagnostics {
 namespace {
-
-std::string ms_text(double ms) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f ms", ms);
-  return buffer;
-}
 
 bool post_quantum_available() {
   io::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
@@ -277,21 +272,7 @@ TlsHellos::~TlsHellos() {
 
 void TlsHellos::start(Done done) {
   done_ = std::move(done);
-  sockaddr_storage to{};
-  socklen_t length = 0;
-  if (checks::ip_version_of(address_) == 6) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&to);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(static_cast<std::uint16_t>(port_));
-    inet_pton(AF_INET6, address_.c_str(), &sin6->sin6_addr);
-    length = sizeof *sin6;
-  } else {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&to);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(static_cast<std::uint16_t>(port_));
-    inet_pton(AF_INET, address_.c_str(), &sin->sin_addr);
-    length = sizeof *sin;
-  }
+  SocketAddress to = socket_address(address_, port_);
   auto shapes = hello_shapes();
   post_quantum_ = std::any_of(shapes.begin(), shapes.end(), [](const auto& s) { return s.post_quantum; });
   outcomes_.reserve(shapes.size());  // attempts hold references into it
@@ -299,7 +280,7 @@ void TlsHellos::start(Done done) {
   pending_ = static_cast<int>(outcomes_.size());
   for (auto& outcome : outcomes_) {
     attempts_.push_back(std::make_unique<Attempt>(*this, outcome));
-    attempts_.back()->start(reinterpret_cast<sockaddr*>(&to), length, server_name_);
+    attempts_.back()->start(to.get(), to.length, server_name_);
   }
 }
 

@@ -1,0 +1,30 @@
+#include "diagnostics/socket_address.h"
+
+#include <arpa/inet.h>
+
+namespace prober::diagnostics {
+
+void SocketAddress::set_port(int port) {
+  auto network = htons(static_cast<std::uint16_t>(port));
+  if (storage.ss_family == AF_INET6)
+    reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = network;
+  else if (storage.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&storage)->sin_port = network;
+}
+
+SocketAddress socket_address(const std::string& ip, int port) {
+  SocketAddress out;
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+  auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+  if (inet_pton(AF_INET6, ip.c_str(), &sin6->sin6_addr) == 1) {
+    sin6->sin6_family = AF_INET6;
+    out.length = sizeof *sin6;
+  } else if (inet_pton(AF_INET, ip.c_str(), &sin->sin_addr) == 1) {
+    sin->sin_family = AF_INET;
+    out.length = sizeof *sin;
+  }
+  out.set_port(port);
+  return out;
+}
+
+}  // namespace prober::diagnostics

@@ -1,0 +1,22 @@
+#pragma once
+// The socket address of an IP literal and a port, for the follow-ups that open their own
+// sockets (the path probe, the ClientHello retries).
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <string>
+
+namespace prober::diagnostics {
+
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  int family() const { return storage.ss_family; }
+  void set_port(int port);
+};
+
+// `ip`: an IPv4 or IPv6 literal (the address a check probed); an unusable one gives family 0.
+SocketAddress socket_address(const std::string& ip, int port);
+
+}  // namespace prober::diagnostics
