@@ -66,6 +66,8 @@ Agent::~Agent() {
   watch_.close();
   remote_poll_.close();
   reaper_.close();
+  scrapes_.clear();
+  scrape_idle_.close();
   if (loop_.close() != 0) Log::error("event loop closed with handles still open");
 }
 

@@ -107,6 +107,9 @@ class AgentProcess:
                 self.process.wait()
         self.stdout.close()
         self.stderr.close()
+        if self.process.returncode == 0:
+            # Every handle closed before the loop: a clean exit leaves nothing open behind it.
+            assert "handles still open" not in self.log(), self.log()[-2000:]
         return self.process.returncode
 
 
