@@ -31,6 +31,8 @@ def main():
             ("'works in my browser': IPv6 broken while IPv4 works",
              [f"http://dual.test:{http}/ok", "--ip", "each", "--dns-server", dns]),
             ("a bot wall answering a monitor", [f"http://127.0.0.1:{http}/challenge"]),
+            ("where it breaks: the same kind of wall, diagnosed (a browser's headers get in)",
+             [f"http://127.0.0.1:{http}/botwall", "--diagnose"]),
             ("a certificate expiring in 3 days",
              [f"localhost:{lab.port('expiring')}", "--type", "tls", "--ca-file", lab.ca_file]),
             ("a lame DNS delegation", [f"http://lame.test:{http}/", "--dns-server", lab.unbound.server]),
