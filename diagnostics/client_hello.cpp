@@ -43,14 +43,25 @@ class Reader {
 }  // namespace
 
 std::string group_name(unsigned id) {
-  static const std::pair<unsigned, const char*> kNames[] = {
-      {0x0017, "secp256r1"},       {0x0018, "secp384r1"},          {0x0019, "secp521r1"},
-      {0x001d, "x25519"},          {0x001e, "x448"},               {0x0100, "ffdhe2048"},
-      {0x0101, "ffdhe3072"},       {0x0102, "ffdhe4096"},          {0x0103, "ffdhe6144"},
-      {0x0104, "ffdhe8192"},       {0x0200, "MLKEM512"},           {0x0201, "MLKEM768"},
-      {0x0202, "MLKEM1024"},       {0x11eb, "SecP256r1MLKEM768"},  {0x11ec, "X25519MLKEM768"},
-      {0x11ed, "SecP384r1MLKEM1024"}, {0x001a, "brainpoolP256r1"}, {0x001b, "brainpoolP384r1"},
-      {0x001c, "brainpoolP512r1"}};
+  static const std::pair<unsigned, const char*> kNames[] = {{0x0017, "secp256r1"},
+                                                            {0x0018, "secp384r1"},
+                                                            {0x0019, "secp521r1"},
+                                                            {0x001d, "x25519"},
+                                                            {0x001e, "x448"},
+                                                            {0x0100, "ffdhe2048"},
+                                                            {0x0101, "ffdhe3072"},
+                                                            {0x0102, "ffdhe4096"},
+                                                            {0x0103, "ffdhe6144"},
+                                                            {0x0104, "ffdhe8192"},
+                                                            {0x0200, "MLKEM512"},
+                                                            {0x0201, "MLKEM768"},
+                                                            {0x0202, "MLKEM1024"},
+                                                            {0x11eb, "SecP256r1MLKEM768"},
+                                                            {0x11ec, "X25519MLKEM768"},
+                                                            {0x11ed, "SecP384r1MLKEM1024"},
+                                                            {0x001a, "brainpoolP256r1"},
+                                                            {0x001b, "brainpoolP384r1"},
+                                                            {0x001c, "brainpoolP512r1"}};
   for (const auto& [value, name] : kNames) {
     if (value == id) return name;
   }

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdint>
 
 #include "diagnostics/authoritative_dns.h"
 #include "diagnostics/browser_retry.h"

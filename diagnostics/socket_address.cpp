@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
+
 namespace prober::diagnostics {
 
 void SocketAddress::set_port(int port) {

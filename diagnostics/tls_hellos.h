@@ -29,7 +29,7 @@ struct HelloOutcome {
   HelloShape shape;
   bool done = false;
   bool ok = false;
-  std::size_t hello_bytes = 0;  // the ClientHello as sent (0: never sent)
+  std::size_t hello_bytes = 0;                          // the ClientHello as sent (0: never sent)
   std::vector<std::string> groups_offered, key_shares;  // read from the ClientHello itself
   std::string certificate;                              // the server's leaf subject, when it got that far
   std::string version, group, cipher;

@@ -124,7 +124,7 @@ class Agent {
   std::unique_ptr<RemoteConfig> remote_;
   config::Config config_;
   std::map<std::string, const config::MonitorConfig*> by_name_;  // into config_.monitors
-  std::string sinks_definition_;  // sinks and spool are set up once, at start
+  std::string sinks_definition_;                                 // sinks and spool are set up once, at start
   std::unique_ptr<report::Spool> spool_;
   std::unique_ptr<net::HttpClient> http_;
   std::vector<std::unique_ptr<report::Sink>> sinks_;

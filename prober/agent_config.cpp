@@ -66,7 +66,8 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
       Log::error("configuration rejected",
                  {{"file", checks::redacted_url(options_.config_path)}, {"error", to_string(e)}});
     registry_.set("prober_config_last_reload_successful", {}, 0);
-    if (ready_) Log::warn("keeping the previous configuration", {{"monitors", std::to_string(config_.monitors.size())}});
+    if (ready_)
+      Log::warn("keeping the previous configuration", {{"monitors", std::to_string(config_.monitors.size())}});
     return false;
   };
   if (auto* errors = std::get_if<std::vector<config::ConfigError>>(&loaded)) return fail(*errors);

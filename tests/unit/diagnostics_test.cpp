@@ -295,10 +295,11 @@ TEST_CASE("the groups a ClientHello offers, read from its bytes") {
   // supported_groups (x25519, secp256r1, X25519MLKEM768) and key_share (X25519MLKEM768 with a
   // 3-byte stand-in key, x25519 with 2 bytes).
   std::vector<unsigned char> hello = {1, 0, 0, 0, 3, 3};
-  hello.insert(hello.end(), 32, 0xaa);                     // random
+  hello.insert(hello.end(), 32, 0xaa);  // random
   for (unsigned char b : {0, 0, 4, 0x13, 1, 0x13, 2, 1, 0}) hello.push_back(b);
-  std::vector<unsigned char> extensions = {0x00, 0x0a, 0, 8, 0, 6, 0x00, 0x1d, 0x00, 0x17, 0x11, 0xec,
-                                           0x00, 0x33, 0, 15, 0, 13, 0x11, 0xec, 0, 3, 1, 2, 3, 0x00, 0x1d, 0, 2, 4, 5};
+  std::vector<unsigned char> extensions = {0x00, 0x0a, 0,    8,    0,    6, 0x00, 0x1d, 0x00, 0x17, 0x11,
+                                           0xec, 0x00, 0x33, 0,    15,   0, 13,   0x11, 0xec, 0,    3,
+                                           1,    2,    3,    0x00, 0x1d, 0, 2,    4,    5};
   hello.push_back(static_cast<unsigned char>(extensions.size() >> 8));
   hello.push_back(static_cast<unsigned char>(extensions.size()));
   hello.insert(hello.end(), extensions.begin(), extensions.end());
