@@ -24,7 +24,11 @@ def namespaces_allowed():
     r = run("ip", "netns", "add", probe, check=False)
     if r.returncode != 0:
         return f"the kernel refused a network namespace: {r.stderr.strip()}"
+    # Entering one needs /sys and /run/netns as ip expects them (a bare chroot has neither).
+    entered = run("ip", "netns", "exec", probe, "ip", "link", "set", "lo", "up", check=False)
     run("ip", "netns", "del", probe, check=False)
+    if entered.returncode != 0:
+        return f"cannot enter a network namespace here: {entered.stderr.strip()}"
     r = run("nft", "--version", check=False)
     if r.returncode != 0:
         return "nft (nftables) is not installed"
