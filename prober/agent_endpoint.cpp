@@ -58,9 +58,11 @@ void Agent::refresh_process_metrics() {
 }
 
 void Agent::render_scrapes() {
-  // About a millisecond of rendering per loop turn, shared by the scrapes in progress; the
+  // Up to 5 ms of rendering per loop turn, shared by the scrapes in progress (a registry that
+  // renders faster is answered in one turn; a turn under load can last long, so slices must not
+  // be so small that a scrape needs hundreds of them); the
   // loop polls I/O and runs due timers between turns.
-  constexpr std::uint64_t kSliceNs = 1'000'000;
+  constexpr std::uint64_t kSliceNs = 5'000'000;
   constexpr std::size_t kSeriesPerStep = 256;
   std::uint64_t until = uv_hrtime() + kSliceNs;
   while (!scrapes_.empty() && uv_hrtime() < until) {
