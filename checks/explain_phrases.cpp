@@ -4,7 +4,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include <cstdio>
 #include <ctime>
 
 #include "checks/failure.h"
@@ -21,12 +20,7 @@ std::string date(std::int64_t unix_seconds) {
   return text;
 }
 
-std::string ms(const std::optional<Micros>& d) {
-  if (!d) return "?";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f ms", to_ms(*d));
-  return text;
-}
+std::string ms(const std::optional<Micros>& d) { return d ? format_ms(to_ms(*d)) : "?"; }
 
 std::string endpoint(const CheckResult& r) {
   if (r.address.empty()) return r.target;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include <uv.h>
 
@@ -41,5 +42,11 @@ Timings add(const Timings& a, const Timings& b) {
 Micros since(std::uint64_t hrtime_ns) { return Micros(static_cast<std::int64_t>((uv_hrtime() - hrtime_ns) / 1000)); }
 
 double to_ms(Micros d) { return std::round(static_cast<double>(d.count()) / 100.0) / 10.0; }
+
+std::string format_ms(double ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f ms", ms);
+  return text;
+}
 
 }  // namespace prober::checks

@@ -18,12 +18,6 @@ std::string describe(const std::vector<config::StatusRange>& ranges) {
   return out;
 }
 
-std::string format_ms(double ms) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f ms", ms);
-  return text;
-}
-
 }  // namespace
 
 std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::HttpExpect& expect) {

@@ -1,11 +1,11 @@
 #include "diagnostics/authoritative_dns.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <sstream>
 
 #include "checks/dns_message.h"
+#include "checks/timings.h"
 
 namespace prober::diagnostics {
 namespace {
@@ -26,7 +26,7 @@ std::string outcome_text(const DnsAsked& a) {
   if (a.authoritative) out += " aa";
   for (const auto& answer : a.answers) out += " " + answer;
   if (a.serial) out += " serial " + *a.serial;
-  return out + " (" + ms_text(a.ms) + ")";
+  return out + " (" + checks::format_ms(a.ms) + ")";
 }
 
 // A server that cannot be relied on for the zone: silent, refusing, failing or not authoritative.
@@ -36,12 +36,6 @@ std::optional<std::string> lameness(const DnsAsked& a) {
   if (*a.rcode == 2 || *a.rcode == 5 || *a.rcode == 9) return "answers " + checks::dns_rcode_name(*a.rcode);
   if (!a.authoritative) return "answers without authority (no AA flag): it does not serve the zone";
   return std::nullopt;
-}
-
-std::string joined(const std::vector<std::string>& items, const char* separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
 }
 
 }  // namespace

@@ -8,10 +8,10 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 
 #include "checks/address_lookup.h"
+#include "checks/timings.h"
 #include "diagnostics/socket_address.h"
 #include "io/uv_handle.h"
 
@@ -89,6 +89,14 @@ struct PathTrace::Probe {
   }
 };
 
+// Waits for the probe's socket to have something (an error queued, a datagram).
+void PathTrace::watch(Probe& probe) {
+  uv_poll_start(probe.poll.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
+    auto* p = static_cast<Probe*>(handle->data);
+    if (p) p->owner->on_readable(*p);
+  });
+}
+
 checks::Diagnostic summarize_path(const std::string& address, int port, const std::vector<Hop>& hops,
                                   const std::optional<std::string>& send_error, checks::FailureClass failure,
                                   std::chrono::milliseconds waited) {
@@ -109,7 +117,8 @@ checks::Diagnostic summarize_path(const std::string& address, int port, const st
       d.details.push_back(ttl + (hops.size() > i + 1 ? "-" + std::to_string(hops.back().ttl) : "") + "  * (no answer)");
       break;
     }
-    d.details.push_back(ttl + "  " + (hop.address ? *hop.address + "  " + ms_text(hop.ms) + "  " + hop.said : "*"));
+    d.details.push_back(ttl + "  " +
+                        (hop.address ? *hop.address + "  " + checks::format_ms(hop.ms) + "  " + hop.said : "*"));
   }
   if (send_error) {
     d.summary = "this vantage cannot send to " + address + ": " + *send_error;
@@ -182,10 +191,7 @@ void PathTrace::start(Done done) {
       break;
     }
     probe->poll.get()->data = probe.get();
-    uv_poll_start(probe->poll.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
-      auto* p = static_cast<Probe*>(handle->data);
-      if (p) p->owner->on_readable(*p);
-    });
+    watch(*probe);
     probes_.push_back(std::move(probe));
   }
   // With a local error, conclude at once (from the loop, as start() promises).
@@ -227,10 +233,7 @@ void PathTrace::on_readable(Probe& probe) {
   }
   // libuv stops a poll handle on POLLERR: keep watching until this hop answered.
   if (!hop.address && probe.poll.get()) {
-    uv_poll_start(probe.poll.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
-      auto* p = static_cast<Probe*>(handle->data);
-      if (p) p->owner->on_readable(*p);
-    });
+    watch(probe);
   }
   if (complete()) timer_.start(0, 0);
 }

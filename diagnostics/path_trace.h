@@ -44,6 +44,7 @@ class PathTrace final : public Step {
 
  private:
   struct Probe;
+  static void watch(Probe& probe);
   void on_readable(Probe& probe);
   void finish();
   bool complete() const;

@@ -2,19 +2,19 @@
 // One follow-up an engineer would run after a failure (ask the authoritative DNS servers, trace
 // the path, retry the handshake with other ClientHellos, retry with a browser's headers). The
 // diagnosis starts every step that fits the failure at once and gives each the same deadline.
-#include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "checks/check_result.h"
 
 namespace prober::diagnostics {
 
-// "3.1 ms": how the follow-ups print the time a probe took.
-inline std::string ms_text(double ms) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f ms", ms);
-  return buffer;
+// The items one after the other, `separator` between them: how the follow-ups list what they saw.
+inline std::string joined(const std::vector<std::string>& items, const char* separator = ", ") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
 }
 
 class Step {

@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 
 #include "checks/address_lookup.h"
+#include "checks/timings.h"
 #include "diagnostics/client_hello.h"
 #include "diagnostics/socket_address.h"
 #include "io/openssl_handles.h"
@@ -40,16 +40,11 @@ std::string outcome_line(const HelloOutcome& o) {
     out += "fails: " + o.error;
   }
   if (o.hello_bytes) out += "; ClientHello " + std::to_string(o.hello_bytes) + " bytes";
-  auto list = [](const std::vector<std::string>& items) {
-    std::string text;
-    for (const auto& item : items) text += (text.empty() ? "" : " ") + item;
-    return text;
-  };
-  if (!o.groups_offered.empty()) out += ", groups " + list(o.groups_offered);
-  if (!o.key_shares.empty()) out += ", key shares " + list(o.key_shares);
+  if (!o.groups_offered.empty()) out += ", groups " + joined(o.groups_offered, " ");
+  if (!o.key_shares.empty()) out += ", key shares " + joined(o.key_shares, " ");
   if (!o.certificate.empty()) out += "; certificate " + o.certificate;
   for (const auto& alert : o.alerts) out += "; alert " + alert;
-  return out + " (" + ms_text(o.ms) + ")";
+  return out + " (" + checks::format_ms(o.ms) + ")";
 }
 
 }  // namespace
@@ -78,9 +73,10 @@ checks::Diagnostic summarize_hellos(const std::vector<HelloOutcome>& outcomes, b
         "X25519MLKEM768 (the post-quantum key share of current browsers) not tried: this build's "
         "OpenSSL " OPENSSL_VERSION_STR " cannot send it (3.5 can)");
   auto names = [](const std::vector<const HelloOutcome*>& list) {
-    std::string out;
-    for (const auto* o : list) out += (out.empty() ? "" : ", ") + o->shape.name;
-    return out;
+    std::vector<std::string> out;
+    out.reserve(list.size());
+    for (const auto* o : list) out.push_back(o->shape.name);
+    return joined(out);
   };
   auto size_of = [](const HelloOutcome* o) { return o->hello_bytes; };
   if (failed.empty()) {

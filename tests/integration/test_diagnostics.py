@@ -7,6 +7,7 @@ forwarder as the resolver) and a path that stops (two routers, the second discar
 destination's traffic)."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -92,8 +93,6 @@ class OnLoopback(unittest.TestCase):
         self.assertIn("every ClientHello shape fails (wrong version number)", tls["summary"])
 
     def test_human_output_shows_each_follow_up(self):
-        code, _, _ = prober_check(f"http://127.0.0.1:{LAB.port('http')}/botwall")  # warm nothing; plain run
-        import subprocess
         done = subprocess.run([PROBER, "check", "--diagnose", "--no-colour",
                                f"http://127.0.0.1:{LAB.port('http')}/botwall"], capture_output=True, timeout=60)
         text = done.stdout.decode()
