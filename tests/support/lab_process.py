@@ -1,32 +1,82 @@
 """Child processes for tests: free ports, start-and-wait-ready, kill-and-reap on exit."""
+import fcntl
 import os
+import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 
 _handed_out = set()
+_reservations = {}  # port -> open lock file, held for this process's life
+
+
+def _outside_ephemeral_range():
+    """Ports the kernel never hands to outgoing connections or to bind(port 0): a port picked
+    there cannot be taken between the pick and the server's bind by a connection some check
+    (of this suite or of another suite running at the same time) opens."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        return None
+    if low - 10000 >= 4000:
+        return range(10000, low)
+    if 65535 - high >= 4000:
+        return range(high + 1, 65536)
+    return None
+
+
+def _reserve(port):
+    """A lock every test process honours (held until this process exits, released by the kernel
+    even if it dies): suites running side by side never pick the same port."""
+    directory = os.path.join(tempfile.gettempdir(), "prober-test-ports")
+    os.makedirs(directory, exist_ok=True)
+    try:
+        os.chmod(directory, 0o1777)
+    except OSError:
+        pass
+    f = open(os.path.join(directory, str(port)), "a")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return False
+    _reservations[port] = f
+    return True
+
+
+def _bindable(family, port):
+    """Free on loopback for TCP and UDP both (DNS servers take both)."""
+    address = "127.0.0.1" if family == socket.AF_INET else "::1"
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            with socket.socket(family, kind) as s:
+                s.bind((address, port))
+        return True
+    except OSError:
+        return False
 
 
 def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
-    """A port that is free on loopback right now (TCP and UDP both, for DNS servers) and not
-    handed out before by this process: the kernel readily gives a just-released port again, and
-    two servers of one lab on one port make the wrong one answer."""
+    """A port free on loopback now, reserved against every other test process and never handed
+    out twice by this one (two servers of one lab on one port make the wrong one answer)."""
+    ports = _outside_ephemeral_range()
     while True:
-        with socket.socket(family, kind) as s:
-            s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
-            port = s.getsockname()[1]
-        if port in _handed_out:
+        if ports is not None:
+            port = random.choice(ports)
+        else:
+            with socket.socket(family, kind) as s:
+                s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
+                port = s.getsockname()[1]
+        if port in _handed_out or not _reserve(port):
             continue
-        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
-        try:
-            with socket.socket(family, other) as s:
-                s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", port))
+        if _bindable(family, port):
             _handed_out.add(port)
             return port
-        except OSError:
-            continue
+        _reservations.pop(port).close()
 
 
 def wait_until(ready, what, timeout=10.0, process=None):
