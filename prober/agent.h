@@ -116,6 +116,7 @@ class Agent {
   };
   std::vector<std::unique_ptr<Scrape>> scrapes_;
   io::UvHandle<uv_idle_t> scrape_idle_;
+  std::uint64_t scrape_slice_end_ns_ = 0;  // when the last slice ended (uv_hrtime)
   std::uint64_t next_probe_ = 1;
   io::UvTimer reaper_{loop_.get()};  // frees finished /probe runs outside their callbacks
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
