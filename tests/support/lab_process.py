@@ -38,7 +38,10 @@ def _reserve(port):
         os.chmod(directory, 0o1777)
     except OSError:
         pass
-    f = open(os.path.join(directory, str(port)), "a")
+    try:
+        f = open(os.path.join(directory, str(port)), "a")
+    except OSError:  # another user's lock file: that user's tests may hold the port
+        return False
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
