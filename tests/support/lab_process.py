@@ -9,8 +9,8 @@ import tempfile
 import time
 
 
-_handed_out = set()
-_reservations = {}  # port -> open lock file, held for this process's life
+_reservations = {}  # port -> open lock file, held for this process's life: every port handed out
+_lock_directory = None
 
 
 def _outside_ephemeral_range():
@@ -32,14 +32,16 @@ def _outside_ephemeral_range():
 def _reserve(port):
     """A lock every test process honours (held until this process exits, released by the kernel
     even if it dies): suites running side by side never pick the same port."""
-    directory = os.path.join(tempfile.gettempdir(), "prober-test-ports")
-    os.makedirs(directory, exist_ok=True)
+    global _lock_directory
+    if _lock_directory is None:
+        _lock_directory = os.path.join(tempfile.gettempdir(), "prober-test-ports")
+        os.makedirs(_lock_directory, exist_ok=True)
+        try:
+            os.chmod(_lock_directory, 0o1777)
+        except OSError:
+            pass
     try:
-        os.chmod(directory, 0o1777)
-    except OSError:
-        pass
-    try:
-        f = open(os.path.join(directory, str(port)), "a")
+        f = open(os.path.join(_lock_directory, str(port)), "a")
     except OSError:  # another user's lock file: that user's tests may hold the port
         return False
     try:
@@ -74,10 +76,9 @@ def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
             with socket.socket(family, kind) as s:
                 s.bind(("127.0.0.1" if family == socket.AF_INET else "::1", 0))
                 port = s.getsockname()[1]
-        if port in _handed_out or not _reserve(port):
+        if port in _reservations or not _reserve(port):
             continue
         if _bindable(family, port):
-            _handed_out.add(port)
             return port
         _reservations.pop(port).close()
 
