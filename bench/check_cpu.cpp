@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     {
       io::CurlMultiDriver curl(loop.get());
       io::ResolverPool resolvers(loop.get());
-      checks::CheckEnv env{curl, resolvers};
+      checks::TlsContexts tls;
+      checks::CheckEnv env{curl, resolvers, tls};
       std::vector<std::unique_ptr<Slot>> slots;
       std::function<void(Slot&)> launch = [&](Slot& slot) {
         if (started >= total) return;

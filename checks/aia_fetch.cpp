@@ -147,7 +147,7 @@ void AiaFetch::on_address(AddressLookupResult lookup) {
   request.max_body_bytes = kMaxIssuerBytes;
   request.keep_body_bytes = kMaxIssuerBytes;
   transfer_ = std::make_unique<CurlTransfer>(std::move(request));
-  if (auto refused = transfer_->start(env_.curl, [this](const TransferReport& r) { on_body(r); })) on_body(*refused);
+  if (auto refused = transfer_->start(env_, [this](const TransferReport& r) { on_body(r); })) on_body(*refused);
 }
 
 void AiaFetch::on_body(const TransferReport& report) {

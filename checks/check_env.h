@@ -1,6 +1,7 @@
 #pragma once
 // The loop's I/O that checks are built with: the wiring (agent, `prober check`, benches) owns
-// both and keeps them alive longer than every check and run made with them.
+// all of it and keeps it alive longer than every check and run made with it.
+#include "checks/tls_contexts.h"
 #include "io/ares_resolver.h"
 #include "io/curl_multi_driver.h"
 
@@ -9,6 +10,7 @@ namespace prober::checks {
 struct CheckEnv {
   io::CurlMultiDriver& curl;
   io::ResolverPool& resolvers;
+  TlsContexts& tls;  // one SSL_CTX per TLS setting, shared by every HTTPS and TLS check
 };
 
 }  // namespace prober::checks

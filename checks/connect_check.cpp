@@ -25,7 +25,7 @@ class ConnectProbe final : public Probe {
     request.connect_only = true;
     request.tls = monitor_.tls;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
-    if (auto refused = transfer_->start(env_.curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
+    if (auto refused = transfer_->start(env_, [this](TransferReport r) { on_transfer(std::move(r)); })) {
       on_transfer(std::move(*refused));
     }
   }

@@ -5,30 +5,14 @@
 
 #include <uv.h>
 
+#include "checks/text.h"
+#include "io/socket_address.h"
+
 namespace prober::checks {
 namespace {
 
 constexpr std::size_t kMaxHeaders = 200;
 constexpr std::size_t kMaxHeaderValue = 8192;
-
-long tls_version_option(const std::optional<std::string>& version, bool max) {
-  // The minimum and the maximum live in one option word: CURL_SSLVERSION_* | CURL_SSLVERSION_MAX_*.
-  struct Pair {
-    const char* name;
-    long min;
-    long max;
-  };
-  static const Pair kVersions[] = {{"1.0", CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_0},
-                                   {"1.1", CURL_SSLVERSION_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_1},
-                                   {"1.2", CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_2},
-                                   {"1.3", CURL_SSLVERSION_TLSv1_3, CURL_SSLVERSION_MAX_TLSv1_3}};
-  if (version) {
-    for (const auto& v : kVersions) {
-      if (*version == v.name) return max ? v.max : v.min;
-    }
-  }
-  return max ? static_cast<long>(CURL_SSLVERSION_MAX_DEFAULT) : static_cast<long>(CURL_SSLVERSION_DEFAULT);
-}
 
 std::string trim(std::string_view text) {
   auto begin = text.find_first_not_of(" \t\r\n");
@@ -52,6 +36,33 @@ std::string http_version_text(long version) {
   }
 }
 
+// The request's authority as curl would send it for the https URL: the port only when not 443.
+std::string authority(const TransferRequest& request) {
+  std::string host = request.host.find(':') != std::string::npos ? "[" + request.host + "]" : request.host;
+  return request.port == 443 || request.port == 0 ? host : host + ":" + std::to_string(request.port);
+}
+
+// A Location header made absolute against the URL it answered, as curl's CURLINFO_REDIRECT_URL:
+// curl itself saw the tunnel's http:// URL, which is not the one redirects are relative to.
+std::string absolute_location(const std::string& base, const std::string& location) {
+  io::CurlUrlPtr url(curl_url());
+  if (!url || curl_url_set(url.get(), CURLUPART_URL, base.c_str(), 0) != CURLUE_OK) return "";
+  if (curl_url_set(url.get(), CURLUPART_URL, location.c_str(), CURLU_NON_SUPPORT_SCHEME | CURLU_ALLOW_SPACE) !=
+      CURLUE_OK) {
+    return "";
+  }
+  char* text = nullptr;
+  if (curl_url_get(url.get(), CURLUPART_URL, &text, 0) != CURLUE_OK || !text) return "";
+  std::string out(text);
+  curl_free(text);
+  return out;
+}
+
+std::int64_t micros_since(std::uint64_t from_ns, std::uint64_t to_ns) {
+  if (from_ns == 0 || to_ns == 0) return 0;
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>((to_ns - from_ns) / 1000));
+}
+
 }  // namespace
 
 CurlTransfer::CurlTransfer(TransferRequest request) : request_(std::move(request)) {}
@@ -60,21 +71,27 @@ CurlTransfer::~CurlTransfer() {
   if (running_) driver_->remove(easy_.get());  // out of the multi before curl_easy_cleanup
 }
 
-bool CurlTransfer::configure() {
+bool CurlTransfer::configure(const std::string& local_socket) {
   easy_.reset(curl_easy_init());
   CURL* e = easy_.get();
   if (!e) return false;
-  bool ok = curl_easy_setopt(e, CURLOPT_URL, request_.url.c_str()) == CURLE_OK;
+  bool tunneled = !local_socket.empty();
+  // Through the tunnel curl speaks plain HTTP on a local socket: the URL's scheme says so, the
+  // Host header (and HTTP/2's :scheme) keep what the server is asked for.
+  std::string url = tunneled ? "http" + request_.url.substr(request_.url.find(':')) : request_.url;
+  bool ok = curl_easy_setopt(e, CURLOPT_URL, url.c_str()) == CURLE_OK;
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error_);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
   curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed hop by hop by us
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &CurlTransfer::on_socket_ready);
-  curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, this);
-  if (!request_.address.empty()) {
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+  if (tunneled) {
+    curl_easy_setopt(e, CURLOPT_ABSTRACT_UNIX_SOCKET, local_socket.c_str());
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     tunnel_->state().h2 ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_1_1);
+  } else if (!request_.address.empty()) {
     // Pin the connection to the address we resolved ourselves; curl never resolves.
     bool v6 = request_.address.find(':') != std::string::npos;
     std::string entry = request_.host + ":" + std::to_string(request_.port) + ":" +
@@ -102,11 +119,13 @@ bool CurlTransfer::configure() {
     }
     bool has_user_agent = false;
     bool has_accept_encoding = false;
+    bool has_host = false;
     for (const auto& [name, value] : request_.headers) {
       std::string lower(name);
       std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
       has_user_agent = has_user_agent || lower == "user-agent";
       has_accept_encoding = has_accept_encoding || lower == "accept-encoding";
+      has_host = has_host || lower == "host";
       std::string line = name + (value.empty() ? ";" : ": " + value);
       ok = ok && io::append(header_list_, line.c_str());
     }
@@ -114,37 +133,59 @@ bool CurlTransfer::configure() {
     // As browsers (and Go's client in blackbox_exporter) do: ask for compression and decode it,
     // so body checks see the text and a broken encoding fails here as it fails in a browser.
     if (!has_accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (tunneled && !has_host) ok = ok && io::append(header_list_, ("Host: " + authority(request_)).c_str());
+    // curl takes this header as HTTP/2's :scheme (and sends no such header line).
+    if (tunneled && tunnel_->state().h2) ok = ok && io::append(header_list_, ":scheme: https");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_.get());
-  }
-  if (request_.uses_tls) {
-    const auto& tls = request_.tls;
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, tls.insecure_skip_verify ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, tls.insecure_skip_verify ? 0L : 2L);
-    if (tls.ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, tls.ca_file->c_str());
-    if (tls.cert_file) curl_easy_setopt(e, CURLOPT_SSLCERT, tls.cert_file->c_str());
-    if (tls.key_file) curl_easy_setopt(e, CURLOPT_SSLKEY, tls.key_file->c_str());
-    curl_easy_setopt(e, CURLOPT_SSLVERSION,
-                     tls_version_option(tls.min_version, false) | tls_version_option(tls.max_version, true));
-    capture_.attach(e);
   }
   return ok;
 }
 
-std::optional<TransferReport> CurlTransfer::start(io::CurlMultiDriver& driver, Done done) {
-  driver_ = &driver;
-  if (!configure()) {
-    TransferReport refused;
-    refused.outcome.code = CURLE_FAILED_INIT;
+std::optional<TransferReport> CurlTransfer::start(const CheckEnv& env, Done done) {
+  driver_ = &env.curl;
+  done_ = std::move(done);
+  if (!request_.uses_tls) return start_curl("");
+  TlsContexts::Made made = env.tls.get(request_.tls, uv_now(driver_->loop()));
+  if (!made.ctx) {
+    TransferReport refused = report(made.code);
+    refused.error_text = made.error;
+    return refused;
+  }
+  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), std::move(made.ctx), capture_);
+  TunnelTarget target;
+  target.address = io::socket_address(request_.address.empty() ? request_.host : request_.address, request_.port);
+  target.host = request_.host;
+  target.port = request_.port;
+  target.verify = !request_.tls.insecure_skip_verify;
+  if (!tunnel_->start(std::move(target), [this] { on_handshake(); })) return report(CURLE_OK);
+  return std::nullopt;
+}
+
+void CurlTransfer::on_handshake() {
+  std::string local_socket;
+  if (tunnel_->state().code == CURLE_OK && !request_.connect_only) local_socket = tunnel_->listen();
+  if (local_socket.empty()) {  // done (a TLS check), failed, or no local socket: the tunnel says which
+    if (auto done = std::move(done_)) done(report(CURLE_OK));
+    return;
+  }
+  if (auto refused = start_curl(local_socket)) {
+    if (auto done = std::move(done_)) done(std::move(*refused));
+  }
+}
+
+std::optional<TransferReport> CurlTransfer::start_curl(const std::string& local_socket) {
+  if (!configure(local_socket)) {
+    TransferReport refused = report(CURLE_FAILED_INIT);
     refused.error_text = "curl refused the request options";
     return refused;
   }
-  CURLMcode rc = driver.add(easy_.get(), [this, done = std::move(done)](CURLcode code) {
+  curl_started_ns_ = uv_hrtime();
+  CURLMcode rc = driver_->add(easy_.get(), [this](CURLcode code) {
     running_ = false;
-    done(report(code));
+    if (auto done = std::move(done_)) done(report(code));
   });
   if (rc != CURLM_OK) {
-    TransferReport refused;
-    refused.outcome.code = CURLE_FAILED_INIT;
+    TransferReport refused = report(CURLE_FAILED_INIT);
     refused.error_text = curl_multi_strerror(rc);
     return refused;
   }
@@ -181,12 +222,6 @@ std::size_t CurlTransfer::on_header(char* data, std::size_t size, std::size_t co
   return size * count;
 }
 
-int CurlTransfer::on_socket_ready(void* self, curl_socket_t, curlsocktype) noexcept {
-  auto* t = static_cast<CurlTransfer*>(self);
-  t->connect_started_ns_ = uv_hrtime();
-  return CURL_SOCKOPT_OK;
-}
-
 std::size_t CurlTransfer::on_body(char* data, std::size_t size, std::size_t count, void* self) noexcept {
   auto* t = static_cast<CurlTransfer*>(self);
   std::size_t n = size * count;
@@ -203,29 +238,35 @@ std::size_t CurlTransfer::on_body(char* data, std::size_t size, std::size_t coun
 
 TransferReport CurlTransfer::report(CURLcode code) {
   TransferReport out;
-  CURL* e = easy_.get();
   out.outcome.code = code;
   out.outcome.uses_tls = request_.uses_tls;
   out.error_text = error_[0] ? error_ : curl_easy_strerror(code);
-  curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &out.outcome.os_errno);
-  curl_off_t t = 0;
-  curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);
-  out.times.namelookup = t;
-  curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &t);
-  out.times.connect = t;
-  curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &t);
-  out.times.appconnect = t;
-  curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &t);
-  out.times.starttransfer = request_.connect_only ? 0 : t;
-  curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
-  out.times.total = t;
-  // curl 7.88 reports no connect time for a TLS handshake that is still running or failed; the
-  // ClientHello going out marks the moment TCP was up.
-  if (out.times.connect == 0 && capture_.handshake_started() && connect_started_ns_ > 0) {
-    auto tcp = static_cast<std::int64_t>((capture_.ctx_created_ns() - connect_started_ns_) / 1000);
-    out.times.connect = out.times.namelookup + std::max<std::int64_t>(tcp, 1);
-    out.times.total = std::max(out.times.total, out.times.connect);
+  if (CURL* e = easy_.get()) {
+    curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &out.outcome.os_errno);
+    curl_off_t t = 0;
+    curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);
+    out.times.namelookup = t;
+    curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &t);
+    out.times.connect = t;
+    curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &t);
+    out.times.appconnect = t;
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &t);
+    out.times.starttransfer = request_.connect_only ? 0 : t;
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
+    out.times.total = t;
+    long version = 0;
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+    out.http_version = headers_received_ ? http_version_text(version) : "";
+    curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &t);
+    out.content_length = t;
+    char* redirect = nullptr;
+    if (!tunnel_ && curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) {
+      out.redirect_url = redirect;
+    }
+  } else {
+    out.content_length = -1;
   }
+  if (tunnel_) add_tunnel_facts(out, code);
   out.outcome.connected = out.times.connect > 0;
   out.outcome.tls_done = request_.uses_tls && (out.times.appconnect > 0 || capture_.handshake_done());
   out.outcome.headers_received = headers_received_;
@@ -237,8 +278,8 @@ TransferReport CurlTransfer::report(CURLcode code) {
     out.tls.client_certificate_sent = request_.tls.cert_file.has_value();
     out.outcome.leaf_without_san = out.outcome.tls_done && !request_.tls.insecure_skip_verify &&
                                    !out.tls.chain.empty() && out.tls.chain.front().dns_names.empty();
-    if (out.outcome.leaf_without_san && code == CURLE_OK) {
-      out.error_text = "the certificate has no subjectAltName; curl accepted its Common Name '" +
+    if (out.outcome.leaf_without_san && out.outcome.code == CURLE_OK) {
+      out.error_text = "the certificate has no subjectAltName; curl and OpenSSL accept its Common Name '" +
                        out.tls.chain.front().subject_cn + "'";
     }
   }
@@ -246,17 +287,38 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.outcome.missing_intermediate = missing_intermediate(out.tls.chain);
   out.outcome.ssl_error = ssl_error_from_message(out.error_text);
   out.status = status_;
-  long version = 0;
-  curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
-  out.http_version = headers_received_ ? http_version_text(version) : "";
-  curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &t);
-  out.content_length = t;
-  char* redirect = nullptr;
-  if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect) out.redirect_url = redirect;
   out.headers = std::move(headers_);
   out.body = std::move(body_);
   out.body_bytes = body_bytes_;
   return out;
+}
+
+// The tunnel's part of an HTTPS transfer: its clock (curl's started after the handshake), and its
+// failure when that is what ended the transfer.
+void CurlTransfer::add_tunnel_facts(TransferReport& out, CURLcode code) const {
+  const TunnelState& s = tunnel_->state();
+  CurlTimes curl = out.times;
+  out.times = CurlTimes{};
+  out.times.connect = micros_since(s.started_ns, s.connected_ns);
+  out.times.appconnect = micros_since(s.started_ns, s.handshake_done_ns);
+  if (curl_started_ns_ != 0) {
+    std::int64_t offset = micros_since(s.started_ns, curl_started_ns_);
+    out.times.starttransfer = curl.starttransfer > 0 ? offset + curl.starttransfer : 0;
+    out.times.total = offset + curl.total;
+  } else {
+    out.times.total = micros_since(s.started_ns, uv_hrtime());
+  }
+  out.times.total = std::max({out.times.total, out.times.connect, out.times.appconnect});
+  // curl saw only the end of its local connection; the tunnel saw why (a reset, an alert).
+  // A response curl completed stands whatever happened to the connection after it.
+  if (s.code != CURLE_OK && (code != CURLE_OK || curl_started_ns_ == 0)) {
+    out.outcome.code = s.code;
+    out.outcome.os_errno = s.os_errno;
+    out.error_text = s.error_text;
+  }
+  for (auto it = headers_.rbegin(); it != headers_.rend() && out.redirect_url.empty(); ++it) {
+    if (iequals(it->first, "location")) out.redirect_url = absolute_location(request_.url, it->second);
+  }
 }
 
 void settle_missing_issuer(TransferReport& report, std::optional<bool> completes, const std::string& note) {

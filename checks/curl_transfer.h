@@ -1,6 +1,8 @@
 #pragma once
-// One curl transfer pinned to one address: a fresh connection, no signals, a bounded body, and
-// every fact the classifier and the result need gathered when it ends.
+// One transfer pinned to one address: a fresh connection, no signals, a bounded body, and every
+// fact the classifier and the result need gathered when it ends. Plain HTTP is curl's alone;
+// for HTTPS (and TLS checks) the connection and handshake are a TlsTunnel's, on a context shared
+// per TLS setting, and curl speaks HTTP through it.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -8,10 +10,12 @@
 #include <utility>
 #include <vector>
 
+#include "checks/check_env.h"
 #include "checks/check_result.h"
 #include "checks/failure.h"
 #include "checks/timings.h"
 #include "checks/tls_capture.h"
+#include "checks/tls_tunnel.h"
 #include "config/monitor_config.h"
 #include "io/curl_handles.h"
 #include "io/curl_multi_driver.h"
@@ -62,23 +66,27 @@ class CurlTransfer {
   CurlTransfer& operator=(const CurlTransfer&) = delete;
   ~CurlTransfer();
 
-  // Starts the transfer on `driver`; `done` runs once from the loop. On a refusal (curl cannot
-  // take the options) returns the report at once instead.
-  std::optional<TransferReport> start(io::CurlMultiDriver& driver, Done done);
+  // Starts the transfer with `env`'s I/O; `done` runs once from the loop. On a refusal (curl
+  // cannot take the options, the TLS setting cannot be built, the connection fails at once)
+  // returns the report at once instead.
+  std::optional<TransferReport> start(const CheckEnv& env, Done done);
   // Stops a running transfer; the report says how far it got (for the timeout's phase).
   TransferReport abort() noexcept;
 
  private:
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self) noexcept;
-  static int on_socket_ready(void* self, curl_socket_t fd, curlsocktype purpose) noexcept;
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self) noexcept;
-  bool configure();
+  bool configure(const std::string& local_socket);
+  std::optional<TransferReport> start_curl(const std::string& local_socket);
+  void on_handshake();
   TransferReport report(CURLcode code);
+  void add_tunnel_facts(TransferReport& out, CURLcode code) const;
 
   TransferRequest request_;
   io::CurlMultiDriver* driver_ = nullptr;
-  bool running_ = false;
-  std::uint64_t connect_started_ns_ = 0;  // just before connect(), from the sockopt callback
+  Done done_;
+  bool running_ = false;            // the easy handle is in curl's multi
+  std::uint64_t curl_started_ns_ = 0;  // uv_hrtime() when curl got the transfer, after a handshake
   bool headers_received_ = false;
   bool body_too_large_ = false;
   int status_ = 0;
@@ -86,7 +94,8 @@ class CurlTransfer {
   std::string body_;
   std::vector<std::pair<std::string, std::string>> headers_;
   char error_[CURL_ERROR_SIZE] = {};
-  TlsCapture capture_;        // the SSL_CTX points at it: must outlive easy_
+  TlsCapture capture_;                 // the tunnel's SSL points at it: must outlive tunnel_
+  std::unique_ptr<TlsTunnel> tunnel_;  // HTTPS and TLS checks: must outlive easy_ (curl's peer)
   io::CurlSlistPtr resolve_;  // curl reads these during the transfer: must outlive easy_
   io::CurlSlistPtr header_list_;
   io::CurlEasyPtr easy_;

@@ -134,7 +134,7 @@ class HttpProbe final : public Probe {
     request.max_body_bytes = monitor_.max_body_bytes;
     request.keep_body_bytes = expect_.needs_body() ? monitor_.max_body_bytes : 0;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
-    if (auto refused = transfer_->start(env_.curl, [this](TransferReport r) { on_transfer(std::move(r)); })) {
+    if (auto refused = transfer_->start(env_, [this](TransferReport r) { on_transfer(std::move(r)); })) {
       on_transfer(std::move(*refused));
     }
   }

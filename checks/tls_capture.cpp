@@ -4,14 +4,17 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
-#include <uv.h>
 
 namespace prober::checks {
 namespace {
 
 int capture_index() {
-  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
+}
+
+TlsCapture* capture_of(const SSL* ssl) {
+  return ssl ? static_cast<TlsCapture*>(SSL_get_ex_data(ssl, capture_index())) : nullptr;
 }
 
 std::vector<CertInfo> describe(STACK_OF(X509) * certs) {
@@ -22,26 +25,24 @@ std::vector<CertInfo> describe(STACK_OF(X509) * certs) {
 
 }  // namespace
 
-void TlsCapture::attach(CURL* easy) {
-  curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &TlsCapture::on_ssl_ctx);
-  curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, this);
-}
-
-CURLcode TlsCapture::on_ssl_ctx(CURL*, void* ssl_ctx, void* self) noexcept {
-  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
-  static_cast<TlsCapture*>(self)->ctx_created_ns_ = uv_hrtime();
+void TlsCapture::prepare(SSL_CTX* ctx) {
   // Our callback runs OpenSSL's own verification, so every verdict stays OpenSSL's; it only
-  // looks at the chain first. Peer verification on or off is still curl's choice.
-  SSL_CTX_set_cert_verify_callback(ctx, &TlsCapture::on_verify, self);
-  SSL_CTX_set_ex_data(ctx, capture_index(), self);
-  SSL_CTX_set_info_callback(ctx, &TlsCapture::on_info);
+  // looks at the chain first. Whether a failed verification ends the handshake is the
+  // context's verify mode.
+  SSL_CTX_set_cert_verify_callback(ctx, &TlsCapture::on_verify, nullptr);
   // OpenSSL asks this only when the server requested a certificate and none is configured.
   SSL_CTX_set_client_cert_cb(ctx, &TlsCapture::on_client_certificate);
-  return CURLE_OK;
 }
 
-int TlsCapture::on_verify(X509_STORE_CTX* store, void* self) noexcept {
-  auto* capture = static_cast<TlsCapture*>(self);
+void TlsCapture::attach(SSL* ssl) {
+  SSL_set_ex_data(ssl, capture_index(), this);
+  SSL_set_info_callback(ssl, &TlsCapture::on_info);
+}
+
+int TlsCapture::on_verify(X509_STORE_CTX* store, void*) noexcept {
+  auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  TlsCapture* capture = capture_of(ssl);
+  if (!capture) return X509_verify_cert(store);
   // The untrusted stack is exactly what the server sent, leaf first.
   capture->facts_.chain = describe(X509_STORE_CTX_get0_untrusted(store));
   if (capture->facts_.chain.empty()) {
@@ -79,19 +80,14 @@ int TlsCapture::on_verify(X509_STORE_CTX* store, void* self) noexcept {
 }
 
 int TlsCapture::on_client_certificate(SSL* ssl, X509**, EVP_PKEY**) noexcept {
-  auto* capture = static_cast<TlsCapture*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), capture_index()));
-  if (capture) capture->facts_.client_certificate_requested = true;
+  if (TlsCapture* capture = capture_of(ssl)) capture->facts_.client_certificate_requested = true;
   return 0;  // none: the handshake goes on without one, as a browser without one would
 }
 
 void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
-  if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE))) return;
-  auto* capture = static_cast<TlsCapture*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), capture_index()));
+  if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
+  TlsCapture* capture = capture_of(ssl);
   if (!capture) return;
-  if (where & SSL_CB_HANDSHAKE_START) {
-    capture->handshake_started_ = true;
-    return;
-  }
   capture->handshake_done_ = true;
   capture->facts_.version = SSL_get_version(ssl);
   if (const char* cipher = SSL_get_cipher_name(ssl)) capture->facts_.cipher = cipher;

@@ -12,7 +12,7 @@
 
 #include "checks/address_lookup.h"
 #include "checks/timings.h"
-#include "diagnostics/socket_address.h"
+#include "io/socket_address.h"
 #include "io/uv_handle.h"
 
 namespace prober::diagnostics {
@@ -158,7 +158,7 @@ PathTrace::~PathTrace() { done_ = nullptr; }
 
 void PathTrace::start(Done done) {
   done_ = std::move(done);
-  SocketAddress destination = socket_address(address_, 0);
+  io::SocketAddress destination = io::socket_address(address_, 0);
   bool v6 = destination.family() == AF_INET6;
   for (int ttl = 1; ttl <= max_hops_ && !send_error_; ++ttl) {
     hops_.push_back(Hop{ttl, std::nullopt, 0, "", false, false});

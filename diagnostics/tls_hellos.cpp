@@ -15,7 +15,7 @@
 #include "checks/address_lookup.h"
 #include "checks/timings.h"
 #include "diagnostics/client_hello.h"
-#include "diagnostics/socket_address.h"
+#include "io/socket_address.h"
 #include "io/openssl_handles.h"
 #include "io/uv_handle.h"
 
@@ -269,7 +269,7 @@ TlsHellos::~TlsHellos() {
 
 void TlsHellos::start(Done done) {
   done_ = std::move(done);
-  SocketAddress to = socket_address(address_, port_);
+  io::SocketAddress to = io::socket_address(address_, port_);
   auto shapes = hello_shapes();
   post_quantum_ = std::any_of(shapes.begin(), shapes.end(), [](const auto& s) { return s.post_quantum; });
   outcomes_.reserve(shapes.size());  // attempts hold references into it

@@ -93,6 +93,7 @@ class Agent {
   io::Loop loop_;  // first: destroyed last
   std::unique_ptr<io::CurlMultiDriver> curl_;
   std::unique_ptr<io::ResolverPool> resolvers_;
+  checks::TlsContexts tls_contexts_;
   std::unique_ptr<checks::CheckEnv> env_;
   scheduler::UvClock clock_;
   scheduler::UvTimerFactory timers_;

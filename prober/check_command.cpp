@@ -79,7 +79,9 @@ int run_check(CheckArguments& a) {
     {
       io::CurlMultiDriver curl(loop.get());
       io::ResolverPool resolvers(loop.get());
-      auto made = checks::make_check(checks::CheckEnv{curl, resolvers}, m);
+      checks::TlsContexts tls;
+      checks::CheckEnv env{curl, resolvers, tls};
+      auto made = checks::make_check(env, m);
       if (auto* error = std::get_if<std::string>(&made)) {
         std::fprintf(stderr, "prober check: %s\n", error->c_str());
         return 3;
@@ -90,7 +92,7 @@ int run_check(CheckArguments& a) {
       // Run until the check reports; handles are closed below, then the loop drains.
       while (results.empty() && uv_run(loop.get(), UV_RUN_ONCE) != 0) {
       }
-      if (a.diagnose) diagnose(loop.get(), checks::CheckEnv{curl, resolvers}, m, a.diagnose_timeout, results);
+      if (a.diagnose) diagnose(loop.get(), env, m, a.diagnose_timeout, results);
     }
     if (loop.close() != 0) std::fprintf(stderr, "prober check: event loop did not close cleanly\n");
   }

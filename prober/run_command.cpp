@@ -163,7 +163,8 @@ int validate(Flags& f) {
   io::Loop loop;
   io::CurlMultiDriver curl(loop.get());
   io::ResolverPool resolvers(loop.get());
-  checks::CheckEnv env{curl, resolvers};
+  checks::TlsContexts tls;
+  checks::CheckEnv env{curl, resolvers, tls};
   std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded;
   if (is_config_url(f.config)) {
     f.remote.url = f.config;

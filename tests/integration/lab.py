@@ -74,10 +74,14 @@ class Lab:
 
         self.fixture_port = free_port()
         self.backlog_port = free_port()
+        self.tls_fixture_port = free_port()
         http = Child([sys.executable, os.path.join(FIXTURES, "misbehaving_http.py"), str(self.fixture_port),
-                      str(self.backlog_port)], os.path.join(self.dir, "fixture-http.out"))
+                      str(self.backlog_port), str(self.tls_fixture_port),
+                      c.bundle("valid", "valid", "intermediate"), c.path("valid.key")],
+                     os.path.join(self.dir, "fixture-http.out"))
         self.children.append(http)
         wait_for_tcp("127.0.0.1", self.fixture_port, process=http.process)
+        wait_for_tcp("127.0.0.1", self.tls_fixture_port, process=http.process)
         self.silent_dns = self._dns_fixture("silent")
         self.malformed_dns = self._dns_fixture("malformed")
         # Replies c-ares drops without a word (it would wait for its deadline).

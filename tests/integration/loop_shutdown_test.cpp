@@ -109,7 +109,8 @@ TEST_CASE("checks on one loop, then a clean shutdown") {
     SilentUdp silent(loop.get());
     io::CurlMultiDriver curl(loop.get());
     io::ResolverPool resolvers(loop.get());
-    checks::CheckEnv ctx{curl, resolvers};
+    checks::TlsContexts tls;
+    checks::CheckEnv ctx{curl, resolvers, tls};
 
     config::MonitorConfig ok;
     ok.name = "ok";

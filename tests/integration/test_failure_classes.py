@@ -72,6 +72,19 @@ SCENARIOS = {
                     "tcp_timeout", "connect", "critical", ["no answer to the TCP connection"]),
     "tcp_reset": (lambda l: [url(l.fixture_port, "/reset")], "tcp_reset", "http", "critical",
                   ["reset", "during http"]),
+    # After a handshake that worked: the reset reaches the check through its TLS connection.
+    "tcp_reset_over_tls": (lambda l: [url(l.tls_fixture_port, "/reset", host="localhost", scheme="https"),
+                                      "--ca-file", l.ca_file],
+                           "tcp_reset", "http", "critical", ["reset", "during http", "body bytes"]),
+    "http_protocol_error_over_tls": (lambda l: [url(l.tls_fixture_port, "/garbage", host="localhost",
+                                                    scheme="https"), "--ca-file", l.ca_file],
+                                     "http_protocol_error", "http", "critical", ["malformed HTTP response"]),
+    "http_body_timeout_over_tls": (lambda l: [url(l.tls_fixture_port, "/headers-then-stall", host="localhost",
+                                                  scheme="https"), "--ca-file", l.ca_file, "--timeout", "1500ms"],
+                                   "http_body_timeout", "http", "critical", []),
+    "http_body_too_large_over_tls": (lambda l: [url(l.port("valid"), "/huge", host="localhost", scheme="https"),
+                                                "--ca-file", l.ca_file, "--max-body", "5MB"],
+                                     "http_body_too_large", "http", "critical", []),
     "tls_handshake_failed_version": (
         lambda l: [url(l.port("tls13_only"), host="localhost", scheme="https"), "--ca-file", l.ca_file,
                    "--tls-max", "1.2"],
@@ -258,6 +271,39 @@ class FailureClasses(unittest.TestCase):
                 self.assertTrue(any(note in hint for hint in r["hints"]), r["hints"])
                 if server == "stranger_direct":  # the fetch showed a root: no "missing intermediate" finding
                     self.assertEqual(r["findings"], [])
+
+    def test_https_through_the_shared_tls_context(self):
+        """HTTPS is prober's own TLS with curl speaking HTTP through it: what the server sees and
+        what the result says must be what a browser's request would give, over HTTP/2 and HTTP/1.1,
+        for a body of many TLS records, and for a redirect relative to the https URL."""
+        for server, version, protocol in (("valid", "2", "HTTP/2.0"), ("http1_only", "1.1", "HTTP/1.1")):
+            with self.subTest(server=server):
+                port = LAB.port(server)
+                code, results, stderr = prober_check(url(port, "/whoami", host="localhost", scheme="https"),
+                                                     "--ca-file", LAB.ca_file, "--expect-body",
+                                                     f"^https {protocol} localhost:{port}\n$")
+                r = results[0]
+                self.assertEqual(r["class"], "ok", r)
+                self.assertEqual(r["http"]["version"], version)
+                self.assertEqual(r["tls"]["alpn"], "h2" if version == "2" else "http/1.1")
+                for phase in ("connect", "tls", "ttfb", "transfer", "total"):
+                    self.assertIsNotNone(r["timings_ms"][phase], phase)
+                self.assertGreaterEqual(r["timings_ms"]["total"], r["timings_ms"]["tls"])
+                code, results, stderr = prober_check(url(port, "/medium.bin", host="localhost", scheme="https"),
+                                                     "--ca-file", LAB.ca_file)
+                self.assertEqual(results[0]["class"], "ok", results[0])
+                self.assertEqual(results[0]["http"]["body_bytes"], 3_000_000)
+                code, results, stderr = prober_check(url(port, "/moved", host="localhost", scheme="https"),
+                                                     "--ca-file", LAB.ca_file)
+                r = results[0]
+                self.assertEqual(r["class"], "ok", r)
+                self.assertEqual(r["http"]["redirects"][0]["location"], f"https://localhost:{port}/ok")
+                self.assertEqual(r["http"]["final_url"], f"https://localhost:{port}/ok")
+        # A Host header of the monitor's own is what the server sees (and HTTP/2's :authority).
+        code, results, stderr = prober_check(url(LAB.port("valid"), "/whoami", host="localhost", scheme="https"),
+                                             "--ca-file", LAB.ca_file, "-H", "Host: shop.example",
+                                             "--expect-body", "^https HTTP/2.0 shop.example\n$")
+        self.assertEqual(results[0]["class"], "ok", results[0])
 
     def test_several_certificate_problems_at_once(self):
         """A certificate for another name, served without its intermediate: OpenSSL stops at the

@@ -41,6 +41,7 @@ HTTP_LOCATIONS = """
     location = /loop/b {{ return 302 /loop/a; }}
     location ~ ^/hop/(x*)$ {{ return 302 /hop/$1x; }}
     location = /huge {{ alias {dir}/www/huge.bin; }}
+    location = /whoami {{ return 200 "$scheme $server_protocol $http_host\n"; }}
 """
 
 
@@ -52,6 +53,8 @@ class Nginx:
         os.makedirs(os.path.join(directory, "www"), exist_ok=True)
         with open(os.path.join(directory, "www", "huge.bin"), "wb") as f:
             f.truncate(1 << 30)  # 1 GiB, sparse: costs no disk
+        with open(os.path.join(directory, "www", "medium.bin"), "wb") as f:
+            f.write(os.urandom(3_000_000))  # many TLS records, more than any socket buffer
         self.ports = {}
         servers = []
 
@@ -69,8 +72,8 @@ class Nginx:
             servers.append(f"  server {{\n    listen 127.0.0.1:{aia_port};\n    root {certs.dir};\n"
                            "    types { application/pkix-cert der; }\n  }\n")
 
-        def tls(name, chain, key, extra=""):
-            server(name, " ssl http2",
+        def tls(name, chain, key, extra="", http2=True):
+            server(name, " ssl http2" if http2 else " ssl",
                    f"    ssl_certificate {chain};\n    ssl_certificate_key {key};\n{extra}" + locations)
 
         c = certs
@@ -101,6 +104,7 @@ class Nginx:
             "    ssl_protocols TLSv1.2 TLSv1.3;\n")
         tls("tls13_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
             "    ssl_protocols TLSv1.3;\n")
+        tls("http1_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"), http2=False)
         user = "user root root;" if os.geteuid() == 0 else ""
         conf = os.path.join(directory, "nginx.conf")
         with open(conf, "w") as f:

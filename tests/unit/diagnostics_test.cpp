@@ -244,8 +244,9 @@ TEST_CASE("the agent's diagnoses: one per monitor at a time, min_interval apart,
   {
     io::CurlMultiDriver curl(&loop);
     io::ResolverPool resolvers(&loop);
+    checks::TlsContexts tls;
     std::vector<std::string> reported;
-    DiagnosisRunner runner(&loop, checks::CheckEnv{curl, resolvers},
+    DiagnosisRunner runner(&loop, checks::CheckEnv{curl, resolvers, tls},
                            [&](const std::string& m, checks::FailureClass, std::vector<checks::Diagnostic> d) {
                              REQUIRE(d.size() == 1);
                              CHECK(d[0].kind == "path");

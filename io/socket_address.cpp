@@ -1,10 +1,10 @@
-#include "diagnostics/socket_address.h"
+#include "io/socket_address.h"
 
 #include <arpa/inet.h>
 
 #include <cstdint>
 
-namespace prober::diagnostics {
+namespace prober::io {
 
 void SocketAddress::set_port(int port) {
   auto network = htons(static_cast<std::uint16_t>(port));
@@ -29,4 +29,4 @@ SocketAddress socket_address(const std::string& ip, int port) {
   return out;
 }
 
-}  // namespace prober::diagnostics
+}  // namespace prober::io

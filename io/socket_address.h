@@ -1,12 +1,12 @@
 #pragma once
-// The socket address of an IP literal and a port, for the follow-ups that open their own
-// sockets (the path probe, the ClientHello retries).
+// The socket address of an IP literal and a port, for the code that opens its own sockets
+// (the TLS tunnel of HTTPS checks, the path probe, the ClientHello retries).
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <string>
 
-namespace prober::diagnostics {
+namespace prober::io {
 
 struct SocketAddress {
   sockaddr_storage storage{};
@@ -19,4 +19,4 @@ struct SocketAddress {
 // `ip`: an IPv4 or IPv6 literal (the address a check probed); an unusable one gives family 0.
 SocketAddress socket_address(const std::string& ip, int port);
 
-}  // namespace prober::diagnostics
+}  // namespace prober::io

@@ -1,0 +1,366 @@
+#include "checks/tls_tunnel.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "checks/address_lookup.h"
+
+namespace prober::checks {
+namespace {
+
+// What browsers offer; curl with HTTP/2 support offers the same.
+const unsigned char kAlpn[] = "\x02h2\x08http/1.1";
+
+std::string openssl_text(unsigned long code) {
+  char text[256] = {};
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+bool is_unexpected_eof(unsigned long code) {
+  return ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+TlsTunnel::TlsTunnel(uv_loop_t* loop, std::shared_ptr<SSL_CTX> ctx, TlsCapture& capture)
+    : loop_(loop), ctx_(std::move(ctx)), capture_(capture) {}
+
+TlsTunnel::~TlsTunnel() {
+  // libuv stops watching a descriptor when its poll handle closes: close the handles first.
+  tls_poll_.close();
+  listener_poll_.close();
+  local_poll_.close();
+  close_fd(fd_);
+  close_fd(listener_);
+  close_fd(local_);
+}
+
+bool TlsTunnel::start(TunnelTarget target, Handshaken done) {
+  target_ = std::move(target);
+  done_ = std::move(done);
+  state_.started_ns = uv_hrtime();
+  if (target_.address.family() == 0) {
+    fail(CURLE_COULDNT_CONNECT, EAFNOSUPPORT, "not an address to connect to");
+    return false;
+  }
+  fd_ = ::socket(target_.address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd_ < 0) {
+    fail(CURLE_COULDNT_CONNECT, errno, std::string("cannot open a socket: ") + std::strerror(errno));
+    return false;
+  }
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as curl: requests are small, send them now
+  if (::connect(fd_, target_.address.get(), target_.address.length) != 0 && errno != EINPROGRESS) {
+    int error = errno;
+    fail(CURLE_COULDNT_CONNECT, error,
+         "Failed to connect to " + target_.host + " port " + std::to_string(target_.port) + ": " +
+             std::strerror(error));
+    return false;
+  }
+  if (uv_poll_init(loop_, tls_poll_.get(), fd_) != 0) {
+    tls_poll_.init_failed();
+    fail(CURLE_FAILED_INIT, 0, "cannot watch the socket");
+    return false;
+  }
+  tls_poll_.get()->data = this;
+  watch_tls(UV_WRITABLE);
+  return true;
+}
+
+void TlsTunnel::watch_tls(int events) {
+  if (!tls_poll_.get() || events == tls_events_) return;
+  tls_events_ = events;
+  if (events == 0) {
+    uv_poll_stop(tls_poll_.get());
+    return;
+  }
+  uv_poll_start(tls_poll_.get(), events, [](uv_poll_t* handle, int, int ready) {
+    if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->on_socket(ready);
+  });
+}
+
+void TlsTunnel::watch_local(int events) {
+  if (!local_poll_.get() || events == local_events_) return;
+  local_events_ = events;
+  if (events == 0) {
+    uv_poll_stop(local_poll_.get());
+    return;
+  }
+  uv_poll_start(local_poll_.get(), events, [](uv_poll_t* handle, int, int) {
+    if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->relay();
+  });
+}
+
+void TlsTunnel::on_socket(int) {
+  if (state_.connected_ns == 0) {
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+    if (error != 0) {
+      watch_tls(0);
+      fail(CURLE_COULDNT_CONNECT, error,
+           "Failed to connect to " + target_.host + " port " + std::to_string(target_.port) + ": " +
+               std::strerror(error));
+      if (auto done = std::move(done_)) done();  // last: the owner may destroy this tunnel
+      return;
+    }
+    state_.connected_ns = uv_hrtime();
+  }
+  if (state_.handshake_done_ns == 0) {
+    handshake();
+    return;
+  }
+  relay();
+}
+
+void TlsTunnel::handshake() {
+  if (!ssl_) {
+    ssl_.reset(SSL_new(ctx_.get()));
+    if (!ssl_) {
+      watch_tls(0);
+      fail(CURLE_OUT_OF_MEMORY, 0, "cannot make a TLS connection");
+      if (auto done = std::move(done_)) done();
+      return;
+    }
+    SSL_set_fd(ssl_.get(), fd_);
+    // As browsers and curl: no SNI for an address, only for a name.
+    if (!is_ip_literal(target_.host)) SSL_set_tlsext_host_name(ssl_.get(), target_.host.c_str());
+    SSL_set_alpn_protos(ssl_.get(), kAlpn, sizeof kAlpn - 1);
+    capture_.attach(ssl_.get());
+  }
+  ERR_clear_error();
+  errno = 0;
+  int rc = SSL_connect(ssl_.get());
+  if (rc != 1) {
+    int error = SSL_get_error(ssl_.get(), rc);
+    if (error == SSL_ERROR_WANT_READ) return watch_tls(UV_READABLE);
+    if (error == SSL_ERROR_WANT_WRITE) return watch_tls(UV_WRITABLE);
+    watch_tls(0);
+    fail_tls("SSL_connect", rc);
+    if (auto done = std::move(done_)) done();
+    return;
+  }
+  state_.handshake_done_ns = uv_hrtime();
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_length = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_length);
+  state_.h2 = alpn_length == 2 && std::memcmp(alpn, "h2", 2) == 0;
+  watch_tls(0);
+  if (target_.verify && !host_matches()) {
+    // The chain verified; the name is checked after it, as curl does, so an expired certificate
+    // for the wrong name is reported as expired.
+    fail(CURLE_PEER_FAILED_VERIFICATION, 0,
+         "SSL: no alternative certificate subject name matches target host name '" + target_.host + "'");
+  }
+  if (auto done = std::move(done_)) done();
+}
+
+bool TlsTunnel::host_matches() {
+  X509* leaf = SSL_get0_peer_certificate(ssl_.get());
+  if (!leaf) return false;
+  // As curl: a wildcard only as a whole leftmost label; the Common Name only when the
+  // certificate has no subjectAltName of the kind asked (the result marks that case).
+  if (is_ip_literal(target_.host)) return X509_check_ip_asc(leaf, target_.host.c_str(), 0) == 1;
+  return X509_check_host(leaf, target_.host.data(), target_.host.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                         nullptr) == 1;
+}
+
+std::string TlsTunnel::listen() {
+  static std::uint64_t counter = 0;
+  for (int attempt = 0; attempt < 4 && listener_ < 0; ++attempt) {
+    // Abstract names (Linux): nothing on disk to clean up. Another process of this network
+    // namespace could connect first; on_listener takes only a connection from this process.
+    std::string name = "prober-tls-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 && ::listen(fd, 4) == 0) {
+      if (uv_poll_init(loop_, listener_poll_.get(), fd) != 0) {
+        listener_poll_.init_failed();
+        ::close(fd);
+        break;
+      }
+      listener_ = fd;
+      listener_poll_.get()->data = this;
+      uv_poll_start(listener_poll_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
+        if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->on_listener();
+      });
+      return name;
+    }
+    ::close(fd);  // the name is taken: try the next
+  }
+  fail(CURLE_FAILED_INIT, errno, std::string("cannot make a local socket for the request: ") + std::strerror(errno));
+  return "";
+}
+
+void TlsTunnel::on_listener() {
+  int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return;  // nothing after all (EAGAIN); a hard error shows as curl's connect failure
+  ucred peer{};
+  socklen_t size = sizeof peer;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.pid != ::getpid()) {
+    ::close(fd);
+    return;
+  }
+  listener_poll_.close();
+  close_fd(listener_);
+  local_ = fd;
+  if (uv_poll_init(loop_, local_poll_.get(), local_) != 0) {
+    local_poll_.init_failed();
+    close_fd(local_);  // curl sees its connection end
+    return;
+  }
+  local_poll_.get()->data = this;
+  down_ = std::make_unique<char[]>(kBuffer);
+  up_ = std::make_unique<char[]>(kBuffer);
+  relay();
+}
+
+void TlsTunnel::relay() {
+  if (local_ < 0 || !ssl_) return;
+  for (;;) {
+    bool progress = false;
+    int tls_wants = 0;
+    int local_wants = 0;
+    // Server to curl. A full buffer is not refilled before curl has taken it: backpressure.
+    if (down_at_ == down_end_ && !server_done_) {
+      ERR_clear_error();
+      errno = 0;
+      int n = SSL_read(ssl_.get(), down_.get(), static_cast<int>(kBuffer));
+      if (n > 0) {
+        down_at_ = 0;
+        down_end_ = static_cast<std::size_t>(n);
+        progress = true;
+      } else {
+        int error = SSL_get_error(ssl_.get(), n);
+        if (error == SSL_ERROR_WANT_READ) {
+          tls_wants |= UV_READABLE;
+        } else if (error == SSL_ERROR_WANT_WRITE) {
+          tls_wants |= UV_WRITABLE;
+        } else if (error == SSL_ERROR_ZERO_RETURN || is_unexpected_eof(ERR_peek_error()) ||
+                   (error == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0)) {
+          // A close without close_notify ends a response as browsers take it: curl decides
+          // from the framing whether the response was complete.
+          server_done_ = true;
+          progress = true;
+        } else {
+          fail_tls("SSL_read", n);
+          watch_tls(0);
+          ::shutdown(local_, SHUT_RDWR);  // curl reads what it was given, then the end
+          watch_local(0);
+          return;
+        }
+      }
+    }
+    if (down_at_ < down_end_) {
+      ssize_t sent = ::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
+      if (sent > 0) {
+        down_at_ += static_cast<std::size_t>(sent);
+        progress = true;
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        local_wants |= UV_WRITABLE;
+      } else {
+        down_at_ = down_end_;  // curl has gone: nothing more to hand it
+        curl_done_ = true;
+      }
+    }
+    if (server_done_ && down_at_ == down_end_ && !local_shut_) {
+      ::shutdown(local_, SHUT_WR);
+      local_shut_ = true;
+    }
+    // curl to server.
+    if (up_at_ == up_end_ && !curl_done_) {
+      ssize_t got = ::recv(local_, up_.get(), kBuffer, 0);
+      if (got > 0) {
+        up_at_ = 0;
+        up_end_ = static_cast<std::size_t>(got);
+        progress = true;
+      } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        local_wants |= UV_READABLE;
+      } else {
+        curl_done_ = true;
+      }
+    }
+    if (up_at_ < up_end_ && server_done_) up_at_ = up_end_;  // the server is gone: curl sees the end
+    if (up_at_ < up_end_) {
+      ERR_clear_error();
+      errno = 0;
+      int n = SSL_write(ssl_.get(), up_.get() + up_at_, static_cast<int>(up_end_ - up_at_));
+      if (n > 0) {
+        up_at_ += static_cast<std::size_t>(n);
+        progress = true;
+      } else {
+        int error = SSL_get_error(ssl_.get(), n);
+        if (error == SSL_ERROR_WANT_WRITE) {
+          tls_wants |= UV_WRITABLE;
+        } else if (error == SSL_ERROR_WANT_READ) {
+          tls_wants |= UV_READABLE;
+        } else {
+          fail_tls("SSL_write", n);
+          watch_tls(0);
+          ::shutdown(local_, SHUT_RDWR);
+          watch_local(0);
+          return;
+        }
+      }
+    }
+    if (!progress) {
+      watch_tls(server_done_ ? 0 : tls_wants);
+      watch_local(local_wants);
+      return;
+    }
+  }
+}
+
+void TlsTunnel::fail(CURLcode code, long os_errno, std::string text) {
+  if (state_.code != CURLE_OK) return;  // the first failure is the cause
+  state_.code = code;
+  state_.os_errno = os_errno;
+  state_.error_text = std::move(text);
+}
+
+void TlsTunnel::fail_tls(const char* operation, int rc) {
+  int saved_errno = errno;
+  int error = SSL_get_error(ssl_.get(), rc);
+  unsigned long code = ERR_peek_error();  // the earliest: the cause, as curl reports it
+  bool handshake = state_.handshake_done_ns == 0;
+  CURLcode curl_code = handshake ? CURLE_SSL_CONNECT_ERROR
+                                 : (std::strcmp(operation, "SSL_write") == 0 ? CURLE_SEND_ERROR : CURLE_RECV_ERROR);
+  std::string text;
+  if (code != 0) {
+    if (handshake && ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+      curl_code = CURLE_PEER_FAILED_VERIFICATION;
+      text = std::string("SSL certificate problem: ") + X509_verify_cert_error_string(SSL_get_verify_result(ssl_.get()));
+    } else {
+      text = std::string("OpenSSL ") + operation + ": " + openssl_text(code);
+    }
+  } else if (error == SSL_ERROR_SYSCALL && saved_errno != 0) {
+    text = std::string("OpenSSL ") + operation + ": " + std::strerror(saved_errno) + " in connection to " +
+           target_.host + ":" + std::to_string(target_.port);
+  } else {
+    text = std::string("OpenSSL ") + operation + ": the connection ended (SSL error " + std::to_string(error) + ")";
+  }
+  ERR_clear_error();
+  fail(curl_code, error == SSL_ERROR_SYSCALL ? saved_errno : 0, std::move(text));
+}
+
+}  // namespace prober::checks

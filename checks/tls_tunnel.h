@@ -1,0 +1,98 @@
+#pragma once
+// The TLS half of an HTTPS check. It connects to the pinned address and runs the handshake on a
+// context shared by every check with the same TLS setting (tls_contexts.h), then relays between
+// the TLS connection and a private local socket that curl speaks plain HTTP over (HTTP/2 with
+// prior knowledge when ALPN chose h2). curl keeps what it does well — HTTP/1.1 and HTTP/2,
+// content decoding, limits — and no connection pays for building a TLS context of its own.
+//
+// What happened is kept in curl's terms (a CURLcode, the socket's errno, OpenSSL's error text)
+// so the one classifier (failure.h) reads it as it reads a transfer curl ran alone.
+#include <curl/curl.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "checks/tls_capture.h"
+#include "io/openssl_handles.h"
+#include "io/socket_address.h"
+#include "io/uv_handle.h"
+
+namespace prober::checks {
+
+struct TunnelState {
+  CURLcode code = CURLE_OK;  // the first failure, named as curl names it; OK while there is none
+  long os_errno = 0;
+  std::string error_text;
+  std::uint64_t started_ns = 0;  // uv_hrtime() marks; 0 = not reached
+  std::uint64_t connected_ns = 0;
+  std::uint64_t handshake_done_ns = 0;
+  bool h2 = false;  // ALPN chose HTTP/2
+};
+
+struct TunnelTarget {
+  io::SocketAddress address;
+  std::string host;  // SNI (unless an IP literal) and the name the certificate must carry
+  int port = 0;
+  bool verify = true;  // certificate and host name
+};
+
+class TlsTunnel {
+ public:
+  using Handshaken = std::function<void()>;
+
+  TlsTunnel(uv_loop_t* loop, std::shared_ptr<SSL_CTX> ctx, TlsCapture& capture);
+  TlsTunnel(const TlsTunnel&) = delete;
+  TlsTunnel& operator=(const TlsTunnel&) = delete;
+  ~TlsTunnel();
+
+  // Connects and runs the handshake; `done` runs once from the loop when it is over, state()
+  // says how. Returns false (and does not call `done`) when it failed at once.
+  bool start(TunnelTarget target, Handshaken done);
+  // After a handshake that worked: a fresh abstract local socket name for curl
+  // (CURLOPT_ABSTRACT_UNIX_SOCKET). The first connection from this process is relayed; empty
+  // when no socket could be made (state() says why).
+  std::string listen();
+  const TunnelState& state() const noexcept { return state_; }
+
+ private:
+  void on_socket(int events);
+  void handshake();
+  bool host_matches();
+  void on_listener();
+  void relay();
+  void fail(CURLcode code, long os_errno, std::string text);
+  void fail_tls(const char* operation, int rc);
+  void watch_tls(int events);
+  void watch_local(int events);
+
+  uv_loop_t* loop_;
+  std::shared_ptr<SSL_CTX> ctx_;
+  TlsCapture& capture_;
+  TunnelTarget target_;
+  Handshaken done_;
+  TunnelState state_;
+  io::SslPtr ssl_;
+  int fd_ = -1;     // the TCP connection to the server
+  int listener_ = -1;
+  int local_ = -1;  // our end of curl's connection
+  io::UvHandle<uv_poll_t> tls_poll_;
+  io::UvHandle<uv_poll_t> listener_poll_;
+  io::UvHandle<uv_poll_t> local_poll_;
+  int tls_events_ = 0;
+  int local_events_ = 0;
+
+  // The relay: one buffer each way, allocated once curl is connected.
+  static constexpr std::size_t kBuffer = 16 * 1024;
+  std::unique_ptr<char[]> down_;  // server -> curl
+  std::size_t down_at_ = 0, down_end_ = 0;
+  std::unique_ptr<char[]> up_;  // curl -> server
+  std::size_t up_at_ = 0, up_end_ = 0;
+  bool server_done_ = false;  // the server closed (cleanly or not): curl gets end of file
+  bool local_shut_ = false;
+  bool curl_done_ = false;  // curl closed its end
+};
+
+}  // namespace prober::checks
