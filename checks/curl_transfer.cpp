@@ -89,6 +89,8 @@ bool CurlTransfer::configure(const std::string& local_socket) {
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
   if (tunneled) {
     curl_easy_setopt(e, CURLOPT_ABSTRACT_UNIX_SOCKET, local_socket.c_str());
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &CurlTransfer::on_connected);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, this);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      tunnel_->state().h2 ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_1_1);
   } else if (!request_.address.empty()) {
@@ -220,6 +222,12 @@ std::size_t CurlTransfer::on_header(char* data, std::size_t size, std::size_t co
     t->headers_.emplace_back(trim(line.substr(0, colon)), std::move(value));
   }
   return size * count;
+}
+
+int CurlTransfer::on_connected(void* self, char*, char*, int, int) noexcept {
+  auto* t = static_cast<CurlTransfer*>(self);
+  if (t->tunnel_) t->tunnel_->curl_connected();
+  return CURL_PREREQFUNC_OK;
 }
 
 std::size_t CurlTransfer::on_body(char* data, std::size_t size, std::size_t count, void* self) noexcept {

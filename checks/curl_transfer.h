@@ -75,6 +75,7 @@ class CurlTransfer {
 
  private:
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self) noexcept;
+  static int on_connected(void* self, char* remote_ip, char* local_ip, int remote_port, int local_port) noexcept;
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self) noexcept;
   bool configure(const std::string& local_socket);
   std::optional<TransferReport> start_curl(const std::string& local_socket);

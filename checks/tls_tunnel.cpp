@@ -194,16 +194,7 @@ std::string TlsTunnel::listen() {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) break;
     if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 && ::listen(fd, 4) == 0) {
-      if (uv_poll_init(loop_, listener_poll_.get(), fd) != 0) {
-        listener_poll_.init_failed();
-        ::close(fd);
-        break;
-      }
       listener_ = fd;
-      listener_poll_.get()->data = this;
-      uv_poll_start(listener_poll_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
-        if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->on_listener();
-      });
       return name;
     }
     ::close(fd);  // the name is taken: try the next
@@ -212,14 +203,30 @@ std::string TlsTunnel::listen() {
   return "";
 }
 
-void TlsTunnel::on_listener() {
-  int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (fd < 0) return;  // nothing after all (EAGAIN); a hard error shows as curl's connect failure
-  ucred peer{};
-  socklen_t size = sizeof peer;
-  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 || peer.pid != ::getpid()) {
+void TlsTunnel::curl_connected() {
+  if (local_ >= 0 || listener_ < 0) return;
+  if (accept_local()) return;
+  // Not there yet (or another process's connection came first): wait for curl's.
+  if (listener_poll_.initialized()) return;
+  if (uv_poll_init(loop_, listener_poll_.get(), listener_) != 0) {
+    listener_poll_.init_failed();
+    return;  // curl's request then waits for the deadline
+  }
+  listener_poll_.get()->data = this;
+  uv_poll_start(listener_poll_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
+    if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->accept_local();
+  });
+}
+
+bool TlsTunnel::accept_local() {
+  int fd = -1;
+  for (;;) {
+    fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return false;  // nothing yet (EAGAIN); a hard error shows as curl's connect failure
+    ucred peer{};
+    socklen_t size = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 && peer.pid == ::getpid()) break;
     ::close(fd);
-    return;
   }
   listener_poll_.close();
   close_fd(listener_);
@@ -227,36 +234,46 @@ void TlsTunnel::on_listener() {
   if (uv_poll_init(loop_, local_poll_.get(), local_) != 0) {
     local_poll_.init_failed();
     close_fd(local_);  // curl sees its connection end
-    return;
+    return true;
   }
   local_poll_.get()->data = this;
   down_ = std::make_unique<char[]>(kBuffer);
   up_ = std::make_unique<char[]>(kBuffer);
   relay();
+  return true;
 }
 
 void TlsTunnel::relay() {
   if (local_ < 0 || !ssl_) return;
+  // A side that had nothing to read is not asked again in this call (the loop wakes us when it
+  // has): each empty read is a system call.
+  bool tls_dry = false;
+  bool local_dry = false;
   for (;;) {
     bool progress = false;
-    int tls_wants = 0;
+    int tls_wants = 0;  // besides reading what a dry side sends next
     int local_wants = 0;
     // Server to curl. A full buffer is not refilled before curl has taken it: backpressure.
-    if (down_at_ == down_end_ && !server_done_) {
+    // Every record already here goes to curl in one write: each write wakes curl's side.
+    if (down_at_ == down_end_) down_at_ = down_end_ = 0;
+    while (down_at_ == 0 && down_end_ < kBuffer && !server_done_ && !tls_dry) {
       ERR_clear_error();
       errno = 0;
-      int n = SSL_read(ssl_.get(), down_.get(), static_cast<int>(kBuffer));
+      int n = SSL_read(ssl_.get(), down_.get() + down_end_, static_cast<int>(kBuffer - down_end_));
       if (n > 0) {
-        down_at_ = 0;
-        down_end_ = static_cast<std::size_t>(n);
+        down_end_ += static_cast<std::size_t>(n);
         progress = true;
       } else {
         int error = SSL_get_error(ssl_.get(), n);
         if (error == SSL_ERROR_WANT_READ) {
-          tls_wants |= UV_READABLE;
-        } else if (error == SSL_ERROR_WANT_WRITE) {
+          tls_dry = true;
+          break;
+        }
+        if (error == SSL_ERROR_WANT_WRITE) {
           tls_wants |= UV_WRITABLE;
-        } else if (error == SSL_ERROR_ZERO_RETURN || is_unexpected_eof(ERR_peek_error()) ||
+          break;
+        }
+        if (error == SSL_ERROR_ZERO_RETURN || is_unexpected_eof(ERR_peek_error()) ||
                    (error == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0)) {
           // A close without close_notify ends a response as browsers take it: curl decides
           // from the framing whether the response was complete.
@@ -264,8 +281,10 @@ void TlsTunnel::relay() {
           progress = true;
         } else {
           fail_tls("SSL_read", n);
+          // curl gets what came before the failure (best effort), then the end.
+          if (down_at_ < down_end_) (void)::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
           watch_tls(0);
-          ::shutdown(local_, SHUT_RDWR);  // curl reads what it was given, then the end
+          ::shutdown(local_, SHUT_RDWR);
           watch_local(0);
           return;
         }
@@ -288,14 +307,14 @@ void TlsTunnel::relay() {
       local_shut_ = true;
     }
     // curl to server.
-    if (up_at_ == up_end_ && !curl_done_) {
+    if (up_at_ == up_end_ && !curl_done_ && !local_dry) {
       ssize_t got = ::recv(local_, up_.get(), kBuffer, 0);
       if (got > 0) {
         up_at_ = 0;
         up_end_ = static_cast<std::size_t>(got);
         progress = true;
       } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        local_wants |= UV_READABLE;
+        local_dry = true;
       } else {
         curl_done_ = true;
       }
@@ -324,8 +343,8 @@ void TlsTunnel::relay() {
       }
     }
     if (!progress) {
-      watch_tls(server_done_ ? 0 : tls_wants);
-      watch_local(local_wants);
+      watch_tls(server_done_ ? 0 : tls_wants | (tls_dry ? UV_READABLE : 0));
+      watch_local(local_wants | (local_dry && !curl_done_ ? UV_READABLE : 0));
       return;
     }
   }

@@ -55,13 +55,16 @@ class TlsTunnel {
   // (CURLOPT_ABSTRACT_UNIX_SOCKET). The first connection from this process is relayed; empty
   // when no socket could be made (state() says why).
   std::string listen();
+  // curl says it has connected (CURLOPT_PREREQFUNCTION): its connection is taken at once,
+  // without a turn of the loop; if it is not there yet, when it comes.
+  void curl_connected();
   const TunnelState& state() const noexcept { return state_; }
 
  private:
   void on_socket(int events);
   void handshake();
   bool host_matches();
-  void on_listener();
+  bool accept_local();
   void relay();
   void fail(CURLcode code, long os_errno, std::string text);
   void fail_tls(const char* operation, int rc);
