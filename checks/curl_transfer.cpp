@@ -147,13 +147,7 @@ std::optional<TransferReport> CurlTransfer::start(const CheckEnv& env, Done done
   driver_ = &env.curl;
   done_ = std::move(done);
   if (!request_.uses_tls) return start_curl("");
-  TlsContexts::Made made = env.tls.get(request_.tls, uv_now(driver_->loop()));
-  if (!made.ctx) {
-    TransferReport refused = report(made.code);
-    refused.error_text = made.error;
-    return refused;
-  }
-  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), std::move(made.ctx), capture_);
+  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), env.tls, request_.tls, capture_);
   TunnelTarget target;
   target.address = io::socket_address(request_.address.empty() ? request_.host : request_.address, request_.port);
   target.host = request_.host;

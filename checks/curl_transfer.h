@@ -67,8 +67,7 @@ class CurlTransfer {
   ~CurlTransfer();
 
   // Starts the transfer with `env`'s I/O; `done` runs once from the loop. On a refusal (curl
-  // cannot take the options, the TLS setting cannot be built, the connection fails at once)
-  // returns the report at once instead.
+  // cannot take the options, the connection fails at once) returns the report at once instead.
   std::optional<TransferReport> start(const CheckEnv& env, Done done);
   // Stops a running transfer; the report says how far it got (for the timeout's phase).
   TransferReport abort() noexcept;

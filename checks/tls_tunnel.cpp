@@ -38,8 +38,8 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-TlsTunnel::TlsTunnel(uv_loop_t* loop, std::shared_ptr<SSL_CTX> ctx, TlsCapture& capture)
-    : loop_(loop), ctx_(std::move(ctx)), capture_(capture) {}
+TlsTunnel::TlsTunnel(uv_loop_t* loop, TlsContexts& contexts, const config::TlsOptions& tls, TlsCapture& capture)
+    : loop_(loop), contexts_(contexts), tls_(tls), capture_(capture) {}
 
 TlsTunnel::~TlsTunnel() {
   // libuv stops watching a descriptor when its poll handle closes: close the handles first.
@@ -131,6 +131,14 @@ void TlsTunnel::on_socket(int) {
 
 void TlsTunnel::handshake() {
   if (!ssl_) {
+    TlsContexts::Made made = contexts_.get(tls_, uv_now(loop_));
+    if (!made.ctx) {  // our CA file or client certificate, not the server
+      watch_tls(0);
+      fail(made.code, 0, made.error);
+      if (auto done = std::move(done_)) done();
+      return;
+    }
+    ctx_ = std::move(made.ctx);
     ssl_.reset(SSL_new(ctx_.get()));
     if (!ssl_) {
       watch_tls(0);
@@ -237,8 +245,8 @@ bool TlsTunnel::accept_local() {
     return true;
   }
   local_poll_.get()->data = this;
-  down_ = std::make_unique<char[]>(kBuffer);
-  up_ = std::make_unique<char[]>(kBuffer);
+  down_ = std::make_unique<char[]>(kDownBuffer);
+  up_ = std::make_unique<char[]>(kUpBuffer);
   relay();
   return true;
 }
@@ -250,104 +258,114 @@ void TlsTunnel::relay() {
   bool tls_dry = false;
   bool local_dry = false;
   for (;;) {
-    bool progress = false;
     int tls_wants = 0;  // besides reading what a dry side sends next
     int local_wants = 0;
-    // Server to curl. A full buffer is not refilled before curl has taken it: backpressure.
-    // Every record already here goes to curl in one write: each write wakes curl's side.
-    if (down_at_ == down_end_) down_at_ = down_end_ = 0;
-    while (down_at_ == 0 && down_end_ < kBuffer && !server_done_ && !tls_dry) {
-      ERR_clear_error();
-      errno = 0;
-      int n = SSL_read(ssl_.get(), down_.get() + down_end_, static_cast<int>(kBuffer - down_end_));
-      if (n > 0) {
-        down_end_ += static_cast<std::size_t>(n);
-        progress = true;
-      } else {
-        int error = SSL_get_error(ssl_.get(), n);
-        if (error == SSL_ERROR_WANT_READ) {
-          tls_dry = true;
-          break;
-        }
-        if (error == SSL_ERROR_WANT_WRITE) {
-          tls_wants |= UV_WRITABLE;
-          break;
-        }
-        if (error == SSL_ERROR_ZERO_RETURN || is_unexpected_eof(ERR_peek_error()) ||
-                   (error == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0)) {
-          // A close without close_notify ends a response as browsers take it: curl decides
-          // from the framing whether the response was complete.
-          server_done_ = true;
-          progress = true;
-        } else {
-          fail_tls("SSL_read", n);
-          // curl gets what came before the failure (best effort), then the end.
-          if (down_at_ < down_end_) (void)::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
-          watch_tls(0);
-          ::shutdown(local_, SHUT_RDWR);
-          watch_local(0);
-          return;
-        }
-      }
-    }
-    if (down_at_ < down_end_) {
-      ssize_t sent = ::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
-      if (sent > 0) {
-        down_at_ += static_cast<std::size_t>(sent);
-        progress = true;
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        local_wants |= UV_WRITABLE;
-      } else {
-        down_at_ = down_end_;  // curl has gone: nothing more to hand it
-        curl_done_ = true;
-      }
-    }
-    if (server_done_ && down_at_ == down_end_ && !local_shut_) {
-      ::shutdown(local_, SHUT_WR);
-      local_shut_ = true;
-    }
-    // curl to server.
-    if (up_at_ == up_end_ && !curl_done_ && !local_dry) {
-      ssize_t got = ::recv(local_, up_.get(), kBuffer, 0);
-      if (got > 0) {
-        up_at_ = 0;
-        up_end_ = static_cast<std::size_t>(got);
-        progress = true;
-      } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        local_dry = true;
-      } else {
-        curl_done_ = true;
-      }
-    }
-    if (up_at_ < up_end_ && server_done_) up_at_ = up_end_;  // the server is gone: curl sees the end
-    if (up_at_ < up_end_) {
-      ERR_clear_error();
-      errno = 0;
-      int n = SSL_write(ssl_.get(), up_.get() + up_at_, static_cast<int>(up_end_ - up_at_));
-      if (n > 0) {
-        up_at_ += static_cast<std::size_t>(n);
-        progress = true;
-      } else {
-        int error = SSL_get_error(ssl_.get(), n);
-        if (error == SSL_ERROR_WANT_WRITE) {
-          tls_wants |= UV_WRITABLE;
-        } else if (error == SSL_ERROR_WANT_READ) {
-          tls_wants |= UV_READABLE;
-        } else {
-          fail_tls("SSL_write", n);
-          watch_tls(0);
-          ::shutdown(local_, SHUT_RDWR);
-          watch_local(0);
-          return;
-        }
-      }
-    }
-    if (!progress) {
+    bool down = to_curl(tls_dry, tls_wants, local_wants);
+    if (local_ < 0) return;
+    bool up = to_server(local_dry, tls_wants);
+    if (local_ < 0) return;
+    if (!down && !up) {
       watch_tls(server_done_ ? 0 : tls_wants | (tls_dry ? UV_READABLE : 0));
       watch_local(local_wants | (local_dry && !curl_done_ ? UV_READABLE : 0));
       return;
     }
   }
+}
+
+bool TlsTunnel::to_curl(bool& tls_dry, int& tls_wants, int& local_wants) {
+  bool progress = false;
+  // A full buffer is not refilled before curl has taken it (backpressure); every record already
+  // here goes to curl in one write, since each write wakes curl's side.
+  if (down_at_ == down_end_) down_at_ = down_end_ = 0;
+  while (down_at_ == 0 && down_end_ < kDownBuffer && !server_done_ && !tls_dry) {
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_read(ssl_.get(), down_.get() + down_end_, static_cast<int>(kDownBuffer - down_end_));
+    if (n > 0) {
+      down_end_ += static_cast<std::size_t>(n);
+      progress = true;
+      continue;
+    }
+    int error = SSL_get_error(ssl_.get(), n);
+    if (error == SSL_ERROR_WANT_READ) {
+      tls_dry = true;
+    } else if (error == SSL_ERROR_WANT_WRITE) {
+      tls_wants |= UV_WRITABLE;
+    } else if (error == SSL_ERROR_ZERO_RETURN || is_unexpected_eof(ERR_peek_error()) ||
+               (error == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0)) {
+      // A close without close_notify ends a response as browsers take it: curl decides from
+      // the framing whether the response was complete.
+      server_done_ = true;
+      progress = true;
+    } else {
+      abandon("SSL_read", n);
+      return false;
+    }
+    break;
+  }
+  if (down_at_ < down_end_) {
+    ssize_t sent = ::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
+    if (sent > 0) {
+      down_at_ += static_cast<std::size_t>(sent);
+      progress = true;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      local_wants |= UV_WRITABLE;
+    } else {
+      down_at_ = down_end_;  // curl has gone: nothing more to hand it
+      curl_done_ = true;
+    }
+  }
+  if (server_done_ && down_at_ == down_end_ && !local_shut_) {
+    ::shutdown(local_, SHUT_WR);
+    local_shut_ = true;
+  }
+  return progress;
+}
+
+bool TlsTunnel::to_server(bool& local_dry, int& tls_wants) {
+  bool progress = false;
+  if (up_at_ == up_end_ && !curl_done_ && !local_dry) {
+    ssize_t got = ::recv(local_, up_.get(), kUpBuffer, 0);
+    if (got > 0) {
+      up_at_ = 0;
+      up_end_ = static_cast<std::size_t>(got);
+      progress = true;
+    } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      local_dry = true;
+    } else {
+      curl_done_ = true;
+    }
+  }
+  if (up_at_ < up_end_ && server_done_) up_at_ = up_end_;  // the server is gone: curl sees the end
+  if (up_at_ < up_end_) {
+    ERR_clear_error();
+    errno = 0;
+    int n = SSL_write(ssl_.get(), up_.get() + up_at_, static_cast<int>(up_end_ - up_at_));
+    if (n > 0) {
+      up_at_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    int error = SSL_get_error(ssl_.get(), n);
+    if (error == SSL_ERROR_WANT_WRITE) {
+      tls_wants |= UV_WRITABLE;
+    } else if (error == SSL_ERROR_WANT_READ) {
+      tls_wants |= UV_READABLE;
+    } else {
+      abandon("SSL_write", n);
+      return false;
+    }
+  }
+  return progress;
+}
+
+void TlsTunnel::abandon(const char* operation, int rc) {
+  fail_tls(operation, rc);
+  // curl gets what came before the failure (best effort), then the end of its connection.
+  if (down_at_ < down_end_) (void)::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
+  watch_tls(0);
+  local_poll_.close();
+  ::shutdown(local_, SHUT_RDWR);
+  close_fd(local_);
 }
 
 void TlsTunnel::fail(CURLcode code, long os_errno, std::string text) {

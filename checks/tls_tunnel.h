@@ -16,6 +16,7 @@
 #include <string>
 
 #include "checks/tls_capture.h"
+#include "checks/tls_contexts.h"
 #include "io/openssl_handles.h"
 #include "io/socket_address.h"
 #include "io/uv_handle.h"
@@ -43,7 +44,9 @@ class TlsTunnel {
  public:
   using Handshaken = std::function<void()>;
 
-  TlsTunnel(uv_loop_t* loop, std::shared_ptr<SSL_CTX> ctx, TlsCapture& capture);
+  // `contexts` and `tls` outlive the tunnel. The context is taken once TCP is up, as curl does:
+  // building one (a CA bundle to read) is not charged to the connection or its deadline.
+  TlsTunnel(uv_loop_t* loop, TlsContexts& contexts, const config::TlsOptions& tls, TlsCapture& capture);
   TlsTunnel(const TlsTunnel&) = delete;
   TlsTunnel& operator=(const TlsTunnel&) = delete;
   ~TlsTunnel();
@@ -66,12 +69,18 @@ class TlsTunnel {
   bool host_matches();
   bool accept_local();
   void relay();
+  // One pass of each direction; true when bytes moved. A failure closes curl's connection.
+  bool to_curl(bool& tls_dry, int& tls_wants, int& local_wants);
+  bool to_server(bool& local_dry, int& tls_wants);
+  void abandon(const char* operation, int rc);
   void fail(CURLcode code, long os_errno, std::string text);
   void fail_tls(const char* operation, int rc);
   void watch_tls(int events);
   void watch_local(int events);
 
   uv_loop_t* loop_;
+  TlsContexts& contexts_;
+  const config::TlsOptions& tls_;
   std::shared_ptr<SSL_CTX> ctx_;
   TlsCapture& capture_;
   TunnelTarget target_;
@@ -87,8 +96,10 @@ class TlsTunnel {
   int tls_events_ = 0;
   int local_events_ = 0;
 
-  // The relay: one buffer each way, allocated once curl is connected.
-  static constexpr std::size_t kBuffer = 16 * 1024;
+  // The relay: one buffer each way, allocated once curl is connected. A TLS record holds up to
+  // 16 KiB; requests are small (a body goes in several writes).
+  static constexpr std::size_t kDownBuffer = 16 * 1024;
+  static constexpr std::size_t kUpBuffer = 4 * 1024;
   std::unique_ptr<char[]> down_;  // server -> curl
   std::size_t down_at_ = 0, down_end_ = 0;
   std::unique_ptr<char[]> up_;  // curl -> server
