@@ -91,6 +91,9 @@ bool CurlTransfer::configure(const std::string& local_socket) {
     curl_easy_setopt(e, CURLOPT_ABSTRACT_UNIX_SOCKET, local_socket.c_str());
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &CurlTransfer::on_connected);
     curl_easy_setopt(e, CURLOPT_PREREQDATA, this);
+    // Reads from a local socket cost little: half curl's default buffer (memory per HTTPS check
+    // in flight; the tunnel already holds what curl has not taken).
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8L * 1024);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      tunnel_->state().h2 ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_1_1);
   } else if (!request_.address.empty()) {

@@ -245,8 +245,6 @@ bool TlsTunnel::accept_local() {
     return true;
   }
   local_poll_.get()->data = this;
-  down_ = std::make_unique<char[]>(kDownBuffer);
-  up_ = std::make_unique<char[]>(kUpBuffer);
   relay();
   return true;
 }
@@ -272,17 +270,46 @@ void TlsTunnel::relay() {
   }
 }
 
+// One buffer each way for every tunnel of the loop's thread: what is read is written on at once,
+// and only what the other side could not take yet is kept, by the tunnel it belongs to.
+namespace {
+
+char* scratch_to_curl() {
+  thread_local auto buffer = std::make_unique<char[]>(TlsTunnel::kDownBuffer);
+  return buffer.get();
+}
+
+char* scratch_to_server() {
+  thread_local auto buffer = std::make_unique<char[]>(TlsTunnel::kUpBuffer);
+  return buffer.get();
+}
+
+}  // namespace
+
 bool TlsTunnel::to_curl(bool& tls_dry, int& tls_wants, int& local_wants) {
   bool progress = false;
-  // A full buffer is not refilled before curl has taken it (backpressure); every record already
+  if (!to_curl_pending_.empty()) {
+    ssize_t sent = ::send(local_, to_curl_pending_.data(), to_curl_pending_.size(), MSG_NOSIGNAL);
+    if (sent > 0) {
+      to_curl_pending_.erase(0, static_cast<std::size_t>(sent));
+      progress = true;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      local_wants |= UV_WRITABLE;
+    } else {
+      to_curl_pending_.clear();  // curl has gone: nothing more to hand it
+      curl_done_ = true;
+    }
+  }
+  // Nothing more is read while curl has not taken the last (backpressure). Every record already
   // here goes to curl in one write, since each write wakes curl's side.
-  if (down_at_ == down_end_) down_at_ = down_end_ = 0;
-  while (down_at_ == 0 && down_end_ < kDownBuffer && !server_done_ && !tls_dry) {
+  char* buffer = scratch_to_curl();
+  std::size_t filled = 0;
+  while (to_curl_pending_.empty() && filled < kDownBuffer && !server_done_ && !tls_dry && !curl_done_) {
     ERR_clear_error();
     errno = 0;
-    int n = SSL_read(ssl_.get(), down_.get() + down_end_, static_cast<int>(kDownBuffer - down_end_));
+    int n = SSL_read(ssl_.get(), buffer + filled, static_cast<int>(kDownBuffer - filled));
     if (n > 0) {
-      down_end_ += static_cast<std::size_t>(n);
+      filled += static_cast<std::size_t>(n);
       progress = true;
       continue;
     }
@@ -298,24 +325,26 @@ bool TlsTunnel::to_curl(bool& tls_dry, int& tls_wants, int& local_wants) {
       server_done_ = true;
       progress = true;
     } else {
+      // curl gets what came before the failure (best effort), then the end of its connection.
+      if (filled > 0) (void)::send(local_, buffer, filled, MSG_NOSIGNAL);
       abandon("SSL_read", n);
       return false;
     }
     break;
   }
-  if (down_at_ < down_end_) {
-    ssize_t sent = ::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
-    if (sent > 0) {
-      down_at_ += static_cast<std::size_t>(sent);
-      progress = true;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      local_wants |= UV_WRITABLE;
-    } else {
-      down_at_ = down_end_;  // curl has gone: nothing more to hand it
+  if (filled > 0) {
+    ssize_t sent = ::send(local_, buffer, filled, MSG_NOSIGNAL);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       curl_done_ = true;
+    } else {
+      std::size_t taken = sent > 0 ? static_cast<std::size_t>(sent) : 0;
+      if (taken < filled) {
+        to_curl_pending_.assign(buffer + taken, filled - taken);
+        local_wants |= UV_WRITABLE;
+      }
     }
   }
-  if (server_done_ && down_at_ == down_end_ && !local_shut_) {
+  if (server_done_ && to_curl_pending_.empty() && !local_shut_) {
     ::shutdown(local_, SHUT_WR);
     local_shut_ = true;
   }
@@ -324,11 +353,15 @@ bool TlsTunnel::to_curl(bool& tls_dry, int& tls_wants, int& local_wants) {
 
 bool TlsTunnel::to_server(bool& local_dry, int& tls_wants) {
   bool progress = false;
-  if (up_at_ == up_end_ && !curl_done_ && !local_dry) {
-    ssize_t got = ::recv(local_, up_.get(), kUpBuffer, 0);
+  if (server_done_) to_server_pending_.clear();  // the server is gone: curl sees the end
+  const char* data = to_server_pending_.data();
+  std::size_t size = to_server_pending_.size();
+  if (size == 0 && !curl_done_ && !local_dry && !server_done_) {
+    char* buffer = scratch_to_server();
+    ssize_t got = ::recv(local_, buffer, kUpBuffer, 0);
     if (got > 0) {
-      up_at_ = 0;
-      up_end_ = static_cast<std::size_t>(got);
+      data = buffer;
+      size = static_cast<std::size_t>(got);
       progress = true;
     } else if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       local_dry = true;
@@ -336,15 +369,13 @@ bool TlsTunnel::to_server(bool& local_dry, int& tls_wants) {
       curl_done_ = true;
     }
   }
-  if (up_at_ < up_end_ && server_done_) up_at_ = up_end_;  // the server is gone: curl sees the end
-  if (up_at_ < up_end_) {
-    ERR_clear_error();
-    errno = 0;
-    int n = SSL_write(ssl_.get(), up_.get() + up_at_, static_cast<int>(up_end_ - up_at_));
-    if (n > 0) {
-      up_at_ += static_cast<std::size_t>(n);
-      return true;
-    }
+  if (size == 0) return progress;
+  ERR_clear_error();
+  errno = 0;
+  // After WANT_WRITE OpenSSL must be given the same bytes again: they are kept until written.
+  int n = SSL_write(ssl_.get(), data, static_cast<int>(size));
+  std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
+  if (n <= 0) {
     int error = SSL_get_error(ssl_.get(), n);
     if (error == SSL_ERROR_WANT_WRITE) {
       tls_wants |= UV_WRITABLE;
@@ -355,13 +386,17 @@ bool TlsTunnel::to_server(bool& local_dry, int& tls_wants) {
       return false;
     }
   }
-  return progress;
+  if (data == to_server_pending_.data()) {
+    to_server_pending_.erase(0, written);
+  } else if (written < size) {
+    to_server_pending_.assign(data + written, size - written);
+  }
+  return progress || written > 0;
 }
 
 void TlsTunnel::abandon(const char* operation, int rc) {
   fail_tls(operation, rc);
-  // curl gets what came before the failure (best effort), then the end of its connection.
-  if (down_at_ < down_end_) (void)::send(local_, down_.get() + down_at_, down_end_ - down_at_, MSG_NOSIGNAL);
+  if (!to_curl_pending_.empty()) (void)::send(local_, to_curl_pending_.data(), to_curl_pending_.size(), MSG_NOSIGNAL);
   watch_tls(0);
   local_poll_.close();
   ::shutdown(local_, SHUT_RDWR);

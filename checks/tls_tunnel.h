@@ -43,6 +43,10 @@ struct TunnelTarget {
 class TlsTunnel {
  public:
   using Handshaken = std::function<void()>;
+  // The relay's read sizes: a TLS record holds up to 16 KiB; requests are small (a body goes in
+  // several writes).
+  static constexpr std::size_t kDownBuffer = 16 * 1024;
+  static constexpr std::size_t kUpBuffer = 4 * 1024;
 
   // `contexts` and `tls` outlive the tunnel. The context is taken once TCP is up, as curl does:
   // building one (a CA bundle to read) is not charged to the connection or its deadline.
@@ -96,14 +100,8 @@ class TlsTunnel {
   int tls_events_ = 0;
   int local_events_ = 0;
 
-  // The relay: one buffer each way, allocated once curl is connected. A TLS record holds up to
-  // 16 KiB; requests are small (a body goes in several writes).
-  static constexpr std::size_t kDownBuffer = 16 * 1024;
-  static constexpr std::size_t kUpBuffer = 4 * 1024;
-  std::unique_ptr<char[]> down_;  // server -> curl
-  std::size_t down_at_ = 0, down_end_ = 0;
-  std::unique_ptr<char[]> up_;  // curl -> server
-  std::size_t up_at_ = 0, up_end_ = 0;
+  std::string to_curl_pending_;    // read from the server, not yet taken by curl
+  std::string to_server_pending_;  // read from curl, not yet taken by OpenSSL
   bool server_done_ = false;  // the server closed (cleanly or not): curl gets end of file
   bool local_shut_ = false;
   bool curl_done_ = false;  // curl closed its end
