@@ -77,7 +77,8 @@ class ConnectProbe final : public Probe {
 
 std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env,
                                                                      const config::MonitorConfig& monitor) {
-  // curl connects to an http(s) URL and stops there (CONNECT_ONLY): https adds the handshake.
+  // A tcp check: curl connects to an http:// URL and stops there (CONNECT_ONLY). A tls check: the
+  // TLS tunnel connects and runs the handshake, and no curl transfer follows.
   auto target = parse_host_port(monitor.target, monitor.type == config::CheckType::kTls ? "https" : "http");
   if (auto* error = std::get_if<std::string>(&target)) return *error;
   auto made = make_target_spec(monitor, std::get<ParsedUrl>(std::move(target)));

@@ -85,7 +85,7 @@ class CurlTransfer {
   TransferRequest request_;
   io::CurlMultiDriver* driver_ = nullptr;
   Done done_;
-  bool running_ = false;            // the easy handle is in curl's multi
+  bool running_ = false;               // the easy handle is in curl's multi
   std::uint64_t curl_started_ns_ = 0;  // uv_hrtime() when curl got the transfer, after a handshake
   bool headers_received_ = false;
   bool body_too_large_ = false;
@@ -96,7 +96,7 @@ class CurlTransfer {
   char error_[CURL_ERROR_SIZE] = {};
   TlsCapture capture_;                 // the tunnel's SSL points at it: must outlive tunnel_
   std::unique_ptr<TlsTunnel> tunnel_;  // HTTPS and TLS checks: must outlive easy_ (curl's peer)
-  io::CurlSlistPtr resolve_;  // curl reads these during the transfer: must outlive easy_
+  io::CurlSlistPtr resolve_;           // curl reads these during the transfer: must outlive easy_
   io::CurlSlistPtr header_list_;
   io::CurlEasyPtr easy_;
 };

@@ -11,8 +11,8 @@
 namespace prober::checks {
 namespace {
 
-constexpr std::uint64_t kUnusedMs = 10 * 60 * 1000;
-constexpr std::uint64_t kSweepEveryMs = 60 * 1000;
+constexpr std::uint64_t kUnusedMs = 10ull * 60 * 1000;
+constexpr std::uint64_t kSweepEveryMs = 60ull * 1000;
 
 std::string file_identity(const std::optional<std::string>& path) {
   if (!path) return "-";

@@ -68,9 +68,9 @@ bool TlsTunnel::start(TunnelTarget target, Handshaken done) {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as curl: requests are small, send them now
   if (::connect(fd_, target_.address.get(), target_.address.length) != 0 && errno != EINPROGRESS) {
     int error = errno;
-    fail(CURLE_COULDNT_CONNECT, error,
-         "Failed to connect to " + target_.host + " port " + std::to_string(target_.port) + ": " +
-             std::strerror(error));
+    fail(
+        CURLE_COULDNT_CONNECT, error,
+        "Failed to connect to " + target_.host + " port " + std::to_string(target_.port) + ": " + std::strerror(error));
     return false;
   }
   if (uv_poll_init(loop_, tls_poll_.get(), fd_) != 0) {
@@ -83,26 +83,24 @@ bool TlsTunnel::start(TunnelTarget target, Handshaken done) {
   return true;
 }
 
-void TlsTunnel::watch_tls(int events) {
-  if (!tls_poll_.get() || events == tls_events_) return;
-  tls_events_ = events;
+void TlsTunnel::watch(io::UvHandle<uv_poll_t>& poll, int& watched, int events, uv_poll_cb on_ready) {
+  if (!poll.get() || events == watched) return;
+  watched = events;
   if (events == 0) {
-    uv_poll_stop(tls_poll_.get());
+    uv_poll_stop(poll.get());
     return;
   }
-  uv_poll_start(tls_poll_.get(), events, [](uv_poll_t* handle, int, int ready) {
+  uv_poll_start(poll.get(), events, on_ready);
+}
+
+void TlsTunnel::watch_tls(int events) {
+  watch(tls_poll_, tls_events_, events, [](uv_poll_t* handle, int, int ready) {
     if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->on_socket(ready);
   });
 }
 
 void TlsTunnel::watch_local(int events) {
-  if (!local_poll_.get() || events == local_events_) return;
-  local_events_ = events;
-  if (events == 0) {
-    uv_poll_stop(local_poll_.get());
-    return;
-  }
-  uv_poll_start(local_poll_.get(), events, [](uv_poll_t* handle, int, int) {
+  watch(local_poll_, local_events_, events, [](uv_poll_t* handle, int, int) {
     if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->relay();
   });
 }
@@ -421,7 +419,8 @@ void TlsTunnel::fail_tls(const char* operation, int rc) {
   if (code != 0) {
     if (handshake && ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
       curl_code = CURLE_PEER_FAILED_VERIFICATION;
-      text = std::string("SSL certificate problem: ") + X509_verify_cert_error_string(SSL_get_verify_result(ssl_.get()));
+      text =
+          std::string("SSL certificate problem: ") + X509_verify_cert_error_string(SSL_get_verify_result(ssl_.get()));
     } else {
       text = std::string("OpenSSL ") + operation + ": " + openssl_text(code);
     }

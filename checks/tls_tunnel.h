@@ -79,6 +79,7 @@ class TlsTunnel {
   void abandon(const char* operation, int rc);
   void fail(CURLcode code, long os_errno, std::string text);
   void fail_tls(const char* operation, int rc);
+  static void watch(io::UvHandle<uv_poll_t>& poll, int& watched, int events, uv_poll_cb on_ready);
   void watch_tls(int events);
   void watch_local(int events);
 
@@ -91,7 +92,7 @@ class TlsTunnel {
   Handshaken done_;
   TunnelState state_;
   io::SslPtr ssl_;
-  int fd_ = -1;     // the TCP connection to the server
+  int fd_ = -1;  // the TCP connection to the server
   int listener_ = -1;
   int local_ = -1;  // our end of curl's connection
   io::UvHandle<uv_poll_t> tls_poll_;
@@ -102,7 +103,7 @@ class TlsTunnel {
 
   std::string to_curl_pending_;    // read from the server, not yet taken by curl
   std::string to_server_pending_;  // read from curl, not yet taken by OpenSSL
-  bool server_done_ = false;  // the server closed (cleanly or not): curl gets end of file
+  bool server_done_ = false;       // the server closed (cleanly or not): curl gets end of file
   bool local_shut_ = false;
   bool curl_done_ = false;  // curl closed its end
 };

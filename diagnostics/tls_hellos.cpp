@@ -15,8 +15,8 @@
 #include "checks/address_lookup.h"
 #include "checks/timings.h"
 #include "diagnostics/client_hello.h"
-#include "io/socket_address.h"
 #include "io/openssl_handles.h"
+#include "io/socket_address.h"
 #include "io/uv_handle.h"
 
 namespace prober::diagnostics {
