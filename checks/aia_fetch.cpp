@@ -144,6 +144,7 @@ void AiaFetch::on_address(AddressLookupResult lookup) {
   request.host = target.host;
   request.port = target.port;
   request.address = is_ip_literal(target.host) ? "" : address;
+  request.uses_tls = target.scheme == "https";  // rare (AIA URLs are http by custom), verified as any
   request.max_body_bytes = kMaxIssuerBytes;
   request.keep_body_bytes = kMaxIssuerBytes;
   transfer_ = std::make_unique<CurlTransfer>(std::move(request));
