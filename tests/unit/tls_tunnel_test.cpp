@@ -18,22 +18,26 @@ using namespace prober;
 
 namespace {
 
-int connect_to(const std::string& name) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
+// An abstract Unix socket's address: no file, the name after a leading zero byte.
+socklen_t abstract_address(const std::string& name, sockaddr_un& address) {
+  address = sockaddr_un{};
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path + 1, name.data(), name.size());
-  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+}
+
+int connect_to(const std::string& name) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address;
+  socklen_t length = abstract_address(name, address);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
   return fd;
 }
 
 int bind_name(const std::string& name) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path + 1, name.data(), name.size());
-  auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  sockaddr_un address;
+  socklen_t length = abstract_address(name, address);
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
   return fd;
 }
