@@ -273,7 +273,7 @@ TransferReport CurlTransfer::report(CURLcode code) {
   }
   if (tunnel_) add_tunnel_facts(out, code);
   out.outcome.connected = out.times.connect > 0;
-  out.outcome.tls_done = request_.uses_tls && (out.times.appconnect > 0 || capture_.handshake_done());
+  out.outcome.tls_done = request_.uses_tls && out.times.appconnect > 0;  // the tunnel marks a finished handshake
   out.outcome.headers_received = headers_received_;
   out.outcome.body_too_large = body_too_large_;
   out.tls = capture_.take();

@@ -88,7 +88,6 @@ void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
   if (!(where & SSL_CB_HANDSHAKE_DONE)) return;
   TlsCapture* capture = capture_of(ssl);
   if (!capture) return;
-  capture->handshake_done_ = true;
   capture->facts_.version = SSL_get_version(ssl);
   if (const char* cipher = SSL_get_cipher_name(ssl)) capture->facts_.cipher = cipher;
   if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) {

@@ -3,7 +3,6 @@
 // verdict, protocol and cipher — even when verification fails and the handshake is torn down.
 // The context's callbacks are installed once (prepare); each connection's SSL points at the
 // capture of its own check (attach), so one context serves every check.
-#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,7 +31,6 @@ class TlsCapture {
   TlsFacts take() noexcept { return std::move(facts_); }
   // The chain the server sent (DER, leaf first), when verification could not find an issuer.
   std::vector<std::string> take_sent_der() noexcept { return std::move(sent_der_); }
-  bool handshake_done() const noexcept { return handshake_done_; }
 
  private:
   static int on_verify(X509_STORE_CTX* store, void* unused) noexcept;
@@ -41,7 +39,6 @@ class TlsCapture {
 
   TlsFacts facts_;
   std::vector<std::string> sent_der_;
-  bool handshake_done_ = false;
 };
 
 }  // namespace prober::checks

@@ -6,11 +6,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstddef>
 #include <cstring>
 
 #include "checks/address_lookup.h"
@@ -34,6 +32,22 @@ bool is_unexpected_eof(unsigned long code) {
 void close_fd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
+}
+
+std::string connect_failure(const TunnelTarget& target, int error) {
+  return "Failed to connect to " + target.host + " port " + std::to_string(target.port) + ": " + std::strerror(error);
+}
+
+// One buffer each way for every tunnel of the loop's thread: what is read is written on at once,
+// and only what the other side could not take yet is kept, by the tunnel it belongs to.
+char* scratch_to_curl() {
+  thread_local auto buffer = std::make_unique<char[]>(TlsTunnel::kDownBuffer);
+  return buffer.get();
+}
+
+char* scratch_to_server() {
+  thread_local auto buffer = std::make_unique<char[]>(TlsTunnel::kUpBuffer);
+  return buffer.get();
 }
 
 }  // namespace
@@ -68,9 +82,7 @@ bool TlsTunnel::start(TunnelTarget target, Handshaken done) {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // as curl: requests are small, send them now
   if (::connect(fd_, target_.address.get(), target_.address.length) != 0 && errno != EINPROGRESS) {
     int error = errno;
-    fail(
-        CURLE_COULDNT_CONNECT, error,
-        "Failed to connect to " + target_.host + " port " + std::to_string(target_.port) + ": " + std::strerror(error));
+    fail(CURLE_COULDNT_CONNECT, error, connect_failure(target_, error));
     return false;
   }
   if (uv_poll_init(loop_, tls_poll_.get(), fd_) != 0) {
@@ -111,12 +123,8 @@ void TlsTunnel::on_socket(int) {
     socklen_t size = sizeof error;
     if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
     if (error != 0) {
-      watch_tls(0);
-      fail(CURLE_COULDNT_CONNECT, error,
-           "Failed to connect to " + target_.host + " port " + std::to_string(target_.port) + ": " +
-               std::strerror(error));
-      if (auto done = std::move(done_)) done();  // last: the owner may destroy this tunnel
-      return;
+      fail(CURLE_COULDNT_CONNECT, error, connect_failure(target_, error));
+      return end_handshake();
     }
     state_.connected_ns = uv_hrtime();
   }
@@ -131,18 +139,14 @@ void TlsTunnel::handshake() {
   if (!ssl_) {
     TlsContexts::Made made = contexts_.get(tls_, uv_now(loop_));
     if (!made.ctx) {  // our CA file or client certificate, not the server
-      watch_tls(0);
       fail(made.code, 0, made.error);
-      if (auto done = std::move(done_)) done();
-      return;
+      return end_handshake();
     }
     ctx_ = std::move(made.ctx);
     ssl_.reset(SSL_new(ctx_.get()));
     if (!ssl_) {
-      watch_tls(0);
       fail(CURLE_OUT_OF_MEMORY, 0, "cannot make a TLS connection");
-      if (auto done = std::move(done_)) done();
-      return;
+      return end_handshake();
     }
     SSL_set_fd(ssl_.get(), fd_);
     // As browsers and curl: no SNI for an address, only for a name.
@@ -157,24 +161,26 @@ void TlsTunnel::handshake() {
     int error = SSL_get_error(ssl_.get(), rc);
     if (error == SSL_ERROR_WANT_READ) return watch_tls(UV_READABLE);
     if (error == SSL_ERROR_WANT_WRITE) return watch_tls(UV_WRITABLE);
-    watch_tls(0);
     fail_tls("SSL_connect", rc);
-    if (auto done = std::move(done_)) done();
-    return;
+    return end_handshake();
   }
   state_.handshake_done_ns = uv_hrtime();
   const unsigned char* alpn = nullptr;
   unsigned int alpn_length = 0;
   SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_length);
   state_.h2 = alpn_length == 2 && std::memcmp(alpn, "h2", 2) == 0;
-  watch_tls(0);
   if (target_.verify && !host_matches()) {
     // The chain verified; the name is checked after it, as curl does, so an expired certificate
     // for the wrong name is reported as expired.
     fail(CURLE_PEER_FAILED_VERIFICATION, 0,
          "SSL: no alternative certificate subject name matches target host name '" + target_.host + "'");
   }
-  if (auto done = std::move(done_)) done();
+  end_handshake();
+}
+
+void TlsTunnel::end_handshake() {
+  watch_tls(0);
+  if (auto done = std::move(done_)) done();  // last: the owner may destroy this tunnel
 }
 
 bool TlsTunnel::host_matches() {
@@ -191,15 +197,12 @@ std::string TlsTunnel::listen() {
   static std::uint64_t counter = 0;
   for (int attempt = 0; attempt < 4 && listener_ < 0; ++attempt) {
     // Abstract names (Linux): nothing on disk to clean up. Another process of this network
-    // namespace could connect first; on_listener takes only a connection from this process.
+    // namespace could connect first; accept_local takes only a connection from this process.
     std::string name = "prober-tls-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path + 1, name.data(), name.size());
-    auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    io::SocketAddress address = io::abstract_socket_address(name);
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) break;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 && ::listen(fd, 4) == 0) {
+    if (::bind(fd, address.get(), address.length) == 0 && ::listen(fd, 4) == 0) {
       listener_ = fd;
       return name;
     }
@@ -267,22 +270,6 @@ void TlsTunnel::relay() {
     }
   }
 }
-
-// One buffer each way for every tunnel of the loop's thread: what is read is written on at once,
-// and only what the other side could not take yet is kept, by the tunnel it belongs to.
-namespace {
-
-char* scratch_to_curl() {
-  thread_local auto buffer = std::make_unique<char[]>(TlsTunnel::kDownBuffer);
-  return buffer.get();
-}
-
-char* scratch_to_server() {
-  thread_local auto buffer = std::make_unique<char[]>(TlsTunnel::kUpBuffer);
-  return buffer.get();
-}
-
-}  // namespace
 
 bool TlsTunnel::to_curl(bool& tls_dry, int& tls_wants, int& local_wants) {
   bool progress = false;

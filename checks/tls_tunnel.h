@@ -70,6 +70,8 @@ class TlsTunnel {
  private:
   void on_socket(int events);
   void handshake();
+  // The handshake is over, state() says how: stop watching and tell the owner.
+  void end_handshake();
   bool host_matches();
   bool accept_local();
   void relay();

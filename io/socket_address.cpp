@@ -1,6 +1,10 @@
 #include "io/socket_address.h"
 
 #include <arpa/inet.h>
+#include <sys/un.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include <cstdint>
 
@@ -26,6 +30,16 @@ SocketAddress socket_address(const std::string& ip, int port) {
     out.length = sizeof *sin;
   }
   out.set_port(port);
+  return out;
+}
+
+SocketAddress abstract_socket_address(const std::string& name) {
+  SocketAddress out;
+  auto* un = reinterpret_cast<sockaddr_un*>(&out.storage);
+  if (name.size() + 1 > sizeof un->sun_path) return out;
+  un->sun_family = AF_UNIX;
+  std::memcpy(un->sun_path + 1, name.data(), name.size());
+  out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
   return out;
 }
 

@@ -18,5 +18,8 @@ struct SocketAddress {
 
 // `ip`: an IPv4 or IPv6 literal (the address a check probed); an unusable one gives family 0.
 SocketAddress socket_address(const std::string& ip, int port);
+// A Linux abstract Unix socket: `name` after a leading zero byte, no file. A name too long for
+// sun_path gives family 0.
+SocketAddress abstract_socket_address(const std::string& name);
 
 }  // namespace prober::io

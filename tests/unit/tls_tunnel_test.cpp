@@ -2,43 +2,31 @@
 // process holds is skipped. (The relay itself is tested against real servers: test_failure_classes.)
 #include <doctest/doctest.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <cerrno>
-#include <cstddef>
-#include <cstring>
 #include <string>
 
 #include "checks/tls_tunnel.h"
+#include "io/socket_address.h"
 
 using namespace prober;
 
 namespace {
 
-// An abstract Unix socket's address: no file, the name after a leading zero byte.
-socklen_t abstract_address(const std::string& name, sockaddr_un& address) {
-  address = sockaddr_un{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path + 1, name.data(), name.size());
-  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-}
-
 int connect_to(const std::string& name) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address;
-  socklen_t length = abstract_address(name, address);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  io::SocketAddress address = io::abstract_socket_address(name);
+  REQUIRE(::connect(fd, address.get(), address.length) == 0);
   return fd;
 }
 
 int bind_name(const std::string& name) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address;
-  socklen_t length = abstract_address(name, address);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  io::SocketAddress address = io::abstract_socket_address(name);
+  REQUIRE(::bind(fd, address.get(), address.length) == 0);
   return fd;
 }
 
