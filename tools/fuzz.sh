@@ -1,9 +1,10 @@
 #!/bin/sh
 # Runs every libFuzzer target for SECONDS each (default 30), from the seed corpus in
-# fuzz/corpus/<target>/. Builds them first with clang under ASan + UBSan (build-fuzz/). New
-# inputs found go to build-fuzz/corpus/<target>/ (kept between runs, never into the repo); a
-# crash leaves its input in build-fuzz/artifacts/ and makes this exit non-zero: turn it into a
-# regression test and add it to the seed corpus.
+# fuzz/corpus/<target>/. Builds them first with clang under ASan + UBSan, in build-fuzz/ or in
+# FUZZ_BUILD (tools/test.sh passes its clang sanitizer build, which has the targets already:
+# configured with -DPROBER_FUZZ=ON). New inputs found go to <build>/corpus/<target>/ (kept
+# between runs, never into the repo); a crash leaves its input in <build>/artifacts/ and makes
+# this exit non-zero: turn it into a regression test and add it to the seed corpus.
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -13,26 +14,29 @@ if ! command -v clang++ >/dev/null; then
   echo "fuzz: clang++ is missing (tools/install-deps.sh with WITH_TEST_DEPS=1 installs clang)" >&2
   exit 1
 fi
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBER_FUZZ=ON \
-  -DPROBER_BUILD_TESTS=OFF >/dev/null
+out=${FUZZ_BUILD:-build-fuzz}
+if [ -z "${FUZZ_BUILD:-}" ]; then
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROBER_FUZZ=ON \
+    -DPROBER_BUILD_TESTS=OFF >/dev/null
+fi
 # shellcheck disable=SC2086
-cmake --build build-fuzz -j"$jobs" --target $targets
-mkdir -p build-fuzz/artifacts
+cmake --build "$out" -j"$jobs" --target $targets
+mkdir -p "$out/artifacts"
 # One target per core at a time (FUZZ_JOBS to choose): each job is one libFuzzer process.
 parallel=${FUZZ_JOBS:-1}
 
 fuzz_one() {
   t=$1
-  mkdir -p "build-fuzz/corpus/$t"
+  mkdir -p "$out/corpus/$t"
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      "build-fuzz/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="build-fuzz/artifacts/$t-" "build-fuzz/corpus/$t" "fuzz/corpus/$t" \
-      >"build-fuzz/$t.log" 2>&1; then
-    echo "fuzz $t: ${seconds}s, $(grep -E '^stat::number_of_executed_units' "build-fuzz/$t.log" | awk '{print $2}') runs, no crash, corpus $(ls "build-fuzz/corpus/$t" | wc -l) files"
+      "$out/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$out/artifacts/$t-" "$out/corpus/$t" "fuzz/corpus/$t" \
+      >"$out/$t.log" 2>&1; then
+    echo "fuzz $t: ${seconds}s, $(grep -E '^stat::number_of_executed_units' "$out/$t.log" | awk '{print $2}') runs, no crash, corpus $(ls "$out/corpus/$t" | wc -l) files"
     return 0
   fi
-  echo "fuzz $t FAILED; input in build-fuzz/artifacts/, log build-fuzz/$t.log:" >&2
-  tail -40 "build-fuzz/$t.log" >&2
+  echo "fuzz $t FAILED; input in $out/artifacts/, log $out/$t.log:" >&2
+  tail -40 "$out/$t.log" >&2
   return 1
 }
 
