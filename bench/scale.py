@@ -24,10 +24,12 @@ from lab_process import free_port, wait_until  # noqa: E402
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid):
+def cpu_seconds(pid, part="both"):
+    """CPU seconds of a process: user + system, or one of them ("user", "system")."""
     stat = open(f"/proc/{pid}/stat").read()
     fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    user, system = int(fields[11]), int(fields[12])
+    return {"both": user + system, "user": user, "system": system}[part] / CLK_TCK
 
 
 def rss_kib(pid, key="VmRSS"):
@@ -105,17 +107,21 @@ def run(lab, kind, n, interval_s, scrape_every_s=0):
             return {"rss_kib": rss_kib(proc.pid)}
         time.sleep(interval_s)  # warm-up: every monitor has found its slot
         r0, b0 = totals(scrape(port))
-        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        c0, u0, t0 = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "user"), time.monotonic()
         stop, scrapes = threading.Event(), []
         if scrape_every_s:
             threading.Thread(target=scraper, args=(port, scrape_every_s, stop, scrapes), daemon=True).start()
         time.sleep(interval_s)
         stop.set()
         r1, b1 = totals(scrape(port))
-        c1, t1 = cpu_seconds(proc.pid), time.monotonic()
+        c1, u1, t1 = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "user"), time.monotonic()
         return {"kind": kind, "monitors": n, "checks_per_s": (r1 - r0) / (t1 - t0),
                 "expected_per_s": n / interval_s, "cpu_pct_one_core": 100 * (c1 - c0) / (t1 - t0),
                 "cpu_us_per_check": 1e6 * (c1 - c0) / max(1, r1 - r0),
+                # The kernel's part is mostly system calls and socket wake-ups, whose price depends
+                # on the machine (a VM's interrupt handling can triple it): user time is prober's own.
+                "user_us_per_check": 1e6 * (u1 - u0) / max(1, r1 - r0),
+                "system_us_per_check": 1e6 * ((c1 - c0) - (u1 - u0)) / max(1, r1 - r0),
                 "lag_p50_ms_le": 1e3 * quantile(b0, b1, 0.5), "lag_p99_ms_le": 1e3 * quantile(b0, b1, 0.99),
                 "scrapes": len(scrapes), "scrape_ms_max": 1e3 * max(scrapes, default=0),
                 "rss_after_load_kib": rss_loaded, "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}

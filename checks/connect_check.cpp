@@ -75,13 +75,13 @@ class ConnectProbe final : public Probe {
 
 }  // namespace
 
-std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env,
-                                                                     const config::MonitorConfig& monitor) {
+std::variant<std::unique_ptr<Check>, std::string> make_connect_check(
+    CheckEnv env, std::shared_ptr<const config::MonitorConfig> monitor) {
   // A tcp check: curl connects to an http:// URL and stops there (CONNECT_ONLY). A tls check: the
   // TLS tunnel connects and runs the handshake, and no curl transfer follows.
-  auto target = parse_host_port(monitor.target, monitor.type == config::CheckType::kTls ? "https" : "http");
+  auto target = parse_host_port(monitor->target, monitor->type == config::CheckType::kTls ? "https" : "http");
   if (auto* error = std::get_if<std::string>(&target)) return *error;
-  auto made = make_target_spec(monitor, std::get<ParsedUrl>(std::move(target)));
+  auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(target)));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   return std::make_unique<TargetCheck>(env, spec, [env, spec](CheckResult base, Probe::Finish finish) {

@@ -9,7 +9,7 @@
 
 namespace prober::checks {
 
-std::variant<std::unique_ptr<Check>, std::string> make_connect_check(CheckEnv env,
-                                                                     const config::MonitorConfig& monitor);
+std::variant<std::unique_ptr<Check>, std::string> make_connect_check(
+    CheckEnv env, std::shared_ptr<const config::MonitorConfig> monitor);
 
 }  // namespace prober::checks

@@ -38,6 +38,11 @@ bool is_non_public_address(const std::string& address) {
 
 std::variant<std::shared_ptr<const DestinationPolicy>, std::string> DestinationPolicy::create(
     const config::MonitorConfig& monitor) {
+  if (!monitor.deny_private_addresses && monitor.allowed_targets.empty()) {
+    // Every configured monitor's policy: one shared instance, not one per monitor.
+    static const auto open = std::make_shared<const DestinationPolicy>();
+    return open;
+  }
   auto policy = std::make_shared<DestinationPolicy>();
   policy->deny_private_ = monitor.deny_private_addresses;
   re2::RE2::Options options;

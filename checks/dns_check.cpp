@@ -12,7 +12,9 @@ namespace {
 
 // What every run of a DNS check reads and none changes.
 struct DnsSpec {
-  config::MonitorConfig monitor;
+  explicit DnsSpec(std::shared_ptr<const config::MonitorConfig> m) : shared_monitor(std::move(m)) {}
+  std::shared_ptr<const config::MonitorConfig> shared_monitor;  // the configuration's own, not a copy
+  const config::MonitorConfig& monitor = *shared_monitor;
   int type = 0;
   int expected_rcode = 0;
   std::vector<std::unique_ptr<re2::RE2>> answer_patterns;
@@ -63,16 +65,16 @@ class DnsCheck final : public Check {
 
 }  // namespace
 
-std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env, const config::MonitorConfig& monitor) {
+std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env,
+                                                                 std::shared_ptr<const config::MonitorConfig> shared) {
+  const config::MonitorConfig& monitor = *shared;
   if (monitor.deny_private_addresses) {  // a /probe run: the server asked is the client's choice
     for (const auto& server : monitor.dns_servers) {
       if (is_non_public_address(io::AresResolver::server_host(server)))
         return "DNS server " + server + " is not a public address (deny_private_addresses)";
     }
   }
-  auto spec = std::make_shared<DnsSpec>();
-  spec->monitor = monitor;
-  spec->monitor.definition = std::string();  // never read by the check: not a second copy per monitor
+  auto spec = std::make_shared<DnsSpec>(std::move(shared));
   auto type = dns_type_from_name(monitor.record);
   if (!type) return "unsupported record type '" + monitor.record + "'";
   spec->type = *type;

@@ -11,6 +11,7 @@
 
 namespace prober::checks {
 
-std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env, const config::MonitorConfig& monitor);
+std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env,
+                                                                 std::shared_ptr<const config::MonitorConfig> monitor);
 
 }  // namespace prober::checks

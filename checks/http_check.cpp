@@ -157,8 +157,8 @@ class HttpProbe final : public Probe {
   void on_settled_transfer(TransferReport report) {
     absorb(report);
     if (report.outcome.uses_tls && report.outcome.tls_done) {
-      expiry_ = worse(expiry_, validate_cert_expiry(expect_.cert_expiry, result_.tls, unix_now()));
-      expiry_ = worse(expiry_, validate_tls_hygiene(expect_.tls_hygiene_ignore, result_.tls));
+      expiry_ = worse(expiry_, validate_cert_expiry(expect_.config->cert_expiry, result_.tls, unix_now()));
+      expiry_ = worse(expiry_, validate_tls_hygiene(expect_.config->tls_hygiene_ignore, result_.tls));
     }
     if (result_.failure.failure_class != FailureClass::kOk) {
       // Keep the transfer alive until we leave its callback; it is replaced or dropped later.
@@ -174,8 +174,8 @@ class HttpProbe final : public Probe {
     result_.http.final_url = url_.url;
     auto verdict = validate_response(expect_, result_.http, report.body);
     if (!verdict || verdict->failure.severity != Severity::kCritical) {
-      verdict = worse(worse(verdict, expiry_), validate_latency(expect_.response_time_ms, result_.timings));
-      verdict = worse(verdict, validate_scheme(expect_.downgrade, first_url_, url_.url));
+      verdict = worse(worse(verdict, expiry_), validate_latency(expect_.config->response_time_ms, result_.timings));
+      verdict = worse(verdict, validate_scheme(expect_.config->downgrade, first_url_, url_.url));
     }
     if (verdict) {
       result_.failure = verdict->failure;
@@ -278,12 +278,13 @@ class HttpProbe final : public Probe {
 
 }  // namespace
 
-std::variant<std::unique_ptr<Check>, std::string> make_http_check(CheckEnv env, const config::MonitorConfig& monitor) {
-  auto url = parse_url(monitor.target);
+std::variant<std::unique_ptr<Check>, std::string> make_http_check(
+    CheckEnv env, std::shared_ptr<const config::MonitorConfig> monitor) {
+  auto url = parse_url(monitor->target);
   if (auto* error = std::get_if<std::string>(&url)) return *error;
-  auto expect = compile_http_expect(monitor.expect);
+  auto expect = compile_http_expect(monitor->expect);
   if (auto* error = std::get_if<std::string>(&expect)) return *error;
-  auto made = make_target_spec(monitor, std::get<ParsedUrl>(std::move(url)));
+  auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(url)));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   auto compiled = std::make_shared<const CompiledHttpExpect>(std::get<CompiledHttpExpect>(std::move(expect)));

@@ -6,20 +6,25 @@
 
 namespace prober::checks {
 
-std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env, const config::MonitorConfig& monitor) {
-  for (const auto& server : monitor.dns_servers) {
+std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env,
+                                                             std::shared_ptr<const config::MonitorConfig> monitor) {
+  for (const auto& server : monitor->dns_servers) {
     if (auto error = io::AresResolver::server_address_error(server)) return *error;
   }
-  switch (monitor.type) {
+  switch (monitor->type) {
     case config::CheckType::kHttp:
-      return make_http_check(env, monitor);
+      return make_http_check(env, std::move(monitor));
     case config::CheckType::kTls:
     case config::CheckType::kTcp:
-      return make_connect_check(env, monitor);
+      return make_connect_check(env, std::move(monitor));
     case config::CheckType::kDns:
-      return make_dns_check(env, monitor);
+      return make_dns_check(env, std::move(monitor));
   }
   return std::string("unknown check type");
+}
+
+std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env, const config::MonitorConfig& monitor) {
+  return make_check(env, std::make_shared<const config::MonitorConfig>(monitor));
 }
 
 }  // namespace prober::checks

@@ -152,16 +152,13 @@ std::unique_ptr<CheckRun> TargetCheck::start(DoneCallback done) const {
   return run;
 }
 
-std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(const config::MonitorConfig& monitor,
-                                                                              ParsedUrl target) {
-  auto policy = DestinationPolicy::create(monitor);
+std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
+    std::shared_ptr<const config::MonitorConfig> monitor, ParsedUrl target) {
+  auto policy = DestinationPolicy::create(*monitor);
   if (auto* error = std::get_if<std::string>(&policy)) return *error;
-  TargetSpec spec{monitor, std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))};
-  // The check never reads the definition text (the agent compares definitions at reload):
-  // not a second copy per monitor.
-  spec.monitor.definition.clear();
-  spec.monitor.definition.shrink_to_fit();
-  return std::make_shared<const TargetSpec>(std::move(spec));
+  const config::MonitorConfig& m = *monitor;
+  return std::make_shared<const TargetSpec>(TargetSpec{
+      std::move(monitor), m, std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
 }
 
 CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at) {

@@ -16,14 +16,15 @@ namespace prober::checks {
 
 // What every run of a target check reads and none changes.
 struct TargetSpec {
-  config::MonitorConfig monitor;
+  std::shared_ptr<const config::MonitorConfig> shared_monitor;  // the configuration's own, not a copy
+  const config::MonitorConfig& monitor;                         // *shared_monitor
   ParsedUrl target;
   std::shared_ptr<const DestinationPolicy> policy;  // never null; open for configured monitors
 };
 
 // The spec of `monitor` with `target`, or why its destination policy cannot be built.
-std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(const config::MonitorConfig& monitor,
-                                                                              ParsedUrl target);
+std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
+    std::shared_ptr<const config::MonitorConfig> monitor, ParsedUrl target);
 
 // One address's probe within one run. It calls `finish` exactly once unless aborted or
 // destroyed first; destroying it stops its I/O.

@@ -22,12 +22,7 @@ std::string describe(const std::vector<config::StatusRange>& ranges) {
 
 std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::HttpExpect& expect) {
   CompiledHttpExpect out;
-  out.status = expect.status;
-  out.body_contains = expect.body_contains;
-  out.response_time_ms = expect.response_time_ms;
-  out.cert_expiry = expect.cert_expiry;
-  out.downgrade = expect.downgrade;
-  out.tls_hygiene_ignore = expect.tls_hygiene_ignore;
+  out.config = &expect;
   re2::RE2::Options options;
   options.set_log_errors(false);
   if (expect.body_regex) {
@@ -46,9 +41,10 @@ std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const
                                          const std::string& body) {
   int status = http.status.value_or(0);
   bool status_ok = false;
-  for (const auto& range : expect.status) status_ok = status_ok || (status >= range.low && status <= range.high);
+  for (const auto& range : expect.config->status)
+    status_ok = status_ok || (status >= range.low && status <= range.high);
   if (!status_ok) {
-    std::string detail = "status " + std::to_string(status) + ", expected " + describe(expect.status);
+    std::string detail = "status " + std::to_string(status) + ", expected " + describe(expect.config->status);
     if (auto signature = blocking_signature(status, http.headers)) {
       return Verdict{classify_validation(Validator::kBlocked), detail + " (" + *signature + ")"};
     }
@@ -70,10 +66,10 @@ std::optional<Verdict> validate_response(const CompiledHttpExpect& expect, const
         classify_validation(Validator::kBody),
         "body (" + std::to_string(http.body_bytes) + " bytes) does not match /" + expect.body_regex->pattern() + "/"};
   }
-  if (expect.body_contains && body.find(*expect.body_contains) == std::string::npos) {
-    return Verdict{
-        classify_validation(Validator::kBody),
-        "body (" + std::to_string(http.body_bytes) + " bytes) does not contain '" + *expect.body_contains + "'"};
+  if (expect.config->body_contains && body.find(*expect.config->body_contains) == std::string::npos) {
+    return Verdict{classify_validation(Validator::kBody), "body (" + std::to_string(http.body_bytes) +
+                                                              " bytes) does not contain '" +
+                                                              *expect.config->body_contains + "'"};
   }
   return std::nullopt;
 }

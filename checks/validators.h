@@ -16,19 +16,17 @@
 
 namespace prober::checks {
 
+// The patterns of a monitor's expectations, compiled; the rest is read from the expectations
+// themselves (not copied: one per monitor is enough).
 struct CompiledHttpExpect {
-  std::vector<config::StatusRange> status;
+  const config::HttpExpect* config = nullptr;  // what it was compiled from, which must outlive it
   std::unique_ptr<re2::RE2> body_regex;
-  std::optional<std::string> body_contains;
   std::vector<std::pair<std::string, std::unique_ptr<re2::RE2>>> headers;
-  config::Thresholds response_time_ms;
-  config::ExpiryThresholds cert_expiry;
-  std::string downgrade = "warning";
-  std::vector<std::string> tls_hygiene_ignore;
-  bool needs_body() const { return body_regex || body_contains; }
+  bool needs_body() const { return body_regex || config->body_contains; }
 };
 
-// The expectations, or the message of the first pattern RE2 rejects.
+// The expectations, or the message of the first pattern RE2 rejects. `expect` must outlive the
+// result (a check's spec holds its monitor's).
 std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::HttpExpect& expect);
 
 struct Verdict {

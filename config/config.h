@@ -3,6 +3,7 @@
 // a configuration from loading.
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,7 +54,9 @@ struct DiagnosticsConfig {
 
 struct Config {
   VantageConfig vantage;
-  std::vector<MonitorConfig> monitors;
+  // Shared, not copied: each monitor's check holds the same MonitorConfig (a reload that keeps a
+  // monitor keeps its check and schedule; the agent then points at the new, equal definition).
+  std::vector<std::shared_ptr<MonitorConfig>> monitors;
   std::map<std::string, MonitorConfig> modules;  // /probe templates: a monitor without name and target
   std::optional<EndpointConfig> endpoint;
   JsonlConfig jsonl;

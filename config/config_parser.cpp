@@ -84,11 +84,13 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
         root.error("monitors", "expected an array of monitors, got " + json_type(*monitors));
       } else {
         std::map<std::string, std::size_t> seen;
+        c.monitors.reserve(monitors->size());
         for (std::size_t i = 0; i < monitors->size(); ++i) {
           JsonReader m((*monitors)[i], "/monitors/" + std::to_string(i), errors);
           if (!m.ok()) continue;
           MonitorConfig monitor = parse_monitor(m, defaults, false);
-          monitor.definition = doc.value("defaults", nlohmann::json::object()).dump() + (*monitors)[i].dump();
+          monitor.definition =
+              digest_definition(doc.value("defaults", nlohmann::json::object()).dump() + (*monitors)[i].dump());
           if (!monitor.name.empty()) {
             auto [it, fresh] = seen.emplace(monitor.name, i);
             if (!fresh) {
@@ -97,7 +99,7 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
                    "duplicate name \"" + monitor.name + "\" (also /monitors/" + std::to_string(it->second) + ")"});
             }
           }
-          c.monitors.push_back(std::move(monitor));
+          c.monitors.push_back(std::make_shared<MonitorConfig>(std::move(monitor)));
         }
       }
     }
@@ -120,8 +122,7 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
                          (c.vantage.count ? std::to_string(*c.vantage.count) : "null") + raw("sinks") + raw("spool");
     for (std::size_t i = 0; i < c.vantage.control.size(); ++i) {
       const auto& name = c.vantage.control[i];
-      bool known =
-          std::any_of(c.monitors.begin(), c.monitors.end(), [&](const MonitorConfig& m) { return m.name == name; });
+      bool known = std::any_of(c.monitors.begin(), c.monitors.end(), [&](const auto& m) { return m->name == name; });
       if (!known) errors.push_back({"/vantage/control/" + std::to_string(i), "no monitor is named \"" + name + "\""});
     }
     root.finish();

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/definition_digest.h"
+
 namespace prober::config {
 
 enum class CheckType { kHttp, kTls, kTcp, kDns };
@@ -32,9 +34,9 @@ struct ExpiryThresholds {  // days left before a certificate expires: smaller is
 
 struct HttpExpect {
   std::vector<StatusRange> status = std::vector<StatusRange>(1, StatusRange{200, 399});
-  std::optional<std::string> body_regex;       // RE2 syntax
-  std::optional<std::string> body_contains;    // plain substring
-  std::map<std::string, std::string> headers;  // header name (any case) -> RE2 pattern
+  std::optional<std::string> body_regex;                     // RE2 syntax
+  std::optional<std::string> body_contains;                  // plain substring
+  std::vector<std::pair<std::string, std::string>> headers;  // header name (any case), RE2 pattern
   Thresholds response_time_ms;
   ExpiryThresholds cert_expiry{21, 7};
   // An https:// URL whose redirects end on plain http://: "warning", "critical" or "ignore".
@@ -98,9 +100,9 @@ struct MonitorConfig {
   // fully match (the target and each redirect hop), and whether non-public addresses are refused.
   std::vector<std::string> allowed_targets;
   bool deny_private_addresses = false;
-  // The monitor's own JSON and the defaults it inherited: equal definitions mean an unchanged
-  // monitor on reload (it keeps its schedule and state).
-  std::string definition;
+  // The monitor's own JSON and the defaults it inherited, digested: equal definitions mean an
+  // unchanged monitor on reload (it keeps its schedule and state).
+  DefinitionDigest definition{};
   DnsTransport transport = DnsTransport::kUdp;
   DnsExpect dns_expect;
 };

@@ -60,7 +60,7 @@ void parse_http_expect(JsonReader& expect, HttpExpect& out, std::vector<ConfigEr
     for (const auto& [name, pattern] : *headers) {
       check_re2_pattern(expect.pointer("headers") + "/" + pointer_escape(name), pattern, errors);
     }
-    out.headers = *headers;
+    out.headers.assign(headers->begin(), headers->end());
   }
   if (auto t = expect.object("response_time_ms")) {
     out.response_time_ms.warning = t->number("warning", 0, 86400000);

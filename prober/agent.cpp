@@ -68,6 +68,7 @@ Agent::~Agent() {
   reaper_.close();
   scrapes_.clear();
   scrape_idle_.close();
+  timers_.close();
   if (loop_.close() != 0) Log::error("event loop closed with handles still open");
 }
 

@@ -76,7 +76,8 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
   auto& made = std::get<LoadedConfig>(loaded).checks;
   if (options_.shard.count > 1) {
     // Control checks test the vantage, so every replica runs them; the rest are split.
-    std::erase_if(next.monitors, [&](const config::MonitorConfig& m) {
+    std::erase_if(next.monitors, [&](const std::shared_ptr<config::MonitorConfig>& monitor) {
+      const config::MonitorConfig& m = *monitor;
       bool control =
           std::find(next.vantage.control.begin(), next.vantage.control.end(), m.name) != next.vantage.control.end();
       if (control || scheduler::owns(options_.shard, m.name)) return false;
@@ -115,8 +116,8 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   if (!scheduler_) start_scheduler(next);
   // The running definitions are those of config_ (by_name_), compared here before it is replaced:
   // no second copy of every monitor's definition is kept.
-  std::map<std::string, const std::string*> definitions;
-  for (const auto& m : next.monitors) definitions[m.name] = &m.definition;
+  std::map<std::string, const config::DefinitionDigest*> definitions;
+  for (const auto& m : next.monitors) definitions[m->name] = &m->definition;
   std::vector<std::string> replaced;  // changed or removed: their series go, in one pass
   for (const auto& [name, old] : by_name_) {
     auto it = definitions.find(name);
@@ -132,7 +133,8 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     }
   }
   registry_.remove_with_label("monitor", replaced);
-  for (const auto& m : next.monitors) {
+  for (const auto& shared : next.monitors) {
+    const config::MonitorConfig& m = *shared;
     auto old = by_name_.find(m.name);
     if (old != by_name_.end() && old->second->definition == m.definition) continue;
     scheduler::MonitorSchedule schedule{m.interval, m.timeout, m.retry_interval, m.max_check_attempts, std::nullopt};
@@ -152,11 +154,11 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
   config_ = std::move(next);
   by_name_.clear();
-  for (const auto& m : config_.monitors) by_name_[m.name] = &m;
+  for (const auto& m : config_.monitors) by_name_[m->name] = m.get();
   if (control_changed) health_ = alerting::VantageHealth(config_.vantage.control);
   registry_.set("prober_vantage_healthy", {}, health_.healthy() ? 1 : 0);
   std::vector<const config::MonitorConfig*> monitors;
-  for (const auto& m : config_.monitors) monitors.push_back(&m);
+  for (const auto& m : config_.monitors) monitors.push_back(m.get());
   for (auto& sink : sinks_) sink->on_monitors(monitors);
 }
 

@@ -71,7 +71,7 @@ bool Agent::open_sinks() {
         std::make_unique<report::WebhookSink>(loop_.get(), *spool_, *http_, registry_, *config_.webhook, vantage));
   }
   std::vector<const config::MonitorConfig*> monitors;
-  for (const auto& m : config_.monitors) monitors.push_back(&m);
+  for (const auto& m : config_.monitors) monitors.push_back(m.get());
   for (auto& sink : sinks_) sink->on_monitors(monitors);
 
   if (config_.remote_write) {

@@ -144,7 +144,13 @@ void add_http_options(CLI::App* app, CheckArguments& a) {
                [&](const std::string& v) {
                  auto h = split_header(v);
                  if (!h) return "wants 'Name: REGEX', not '" + v + "'";
-                 m.expect.headers[h->first] = h->second;
+                 auto& headers = m.expect.headers;  // a repeated name: the last pattern
+                 auto same =
+                     std::find_if(headers.begin(), headers.end(), [&](const auto& e) { return e.first == h->first; });
+                 if (same != headers.end())
+                   same->second = h->second;
+                 else
+                   headers.emplace_back(h->first, h->second);
                  return std::string();
                })
       ->group(group);

@@ -35,7 +35,7 @@ std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(co
     if (auto* error = std::get_if<std::string>(&check)) {
       errors.push_back({"/monitors/" + std::to_string(i), *error});
     } else {
-      loaded.checks[loaded.config.monitors[i].name] = std::move(std::get<std::unique_ptr<checks::Check>>(check));
+      loaded.checks[loaded.config.monitors[i]->name] = std::move(std::get<std::unique_ptr<checks::Check>>(check));
     }
   }
   if (!errors.empty()) return errors;

@@ -47,8 +47,8 @@ void resolve_headers(config::MonitorConfig& m, const std::string& at, std::vecto
     if (auto value = read_secret(secret.file, secret.env, error)) {
       m.headers.emplace_back(secret.name, *value);
       // A rotated secret makes a changed monitor on reload (its check is rebuilt with the new
-      // value); the definition holds a hash of it, never the value.
-      m.definition += "\x1fsecret:" + secret.name + "=" + std::to_string(std::hash<std::string>{}(*value));
+      // value); the definition's digest covers it.
+      m.definition = config::extend_digest(m.definition, "\x1fsecret:" + secret.name + "=" + *value);
     } else {
       errors.push_back({at + "/headers/" + secret.name, error});
     }
@@ -62,7 +62,7 @@ void resolve_headers(config::MonitorConfig& m, const std::string& at, std::vecto
 std::vector<config::ConfigError> resolve_secrets(config::Config& config) {
   std::vector<config::ConfigError> errors;
   for (std::size_t i = 0; i < config.monitors.size(); ++i) {
-    resolve_headers(config.monitors[i], "/monitors/" + std::to_string(i), errors);
+    resolve_headers(*config.monitors[i], "/monitors/" + std::to_string(i), errors);
   }
   for (auto& [name, module] : config.modules) resolve_headers(module, "/modules/" + name, errors);
   if (config.remote_write) resolve(config.remote_write->bearer_token, "/sinks/remote_write/bearer_token", errors);

@@ -8,12 +8,13 @@
 namespace prober::scheduler {
 
 struct Scheduler::Entry {
-  std::string name;
+  const std::string* name = nullptr;  // the key of entries_, which never moves
   MonitorSchedule schedule;
   std::unique_ptr<const checks::Check> check;
   std::unique_ptr<checks::CheckRun> run;  // the run in flight, or the last one until retired
-  std::unique_ptr<Timer> due_timer;
-  std::unique_ptr<Timer> deadline;
+  // One timer per monitor: the next slot while idle or queued, the run's deadline while it runs
+  // (a timeout is shorter than the interval, so no slot comes due during a run that it must see).
+  std::unique_ptr<Timer> timer;
   Millis offset{0};
   Millis due_at{0};
   Millis started_at{0};
@@ -50,18 +51,20 @@ void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::uniq
   remove(name);
   auto e = std::make_unique<Entry>();
   Entry* raw = e.get();
-  e->name = name;
   e->schedule = schedule;
   e->check = std::move(check);
   e->offset = schedule.offset ? Millis(schedule.offset->count() % std::max<Millis::rep>(1, schedule.interval.count()))
                               : offset_for(name, vantage_, schedule.interval);
-  e->due_timer = timers_.create([this, raw] { on_due(*raw); });
-  e->deadline = timers_.create([this, raw] {
-    if (!raw->run) return;
-    auto results = raw->run->cancel();
-    on_done(*raw, raw->generation, std::move(results), true);
+  e->timer = timers_.create([this, raw] {
+    if (!raw->running) {
+      on_due(*raw);
+    } else if (raw->run) {  // the deadline
+      auto results = raw->run->cancel();
+      on_done(*raw, raw->generation, std::move(results), true);
+    }
   });
-  entries_[name] = std::move(e);
+  auto [it, added] = entries_.emplace(name, std::move(e));
+  raw->name = &it->first;
   arm_next(*raw, false);
 }
 
@@ -84,7 +87,9 @@ Millis Scheduler::next_due(const std::string& name) const { return entries_.at(n
 
 void Scheduler::drain(std::function<void()> drained) {
   draining_ = true;
-  for (auto& [name, e] : entries_) e->due_timer->disable();
+  for (auto& [name, e] : entries_) {
+    if (!e->running) e->timer->disable();  // a running one's timer is its deadline
+  }
   queue_.clear();
   for (auto& [name, e] : entries_) e->queued = false;
   if (in_flight_ == 0) {
@@ -99,12 +104,12 @@ void Scheduler::on_due(Entry& e) {
   if (e.running || e.queued) {
     if (observer_) observer_->on_skipped("overlap");
     e.due_at += e.schedule.interval;
-    e.due_timer->enable(e.due_at - clock_.now());
+    e.timer->enable(e.due_at - clock_.now());
     return;
   }
   if (in_flight_ >= max_in_flight_) {
     e.queued = true;
-    queue_.push_back(e.name);
+    queue_.push_back(*e.name);
     if (observer_) observer_->on_queued();
     return;
   }
@@ -119,7 +124,7 @@ void Scheduler::start(Entry& e) {
   ++e.generation;
   ++in_flight_;
   if (observer_) observer_->on_in_flight(in_flight_);
-  e.deadline->enable(e.schedule.timeout);
+  e.timer->enable(e.schedule.timeout);  // replaces a slot armed while queued: arm_next counts it
   std::uint64_t generation = e.generation;
   Entry* raw = &e;
   retire(std::move(e.run));
@@ -133,14 +138,14 @@ void Scheduler::start(Entry& e) {
 void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out) {
   if (!e.running || generation != e.generation) return;  // a late completion of an abandoned run
   e.running = false;
-  e.deadline->disable();
+  e.timer->disable();
   --in_flight_;
   if (observer_) observer_->on_in_flight(in_flight_);
   auto elapsed = std::chrono::duration_cast<checks::Micros>(clock_.now() - e.started_at);
   finish_results(results, timed_out, elapsed, e.schedule.timeout);
   bool failed = false;
   for (const auto& r : results) failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
-  std::string name = e.name;
+  std::string name = *e.name;
   if (!draining_) arm_next(e, failed);
   retire(std::move(e.run));
   // What the sink does with the results must never undo the bookkeeping above or below.
@@ -180,7 +185,7 @@ void Scheduler::arm_next(Entry& e, bool failed) {
     }
     e.due_at = next;
   }
-  e.due_timer->enable(e.due_at - now);
+  e.timer->enable(e.due_at - now);
 }
 
 void Scheduler::start_queued() {

@@ -52,7 +52,7 @@ TEST_CASE("a credential over plain http:// is refused unless the sink says insec
 TEST_CASE("sizes are strings with units or plain numbers of bytes") {
   auto parsed = parse_config(read("size-as-number"));
   REQUIRE(std::holds_alternative<Config>(parsed));
-  CHECK(std::get<Config>(parsed).monitors[0].max_body_bytes == 65536);
+  CHECK(std::get<Config>(parsed).monitors[0]->max_body_bytes == 65536);
   CHECK(std::get<Config>(parsed).spool->max_bytes == 1048576);
 }
 
@@ -63,7 +63,7 @@ TEST_CASE("the good configuration loads with its values and defaults") {
   CHECK(c.vantage.name == "tokyo-1");
   CHECK(c.vantage.labels.at("provider") == "aws");
   REQUIRE(c.monitors.size() == 4);
-  const auto& shop = c.monitors[0];
+  const auto& shop = *c.monitors[0];
   CHECK(shop.interval.count() == 30000);  // from defaults
   CHECK(shop.timeout.count() == 5000);
   CHECK(shop.ip_version == IpVersion::kEach);
@@ -73,16 +73,16 @@ TEST_CASE("the good configuration loads with its values and defaults") {
   REQUIRE(shop.secret_headers.size() == 1);
   CHECK(shop.secret_headers[0].env == "SHOP_TOKEN");
   CHECK(*shop.expect.response_time_ms.warning == 800);
-  const auto& dns = c.monitors[1];
+  const auto& dns = *c.monitors[1];
   CHECK(dns.type == CheckType::kDns);
   CHECK(dns.target == "shop.example");
   CHECK(dns.dns_servers == std::vector<std::string>{"127.0.0.1:53"});
   CHECK(dns.transport == DnsTransport::kTcp);
   CHECK(dns.interval.count() == 120000);
-  CHECK(c.monitors[3].timeout.count() == 1000);
-  CHECK(c.monitors[2].tls.server_name == "api.example");
-  CHECK(c.monitors[2].tls.cert_file == "/etc/prober/client.pem");
-  CHECK(c.monitors[2].tls.key_file == "/etc/prober/client.key");
+  CHECK(c.monitors[3]->timeout.count() == 1000);
+  CHECK(c.monitors[2]->tls.server_name == "api.example");
+  CHECK(c.monitors[2]->tls.cert_file == "/etc/prober/client.pem");
+  CHECK(c.monitors[2]->tls.key_file == "/etc/prober/client.key");
   CHECK(c.modules.count("http_2xx") == 1);
   REQUIRE(c.endpoint.has_value());
   CHECK(c.endpoint->listen == "127.0.0.1:9465");
@@ -109,7 +109,7 @@ TEST_CASE("sinks, spool and control checks are read with their defaults") {
   REQUIRE(c.spool);
   CHECK(c.spool->max_bytes == (64u << 20));
   CHECK(c.vantage.control == std::vector<std::string>{"ctl-dns"});
-  CHECK(c.monitors[0].recovery_attempts == 2);
+  CHECK(c.monitors[0]->recovery_attempts == 2);
 }
 
 TEST_CASE("a push sink without a spool section gets the default spool") {
