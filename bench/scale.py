@@ -2,8 +2,10 @@
 """Many monitors on one core, from prober's own scheduler: N monitors at a 60 s interval against
 the loopback lab's nginx; prober pinned to CPU 1, the servers to CPU 0. After one interval of
 warm-up, one interval is measured: checks/s, scheduling lag p50/p99 (from
-prober_scheduler_lag_seconds), CPU % of one core, RSS, and RSS per configured monitor (against a
-run with no monitors).
+prober_scheduler_lag_seconds), CPU % of one core and CPU µs per check (user and system apart: the
+system part is mostly the machine's price of system calls and wake-ups), RSS, and RSS and heap in
+use (prober_heap_inuse_bytes: without the freed memory the allocator keeps) per configured
+monitor, both against a run with no monitors.
 Usage: bench/scale.py [--kind http|https] N [N ...]     e.g. bench/scale.py 1000 10000 50000"""
 import argparse
 import json
@@ -42,6 +44,13 @@ def rss_kib(pid, key="VmRSS"):
 def scrape(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=300) as r:
         return r.read().decode()
+
+
+def heap_inuse(text):
+    """prober_heap_inuse_bytes: what malloc handed out and did not get back (RSS also holds freed
+    memory glibc keeps, e.g. the configuration parse's peak)."""
+    return next((float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                 if line.startswith("prober_heap_inuse_bytes ")), 0.0)
 
 
 def totals(text):
@@ -102,9 +111,10 @@ def run(lab, kind, n, interval_s, scrape_every_s=0):
                 return False
         wait_until(ready, "prober ready", 120, proc)
         rss_loaded = rss_kib(proc.pid)
+        heap_loaded = heap_inuse(scrape(port))
         if n == 0:
             time.sleep(2)
-            return {"rss_kib": rss_kib(proc.pid)}
+            return {"rss_kib": rss_kib(proc.pid), "heap_bytes": heap_loaded}
         time.sleep(interval_s)  # warm-up: every monitor has found its slot
         r0, b0 = totals(scrape(port))
         c0, u0, t0 = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "user"), time.monotonic()
@@ -124,7 +134,7 @@ def run(lab, kind, n, interval_s, scrape_every_s=0):
                 "system_us_per_check": 1e6 * ((c1 - c0) - (u1 - u0)) / max(1, r1 - r0),
                 "lag_p50_ms_le": 1e3 * quantile(b0, b1, 0.5), "lag_p99_ms_le": 1e3 * quantile(b0, b1, 0.99),
                 "scrapes": len(scrapes), "scrape_ms_max": 1e3 * max(scrapes, default=0),
-                "rss_after_load_kib": rss_loaded, "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}
+                "rss_after_load_kib": rss_loaded, "heap_after_load_bytes": heap_loaded, "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -147,11 +157,14 @@ def main():
         os.sched_setaffinity(0, {0})  # the lab's servers and this driver on CPU 0
     lab = Lab()
     try:
-        base = run(lab, args.kind, 0, args.interval)["rss_kib"]
-        print(json.dumps({"baseline_rss_kib_no_monitors": base}), flush=True)
+        baseline = run(lab, args.kind, 0, args.interval)
+        base = baseline["rss_kib"]
+        print(json.dumps({"baseline_rss_kib_no_monitors": base, "baseline_heap_bytes": baseline["heap_bytes"]}),
+              flush=True)
         for n in args.counts:
             r = run(lab, args.kind, n, args.interval, args.scrape_every)
             r["rss_per_monitor_bytes"] = 1024 * (r["rss_after_load_kib"] - base) / n
+            r["heap_per_monitor_bytes"] = (r["heap_after_load_bytes"] - baseline["heap_bytes"]) / n
             r["libs"] = libs
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}), flush=True)
     finally:
