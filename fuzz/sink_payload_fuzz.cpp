@@ -72,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   monitor.name = "m";
   alerting::MonitorAlertState state{{3, 1}};
   report::Labels base{{"monitor", "m"}, {"type", results[0].type}, {"target", results[0].target}};
-  auto samples = report::probe_samples(base, results, in.ConsumeBool());
+  bool per_address = in.ConsumeBool();
+  auto samples = report::probe_samples(base, results, per_address);
   report::MonitorRun run{monitor, results, {line}, {1}, samples, results[0], state, std::nullopt, 1764064800500};
   must_parse(checks::json_text(report::mackerel_report(run, 10)));
   must_parse(checks::json_text(report::mackerel_metrics(run)));
@@ -83,6 +84,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   report::MetricsRegistry registry;
   report::declare_probe_metrics(registry);
   report::record_samples(registry, samples);
-  (void)registry.exposition();
+  // The agent's direct path renders each label set once and inserts the rest as text: the same
+  // exposition, whatever bytes the labels hold.
+  report::MetricsRegistry direct;
+  report::declare_probe_metrics(direct);
+  report::record_probe_series(direct, base, results, per_address);
+  if (direct.exposition() != registry.exposition()) __builtin_trap();
   return 0;
 }

@@ -34,13 +34,12 @@ const char* reason(int status) {
 
 }  // namespace
 
-std::string serialize(const HttpResponse& response, bool keep_alive, bool head_only) {
+std::string serialize_head(const HttpResponse& response, bool keep_alive) {
   std::string bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
                       "\r\nContent-Type: " + response.content_type +
                       "\r\nContent-Length: " + std::to_string(response.body.size());
   for (const auto& [name, value] : response.headers) bytes += "\r\n" + name + ": " + value;
   bytes += keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
-  if (!head_only) bytes += response.body;
   return bytes;
 }
 

@@ -13,7 +13,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // more header lines
 };
 
-// Status line, headers, and the body unless the request was HEAD.
-std::string serialize(const HttpResponse& response, bool keep_alive, bool head_only);
+// The status line and headers; the body goes out after them as it is (a /metrics answer of
+// 100 MB is not copied once more).
+std::string serialize_head(const HttpResponse& response, bool keep_alive);
 
 }  // namespace prober::net

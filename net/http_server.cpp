@@ -18,6 +18,7 @@ namespace prober::net {
 struct PendingWrite {
   uv_write_t req{};
   std::string bytes;
+  std::string body;  // sent after `bytes`; empty for most writes
   std::function<void(int status)> done;
 };
 
@@ -242,21 +243,24 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
   if (c->security)
     response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
-  std::string bytes = serialize(response, keep, head);
+  std::string bytes = serialize_head(response, keep);
+  std::string body = head ? std::string() : std::move(response.body);
   if (c->tls) {
     std::string wire;
-    if (!c->tls->send(bytes, wire)) return drop(id);
+    if (!c->tls->send(bytes + body, wire)) return drop(id);
     bytes = std::move(wire);
+    body.clear();
   }
-  if (!write(c, std::move(bytes), keep ? AfterWrite::kResume : AfterWrite::kDrop)) return;
+  if (!write(c, std::move(bytes), keep ? AfterWrite::kResume : AfterWrite::kDrop, std::move(body))) return;
   c->writing = true;
   c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
 }
 
 // Queues bytes on the connection; false (and the connection dropped) when libuv refuses them.
-bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after) {
+bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::string body) {
   auto pending = std::make_unique<PendingWrite>();
   pending->bytes = std::move(bytes);
+  pending->body = std::move(body);
   std::uint64_t id = c->id;
   std::weak_ptr<bool> alive = alive_;
   pending->done = [this, id, alive, after](int status) {
@@ -266,12 +270,13 @@ bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after) {
     if (after == AfterWrite::kResume) resume(id);
   };
   pending->req.data = pending.get();
-  uv_buf_t buf = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
-  int rc =
-      uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), &buf, 1, [](uv_write_t* w, int status) {
-        std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
-        done->done(status);
-      });
+  uv_buf_t bufs[] = {uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size())),
+                     uv_buf_init(pending->body.data(), static_cast<unsigned>(pending->body.size()))};
+  int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), bufs, pending->body.empty() ? 1 : 2,
+                    [](uv_write_t* w, int status) {
+                      std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
+                      done->done(status);
+                    });
   if (rc != 0) {
     drop(id);
     return false;

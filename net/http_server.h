@@ -64,7 +64,7 @@ class HttpServer {
   bool take_token(const EndpointSecurity& security);
   void respond(std::uint64_t id, HttpResponse response);
   enum class AfterWrite { kNothing, kResume, kDrop };
-  bool write(Connection* conn, std::string bytes, AfterWrite after);
+  bool write(Connection* conn, std::string bytes, AfterWrite after, std::string body = {});
   void drop(std::uint64_t id);
   void resume(std::uint64_t id);  // a kept-alive connection waits for its next request
 

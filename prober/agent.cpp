@@ -190,17 +190,26 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
     failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
     registry_.add("prober_check_results_total",
                   {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
-    const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
-        {"dns", r.timings.dns},   {"connect", r.timings.connect},   {"tls", r.timings.tls},
-        {"ttfb", r.timings.ttfb}, {"transfer", r.timings.transfer}, {"total", r.timings.total}};
-    for (const auto& [phase, d] : phases) {
-      if (d) registry_.observe("prober_check_phase_seconds", {{"type", r.type}, {"phase", phase}}, d->count() / 1e6);
+    const std::optional<checks::Micros> phases[] = {r.timings.dns,  r.timings.connect,  r.timings.tls,
+                                                    r.timings.ttfb, r.timings.transfer, r.timings.total};
+    static const char* const kPhases[] = {"dns", "connect", "tls", "ttfb", "transfer", "total"};
+    auto [keys, fresh_type] = phase_label_sets_.try_emplace(r.type);
+    if (fresh_type) {  // rendered once per check type, not six times per result
+      for (std::size_t i = 0; i < keys->second.size(); ++i)
+        keys->second[i] = report::format_labels({{"type", r.type}, {"phase", kPhases[i]}});
+    }
+    for (std::size_t i = 0; i < keys->second.size(); ++i) {
+      if (phases[i])
+        registry_.observe_rendered("prober_check_phase_seconds", keys->second[i], phases[i]->count() / 1e6);
     }
   }
   if (spool_) spool_->put_state("seq", std::to_string(seq_));
   report::Labels base{{"monitor", monitor}, {"type", results[0].type}, {"target", m.target}};
-  auto samples = report::probe_samples(base, results, m.ip_version == config::IpVersion::kEach);
-  report::record_samples(registry_, samples);
+  bool per_address = m.ip_version == config::IpVersion::kEach;
+  report::record_probe_series(registry_, base, results, per_address);
+  std::vector<report::ProbeSample> samples;
+  if (std::any_of(sinks_.begin(), sinks_.end(), [](const auto& s) { return s->wants_samples(); }))
+    samples = report::probe_samples(base, results, per_address);
   store_.record(monitor, array + "]", failed, now);
 
   std::int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();

@@ -2,6 +2,7 @@
 // `prober run`: the long-running agent. One loop: scheduler, checks, the HTTP endpoint,
 // signals and the config file watch. Each run goes through vantage health and alert state,
 // then to /metrics, /results and every sink (JSONL, and through the spool the push sinks).
+#include <array>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -118,6 +119,7 @@ class Agent {
   std::vector<std::unique_ptr<Scrape>> scrapes_;
   io::UvHandle<uv_idle_t> scrape_idle_;
   std::uint64_t scrape_slice_end_ns_ = 0;  // when the last slice ended (uv_hrtime)
+  std::size_t last_scrape_bytes_ = 0;
   std::uint64_t next_probe_ = 1;
   io::UvTimer reaper_{loop_.get()};  // frees finished /probe runs outside their callbacks
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
@@ -136,7 +138,8 @@ class Agent {
   std::size_t pending_drains_ = 0;
   alerting::VantageHealth health_;
   std::map<std::string, alerting::MonitorAlertState> alert_states_;
-  std::uint64_t seq_ = 0;  // persisted in the spool when there is one
+  std::map<std::string, std::array<std::string, 6>> phase_label_sets_;  // by check type: {phase=..,type=..}
+  std::uint64_t seq_ = 0;                                               // persisted in the spool when there is one
   bool ready_ = false;
   bool stopping_ = false;
 };

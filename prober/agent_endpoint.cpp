@@ -71,6 +71,7 @@ void Agent::render_scrapes() {
     for (auto it = scrapes_.begin(); it != scrapes_.end();) {
       Scrape& s = **it;
       if (registry_.render_some(s.cursor, s.body, kSeriesPerStep)) {
+        last_scrape_bytes_ = s.body.size();
         s.respond({200, kExposition, std::move(s.body)});
         it = scrapes_.erase(it);
       } else {
@@ -91,6 +92,9 @@ void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& re
     refresh_process_metrics();
     if (scrapes_.empty()) scrape_slice_end_ns_ = uv_hrtime();
     scrapes_.push_back(std::make_unique<Scrape>(Scrape{{}, {}, respond}));
+    // Room for the answer at once (the last one's size and an eighth): a body of 100 MB grown by
+    // doubling would copy itself, tens of milliseconds each, inside the slices.
+    scrapes_.back()->body.reserve(last_scrape_bytes_ + last_scrape_bytes_ / 8);
     if (!scrape_idle_.initialized()) {
       uv_idle_init(loop_.get(), scrape_idle_.get());
       scrape_idle_.get()->data = this;

@@ -22,27 +22,57 @@ std::string format_value(double v) {
   return text;
 }
 
+namespace {
+
+// key="value", escaped as the exposition format wants.
+void append_pair(std::string& out, std::string_view key, std::string_view value) {
+  out.append(key).append("=\"");
+  for (char c : checks::valid_utf8(value)) {  // invalid UTF-8 fails the whole scrape
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
 std::string format_labels(const Labels& labels) {
   if (labels.empty()) return "";
   std::string out = "{";
-  bool first = true;
   for (const auto& [k, v] : labels) {
-    if (!first) out += ",";
-    first = false;
-    out += k + "=\"";
-    for (char c : checks::valid_utf8(v)) {  // an exposition with invalid UTF-8 fails the whole scrape
-      if (c == '\\')
-        out += "\\\\";
-      else if (c == '"')
-        out += "\\\"";
-      else if (c == '\n')
-        out += "\\n";
-      else
-        out += c;
-    }
-    out += "\"";
+    if (out.size() > 1) out += ',';
+    append_pair(out, k, v);
   }
   return out + "}";
+}
+
+std::string with_label(const std::string& rendered, std::string_view key, std::string_view value) {
+  std::string added;
+  append_pair(added, key, value);
+  if (rendered.empty()) return "{" + added + "}";
+  // Walk the pairs: a key runs to '='; its value is quoted, with backslash escapes.
+  std::size_t at = 1;
+  while (at < rendered.size() && rendered[at] != '}') {
+    std::size_t eq = rendered.find('=', at);
+    if (eq == std::string::npos) break;
+    std::string_view k(rendered.data() + at, eq - at);
+    std::size_t end = eq + 2;  // past ="
+    while (end < rendered.size() && rendered[end] != '"') end += rendered[end] == '\\' ? 2 : 1;
+    ++end;  // past the closing quote
+    if (k >= key) {
+      std::string out = rendered.substr(0, at) + added;
+      if (k == key) return out + rendered.substr(end);
+      return out + "," + rendered.substr(at);
+    }
+    at = end + (end < rendered.size() && rendered[end] == ',' ? 1 : 0);
+  }
+  return rendered.substr(0, rendered.size() - 1) + "," + added + "}";
 }
 
 void MetricsRegistry::declare(const std::string& name, Kind kind, const std::string& help,
@@ -53,7 +83,15 @@ void MetricsRegistry::declare(const std::string& name, Kind kind, const std::str
 }
 
 void MetricsRegistry::set(const std::string& name, const Labels& labels, double value) {
-  families_.at(name).values[format_labels(labels)] = value;
+  set_rendered(name, format_labels(labels), value);
+}
+
+void MetricsRegistry::set_rendered(const std::string& name, const std::string& labels, double value) {
+  auto& values = families_.at(name).values;
+  if (auto it = values.find(labels); it != values.end())  // every run but the first: no key copy
+    it->second = value;
+  else
+    values.emplace(labels, value);
 }
 
 void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
@@ -61,8 +99,13 @@ void MetricsRegistry::add(const std::string& name, const Labels& labels, double 
 }
 
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
+  observe_rendered(name, format_labels(labels), value);
+}
+
+void MetricsRegistry::observe_rendered(const std::string& name, const std::string& labels, double value) {
   Family& f = families_.at(name);
-  Histogram& h = f.histograms[format_labels(labels)];
+  auto found = f.histograms.find(labels);
+  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[labels];
   if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
   for (std::size_t i = 0; i < f.buckets.size(); ++i) {
     if (value <= f.buckets[i]) {
@@ -143,19 +186,23 @@ void MetricsRegistry::remove_family_matching(const std::string& name, const Labe
 }
 
 void MetricsRegistry::set_info(const std::string& name, const Labels& base, const Labels& extra) {
+  Labels full = base;
+  full.insert(extra.begin(), extra.end());
+  set_info_rendered(name, format_labels(base), extra.empty() ? std::string() : format_labels(full));
+}
+
+void MetricsRegistry::set_info_rendered(const std::string& name, const std::string& base, std::string full) {
   Family& f = families_.at(name);
   auto& index = info_index_[name];
-  std::string base_key = format_labels(base);
-  if (auto it = index.find(base_key); it != index.end()) {
+  auto it = index.find(base);
+  if (it != index.end() && it->second == full) return;  // unchanged (most runs)
+  if (it != index.end()) {
     f.values.erase(it->second);
     index.erase(it);
   }
-  if (extra.empty()) return;
-  Labels full = base;
-  full.insert(extra.begin(), extra.end());
-  std::string key = format_labels(full);
-  f.values[key] = 1;
-  index.emplace(std::move(base_key), std::move(key));
+  if (full.empty()) return;
+  f.values[full] = 1;
+  index.emplace(base, std::move(full));
 }
 
 std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {

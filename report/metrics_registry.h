@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace prober::report {
@@ -21,6 +22,7 @@ class MetricsRegistry {
   void set(const std::string& name, const Labels& labels, double value);
   void add(const std::string& name, const Labels& labels, double delta = 1);
   void observe(const std::string& name, const Labels& labels, double value);
+  void observe_rendered(const std::string& name, const std::string& labels, double value);
   // Drops every series, of every family, whose label `key` is one of `values`: one pass over
   // the series however many values (a reload that changes thousands of monitors).
   void remove_with_label(const std::string& key, const std::vector<std::string>& values);
@@ -31,6 +33,10 @@ class MetricsRegistry {
   // replaces the one set before for the same `base` labels (none when `extra` is empty), in
   // O(log n) instead of a scan of the family.
   void set_info(const std::string& name, const Labels& base, const Labels& extra);
+  // The same with labels already rendered (format_labels, with_label): no formatting per series.
+  // `full` empty: no info series now.
+  void set_rendered(const std::string& name, const std::string& labels, double value);
+  void set_info_rendered(const std::string& name, const std::string& base, std::string full);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
   // with probe_success.
@@ -78,6 +84,9 @@ class MetricsRegistry {
 };
 
 std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
-std::string format_value(double v);               // Prometheus float text: NaN, +Inf, 1.5e-05
+// A rendered label set with key="value" added where format_labels would put it (keys in order),
+// or replaced when `key` is there: `{a="1",c="3"}` + b=2 -> `{a="1",b="2",c="3"}`.
+std::string with_label(const std::string& rendered, std::string_view key, std::string_view value);
+std::string format_value(double v);  // Prometheus float text: NaN, +Inf, 1.5e-05
 
 }  // namespace prober::report

@@ -1,6 +1,7 @@
 #include "report/probe_metrics.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "checks/timings.h"
 
@@ -35,57 +36,98 @@ void declare_probe_metrics(MetricsRegistry& r) {
   r.declare("probe_success", K::kGauge, "Displays whether or not the probe was a success");
 }
 
-std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<checks::CheckResult>& results,
-                                       bool per_address) {
-  std::vector<ProbeSample> out;
-  out.reserve(results.size() * 20);
-  auto set = [&out](const char* name, const Labels& l, double v) { out.push_back({name, l, v, false, {}}); };
-  auto info = [&out](const char* name, const Labels& l, Labels extra) {
-    out.push_back({name, l, 1, true, std::move(extra)});
-  };
-  for (const auto& r : results) {
-    Labels l = base;
-    if (per_address && !r.address.empty()) l["address"] = r.address;
+namespace {
 
+// Every probe_* series of one run, once: `labels(l)` before each result's series, then
+// `set(name, l, extra, value)` for a value (`extra`: one more label, e.g. the phase, or an empty
+// key) and `info(name, l, extra)` for an info series (`extra` empty: none now). probe_samples and
+// record_probe_series encode them.
+template <typename Begin, typename Set, typename Info>
+void each_probe_series(const Labels& base, const std::vector<checks::CheckResult>& results, bool per_address,
+                       Begin labels, Set set, Info info) {
+  using Extra = std::pair<std::string_view, std::string_view>;
+  const Extra none{};
+  for (const auto& r : results) {
+    Labels with_address;
+    const Labels* l = &base;
+    if (per_address && !r.address.empty()) {
+      with_address = base;
+      with_address["address"] = r.address;
+      l = &with_address;
+    }
+    labels(*l);
     bool success = r.failure.severity == checks::Severity::kOk || r.failure.severity == checks::Severity::kWarning;
-    set("probe_success", l, success ? 1 : 0);
-    set("probe_status", l, static_cast<double>(r.failure.severity));
-    set("probe_duration_seconds", l, seconds(r.timings.total));
-    set("probe_dns_lookup_time_seconds", l, seconds(r.timings.dns));
-    if (r.ip_version) set("probe_ip_protocol", l, r.ip_version);
+    set("probe_success", *l, none, success ? 1 : 0);
+    set("probe_status", *l, none, static_cast<double>(r.failure.severity));
+    set("probe_duration_seconds", *l, none, seconds(r.timings.total));
+    set("probe_dns_lookup_time_seconds", *l, none, seconds(r.timings.dns));
+    if (r.ip_version) set("probe_ip_protocol", *l, none, r.ip_version);
     if (r.failure.failure_class != checks::FailureClass::kOk) {
-      info("probe_failure_info", l,
-           {{"class", std::string(to_string(r.failure.failure_class))},
-            {"phase", std::string(to_string(r.failure.phase))}});
+      info("probe_failure_info", *l,
+           Labels{{"class", std::string(to_string(r.failure.failure_class))},
+                  {"phase", std::string(to_string(r.failure.phase))}});
     } else {
-      info("probe_failure_info", l, {});
+      info("probe_failure_info", *l, Labels{});
     }
     if (r.type == "http") {
       const auto& t = r.timings;
       const std::pair<const char*, std::optional<checks::Micros>> phases[] = {
           {"resolve", t.dns}, {"connect", t.connect}, {"tls", t.tls}, {"processing", t.ttfb}, {"transfer", t.transfer}};
-      for (const auto& [phase, d] : phases) {
-        Labels p = l;
-        p["phase"] = phase;
-        set("probe_http_duration_seconds", p, seconds(d));
-      }
-      set("probe_http_status_code", l, r.http.status.value_or(0));
+      for (const auto& [phase, d] : phases) set("probe_http_duration_seconds", *l, Extra{"phase", phase}, seconds(d));
+      set("probe_http_status_code", *l, none, r.http.status.value_or(0));
       double version = r.http.version == "2" ? 2.0 : r.http.version == "1.0" ? 1.0 : r.http.version ? 1.1 : 0.0;
-      set("probe_http_version", l, version);
-      set("probe_http_redirects", l, static_cast<double>(r.http.redirects.size()));
-      set("probe_http_content_length", l, static_cast<double>(r.http.content_length.value_or(-1)));
+      set("probe_http_version", *l, none, version);
+      set("probe_http_redirects", *l, none, static_cast<double>(r.http.redirects.size()));
+      set("probe_http_content_length", *l, none, static_cast<double>(r.http.content_length.value_or(-1)));
       bool regex = r.failure.failure_class == checks::FailureClass::kHttpBodyMismatch ||
                    r.failure.failure_class == checks::FailureClass::kHttpHeaderMismatch;
-      set("probe_failed_due_to_regex", l, regex ? 1 : 0);
+      set("probe_failed_due_to_regex", *l, none, regex ? 1 : 0);
     }
-    if (auto earliest = checks::earliest_expiry(r.tls.chain)) set("probe_ssl_earliest_cert_expiry", l, *earliest);
+    if (auto earliest = checks::earliest_expiry(r.tls.chain))
+      set("probe_ssl_earliest_cert_expiry", *l, none, *earliest);
     if (auto verified = checks::earliest_expiry(r.tls.verified_chain)) {
-      set("probe_ssl_last_chain_expiry_timestamp_seconds", l, *verified);
+      set("probe_ssl_last_chain_expiry_timestamp_seconds", *l, none, *verified);
     }
-    info("probe_tls_version_info", l,
+    info("probe_tls_version_info", *l,
          r.tls.version ? Labels{{"version", tls_version_label(*r.tls.version)}} : Labels{});
   }
+}
+
+}  // namespace
+
+std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<checks::CheckResult>& results,
+                                       bool per_address) {
+  std::vector<ProbeSample> out;
+  out.reserve(results.size() * 20);
+  each_probe_series(
+      base, results, per_address, [](const Labels&) {},
+      [&out](const char* name, const Labels& l, std::pair<std::string_view, std::string_view> extra, double v) {
+        out.push_back({name, l, v, false, {}});
+        if (!extra.first.empty()) out.back().labels.emplace(extra.first, extra.second);
+      },
+      [&out](const char* name, const Labels& l, Labels extra) {
+        out.push_back({name, l, 1, true, std::move(extra)});
+      });
   return out;
+}
+
+void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::vector<checks::CheckResult>& results,
+                         bool per_address) {
+  // A result's label set rendered once, not once per series.
+  std::string text;
+  each_probe_series(
+      base, results, per_address, [&text](const Labels& l) { text = format_labels(l); },
+      [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
+        if (extra.first.empty())
+          reg.set_rendered(name, text, v);
+        else
+          reg.set_rendered(name, with_label(text, extra.first, extra.second), v);
+      },
+      [&](const char* name, const Labels&, const Labels& extra) {
+        std::string full = text;
+        for (const auto& [k, v] : extra) full = with_label(full, k, v);
+        reg.set_info_rendered(name, text, extra.empty() ? std::string() : std::move(full));
+      });
 }
 
 void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& samples) {
@@ -99,7 +141,7 @@ void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& sample
 
 void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::vector<checks::CheckResult>& results,
                           bool per_address) {
-  record_samples(reg, probe_samples(base, results, per_address));
+  record_probe_series(reg, base, results, per_address);
 }
 
 }  // namespace prober::report

@@ -28,6 +28,7 @@ class RemoteWriteSink final : public Sink {
                   config::RemoteWriteConfig config, const Vantage& vantage);
   void on_run(const MonitorRun& run) override;
   void on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) override;
+  bool wants_samples() const override { return true; }
   void on_monitor_removed(const std::string& monitor) override;
   void drain(std::function<void()> done) override { delivery_.drain(std::move(done)); }
 

@@ -27,7 +27,7 @@ struct MonitorRun {
   const std::vector<checks::CheckResult>& results;
   const std::vector<std::string>& lines;     // each result as one line of CheckResult JSON (with vantage, region, seq)
   const std::vector<std::uint64_t>& seqs;    // each result's seq
-  const std::vector<ProbeSample>& samples;   // the probe_* series of /metrics for this run
+  const std::vector<ProbeSample>& samples;   // the probe_* series of /metrics; empty unless a sink wants_samples()
   const checks::CheckResult& worst;          // the result that speaks for the run
   const alerting::MonitorAlertState& state;  // after this run
   std::optional<alerting::HardTransition> transition;
@@ -47,6 +47,8 @@ class Sink {
  public:
   virtual ~Sink() = default;
   virtual void on_run(const MonitorRun& run) = 0;
+  // Whether on_run reads run.samples (built only then: most sinks send results, not series).
+  virtual bool wants_samples() const { return false; }
   virtual void on_diagnosis(const DiagnosisReport& /*report*/) {}
   // The vantage's own series (prober_vantage_healthy, ...), offered every few seconds.
   virtual void on_vantage_samples(const std::vector<ProbeSample>&, std::int64_t /*at_ms*/) {}

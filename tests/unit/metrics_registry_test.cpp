@@ -135,3 +135,15 @@ TEST_CASE("an exposition rendered in slices is the whole one, and survives chang
     ++count;
   CHECK(count == 1);
 }
+
+TEST_CASE("with_label puts a label where format_labels would, escapes it, and replaces one already there") {
+  Labels l{{"b", "x,y=\"}"}, {"d", "4"}};
+  std::string rendered = format_labels(l);
+  for (const char* key : {"a", "c", "e", "b"}) {
+    Labels more = l;
+    more[key] = "v\"\\\n";
+    CHECK(with_label(rendered, key, "v\"\\\n") == format_labels(more));
+  }
+  CHECK(with_label("", "phase", "tls") == format_labels({{"phase", "tls"}}));
+  CHECK(with_label(format_labels({{"a", "\xff"}}), "b", "\xfe") == format_labels({{"a", "\xff"}, {"b", "\xfe"}}));
+}

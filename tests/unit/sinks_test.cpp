@@ -273,3 +273,43 @@ TEST_CASE("valid_utf8 keeps valid text and replaces each bad byte; printable hid
   CHECK(valid_utf8(std::string("a\0b", 3)) == std::string("a\0b", 3));
   CHECK(printable("red \x1b[31mtext\r\n\tok") == "red ?[31mtext??\tok");
 }
+
+TEST_CASE("the agent's probe series are exactly probe_samples' series, run after run") {
+  // record_probe_series (every run of the agent) and probe_samples (remote write, /probe before)
+  // come from one list of series; the registry must end up the same by either road.
+  auto result = [](const char* address, prober::checks::FailureClass c, const char* tls) {
+    CheckResult r;
+    r.monitor = "shop \"eu\"";
+    r.type = "http";
+    r.target = "https://shop.example/?a=1,b=2";
+    r.address = address;
+    r.ip_version = std::string(address).find(':') != std::string::npos ? 6 : 4;
+    r.failure = prober::checks::Failure{c, prober::checks::Phase::kTls,
+                                        c == FailureClass::kOk ? Severity::kOk : Severity::kCritical};
+    r.timings.total = prober::checks::Micros(1500);
+    r.timings.tls = prober::checks::Micros(700);
+    r.http.status = 200;
+    r.http.version = "2";
+    if (tls) r.tls.version = tls;
+    return r;
+  };
+  const std::vector<std::vector<CheckResult>> runs = {
+      {result("192.0.2.1", FailureClass::kOk, "TLSv1.3"),
+       result("2001:db8::1", FailureClass::kTlsCertExpired, nullptr)},
+      {result("192.0.2.1", FailureClass::kTlsHandshakeFailed, nullptr),
+       result("2001:db8::1", FailureClass::kOk, "TLSv1.2")},
+      {result("192.0.2.1", FailureClass::kOk, "TLSv1.3"), result("2001:db8::1", FailureClass::kOk, "TLSv1.3")}};
+  for (bool per_address : {true, false}) {
+    prober::report::MetricsRegistry by_samples, direct;
+    prober::report::declare_probe_metrics(by_samples);
+    prober::report::declare_probe_metrics(direct);
+    prober::report::Labels base{
+        {"monitor", "shop \"eu\""}, {"target", "https://shop.example/?a=1,b=2"}, {"type", "http"}};
+    for (const auto& results : runs) {
+      prober::report::record_samples(by_samples, prober::report::probe_samples(base, results, per_address));
+      prober::report::record_probe_series(direct, base, results, per_address);
+      CHECK(direct.exposition("probe_success") == by_samples.exposition("probe_success"));
+    }
+    CHECK(direct.exposition().find("probe_failure_info") == std::string::npos);  // all ok at the end
+  }
+}
