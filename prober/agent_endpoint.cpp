@@ -172,7 +172,7 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
     report::MetricsRegistry one_run;
     report::declare_probe_metrics(one_run);
-    report::record_probe_metrics(one_run, {}, results, results.size() > 1);
+    report::record_probe_series(one_run, {}, results, results.size() > 1);
     respond({200, kExposition, one_run.exposition("probe_success")});
     probes_[id].finished = true;
     reaper_.start(0, 0, [this] { std::erase_if(probes_, [](const auto& kv) { return kv.second.finished; }); });

@@ -139,9 +139,4 @@ void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& sample
   }
 }
 
-void record_probe_metrics(MetricsRegistry& reg, const Labels& base, const std::vector<checks::CheckResult>& results,
-                          bool per_address) {
-  record_probe_series(reg, base, results, per_address);
-}
-
 }  // namespace prober::report

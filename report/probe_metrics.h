@@ -25,11 +25,9 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
 void record_samples(MetricsRegistry& registry, const std::vector<ProbeSample>& samples);
 // The same series as probe_samples, set in the registry directly: each result's labels rendered
 // once (the agent's path for every run; probe_samples is built only for a sink that sends them).
+// `base` labels every series (empty for /probe, where Prometheus adds the target itself);
+// `per_address` adds an address label (ip_version each).
 void record_probe_series(MetricsRegistry& registry, const Labels& base, const std::vector<checks::CheckResult>& results,
                          bool per_address);
-// Sets the per-monitor gauges of one run. `base` labels every series (empty for /probe, where
-// Prometheus adds the target itself); `per_address` adds an address label (ip_version each).
-void record_probe_metrics(MetricsRegistry& registry, const Labels& base,
-                          const std::vector<checks::CheckResult>& results, bool per_address);
 
 }  // namespace prober::report
