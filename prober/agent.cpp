@@ -10,6 +10,7 @@
 #include "prober/log.h"
 #include "report/probe_metrics.h"
 #include "scheduler/offsets.h"
+#include "scheduler/open_files.h"
 
 namespace prober::cli {
 
@@ -31,7 +32,11 @@ class Agent::Observer final : public scheduler::SchedulerObserver {
   report::MetricsRegistry& r_;
 };
 
-Agent::Agent(AgentOptions options) : options_(std::move(options)), clock_(loop_.get()), timers_(loop_.get()) {
+Agent::Agent(AgentOptions options)
+    : options_(std::move(options)),
+      clock_(loop_.get()),
+      timers_(loop_.get()),
+      open_files_(scheduler::raise_open_file_limit()) {
   if (is_config_url(options_.config_path)) {
     options_.remote.url = options_.config_path;
     remote_ = std::make_unique<RemoteConfig>(options_.remote);
@@ -81,6 +86,8 @@ void Agent::declare_agent_metrics() {
   registry_.declare("prober_scheduler_lag_seconds", K::kHistogram, "How late runs started after their slot",
                     {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5});
   registry_.declare("prober_checks_in_flight", K::kGauge, "Checks running now");
+  registry_.declare("prober_checks_max_in_flight", K::kGauge,
+                    "Checks that may run at once: max_in_flight, or fewer if the open-file limit allows fewer");
   registry_.declare("prober_checks_skipped_total", K::kCounter, "Runs not started, by reason");
   registry_.declare("prober_checks_queued_total", K::kCounter, "Runs that waited for a free in-flight slot");
   registry_.declare("prober_result_errors_total", K::kCounter, "Check results whose handling failed (logged)");
@@ -130,9 +137,31 @@ void Agent::declare_agent_metrics() {
 
 void Agent::start_scheduler(const config::Config& first) {
   scheduler_ = std::make_unique<scheduler::Scheduler>(
-      clock_, timers_, first.vantage.name, static_cast<std::size_t>(first.max_in_flight),
+      clock_, timers_, first.vantage.name, checks_at_once(first),
       [this](const std::string& m, std::vector<checks::CheckResult> r) { on_results(m, std::move(r)); },
       observer_.get());
+}
+
+std::size_t Agent::checks_at_once(const config::Config& next) {
+  const config::EndpointConfig endpoint = next.endpoint.value_or(config::EndpointConfig{});
+  scheduler::OpenFileNeeds needs{
+      static_cast<std::size_t>(endpoint.max_connections),
+      endpoint.probe.enabled ? static_cast<std::size_t>(endpoint.probe.max_concurrent) : 0,
+      next.diagnostics.enabled ? static_cast<std::size_t>(next.diagnostics.max_concurrent) : 0};
+  std::size_t fit = scheduler::checks_that_fit(open_files_, needs);
+  std::size_t wanted = static_cast<std::size_t>(std::max(1, next.max_in_flight));
+  std::size_t n = std::min(wanted, fit);
+  if (n < wanted && n != checks_at_once_) {
+    Log::warn(
+        "max_in_flight lowered: more checks at once would run out of file descriptors and fail as if "
+        "their targets had",
+        {{"max_in_flight", std::to_string(wanted)},
+         {"checks_at_once", std::to_string(n)},
+         {"open_file_limit", std::to_string(open_files_)}});
+  }
+  checks_at_once_ = n;
+  registry_.set("prober_checks_max_in_flight", {}, static_cast<double>(n));
+  return n;
 }
 
 void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResult> results) {

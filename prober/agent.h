@@ -77,6 +77,8 @@ class Agent {
   void drain_sinks(std::function<void()> done);
   void sinks_drained(bool timed_out);
   void start_scheduler(const config::Config& first);
+  // max_in_flight, or fewer when the open-file limit allows fewer checks at once (logged).
+  std::size_t checks_at_once(const config::Config& next);
   void apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks);
   void on_results(const std::string& monitor, std::vector<checks::CheckResult> results);
   void diagnose(const config::MonitorConfig& monitor, const checks::CheckResult& worst);  // agent_diagnoses.cpp
@@ -136,6 +138,8 @@ class Agent {
   io::UvTimer drain_deadline_{loop_.get()};
   std::function<void()> drain_done_;
   std::size_t pending_drains_ = 0;
+  std::uint64_t open_files_;  // the soft RLIMIT_NOFILE, raised to the hard one at start
+  std::size_t checks_at_once_ = 0;
   alerting::VantageHealth health_;
   std::map<std::string, alerting::MonitorAlertState> alert_states_;
   std::map<std::string, std::array<std::string, 6>> phase_label_sets_;  // by check type: {phase=..,type=..}

@@ -113,7 +113,10 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
 }
 
 void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks) {
-  if (!scheduler_) start_scheduler(next);
+  if (!scheduler_)
+    start_scheduler(next);
+  else
+    scheduler_->set_max_in_flight(checks_at_once(next));
   // The running definitions are those of config_ (by_name_), compared here before it is replaced:
   // no second copy of every monitor's definition is kept.
   std::map<std::string, const config::DefinitionDigest*> definitions;

@@ -188,6 +188,11 @@ void Scheduler::arm_next(Entry& e, bool failed) {
   e.timer->enable(e.due_at - now);
 }
 
+void Scheduler::set_max_in_flight(std::size_t max_in_flight) {
+  max_in_flight_ = std::max<std::size_t>(1, max_in_flight);
+  start_queued();
+}
+
 void Scheduler::start_queued() {
   while (!queue_.empty() && in_flight_ < max_in_flight_ && !draining_) {
     auto it = entries_.find(queue_.front());

@@ -53,6 +53,10 @@ class Scheduler {
   // Stops starting runs; `drained` is called once no run is in flight (maybe at once).
   void drain(std::function<void()> drained);
   std::size_t in_flight() const { return in_flight_; }
+  // A new limit (a reload): a higher one starts queued runs at once; a lower one lets the runs in
+  // flight finish and starts no more until under it.
+  void set_max_in_flight(std::size_t max_in_flight);
+  std::size_t max_in_flight() const { return max_in_flight_; }
   // When the monitor's next run is due (for tests and /results).
   Millis next_due(const std::string& name) const;
 

@@ -24,17 +24,18 @@ def http_get(port, path, method="GET", timeout=5, context=None, headers=None):
 
 
 class AgentProcess:
-    def __init__(self, config, lifecycle=True, args=(), env=None, config_arg=None, context=None, headers=None):
+    def __init__(self, config, lifecycle=True, args=(), env=None, config_arg=None, context=None, headers=None,
+                 prefix=()):
         """`config` is written to a file given as --config, unless `config_arg` (a URL) is given.
         `context` and `headers` are how this test's own requests reach an endpoint with
-        --web.config.file (TLS, basic auth)."""
+        --web.config.file (TLS, basic auth). `prefix` runs the agent through a command (prlimit)."""
         self.context, self.headers = context, headers
         self.dir = tempfile.mkdtemp(prefix="prober-agent-")
         self.port = free_port()
         config.setdefault("sinks", {}).setdefault("prometheus", {})["listen"] = f"127.0.0.1:{self.port}"
         self.config_path = os.path.join(self.dir, "config.json")
         self.write_config(config)
-        self.argv = [PROBER, "run", "--config", config_arg or self.config_path]
+        self.argv = list(prefix) + [PROBER, "run", "--config", config_arg or self.config_path]
         if config_arg:
             self.argv += ["--web.listen-address", f"127.0.0.1:{self.port}"]
         if lifecycle:

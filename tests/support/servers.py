@@ -13,7 +13,8 @@ worker_processes 1;
 {user}
 pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
+worker_rlimit_nofile 16384;
+events {{ worker_connections 8192; }}
 http {{
   access_log off;
   client_body_temp_path {dir}/tmp-body;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include "../support/fake_time.h"
 #include "scheduler/offsets.h"
+#include "scheduler/open_files.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/shard.h"
 
@@ -281,6 +282,41 @@ TEST_CASE("max_in_flight queues runs and counts them; a run never overlaps itsel
   first->complete(checks::FailureClass::kOk);
   CHECK(second->starts() == 1);  // the queued run starts as soon as the slot frees
   CHECK(h.observer.lags.back() == Millis(100));
+}
+
+TEST_CASE("a reload's max_in_flight: a higher one starts queued runs at once, a lower one lets runs in flight end") {
+  Harness h(1);
+  std::vector<FakeCheck*> checks;
+  for (const char* name : {"a", "b", "c"}) checks.push_back(h.add(name, every(Millis(60000), Millis(50000))));
+  h.timers.advance(Millis(60000));  // every slot has come: one runs, two wait
+  auto started = [&] {
+    return std::count_if(checks.begin(), checks.end(), [](FakeCheck* c) { return c->starts() == 1; });
+  };
+  REQUIRE(started() == 1);
+  REQUIRE(h.scheduler->in_flight() == 1);
+  h.scheduler->set_max_in_flight(3);
+  CHECK(started() == 3);
+  CHECK(h.scheduler->in_flight() == 3);
+  h.scheduler->set_max_in_flight(1);  // nothing is cancelled; nothing new starts until under it
+  CHECK(h.scheduler->in_flight() == 3);
+  for (FakeCheck* c : checks) c->complete(checks::FailureClass::kOk);
+  CHECK(h.scheduler->in_flight() == 0);
+  CHECK(h.scheduler->max_in_flight() == 1);
+  h.scheduler->set_max_in_flight(0);  // never below one
+  CHECK(h.scheduler->max_in_flight() == 1);
+}
+
+TEST_CASE("checks at once within the open-file limit") {
+  OpenFileNeeds needs{256, 100, 4};
+  std::size_t reserved = 64 + 256 + 100 * kFilesPerCheck + 4 * 4 * kFilesPerCheck;
+  CHECK(checks_that_fit(reserved + 10 * kFilesPerCheck, needs) == 10);
+  CHECK(checks_that_fit(reserved + 10 * kFilesPerCheck + kFilesPerCheck - 1, needs) == 10);
+  CHECK(checks_that_fit(1024, needs) == 1);  // too few for even the reserve: one check, never none
+  CHECK(checks_that_fit(0, needs) == 1);
+  CHECK(checks_that_fit(1 << 20, OpenFileNeeds{}) == ((1 << 20) - 64) / kFilesPerCheck);
+  // A typical container limit (1 048 576) runs the default max_in_flight (1 000) untouched; 1 024 would not.
+  CHECK(checks_that_fit(1 << 20, needs) >= 1000);
+  CHECK(checks_that_fit(65536, needs) >= 1000);
 }
 
 TEST_CASE("slots that pass while a run waits or runs are skipped and counted, never doubled") {
