@@ -7,18 +7,107 @@
 namespace prober::checks {
 namespace {
 
-using nlohmann::json;
+// Every object's keys in nlohmann's order (std::map: bytewise), as the lines have always been.
 
-json duration(const std::optional<Micros>& d) { return d ? json(to_ms(*d)) : json(nullptr); }
-
-template <typename T>
-json optional(const std::optional<T>& value) {
-  return value ? json(*value) : json(nullptr);
+void write_duration(JsonWriter& out, const std::optional<Micros>& d) {
+  if (d)
+    out.value(to_ms(*d));
+  else
+    out.null();
 }
 
-json timings(const Timings& t) {
-  return {{"dns", duration(t.dns)},   {"connect", duration(t.connect)},   {"tls", duration(t.tls)},
-          {"ttfb", duration(t.ttfb)}, {"transfer", duration(t.transfer)}, {"total", duration(t.total)}};
+void write_timings(JsonWriter& out, const Timings& t) {
+  out.begin_object();
+  write_duration(out.key("connect"), t.connect);
+  write_duration(out.key("dns"), t.dns);
+  write_duration(out.key("tls"), t.tls);
+  write_duration(out.key("total"), t.total);
+  write_duration(out.key("transfer"), t.transfer);
+  write_duration(out.key("ttfb"), t.ttfb);
+  out.end_object();
+}
+
+// An empty string is written as null.
+void write_text_or_null(JsonWriter& out, const std::string& text) {
+  if (text.empty())
+    out.null();
+  else
+    out.value(text);
+}
+
+void write_cert(JsonWriter& out, const CertInfo& c) {
+  out.begin_object();
+  out.key("dns_names").value(c.dns_names);
+  out.key("issuer").value(c.issuer);
+  out.key("key").value(c.key_type + " " + std::to_string(c.key_bits));
+  out.key("not_after").value(iso8601(c.not_after));
+  out.key("not_before").value(iso8601(c.not_before));
+  out.key("sha256").value(c.sha256);
+  out.key("signature").value(c.signature_algorithm);
+  out.key("subject").value(c.subject);
+  out.end_object();
+}
+
+void write_http(JsonWriter& out, const HttpFacts& h) {
+  out.begin_object();
+  out.key("body_bytes").value(h.body_bytes);
+  if (h.content_length.value_or(-1) >= 0)
+    out.key("content_length").value(*h.content_length);
+  else
+    out.key("content_length").null();
+  out.key("final_url").value(h.final_url);
+  out.key("redirects").begin_array();
+  for (const auto& hop : h.redirects) {
+    out.begin_object();
+    out.key("address").value(hop.address);
+    out.key("location").value(hop.location);
+    out.key("status").value(hop.status);
+    write_timings(out.key("timings_ms"), hop.timings);
+    out.key("url").value(hop.url);
+    out.end_object();
+  }
+  out.end_array();
+  out.key("status").value(h.status);
+  out.key("version").value(h.version);
+  out.end_object();
+}
+
+void write_tls(JsonWriter& out, const TlsFacts& t) {
+  out.begin_object();
+  out.key("aia").value(t.aia_note);
+  out.key("alpn").value(t.alpn);
+  out.key("chain").begin_array();
+  for (const auto& cert : t.chain) write_cert(out, cert);
+  out.end_array();
+  out.key("cipher").value(t.cipher);
+  out.key("client_certificate");
+  if (t.client_certificate_sent)
+    out.value("sent");
+  else if (t.client_certificate_requested)
+    out.value("requested, none sent");
+  else
+    out.null();
+  auto earliest = earliest_expiry(t.chain);
+  out.key("earliest_expiry");
+  if (earliest)
+    out.value(iso8601(*earliest));
+  else
+    out.null();
+  write_text_or_null(out.key("server_name"), t.server_name);
+  out.key("verify_error").value(t.verify_error);
+  out.key("verify_result").value(t.verify_result);
+  out.key("version").value(t.version);
+  out.end_object();
+}
+
+void write_dns(JsonWriter& out, const DnsFacts& d) {
+  out.begin_object();
+  out.key("answers").value(d.answers);
+  write_text_or_null(out.key("question"), d.question);
+  out.key("rcode").value(d.rcode);
+  write_text_or_null(out.key("server"), d.server);
+  out.key("ttls").value(d.ttls);
+  out.end_object();
 }
 
 }  // namespace
@@ -38,83 +127,65 @@ std::string iso8601(std::int64_t unix_seconds, int millis) {
   return out + "Z";
 }
 
-json to_json(const CertInfo& c) {
-  return {{"subject", c.subject},
-          {"issuer", c.issuer},
-          {"not_before", iso8601(c.not_before)},
-          {"not_after", iso8601(c.not_after)},
-          {"sha256", c.sha256},
-          {"dns_names", c.dns_names},
-          {"key", c.key_type + " " + std::to_string(c.key_bits)},
-          {"signature", c.signature_algorithm}};
-}
-
-json diagnostics_json(const std::vector<Diagnostic>& diagnostics) {
-  json out = json::array();
-  for (const auto& d : diagnostics) out.push_back({{"kind", d.kind}, {"summary", d.summary}, {"details", d.details}});
-  return out;
-}
-
-json to_json(const CheckResult& r) {
-  auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(r.started_at.time_since_epoch()).count();
-  json redirects = json::array();
-  for (const auto& hop : r.http.redirects) {
-    redirects.push_back({{"url", hop.url},
-                         {"address", hop.address},
-                         {"status", hop.status},
-                         {"location", hop.location},
-                         {"timings_ms", timings(hop.timings)}});
+void write_diagnostics(JsonWriter& out, const std::vector<Diagnostic>& diagnostics) {
+  out.begin_array();
+  for (const auto& d : diagnostics) {
+    out.begin_object();
+    out.key("details").value(d.details);
+    out.key("kind").value(d.kind);
+    out.key("summary").value(d.summary);
+    out.end_object();
   }
-  json chain = json::array();
-  for (const auto& cert : r.tls.chain) chain.push_back(to_json(cert));
-  json findings = json::array();
-  for (const auto& f : r.findings) findings.push_back({{"class", to_string(f.failure_class)}, {"message", f.message}});
-  auto earliest = earliest_expiry(r.tls.chain);
-  json out = {
-      {"monitor", r.monitor},
-      {"type", r.type},
-      {"target", r.target},
-      {"started_at", iso8601(since_epoch / 1000, static_cast<int>(since_epoch % 1000))},
-      {"address", r.address.empty() ? json(nullptr) : json(r.address)},
-      {"ip_version", r.ip_version ? json(r.ip_version) : json(nullptr)},
-      {"status", std::string(to_string(r.failure.severity))},
-      {"class", std::string(to_string(r.failure.failure_class))},
-      {"phase", r.failure.phase == Phase::kNone ? json(nullptr) : json(std::string(to_string(r.failure.phase)))},
-      {"message", r.message},
-      {"hints", r.hints},
-      {"findings", findings},
-      {"diagnostics", diagnostics_json(r.diagnostics)},
-      {"detail", r.detail},
-      {"timings_ms", timings(r.timings)},
-      {"http",
-       {{"status", optional(r.http.status)},
-        {"version", optional(r.http.version)},
-        {"redirects", redirects},
-        {"final_url", optional(r.http.final_url)},
-        {"content_length", r.http.content_length.value_or(-1) >= 0 ? json(*r.http.content_length) : json(nullptr)},
-        {"body_bytes", r.http.body_bytes}}},
-      {"tls",
-       {{"version", optional(r.tls.version)},
-        {"cipher", optional(r.tls.cipher)},
-        {"alpn", optional(r.tls.alpn)},
-        {"verify_result", optional(r.tls.verify_result)},
-        {"verify_error", optional(r.tls.verify_error)},
-        {"server_name", r.tls.server_name.empty() ? json(nullptr) : json(r.tls.server_name)},
-        {"aia", optional(r.tls.aia_note)},
-        {"client_certificate", r.tls.client_certificate_sent        ? json("sent")
-                               : r.tls.client_certificate_requested ? json("requested, none sent")
-                                                                    : json(nullptr)},
-        {"earliest_expiry", earliest ? json(iso8601(*earliest)) : json(nullptr)},
-        {"chain", chain}}},
-      {"dns",
-       {{"server", r.dns.server.empty() ? json(nullptr) : json(r.dns.server)},
-        {"question", r.dns.question.empty() ? json(nullptr) : json(r.dns.question)},
-        {"rcode", optional(r.dns.rcode)},
-        {"answers", r.dns.answers},
-        {"ttls", r.dns.ttls}}},
-  };
-  if (r.underlying_class) out["underlying_class"] = std::string(to_string(*r.underlying_class));
-  return out;
+  out.end_array();
+}
+
+std::string result_line(const CheckResult& r, const ResultLineContext* context) {
+  std::string text;
+  text.reserve(1024);
+  JsonWriter out(text);
+  out.begin_object();
+  write_text_or_null(out.key("address"), r.address);
+  out.key("class").value(to_string(r.failure.failure_class));
+  out.key("detail").value(r.detail);
+  write_diagnostics(out.key("diagnostics"), r.diagnostics);
+  write_dns(out.key("dns"), r.dns);
+  out.key("findings").begin_array();
+  for (const auto& f : r.findings) {
+    out.begin_object();
+    out.key("class").value(to_string(f.failure_class));
+    out.key("message").value(f.message);
+    out.end_object();
+  }
+  out.end_array();
+  out.key("hints").value(r.hints);
+  write_http(out.key("http"), r.http);
+  out.key("ip_version");
+  if (r.ip_version)
+    out.value(r.ip_version);
+  else
+    out.null();
+  out.key("message").value(r.message);
+  out.key("monitor").value(r.monitor);
+  out.key("phase");
+  if (r.failure.phase == Phase::kNone)
+    out.null();
+  else
+    out.value(to_string(r.failure.phase));
+  if (context) {
+    out.key("region").value(context->region);
+    out.key("seq").value(context->seq);
+  }
+  auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(r.started_at.time_since_epoch()).count();
+  out.key("started_at").value(iso8601(since_epoch / 1000, static_cast<int>(since_epoch % 1000)));
+  out.key("status").value(to_string(r.failure.severity));
+  out.key("target").value(r.target);
+  write_timings(out.key("timings_ms"), r.timings);
+  write_tls(out.key("tls"), r.tls);
+  out.key("type").value(r.type);
+  if (r.underlying_class) out.key("underlying_class").value(to_string(*r.underlying_class));
+  if (context) out.key("vantage").value(context->vantage);
+  out.end_object();
+  return text;
 }
 
 std::string json_text(const nlohmann::json& value, int indent) {

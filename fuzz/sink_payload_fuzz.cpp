@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "../tests/support/result_json_reference.h"
 #include "checks/check_result_json.h"
 #include "checks/explain.h"
 #include "report/alertmanager_sink.h"
@@ -65,8 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<checks::CheckResult> results{r};
   checks::explain(results);
 
-  std::string line = checks::json_text(checks::to_json(results[0]));
+  std::string line = checks::result_line(results[0]);
   must_parse(line);
+  // Written straight into text, it is exactly what nlohmann's document wrote.
+  if (line != prober::testing::reference::line(results[0], nullptr)) __builtin_trap();
 
   config::MonitorConfig monitor;
   monitor.name = "m";

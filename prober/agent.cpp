@@ -209,12 +209,9 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   std::string array = "[";
   bool failed = false;
   for (const auto& r : results) {
-    nlohmann::json line = checks::to_json(r);
-    line["vantage"] = config_.vantage.name;
-    line["region"] = config_.vantage.region;
-    line["seq"] = ++seq_;
+    checks::ResultLineContext context{config_.vantage.name, config_.vantage.region, ++seq_};
     seqs.push_back(seq_);
-    lines.push_back(checks::json_text(line));
+    lines.push_back(checks::result_line(r, &context));
     array += (array.size() > 1 ? "," : "") + lines.back();
     failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
     registry_.add("prober_check_results_total",

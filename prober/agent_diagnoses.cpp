@@ -16,10 +16,14 @@ void Agent::on_diagnosis(const std::string& monitor, checks::FailureClass diagno
   if (!by_name_.count(monitor)) return;  // removed by a reload meanwhile
   auto now = std::chrono::system_clock::now();
   std::int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  nlohmann::json stored = {{"class", std::string(to_string(diagnosed))},
-                           {"at", checks::iso8601(at_ms / 1000, static_cast<int>(at_ms % 1000))},
-                           {"diagnostics", checks::diagnostics_json(diagnostics)}};
-  store_.record_diagnosis(monitor, checks::json_text(stored));
+  std::string stored;
+  checks::JsonWriter out(stored);
+  out.begin_object();
+  out.key("at").value(checks::iso8601(at_ms / 1000, static_cast<int>(at_ms % 1000)));
+  out.key("class").value(to_string(diagnosed));
+  checks::write_diagnostics(out.key("diagnostics"), diagnostics);
+  out.end_object();
+  store_.record_diagnosis(monitor, stored);
   std::string summary;
   for (const auto& d : diagnostics) summary += (summary.empty() ? "" : " | ") + d.kind + ": " + d.summary;
   Log::info("diagnosis", {{"monitor", monitor}, {"class", std::string(to_string(diagnosed))}, {"found", summary}});

@@ -98,7 +98,7 @@ int run_check(CheckArguments& a) {
   }
 
   if (a.json) {
-    for (const auto& r : results) std::cout << checks::json_text(checks::to_json(r)) << "\n";
+    for (const auto& r : results) std::cout << checks::result_line(r) << "\n";
   } else {
     print_human(stdout, results, !a.no_colour && isatty(STDOUT_FILENO));
   }

@@ -223,7 +223,7 @@ CheckResult hostile_result() {
 TEST_CASE("bytes that are not UTF-8 in every field of a result reach every sink as valid UTF-8") {
   CheckResult r = hostile_result();
   std::string line;
-  REQUIRE_NOTHROW(line = prober::checks::json_text(prober::checks::to_json(r)));
+  REQUIRE_NOTHROW(line = prober::checks::result_line(r));
   CHECK(parses_as_strict_json(line));
   CHECK(line.find('\x1b') == std::string::npos);  // JSON escapes control characters
 
