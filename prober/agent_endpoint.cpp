@@ -1,5 +1,9 @@
 // The agent's HTTP routes: /metrics /healthz /readyz /results POST /-/reload and /probe.
+#ifdef PROBER_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
 #include <malloc.h>
+#endif
 #include <re2/re2.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -23,6 +27,22 @@ constexpr char kExposition[] = "text/plain; version=0.0.4; charset=utf-8";
 
 net::HttpResponse text(int status, std::string body) {
   return net::HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+// What the allocator handed out and did not get back.
+double heap_in_use() {
+#ifdef PROBER_JEMALLOC
+  std::uint64_t epoch = 1;  // jemalloc's statistics are a snapshot, refreshed by advancing its epoch
+  std::size_t size = sizeof epoch;
+  mallctl("epoch", &epoch, &size, &epoch, size);
+  std::size_t allocated = 0;
+  size = sizeof allocated;
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) return 0;
+  return static_cast<double>(allocated);
+#else
+  struct mallinfo2 heap = mallinfo2();
+  return static_cast<double>(heap.uordblks + heap.hblkhd);
+#endif
 }
 
 double resident_bytes() {
@@ -52,8 +72,7 @@ std::optional<std::chrono::milliseconds> probe_timeout(const std::string& header
 void Agent::refresh_process_metrics() {
   registry_.set("process_cpu_seconds_total", {}, io::process_cpu_seconds());
   registry_.set("process_resident_memory_bytes", {}, resident_bytes());
-  struct mallinfo2 heap = mallinfo2();
-  registry_.set("prober_heap_inuse_bytes", {}, static_cast<double>(heap.uordblks + heap.hblkhd));
+  registry_.set("prober_heap_inuse_bytes", {}, heap_in_use());
   if (spool_) registry_.set("prober_spool_bytes", {}, static_cast<double>(spool_->bytes()));
 }
 
