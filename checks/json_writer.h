@@ -49,6 +49,8 @@ class JsonWriter {
 
  private:
   void separate();  // the comma before a member or an element that is not the first
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
 
   std::string& out_;
   std::vector<bool> empty_;  // per open object or array: nothing in it yet
