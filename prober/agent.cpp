@@ -120,9 +120,8 @@ void Agent::declare_agent_metrics() {
   registry_.declare("process_cpu_seconds_total", K::kCounter, "Total user and system CPU time spent in seconds");
   registry_.declare("process_resident_memory_bytes", K::kGauge, "Resident memory size in bytes");
   registry_.declare("prober_heap_inuse_bytes", K::kGauge,
-                    "Bytes malloc has handed out and not had back (jemalloc's stats.allocated, or glibc's mallinfo2): "
-                    "resident memory above it is "
-                    "freed memory the allocator keeps, not a leak");
+                    "Bytes malloc has handed out and not had back (jemalloc's stats.allocated, or glibc's "
+                    "mallinfo2): resident memory above it is freed memory the allocator keeps, not a leak");
   registry_.set("prober_checks_in_flight", {}, 0);
   registry_.add("prober_checks_skipped_total", {{"reason", "overlap"}}, 0);
   registry_.add("prober_checks_queued_total", {}, 0);
