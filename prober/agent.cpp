@@ -151,7 +151,8 @@ std::size_t Agent::checks_at_once(const config::Config& next) {
   std::size_t fit = scheduler::checks_that_fit(open_files_, needs);
   std::size_t wanted = static_cast<std::size_t>(std::max(1, next.max_in_flight));
   std::size_t n = std::min(wanted, fit);
-  if (n < wanted && n != checks_at_once_) {
+  // Warned once per change of the limit in force, not at every reload that keeps it.
+  if (n < wanted && (!scheduler_ || n != scheduler_->max_in_flight())) {
     Log::warn(
         "max_in_flight lowered: more checks at once would run out of file descriptors and fail as if "
         "their targets had",
@@ -159,7 +160,6 @@ std::size_t Agent::checks_at_once(const config::Config& next) {
          {"checks_at_once", std::to_string(n)},
          {"open_file_limit", std::to_string(open_files_)}});
   }
-  checks_at_once_ = n;
   registry_.set("prober_checks_max_in_flight", {}, static_cast<double>(n));
   return n;
 }

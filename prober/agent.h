@@ -139,7 +139,6 @@ class Agent {
   std::function<void()> drain_done_;
   std::size_t pending_drains_ = 0;
   std::uint64_t open_files_;  // the soft RLIMIT_NOFILE, raised to the hard one at start
-  std::size_t checks_at_once_ = 0;
   alerting::VantageHealth health_;
   std::map<std::string, alerting::MonitorAlertState> alert_states_;
   std::map<std::string, std::array<std::string, 6>> phase_label_sets_;  // by check type: {phase=..,type=..}
