@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "checks/tls_capture.h"
+#include "checks/tls_library.h"
 #include "io/curl_handles.h"
 
 namespace prober::checks {
@@ -55,9 +56,9 @@ void load_default_roots(SSL_CTX* ctx) {
   ERR_clear_error();
 }
 
-TlsContexts::Made build(const config::TlsOptions& tls) {
+TlsContexts::Made build_in(const config::TlsOptions& tls, OSSL_LIB_CTX* library) {
   TlsContexts::Made made;
-  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new_ex(library, nullptr, TLS_client_method()), SSL_CTX_free);
   if (!ctx) {
     made.code = CURLE_OUT_OF_MEMORY;
     made.error = openssl_error("cannot make a TLS context");
@@ -98,6 +99,18 @@ TlsContexts::Made build(const config::TlsOptions& tls) {
   TlsCapture::prepare(c);
   made.ctx = std::move(ctx);
   return made;
+}
+
+TlsContexts::Made build(const config::TlsOptions& tls) {
+  // The lean library reads certificates only (tls_library.h): a client key needs the default one,
+  // and so does a CA file it refuses (a private key left in the bundle, say), which is then
+  // accepted or refused exactly as without it.
+  OSSL_LIB_CTX* lean = tls.cert_file ? nullptr : tls_check_library();
+  if (lean) {
+    TlsContexts::Made made = build_in(tls, lean);
+    if (made.ctx) return made;
+  }
+  return build_in(tls, nullptr);
 }
 
 }  // namespace
