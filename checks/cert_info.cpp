@@ -8,6 +8,7 @@
 #include <cmath>
 #include <ctime>
 #include <memory>
+#include <unordered_map>
 
 #include "io/openssl_handles.h"
 
@@ -108,6 +109,18 @@ CertInfo cert_info(X509* cert) {
   const char* signature = OBJ_nid2ln(X509_get_signature_nid(cert));
   info.signature_algorithm = signature ? signature : "";
   return info;
+}
+
+CertInfo cert_info_cached(X509* cert) {
+  unsigned char* der = nullptr;
+  int length = i2d_X509(cert, &der);
+  if (length <= 0) return cert_info(cert);
+  std::string key(reinterpret_cast<char*>(der), static_cast<std::size_t>(length));
+  OPENSSL_free(der);
+  thread_local std::unordered_map<std::string, CertInfo> seen;
+  if (auto found = seen.find(key); found != seen.end()) return found->second;
+  if (seen.size() >= kCachedCertificates) seen.clear();  // a fleet of distinct certificates: start over
+  return seen.emplace(std::move(key), cert_info(cert)).first->second;
 }
 
 bool missing_intermediate(const std::vector<CertInfo>& sent_chain) {

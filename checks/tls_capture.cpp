@@ -19,7 +19,7 @@ TlsCapture* capture_of(const SSL* ssl) {
 
 std::vector<CertInfo> describe(STACK_OF(X509) * certs) {
   std::vector<CertInfo> out;
-  for (int i = 0; certs && i < sk_X509_num(certs); ++i) out.push_back(cert_info(sk_X509_value(certs, i)));
+  for (int i = 0; certs && i < sk_X509_num(certs); ++i) out.push_back(cert_info_cached(sk_X509_value(certs, i)));
   return out;
 }
 
@@ -46,7 +46,7 @@ int TlsCapture::on_verify(X509_STORE_CTX* store, void*) noexcept {
   // The untrusted stack is exactly what the server sent, leaf first.
   capture->facts_.chain = describe(X509_STORE_CTX_get0_untrusted(store));
   if (capture->facts_.chain.empty()) {
-    if (X509* leaf = X509_STORE_CTX_get0_cert(store)) capture->facts_.chain.push_back(cert_info(leaf));
+    if (X509* leaf = X509_STORE_CTX_get0_cert(store)) capture->facts_.chain.push_back(cert_info_cached(leaf));
   }
   int ok = X509_verify_cert(store);
   int error = X509_STORE_CTX_get_error(store);

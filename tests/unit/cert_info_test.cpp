@@ -111,3 +111,39 @@ TEST_CASE("expiry arithmetic") {
   CHECK(days_left(86400 * 3 - 1, 0) == 2);
   CHECK(days_left(0, 100) == -1);
 }
+
+namespace {
+
+bool same_facts(const CertInfo& a, const CertInfo& b) {
+  return a.subject == b.subject && a.issuer == b.issuer && a.subject_cn == b.subject_cn && a.issuer_cn == b.issuer_cn &&
+         a.not_before == b.not_before && a.not_after == b.not_after && a.sha256 == b.sha256 && a.is_ca == b.is_ca &&
+         a.self_issued == b.self_issued && a.dns_names == b.dns_names && a.ca_issuers_url == b.ca_issuers_url &&
+         a.key_type == b.key_type && a.key_bits == b.key_bits && a.signature_algorithm == b.signature_algorithm;
+}
+
+}  // namespace
+
+TEST_CASE("cached certificate facts are those of the very certificate, never of a look-alike") {
+  auto first = make_cert("shop.test", "Issuing CA", false, "DNS:shop.test", nullptr, 30);
+  CertInfo direct = cert_info(first.get());
+  CHECK(same_facts(cert_info_cached(first.get()), direct));
+  CHECK(same_facts(cert_info_cached(first.get()), direct));  // a hit: the same facts again
+
+  // The same names, a new key and expiry (a renewal): its own facts, not the cached ones.
+  auto renewed = make_cert("shop.test", "Issuing CA", false, "DNS:shop.test,DNS:www.shop.test", nullptr, 90);
+  CertInfo fresh = cert_info_cached(renewed.get());
+  CHECK(same_facts(fresh, cert_info(renewed.get())));
+  CHECK(fresh.sha256 != direct.sha256);
+  CHECK(fresh.not_after > direct.not_after);
+  CHECK(fresh.dns_names.size() == 2);
+
+  // More distinct certificates than the cache holds: every answer still the certificate's own.
+  for (std::size_t i = 0; i <= kCachedCertificates; ++i) {
+    auto cert = make_cert(("host" + std::to_string(i) + ".test").c_str(), "Issuing CA", false, nullptr, nullptr, 5);
+    if (i % 512 == 0)
+      CHECK(cert_info_cached(cert.get()).subject_cn == "host" + std::to_string(i) + ".test");
+    else
+      cert_info_cached(cert.get());
+  }
+  CHECK(same_facts(cert_info_cached(first.get()), direct));
+}
