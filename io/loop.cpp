@@ -1,6 +1,7 @@
 #include "io/loop.h"
 
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 
 namespace prober::io {
@@ -19,9 +20,26 @@ int Loop::close() noexcept {
   return rc;
 }
 
+std::string Loop::open_handles() {
+  std::map<std::string, int> counts;
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* handle, void* arg) {
+        std::string name = uv_handle_type_name(uv_handle_get_type(handle));
+        if (uv_is_active(handle)) name += " (active)";
+        if (uv_is_closing(handle)) name += " (closing)";
+        ++(*static_cast<std::map<std::string, int>*>(arg))[name];
+      },
+      &counts);
+  std::string out;
+  for (const auto& [name, n] : counts) out += (out.empty() ? "" : ", ") + name + " x" + std::to_string(n);
+  return out;
+}
+
 Loop::~Loop() {
   if (int rc = close(); rc != 0) {
-    std::fprintf(stderr, "prober: event loop closed with handles still open: %s\n", uv_strerror(rc));
+    std::fprintf(stderr, "prober: event loop closed with handles still open: %s: %s\n", uv_strerror(rc),
+                 open_handles().c_str());
   }
 }
 

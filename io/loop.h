@@ -3,6 +3,8 @@
 // requires uv_loop_close() to succeed: a leaked handle is a bug we want to see, not hide.
 #include <uv.h>
 
+#include <string>
+
 namespace prober::io {
 
 class Loop {
@@ -16,6 +18,8 @@ class Loop {
   void run() { uv_run(&loop_, UV_RUN_DEFAULT); }
   // Runs until every handle is closed; returns uv_loop_close()'s result (0 on a clean shutdown).
   int close() noexcept;
+  // The handles still open, by type ("poll (active) x2, timer x1"): what a failed close() left.
+  std::string open_handles();
 
  private:
   uv_loop_t loop_{};

@@ -74,7 +74,7 @@ Agent::~Agent() {
   scrapes_.clear();
   scrape_idle_.close();
   timers_.close();
-  if (loop_.close() != 0) Log::error("event loop closed with handles still open");
+  if (loop_.close() != 0) Log::error("event loop closed with handles still open", {{"handles", loop_.open_handles()}});
 }
 
 void Agent::declare_agent_metrics() {
