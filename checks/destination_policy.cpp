@@ -45,12 +45,10 @@ std::variant<std::shared_ptr<const DestinationPolicy>, std::string> DestinationP
   }
   auto policy = std::make_shared<DestinationPolicy>();
   policy->deny_private_ = monitor.deny_private_addresses;
-  re2::RE2::Options options;
-  options.set_log_errors(false);
   for (const auto& pattern : monitor.allowed_targets) {
-    auto regex = std::make_unique<re2::RE2>(pattern, options);
-    if (!regex->ok()) return "allowed target pattern '" + pattern + "': " + regex->error();
-    policy->allowed_.push_back(std::move(regex));
+    auto compiled = compile_pattern(pattern);
+    if (auto* error = std::get_if<std::string>(&compiled)) return "allowed target pattern '" + pattern + "': " + *error;
+    policy->allowed_.push_back(std::get<Pattern>(std::move(compiled)));
   }
   return std::shared_ptr<const DestinationPolicy>(std::move(policy));
 }

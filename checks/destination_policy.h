@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "checks/patterns.h"
 #include "config/monitor_config.h"
 
 namespace prober::checks {
@@ -28,7 +29,7 @@ class DestinationPolicy {
   std::optional<std::string> refuse_address(const std::string& address) const;
 
  private:
-  std::vector<std::unique_ptr<re2::RE2>> allowed_;
+  std::vector<Pattern> allowed_;
   bool deny_private_ = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include "checks/destination_policy.h"
 #include "checks/dns_message.h"
+#include "checks/patterns.h"
 #include "checks/timings.h"
 
 namespace prober::checks {
@@ -17,7 +18,7 @@ struct DnsSpec {
   const config::MonitorConfig& monitor = *shared_monitor;
   int type = 0;
   int expected_rcode = 0;
-  std::vector<std::unique_ptr<re2::RE2>> answer_patterns;
+  std::vector<Pattern> answer_patterns;
 };
 
 // One question asked once: the query id, the timing and the reply belong to this run only.
@@ -81,12 +82,10 @@ std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env,
   auto rcode = dns_rcode_from_name(monitor.dns_expect.rcode.value_or("NOERROR"));
   if (!rcode) return "unknown rcode '" + *monitor.dns_expect.rcode + "'";
   spec->expected_rcode = *rcode;
-  re2::RE2::Options options;
-  options.set_log_errors(false);
   for (const auto& p : monitor.dns_expect.answers_regex) {
-    auto regex = std::make_unique<re2::RE2>(p, options);
-    if (!regex->ok()) return "answers_regex '" + p + "': " + regex->error();
-    spec->answer_patterns.push_back(std::move(regex));
+    auto compiled = compile_pattern(p);
+    if (auto* error = std::get_if<std::string>(&compiled)) return "answers_regex '" + p + "': " + *error;
+    spec->answer_patterns.push_back(std::get<Pattern>(std::move(compiled)));
   }
   return std::make_unique<DnsCheck>(env, std::move(spec));
 }

@@ -23,16 +23,15 @@ std::string describe(const std::vector<config::StatusRange>& ranges) {
 std::variant<CompiledHttpExpect, std::string> compile_http_expect(const config::HttpExpect& expect) {
   CompiledHttpExpect out;
   out.config = &expect;
-  re2::RE2::Options options;
-  options.set_log_errors(false);
   if (expect.body_regex) {
-    out.body_regex = std::make_unique<re2::RE2>(*expect.body_regex, options);
-    if (!out.body_regex->ok()) return "body_regex: " + out.body_regex->error();
+    auto compiled = compile_pattern(*expect.body_regex);
+    if (auto* error = std::get_if<std::string>(&compiled)) return "body_regex: " + *error;
+    out.body_regex = std::get<Pattern>(std::move(compiled));
   }
   for (const auto& [name, pattern] : expect.headers) {
-    auto regex = std::make_unique<re2::RE2>(pattern, options);
-    if (!regex->ok()) return "header " + name + ": " + regex->error();
-    out.headers.emplace_back(name, std::move(regex));
+    auto compiled = compile_pattern(pattern);
+    if (auto* error = std::get_if<std::string>(&compiled)) return "header " + name + ": " + *error;
+    out.headers.emplace_back(name, std::get<Pattern>(std::move(compiled)));
   }
   return out;
 }

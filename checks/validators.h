@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checks/check_result.h"
+#include "checks/patterns.h"
 #include "config/monitor_config.h"
 
 namespace prober::checks {
@@ -20,8 +21,8 @@ namespace prober::checks {
 // themselves (not copied: one per monitor is enough).
 struct CompiledHttpExpect {
   const config::HttpExpect* config = nullptr;  // what it was compiled from, which must outlive it
-  std::unique_ptr<re2::RE2> body_regex;
-  std::vector<std::pair<std::string, std::unique_ptr<re2::RE2>>> headers;
+  Pattern body_regex;
+  std::vector<std::pair<std::string, Pattern>> headers;
   bool needs_body() const { return body_regex || config->body_contains; }
 };
 

@@ -15,6 +15,7 @@
 
 #include "checks/check_result_json.h"
 #include "checks/make_check.h"
+#include "checks/patterns.h"
 #include "io/process_usage.h"
 #include "prober/agent.h"
 #include "prober/log.h"
@@ -157,8 +158,11 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   }
   if (!endpoint.probe.allowed_targets.empty()) {
     bool allowed = false;
-    for (const auto& pattern : endpoint.probe.allowed_targets)
-      allowed = allowed || re2::RE2::FullMatch(target, pattern);
+    for (const auto& pattern : endpoint.probe.allowed_targets) {
+      auto compiled = checks::compile_pattern(pattern);  // checked at load: an error never matches
+      allowed = allowed || (std::holds_alternative<checks::Pattern>(compiled) &&
+                            re2::RE2::FullMatch(target, *std::get<checks::Pattern>(compiled)));
+    }
     if (!allowed) return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
   }
   config::MonitorConfig m = module->second;
@@ -189,8 +193,13 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   run.check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
   run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get());
   run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
-    report::MetricsRegistry one_run;
-    report::declare_probe_metrics(one_run);
+    // Declared once: a /probe run copies the empty families instead of declaring them again.
+    static const report::MetricsRegistry declared = [] {
+      report::MetricsRegistry r;
+      report::declare_probe_metrics(r);
+      return r;
+    }();
+    report::MetricsRegistry one_run = declared;
     report::record_probe_series(one_run, {}, results, results.size() > 1);
     respond({200, kExposition, one_run.exposition("probe_success")});
     probes_[id].finished = true;
