@@ -140,6 +140,25 @@ void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& re
   respond(text(404, "not found; try /metrics, /healthz, /readyz, /results, /probe\n"));
 }
 
+void Agent::hold_probe_patterns() {
+  std::vector<checks::Pattern> allowed, held;
+  // Every pattern was compiled once when the configuration was checked: none is refused here.
+  auto keep = [](std::vector<checks::Pattern>& into, const std::string& text) {
+    auto compiled = checks::compile_pattern(text);
+    if (auto* pattern = std::get_if<checks::Pattern>(&compiled)) into.push_back(std::move(*pattern));
+  };
+  if (config_.endpoint) {
+    for (const auto& text : config_.endpoint->probe.allowed_targets) keep(allowed, text);
+  }
+  for (const auto& [name, module] : config_.modules) {
+    if (module.expect.body_regex) keep(held, *module.expect.body_regex);
+    for (const auto& [header, text] : module.expect.headers) keep(held, text);
+    for (const auto& text : module.dns_expect.answers_regex) keep(held, text);
+  }
+  probe_allowed_ = std::move(allowed);
+  probe_patterns_ = std::move(held);
+}
+
 void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
   const auto& endpoint = config_.endpoint ? *config_.endpoint : config::EndpointConfig{};
   if (!endpoint.probe.enabled) return respond(text(404, "/probe is disabled\n"));
@@ -158,11 +177,7 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   }
   if (!endpoint.probe.allowed_targets.empty()) {
     bool allowed = false;
-    for (const auto& pattern : endpoint.probe.allowed_targets) {
-      auto compiled = checks::compile_pattern(pattern);  // checked at load: an error never matches
-      allowed = allowed || (std::holds_alternative<checks::Pattern>(compiled) &&
-                            re2::RE2::FullMatch(target, *std::get<checks::Pattern>(compiled)));
-    }
+    for (const auto& pattern : probe_allowed_) allowed = allowed || re2::RE2::FullMatch(target, *pattern);
     if (!allowed) return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
   }
   config::MonitorConfig m = module->second;
