@@ -1,5 +1,7 @@
 #include "checks/patterns.h"
 
+#include <algorithm>
+#include <array>
 #include <mutex>
 #include <unordered_map>
 
@@ -12,6 +14,10 @@ struct Compiled {
   // once the table has doubled since the last sweep.
   std::unordered_map<std::string, std::weak_ptr<const re2::RE2>> by_text;
   std::size_t swept_at = 64;
+  // The last patterns handed out, held here too: what only a short-lived holder used (a /probe
+  // run's module patterns, held while it runs) is found compiled by the next one.
+  std::array<Pattern, 256> recent;
+  std::size_t next_recent = 0;
 };
 
 Compiled& compiled() {
@@ -25,7 +31,10 @@ std::variant<Pattern, std::string> compile_pattern(const std::string& text) {
   Compiled& c = compiled();
   std::lock_guard<std::mutex> hold(c.lock);
   if (auto found = c.by_text.find(text); found != c.by_text.end()) {
-    if (Pattern live = found->second.lock()) return live;
+    if (Pattern live = found->second.lock()) {
+      c.recent[c.next_recent++ % c.recent.size()] = live;
+      return live;
+    }
   }
   re2::RE2::Options options;
   options.set_log_errors(false);
@@ -36,6 +45,7 @@ std::variant<Pattern, std::string> compile_pattern(const std::string& text) {
     c.swept_at = std::max<std::size_t>(64, c.by_text.size());
   }
   c.by_text[text] = regex;
+  c.recent[c.next_recent++ % c.recent.size()] = regex;
   return Pattern(std::move(regex));
 }
 

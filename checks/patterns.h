@@ -1,7 +1,8 @@
 #pragma once
 // RE2 patterns from configuration, compiled once per distinct text and shared while anything
-// holds them: 50 000 monitors with the same body_regex hold one compiled program, and a /probe
-// run uses its module's patterns instead of compiling them again on every request.
+// holds them (or while they are among the last 256 handed out): 50 000 monitors with the same
+// body_regex hold one compiled program, and a /probe run uses its module's patterns instead of
+// compiling them again on every request.
 #include <re2/re2.h>
 
 #include <memory>

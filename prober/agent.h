@@ -10,7 +10,6 @@
 
 #include "alerting/alert_state.h"
 #include "alerting/vantage_health.h"
-#include "checks/patterns.h"
 #include "config/config.h"
 #include "diagnostics/diagnosis_runner.h"
 #include "io/ares_resolver.h"
@@ -88,9 +87,6 @@ class Agent {
   void attach_diagnosis(const std::string& monitor, checks::CheckResult& worst);
   void handle(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   void probe(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
-  // Compiles the /probe allow-list and the modules' patterns of config_ and holds them, so that
-  // every /probe run finds them compiled (checks/patterns.h keeps only what someone holds).
-  void hold_probe_patterns();
   void refresh_process_metrics();
   void render_scrapes();  // one slice of every /metrics answer being rendered
   void shutdown(const char* signal_name);
@@ -115,8 +111,6 @@ class Agent {
   std::string loaded_text_;          // the configuration file as last loaded
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
-  std::vector<checks::Pattern> probe_allowed_;   // sinks.prometheus.probe.allowed_targets, compiled
-  std::vector<checks::Pattern> probe_patterns_;  // the modules' expectations, held for reuse
   // /metrics answers rendered in slices between other loop work (an idle handle runs while any
   // is unfinished): a scrape of a large registry never holds the checks' timers back.
   struct Scrape {

@@ -156,7 +156,6 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   else
     next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
   config_ = std::move(next);
-  hold_probe_patterns();
   by_name_.clear();
   for (const auto& m : config_.monitors) by_name_[m->name] = m.get();
   if (control_changed) health_ = alerting::VantageHealth(config_.vantage.control);

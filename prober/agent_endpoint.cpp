@@ -4,7 +4,6 @@
 #else
 #include <malloc.h>
 #endif
-#include <re2/re2.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -14,8 +13,8 @@
 #include <optional>
 
 #include "checks/check_result_json.h"
+#include "checks/destination_policy.h"
 #include "checks/make_check.h"
-#include "checks/patterns.h"
 #include "io/process_usage.h"
 #include "prober/agent.h"
 #include "prober/log.h"
@@ -140,25 +139,6 @@ void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& re
   respond(text(404, "not found; try /metrics, /healthz, /readyz, /results, /probe\n"));
 }
 
-void Agent::hold_probe_patterns() {
-  std::vector<checks::Pattern> allowed, held;
-  // Every pattern was compiled once when the configuration was checked: none is refused here.
-  auto keep = [](std::vector<checks::Pattern>& into, const std::string& text) {
-    auto compiled = checks::compile_pattern(text);
-    if (auto* pattern = std::get_if<checks::Pattern>(&compiled)) into.push_back(std::move(*pattern));
-  };
-  if (config_.endpoint) {
-    for (const auto& text : config_.endpoint->probe.allowed_targets) keep(allowed, text);
-  }
-  for (const auto& [name, module] : config_.modules) {
-    if (module.expect.body_regex) keep(held, *module.expect.body_regex);
-    for (const auto& [header, text] : module.expect.headers) keep(held, text);
-    for (const auto& text : module.dns_expect.answers_regex) keep(held, text);
-  }
-  probe_allowed_ = std::move(allowed);
-  probe_patterns_ = std::move(held);
-}
-
 void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
   const auto& endpoint = config_.endpoint ? *config_.endpoint : config::EndpointConfig{};
   if (!endpoint.probe.enabled) return respond(text(404, "/probe is disabled\n"));
@@ -175,15 +155,17 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
                         "/probe with no sinks.prometheus.probe.allowed_targets is served on loopback only; "
                         "list the targets (or [\".*\"] to allow any)\n"));
   }
-  if (!endpoint.probe.allowed_targets.empty()) {
-    bool allowed = false;
-    for (const auto& pattern : probe_allowed_) allowed = allowed || re2::RE2::FullMatch(target, *pattern);
-    if (!allowed) return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
-  }
   config::MonitorConfig m = module->second;
   m.name = "probe";
   m.allowed_targets = endpoint.probe.allowed_targets;  // every redirect hop too
   m.deny_private_addresses = endpoint.probe.deny_private_addresses;
+  if (!m.allowed_targets.empty()) {
+    // The target as given, asked of the same policy the check holds its redirect hops to.
+    auto policy = checks::DestinationPolicy::create(m);
+    auto* made = std::get_if<std::shared_ptr<const checks::DestinationPolicy>>(&policy);
+    if (!made || (*made)->refuse_url(target))
+      return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
+  }
   if (m.type == config::CheckType::kDns && !m.target.empty()) {
     m.dns_servers = {target};  // blackbox: a dns module's target is the server; the module has the query
   } else {

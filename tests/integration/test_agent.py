@@ -330,6 +330,22 @@ class ProbePolicy(unittest.TestCase):
         self.assertEqual(agent.get("/probe?target=" + urllib.parse.quote(base + "/headers", safe="") +
                                    "&module=http_2xx")[0], 403)
 
+        # Run after run, then through a reload that swaps the allow-list: each answer as the first.
+        headers = urllib.parse.quote(base + "/headers", safe="")
+        for _ in range(10):
+            self.assertEqual(agent.get(f"/probe?target={target}&module=http_2xx")[0], 200)
+            self.assertEqual(agent.get(f"/probe?target={headers}&module=http_2xx")[0], 403)
+        port = agent.port
+        config["sinks"] = {"prometheus": {"listen": f"127.0.0.1:{port}",
+                                          "probe": {"allowed_targets": [re_escape(base) + "/headers"]}}}
+        agent.write_config(config)
+        self.assertEqual(agent.get("/-/reload", method="POST")[0], 200)
+        for _ in range(10):
+            self.assertEqual(agent.get(f"/probe?target={target}&module=http_2xx")[0], 403)
+            status, text = agent.get(f"/probe?target={headers}&module=http_2xx")
+            self.assertEqual(status, 200)
+            self.assertTrue(text.rstrip().endswith("probe_success 1"), text)
+
         config["sinks"] = {"prometheus": {"probe": {"allowed_targets": [".*"], "deny_private_addresses": True}}}
         agent2 = AgentProcess(config)
         self.addCleanup(agent2.stop)

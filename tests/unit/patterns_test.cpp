@@ -42,14 +42,25 @@ TEST_CASE("a rejected pattern is RE2's message, every time") {
   }
 }
 
-TEST_CASE("patterns nobody holds any more are freed, and many distinct ones stay correct") {
+TEST_CASE("a pattern released by its last holder is kept for the next one, then freed") {
   std::weak_ptr<const re2::RE2> gone;
   {
     auto held = compile_pattern("^only-here-[0-9]+$");
     REQUIRE(std::holds_alternative<Pattern>(held));
     gone = std::get<Pattern>(held);
   }
+  // A /probe run's patterns live only while it runs: the next run finds the same program.
+  REQUIRE_FALSE(gone.expired());
+  auto next_run = compile_pattern("^only-here-[0-9]+$");
+  REQUIRE(std::holds_alternative<Pattern>(next_run));
+  CHECK(std::get<Pattern>(next_run).get() == gone.lock().get());
+  next_run = std::string();
+  // Once 256 other patterns were handed out since, nothing holds it any more.
+  for (int i = 0; i < 256; ++i) compile_pattern("^filler-" + std::to_string(i) + "$");
   CHECK(gone.expired());
+}
+
+TEST_CASE("patterns freed and compiled again, and many distinct ones, stay correct") {
   auto again = compile_pattern("^only-here-[0-9]+$");
   REQUIRE(std::holds_alternative<Pattern>(again));
   CHECK(re2::RE2::FullMatch("only-here-42", *std::get<Pattern>(again)));
