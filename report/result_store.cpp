@@ -7,11 +7,14 @@ namespace prober::report {
 void ResultStore::record(const std::string& monitor, std::string results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
   Entry& e = entries_[monitor];
-  e.last = std::move(results_json);
   if (failed) {
-    e.last_failure = e.last;
+    std::string().swap(e.last_failure);  // `last` is the last failure now
     e.failed_at = now;
+  } else if (e.last_failed) {
+    e.last_failure = std::move(e.last);
   }
+  e.last = std::move(results_json);
+  e.last_failed = failed;
 }
 
 void ResultStore::record_diagnosis(const std::string& monitor, std::string diagnosis_json) {
@@ -25,9 +28,10 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
   // The stored texts are pasted in as they are: no parse and no re-serialisation per request.
   std::string out = "{";
   for (const auto& [name, e] : entries_) {
-    bool keep = !e.last_failure.empty() && now - e.failed_at < kKeepFailures;
+    const std::string& failure = e.last_failed ? e.last : e.last_failure;
+    bool keep = !failure.empty() && now - e.failed_at < kKeepFailures;
     if (out.size() > 1) out += ",\n";
-    out += checks::json_text(name) + ":{\"last\":" + e.last + ",\"last_failure\":" + (keep ? e.last_failure : "null") +
+    out += checks::json_text(name) + ":{\"last\":" + e.last + ",\"last_failure\":" + (keep ? failure : "null") +
            ",\"last_diagnosis\":" + (e.last_diagnosis.empty() ? "null" : e.last_diagnosis) + "}";
   }
   return out + "}\n";

@@ -27,10 +27,13 @@ class ResultStore {
  private:
   // Serialised JSON, not nlohmann trees: a tree costs several times the text's size, per
   // monitor, for as long as the agent runs.
+  // When the last run failed it is also the last failure: held once (`last_failed`), not copied
+  // into `last_failure` (a failing monitor's result text is its largest piece of memory).
   struct Entry {
     std::string last;
-    std::string last_failure;
+    std::string last_failure;  // an earlier run's, when the last run did not fail
     std::string last_diagnosis;
+    bool last_failed = false;
     std::chrono::system_clock::time_point failed_at{};
   };
   std::map<std::string, Entry> entries_;
