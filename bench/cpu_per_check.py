@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """CPU time per check, one command: starts the loopback lab pinned to core 1, runs bench's
 check_cpu pinned to core 0 for HTTP, HTTPS (full TLS 1.3 handshake, ECDSA P-256, fresh
-connection each), TLS-only, TCP and DNS, and prints one line each.
+connection each), TLS-only, TCP and DNS, and prints one line each; then HTTP and DNS at the
+agent's pace (100 checks/s, one start per wake-up, then ten at a time).
 Usage: bench/cpu_per_check.py [BUILD_DIR]   (default build/)"""
 import os
 import signal
@@ -33,6 +34,12 @@ def main():
             ["tls", f"localhost:{p['tls13_only']}", "2000", "20", "--ca-file", ca],
             ["tcp", f"127.0.0.1:{p['http']}", "5000", "20"],
             ["dns", "v4only.test", "20000", "20", "--dns-server", dns],
+            # The agent's pace: 100 checks/s, each start on its own wake-up of the loop, then ten
+            # started together.
+            ["http", f"http://127.0.0.1:{p['http']}/ok", "1000", "20", "--rate", "100"],
+            ["http", f"http://127.0.0.1:{p['http']}/ok", "1000", "20", "--rate", "100", "--burst", "10"],
+            ["dns", "v4only.test", "1000", "20", "--dns-server", dns, "--rate", "100"],
+            ["dns", "v4only.test", "1000", "20", "--dns-server", dns, "--rate", "100", "--burst", "10"],
         ]
         for argv in runs:
             pin = ["taskset", "-c", "0"] if cores > 1 else []

@@ -5,7 +5,11 @@ warm-up, one interval is measured: checks/s, scheduling lag p50/p99 (from
 prober_scheduler_lag_seconds), CPU % of one core and CPU µs per check (user and system apart: the
 system part is mostly the machine's price of system calls and wake-ups), RSS, and RSS and heap in
 use (prober_heap_inuse_bytes: without the freed memory the allocator keeps) per configured
-monitor, both against a run with no monitors.
+monitor, both against a run with no monitors: after loading, and at the end of the measured
+interval (steady: every monitor has run, so its last result and its metrics series count too). Then the same check alone (bench's check_cpu, no
+scheduler, no result path) at the same pace on the same CPU: the agent's own cost per result is
+the difference (a check paced alone costs far more than back to back: every start wakes the loop
+on its own).
 Usage: bench/scale.py [--kind http|https] N [N ...]     e.g. bench/scale.py 1000 10000 50000"""
 import argparse
 import json
@@ -126,7 +130,9 @@ def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup
             threading.Thread(target=scraper, args=(port, scrape_every_s, stop, scrapes), daemon=True).start()
         time.sleep(interval_s)
         stop.set()
-        r1, f1, b1 = totals(scrape(port))
+        text = scrape(port)
+        r1, f1, b1 = totals(text)
+        heap_steady = heap_inuse(text)
         c1, u1, t1 = cpu_seconds(proc.pid), cpu_seconds(proc.pid, "user"), time.monotonic()
         return {"kind": kind, "monitors": n, "checks_per_s": (r1 - r0) / (t1 - t0),
                 "expected_per_s": n / interval_s,
@@ -139,10 +145,30 @@ def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup
                 "system_us_per_check": 1e6 * ((c1 - c0) - (u1 - u0)) / max(1, r1 - r0),
                 "lag_p50_ms_le": 1e3 * quantile(b0, b1, 0.5), "lag_p99_ms_le": 1e3 * quantile(b0, b1, 0.99),
                 "scrapes": len(scrapes), "scrape_ms_max": 1e3 * max(scrapes, default=0),
-                "rss_after_load_kib": rss_loaded, "heap_after_load_bytes": heap_loaded, "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}
+                "rss_after_load_kib": rss_loaded, "heap_after_load_bytes": heap_loaded, "heap_steady_bytes": heap_steady,
+                "rss_kib": rss_kib(proc.pid), "rss_peak_kib": rss_kib(proc.pid, "VmHWM")}
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+def check_alone(lab, kind, per_s, seconds):
+    """CPU µs per check of the same check in check_cpu at the same pace (started per_s a second,
+    one interval's worth), pinned where the agent was."""
+    binary = os.path.join(os.path.dirname(os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))),
+                          "check_cpu")
+    if not os.path.exists(binary):
+        return None
+    if kind == "http":
+        argv = ["http", f"http://127.0.0.1:{lab.port('http')}/ok"]
+    else:
+        argv = ["https", f"https://localhost:{lab.port('tls13_only')}/ok", "--ca-file", lab.ca_file]
+    count = max(1, int(per_s * seconds))
+    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
+    out = subprocess.run(cpu + [binary, argv[0], argv[1], str(count), "1000", *argv[2:], "--rate", str(per_s)],
+                         capture_output=True, text=True, timeout=seconds * 3 + 60).stdout
+    field = next((f for f in out.split() if f.startswith("cpu_us_per_check=")), None)
+    return float(field.split("=", 1)[1]) if field else None
 
 
 def main():
@@ -175,6 +201,13 @@ def main():
             r = run(lab, args.kind, n, args.interval, args.scrape_every, args.max_in_flight, args.warmup)
             r["rss_per_monitor_bytes"] = 1024 * (r["rss_after_load_kib"] - base) / n
             r["heap_per_monitor_bytes"] = (r["heap_after_load_bytes"] - baseline["heap_bytes"]) / n
+            # Once every monitor has run: its last result (for /results) and its metrics series too.
+            r["heap_per_monitor_steady_bytes"] = (r["heap_steady_bytes"] - baseline["heap_bytes"]) / n
+            r["rss_per_monitor_steady_bytes"] = 1024 * (r["rss_kib"] - base) / n
+            alone = check_alone(lab, args.kind, n / args.interval, args.interval)
+            if alone is not None:
+                r["check_alone_us_per_check"] = alone
+                r["agent_us_per_result"] = r["cpu_us_per_check"] - alone
             r["libs"] = libs
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}), flush=True)
     finally:
