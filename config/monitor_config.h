@@ -12,9 +12,9 @@
 
 namespace prober::config {
 
-enum class CheckType { kHttp, kTls, kTcp, kDns };
-enum class IpVersion { kAny, kV4, kV6, kEach };
-enum class DnsTransport { kUdp, kTcp };
+enum class CheckType : std::uint8_t { kHttp, kTls, kTcp, kDns };
+enum class IpVersion : std::uint8_t { kAny, kV4, kV6, kEach };
+enum class DnsTransport : std::uint8_t { kUdp, kTcp };
 
 // Inclusive range of acceptable HTTP status codes; a single code is {c, c}.
 struct StatusRange {
@@ -70,17 +70,23 @@ struct SecretHeader {
   std::string env;   // ... or this environment variable
 };
 
+// The small fields sit together: every monitor holds one (a hundred thousand of them at scale),
+// and padding between them would put it in a larger allocation class.
 struct MonitorConfig {
   std::string name;
   CheckType type = CheckType::kHttp;
+  IpVersion ip_version = IpVersion::kAny;
+  DnsTransport transport = DnsTransport::kUdp;
+  int max_redirects = 10;
+  int max_check_attempts = 3;
+  int recovery_attempts = 1;
+  bool follow_redirects = true;
+  bool deny_private_addresses = false;  // see allowed_targets
   // http: url. tls/tcp: target "host:port". dns: query name.
   std::string target;
   std::string method = "GET";
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<std::string> body;
-  bool follow_redirects = true;
-  int max_redirects = 10;
-  IpVersion ip_version = IpVersion::kAny;
   std::chrono::milliseconds timeout{10000};
   std::uint64_t max_body_bytes = 10ull << 20;
   HttpExpect expect;
@@ -91,19 +97,15 @@ struct MonitorConfig {
   // scheduling and alert-state inputs
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds retry_interval{10000};
-  int max_check_attempts = 3;
-  int recovery_attempts = 1;
   // Header values that come from a file or an environment variable: resolved at load, never
   // shown in /results or logs.
   std::vector<SecretHeader> secret_headers;
   // Set on /probe runs only (from sinks.prometheus.probe): RE2 patterns every URL requested must
   // fully match (the target and each redirect hop), and whether non-public addresses are refused.
   std::vector<std::string> allowed_targets;
-  bool deny_private_addresses = false;
   // The monitor's own JSON and the defaults it inherited, digested: equal definitions mean an
   // unchanged monitor on reload (it keeps its schedule and state).
   DefinitionDigest definition{};
-  DnsTransport transport = DnsTransport::kUdp;
   DnsExpect dns_expect;
 };
 
