@@ -88,14 +88,27 @@ void MetricsRegistry::set(const std::string& name, const Labels& labels, double 
 
 void MetricsRegistry::set_rendered(const std::string& name, const std::string& labels, double value) {
   auto& values = families_.at(name).values;
-  if (auto it = values.find(labels); it != values.end())  // every run but the first: no key copy
+  if (auto it = values.find(std::string_view(labels)); it != values.end())  // every run but the first: no key copy
+    it->second = value;
+  else
+    values.emplace(text_of(labels), value);
+}
+
+void MetricsRegistry::set_rendered(const std::string& name, const LabelText& labels, double value) {
+  auto& values = families_.at(name).values;
+  if (auto it = values.find(std::string_view(*labels)); it != values.end())
     it->second = value;
   else
     values.emplace(labels, value);
 }
 
 void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
-  families_.at(name).values[format_labels(labels)] += delta;
+  auto& values = families_.at(name).values;
+  std::string text = format_labels(labels);
+  if (auto it = values.find(std::string_view(text)); it != values.end())
+    it->second += delta;
+  else
+    values.emplace(text_of(std::move(text)), delta);
 }
 
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
@@ -104,8 +117,8 @@ void MetricsRegistry::observe(const std::string& name, const Labels& labels, dou
 
 void MetricsRegistry::observe_rendered(const std::string& name, const std::string& labels, double value) {
   Family& f = families_.at(name);
-  auto found = f.histograms.find(labels);
-  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[labels];
+  auto found = f.histograms.find(std::string_view(labels));
+  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[text_of(labels)];
   if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
   for (std::size_t i = 0; i < f.buckets.size(); ++i) {
     if (value <= f.buckets[i]) {
@@ -154,8 +167,8 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
     }
     return {};
   };
-  auto matches = [&](const std::string& rendered) {
-    auto pair = pair_of(rendered);
+  auto matches = [&](const LabelText& rendered) {
+    auto pair = pair_of(*rendered);
     return !pair.empty() && wanted.count(std::string(pair)) > 0;
   };
   for (auto& [name, f] : families_) {
@@ -172,9 +185,9 @@ void MetricsRegistry::remove_family_matching(const std::string& name, const Labe
   if (it == families_.end()) return;
   std::vector<std::string> pairs;
   for (const auto& [k, v] : labels) pairs.push_back(pair_text(k, v));
-  auto matches = [&pairs](const std::string& rendered) {
+  auto matches = [&pairs](const LabelText& rendered) {
     for (const auto& p : pairs) {
-      if (!has_label(rendered, p)) return false;
+      if (!has_label(*rendered, p)) return false;
     }
     return true;
   };
@@ -188,27 +201,30 @@ void MetricsRegistry::remove_family_matching(const std::string& name, const Labe
 void MetricsRegistry::set_info(const std::string& name, const Labels& base, const Labels& extra) {
   Labels full = base;
   full.insert(extra.begin(), extra.end());
-  set_info_rendered(name, format_labels(base), extra.empty() ? std::string() : format_labels(full));
+  set_info_rendered(name, text_of(format_labels(base)), extra.empty() ? std::string() : format_labels(full));
 }
 
-void MetricsRegistry::set_info_rendered(const std::string& name, const std::string& base, std::string full) {
+void MetricsRegistry::set_info_rendered(const std::string& name, const LabelText& base, std::string full) {
   Family& f = families_.at(name);
   auto& index = info_index_[name];
-  auto it = index.find(base);
-  if (it != index.end() && it->second == full) return;  // unchanged (most runs)
+  auto it = index.find(std::string_view(*base));
+  if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
+  LabelText held_base = base;
   if (it != index.end()) {
-    f.values.erase(it->second);
+    held_base = it->first;  // the text the family's other series already share
+    if (auto old = f.values.find(std::string_view(*it->second)); old != f.values.end()) f.values.erase(old);
     index.erase(it);
   }
   if (full.empty()) return;
-  f.values[full] = 1;
-  index.emplace(base, std::move(full));
+  LabelText text = text_of(std::move(full));
+  f.values.insert_or_assign(text, 1);
+  index.emplace(std::move(held_base), std::move(text));
 }
 
 std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {
   auto f = families_.find(name);
   if (f == families_.end()) return std::nullopt;
-  auto v = f->second.values.find(format_labels(labels));
+  auto v = f->second.values.find(std::string_view(format_labels(labels)));
   if (v == f->second.values.end()) return std::nullopt;
   return v->second;
 }
@@ -247,8 +263,8 @@ void MetricsRegistry::render_histogram(std::string& out, const std::string& name
 void MetricsRegistry::render(std::string& out, const std::string& name, const Family& f) const {
   if (f.values.empty() && f.histograms.empty()) return;
   render_header(out, name, f);
-  for (const auto& [labels, v] : f.values) render_value(out, name, labels, v);
-  for (const auto& [labels, h] : f.histograms) render_histogram(out, name, f, labels, h);
+  for (const auto& [labels, v] : f.values) render_value(out, name, *labels, v);
+  for (const auto& [labels, h] : f.histograms) render_histogram(out, name, f, *labels, h);
 }
 
 bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budget) const {
@@ -260,19 +276,19 @@ bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budge
       c.header_done = true;
     }
     if (!c.histograms) {
-      auto it = c.after ? f.values.upper_bound(*c.after) : f.values.begin();
+      auto it = c.after ? f.values.upper_bound(std::string_view(*c.after)) : f.values.begin();
       for (; it != f.values.end() && budget > 0; ++it, --budget) {
-        render_value(out, name, it->first, it->second);
-        c.after = it->first;
+        render_value(out, name, *it->first, it->second);
+        c.after = *it->first;
       }
       if (it != f.values.end()) return false;
       c.histograms = true;
       c.after.reset();
     }
-    auto it = c.after ? f.histograms.upper_bound(*c.after) : f.histograms.begin();
+    auto it = c.after ? f.histograms.upper_bound(std::string_view(*c.after)) : f.histograms.begin();
     for (; it != f.histograms.end() && budget > 0; ++it, --budget) {
-      render_histogram(out, name, f, it->first, it->second);
-      c.after = it->first;
+      render_histogram(out, name, f, *it->first, it->second);
+      c.after = *it->first;
     }
     if (it != f.histograms.end()) return false;
     c = Cursor{c.family + 1, false, false, std::nullopt};

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,9 @@
 namespace prober::report {
 
 using Labels = std::map<std::string, std::string>;
+// A rendered label set ({a="1",b="2"}) that series of several families can hold at once: a
+// monitor's probe_* series all carry the same labels, and the text is most of their memory.
+using LabelText = std::shared_ptr<const std::string>;
 
 class MetricsRegistry {
  public:
@@ -36,7 +40,9 @@ class MetricsRegistry {
   // The same with labels already rendered (format_labels, with_label): no formatting per series.
   // `full` empty: no info series now.
   void set_rendered(const std::string& name, const std::string& labels, double value);
-  void set_info_rendered(const std::string& name, const std::string& base, std::string full);
+  // A new series keeps `labels` itself (shared with the other families given the same text).
+  void set_rendered(const std::string& name, const LabelText& labels, double value);
+  void set_info_rendered(const std::string& name, const LabelText& base, std::string full);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
   // with probe_success.
@@ -62,15 +68,25 @@ class MetricsRegistry {
     double sum = 0;
     std::uint64_t count = 0;
   };
-  // Series are keyed by their rendered label text ({a="1",b="2"}): one string per series
-  // instead of a map of strings, which is most of the memory of a monitor's metrics.
+  // Series are keyed by their rendered label text ({a="1",b="2"}): one string per label set
+  // instead of a map of strings, held once however many families use it. Ordered by the text.
+  struct TextLess {
+    using is_transparent = void;
+    static std::string_view view(const LabelText& t) { return *t; }
+    static std::string_view view(std::string_view t) { return t; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+  };
   struct Family {
     Kind kind;
     std::string help;
     std::vector<double> buckets;
-    std::map<std::string, double> values;
-    std::map<std::string, Histogram> histograms;
+    std::map<LabelText, double, TextLess> values;
+    std::map<LabelText, Histogram, TextLess> histograms;
   };
+  static LabelText text_of(std::string labels) { return std::make_shared<const std::string>(std::move(labels)); }
   void render(std::string& out, const std::string& name, const Family& f) const;
   static void render_value(std::string& out, const std::string& name, const std::string& labels, double v);
   static void render_histogram(std::string& out, const std::string& name, const Family& f, const std::string& labels,
@@ -78,8 +94,9 @@ class MetricsRegistry {
   static void render_header(std::string& out, const std::string& name, const Family& f);
 
   std::vector<std::string> order_;
-  // family -> rendered base labels -> rendered full labels of its current info series
-  std::map<std::string, std::map<std::string, std::string>> info_index_;
+  // family -> rendered base labels -> rendered full labels of its current info series (both the
+  // texts the series hold)
+  std::map<std::string, std::map<LabelText, LabelText, TextLess>> info_index_;
   std::map<std::string, Family> families_;
 };
 

@@ -147,3 +147,33 @@ TEST_CASE("with_label puts a label where format_labels would, escapes it, and re
   CHECK(with_label("", "phase", "tls") == format_labels({{"phase", "tls"}}));
   CHECK(with_label(format_labels({{"a", "\xff"}}), "b", "\xfe") == format_labels({{"a", "\xff"}, {"b", "\xfe"}}));
 }
+
+TEST_CASE("a label text given to several families is held once, and let go with its series") {
+  MetricsRegistry r;
+  r.declare("a", MetricsRegistry::Kind::kGauge, "A");
+  r.declare("b", MetricsRegistry::Kind::kGauge, "B");
+  r.declare("info", MetricsRegistry::Kind::kGauge, "I");
+  auto text = std::make_shared<const std::string>(format_labels({{"monitor", "m"}, {"target", "t"}}));
+  r.set_rendered("a", text, 1);
+  r.set_rendered("b", text, 2);
+  r.set_info_rendered("info", text, with_label(*text, "class", "x"));
+  CHECK(text.use_count() == 4);  // ours, a's series, b's series, the info index
+
+  // A later run renders the same labels anew: the series keep the text they hold.
+  auto again = std::make_shared<const std::string>(*text);
+  r.set_rendered("a", again, 3);
+  r.set_info_rendered("info", again, with_label(*again, "class", "y"));
+  CHECK(again.use_count() == 1);
+  CHECK(text.use_count() == 4);
+  CHECK(r.value("a", {{"monitor", "m"}, {"target", "t"}}) == 3);
+  CHECK(r.exposition() ==
+        "# HELP a A\n# TYPE a gauge\na{monitor=\"m\",target=\"t\"} 3\n"
+        "# HELP b B\n# TYPE b gauge\nb{monitor=\"m\",target=\"t\"} 2\n"
+        "# HELP info I\n# TYPE info gauge\ninfo{class=\"y\",monitor=\"m\",target=\"t\"} 1\n");
+
+  r.set_info_rendered("info", again, "");  // no info series now
+  CHECK(text.use_count() == 3);
+  r.remove_with_label("monitor", {"m"});
+  CHECK(text.use_count() == 1);
+  CHECK(r.exposition().empty());
+}
