@@ -1,5 +1,6 @@
 #include "report/metrics_registry.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string_view>
@@ -52,27 +53,46 @@ std::string format_labels(const Labels& labels) {
   return out + "}";
 }
 
-std::string with_label(const std::string& rendered, std::string_view key, std::string_view value) {
-  std::string added;
-  append_pair(added, key, value);
-  if (rendered.empty()) return "{" + added + "}";
+namespace {
+
+// Appends `rendered` ({a="1",c="3"}) with the rendered pair `pair` (b="2") where format_labels
+// would put it (keys in order), or in place of the pair of the same key.
+void append_with_pair(std::string& out, std::string_view rendered, std::string_view pair) {
+  if (rendered.empty()) {
+    out.append("{").append(pair).append("}");
+    return;
+  }
+  std::string_view key = pair.substr(0, pair.find('='));
   // Walk the pairs: a key runs to '='; its value is quoted, with backslash escapes.
   std::size_t at = 1;
   while (at < rendered.size() && rendered[at] != '}') {
     std::size_t eq = rendered.find('=', at);
-    if (eq == std::string::npos) break;
-    std::string_view k(rendered.data() + at, eq - at);
+    if (eq == std::string_view::npos) break;
+    std::string_view k = rendered.substr(at, eq - at);
     std::size_t end = eq + 2;  // past ="
     while (end < rendered.size() && rendered[end] != '"') end += rendered[end] == '\\' ? 2 : 1;
     ++end;  // past the closing quote
     if (k >= key) {
-      std::string out = rendered.substr(0, at) + added;
-      if (k == key) return out + rendered.substr(end);
-      return out + "," + rendered.substr(at);
+      out.append(rendered.substr(0, at)).append(pair);
+      if (k == key)
+        out.append(rendered.substr(std::min(end, rendered.size())));
+      else
+        out.append(",").append(rendered.substr(at));
+      return;
     }
     at = end + (end < rendered.size() && rendered[end] == ',' ? 1 : 0);
   }
-  return rendered.substr(0, rendered.size() - 1) + "," + added + "}";
+  out.append(rendered.substr(0, rendered.size() - 1)).append(",").append(pair).append("}");
+}
+
+}  // namespace
+
+std::string with_label(const std::string& rendered, std::string_view key, std::string_view value) {
+  std::string pair;
+  append_pair(pair, key, value);
+  std::string out;
+  append_with_pair(out, rendered, pair);
+  return out;
 }
 
 void MetricsRegistry::declare(const std::string& name, Kind kind, const std::string& help,
@@ -91,15 +111,15 @@ void MetricsRegistry::set_rendered(const std::string& name, const std::string& l
   if (auto it = values.find(std::string_view(labels)); it != values.end())  // every run but the first: no key copy
     it->second = value;
   else
-    values.emplace(text_of(labels), value);
+    values.emplace(SeriesKey{text_of(labels), nullptr}, value);
 }
 
-void MetricsRegistry::set_rendered(const std::string& name, const LabelText& labels, double value) {
+void MetricsRegistry::set_rendered(const std::string& name, const LabelText& labels, double value, const char* extra) {
   auto& values = families_.at(name).values;
-  if (auto it = values.find(std::string_view(*labels)); it != values.end())
+  if (auto it = values.find(KeyView{*labels, view_of(extra)}); it != values.end())
     it->second = value;
   else
-    values.emplace(labels, value);
+    values.emplace(SeriesKey{labels, extra}, value);
 }
 
 void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
@@ -108,7 +128,7 @@ void MetricsRegistry::add(const std::string& name, const Labels& labels, double 
   if (auto it = values.find(std::string_view(text)); it != values.end())
     it->second += delta;
   else
-    values.emplace(text_of(std::move(text)), delta);
+    values.emplace(SeriesKey{text_of(std::move(text)), nullptr}, delta);
 }
 
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
@@ -118,7 +138,7 @@ void MetricsRegistry::observe(const std::string& name, const Labels& labels, dou
 void MetricsRegistry::observe_rendered(const std::string& name, const std::string& labels, double value) {
   Family& f = families_.at(name);
   auto found = f.histograms.find(std::string_view(labels));
-  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[text_of(labels)];
+  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[SeriesKey{text_of(labels), nullptr}];
   if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
   for (std::size_t i = 0; i < f.buckets.size(); ++i) {
     if (value <= f.buckets[i]) {
@@ -131,16 +151,6 @@ void MetricsRegistry::observe_rendered(const std::string& name, const std::strin
 }
 
 namespace {
-
-// Whether a rendered label set ({a="1",b="2"}) carries key="value".
-bool has_label(const std::string& rendered, const std::string& pair) {
-  for (auto at = rendered.find(pair); at != std::string::npos; at = rendered.find(pair, at + 1)) {
-    char before = at > 0 ? rendered[at - 1] : '\0';
-    char after = at + pair.size() < rendered.size() ? rendered[at + pair.size()] : '\0';
-    if ((before == '{' || before == ',') && (after == ',' || after == '}')) return true;
-  }
-  return false;
-}
 
 std::string pair_text(const std::string& key, const std::string& value) {
   std::string rendered = format_labels({{key, value}});  // {key="value"} with escaping
@@ -172,29 +182,11 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
     return !pair.empty() && wanted.count(std::string(pair)) > 0;
   };
   for (auto& [name, f] : families_) {
-    std::erase_if(f.values, [&](const auto& kv) { return matches(kv.first); });
-    std::erase_if(f.histograms, [&](const auto& kv) { return matches(kv.first); });
+    std::erase_if(f.values, [&](const auto& kv) { return matches(kv.first.labels); });
+    std::erase_if(f.histograms, [&](const auto& kv) { return matches(kv.first.labels); });
   }
   for (auto& [name, index] : info_index_) {
     std::erase_if(index, [&](const auto& kv) { return matches(kv.second); });
-  }
-}
-
-void MetricsRegistry::remove_family_matching(const std::string& name, const Labels& labels) {
-  auto it = families_.find(name);
-  if (it == families_.end()) return;
-  std::vector<std::string> pairs;
-  for (const auto& [k, v] : labels) pairs.push_back(pair_text(k, v));
-  auto matches = [&pairs](const LabelText& rendered) {
-    for (const auto& p : pairs) {
-      if (!has_label(*rendered, p)) return false;
-    }
-    return true;
-  };
-  std::erase_if(it->second.values, [&](const auto& kv) { return matches(kv.first); });
-  std::erase_if(it->second.histograms, [&](const auto& kv) { return matches(kv.first); });
-  if (auto index = info_index_.find(name); index != info_index_.end()) {
-    std::erase_if(index->second, [&](const auto& kv) { return matches(kv.second); });
   }
 }
 
@@ -217,7 +209,7 @@ void MetricsRegistry::set_info_rendered(const std::string& name, const LabelText
   }
   if (full.empty()) return;
   LabelText text = text_of(std::move(full));
-  f.values.insert_or_assign(text, 1);
+  f.values.insert_or_assign(SeriesKey{text, nullptr}, 1);
   index.emplace(std::move(held_base), std::move(text));
 }
 
@@ -235,12 +227,20 @@ void MetricsRegistry::render_header(std::string& out, const std::string& name, c
   out.append(kTypes[static_cast<int>(f.kind)]).append("\n");
 }
 
-void MetricsRegistry::render_value(std::string& out, const std::string& name, const std::string& labels, double v) {
-  out.append(name).append(labels).append(" ").append(format_value(v)).append("\n");
+void MetricsRegistry::render_value(std::string& out, const std::string& name, const SeriesKey& key, double v) {
+  out.append(name);
+  if (!key.extra)
+    out.append(*key.labels);
+  else
+    append_with_pair(out, *key.labels, key.extra);
+  out.append(" ").append(format_value(v)).append("\n");
 }
 
-void MetricsRegistry::render_histogram(std::string& out, const std::string& name, const Family& f,
-                                       const std::string& labels, const Histogram& h) {
+void MetricsRegistry::render_histogram(std::string& out, const std::string& name, const Family& f, const SeriesKey& key,
+                                       const Histogram& h) {
+  std::string merged;
+  if (key.extra) append_with_pair(merged, *key.labels, key.extra);
+  const std::string& labels = key.extra ? merged : *key.labels;
   // "le" goes last: the exposition format does not require label order.
   auto bucket = [&](const std::string& le, std::uint64_t count) {
     out.append(name).append("_bucket");
@@ -263,8 +263,8 @@ void MetricsRegistry::render_histogram(std::string& out, const std::string& name
 void MetricsRegistry::render(std::string& out, const std::string& name, const Family& f) const {
   if (f.values.empty() && f.histograms.empty()) return;
   render_header(out, name, f);
-  for (const auto& [labels, v] : f.values) render_value(out, name, *labels, v);
-  for (const auto& [labels, h] : f.histograms) render_histogram(out, name, f, *labels, h);
+  for (const auto& [key, v] : f.values) render_value(out, name, key, v);
+  for (const auto& [key, h] : f.histograms) render_histogram(out, name, f, key, h);
 }
 
 bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budget) const {
@@ -276,19 +276,20 @@ bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budge
       c.header_done = true;
     }
     if (!c.histograms) {
-      auto it = c.after ? f.values.upper_bound(std::string_view(*c.after)) : f.values.begin();
+      auto it = c.after ? f.values.upper_bound(KeyView{c.after->first, view_of(c.after->second)}) : f.values.begin();
       for (; it != f.values.end() && budget > 0; ++it, --budget) {
-        render_value(out, name, *it->first, it->second);
-        c.after = *it->first;
+        render_value(out, name, it->first, it->second);
+        c.after.emplace(*it->first.labels, it->first.extra);
       }
       if (it != f.values.end()) return false;
       c.histograms = true;
       c.after.reset();
     }
-    auto it = c.after ? f.histograms.upper_bound(std::string_view(*c.after)) : f.histograms.begin();
+    auto it =
+        c.after ? f.histograms.upper_bound(KeyView{c.after->first, view_of(c.after->second)}) : f.histograms.begin();
     for (; it != f.histograms.end() && budget > 0; ++it, --budget) {
-      render_histogram(out, name, f, *it->first, it->second);
-      c.after = *it->first;
+      render_histogram(out, name, f, it->first, it->second);
+      c.after.emplace(*it->first.labels, it->first.extra);
     }
     if (it != f.histograms.end()) return false;
     c = Cursor{c.family + 1, false, false, std::nullopt};

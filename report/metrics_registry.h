@@ -30,8 +30,6 @@ class MetricsRegistry {
   // Drops every series, of every family, whose label `key` is one of `values`: one pass over
   // the series however many values (a reload that changes thousands of monitors).
   void remove_with_label(const std::string& key, const std::vector<std::string>& values);
-  // Drops the series of one family that carry all of `labels` (and maybe more).
-  void remove_family_matching(const std::string& name, const Labels& labels);
   std::optional<double> value(const std::string& name, const Labels& labels) const;
   // An "info" series (value 1) whose extra labels change over time, e.g. the failure class:
   // replaces the one set before for the same `base` labels (none when `extra` is empty), in
@@ -41,7 +39,10 @@ class MetricsRegistry {
   // `full` empty: no info series now.
   void set_rendered(const std::string& name, const std::string& labels, double value);
   // A new series keeps `labels` itself (shared with the other families given the same text).
-  void set_rendered(const std::string& name, const LabelText& labels, double value);
+  // `extra`: one more pair, rendered (phase="connect"), a string with static storage: the series
+  // holds the pointer and it is written where format_labels would put it. Not matched by
+  // remove_with_label, and not found by value().
+  void set_rendered(const std::string& name, const LabelText& labels, double value, const char* extra = nullptr);
   void set_info_rendered(const std::string& name, const LabelText& base, std::string full);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
@@ -54,8 +55,9 @@ class MetricsRegistry {
   struct Cursor {
     std::size_t family = 0;  // index in declaration order
     bool header_done = false;
-    bool histograms = false;           // past the family's plain values
-    std::optional<std::string> after;  // the last series rendered in the current part
+    bool histograms = false;  // past the family's plain values
+    // The last series rendered in the current part: its label text and extra pair.
+    std::optional<std::pair<std::string, const char*>> after;
   };
   // Appends at most `budget` series (a histogram counts as one) from `cursor` on; true when the
   // exposition is complete. The agent renders /metrics this way between other loop work, so a
@@ -69,7 +71,24 @@ class MetricsRegistry {
     std::uint64_t count = 0;
   };
   // Series are keyed by their rendered label text ({a="1",b="2"}): one string per label set
-  // instead of a map of strings, held once however many families use it. Ordered by the text.
+  // instead of a map of strings, held once however many families use it, plus at most one
+  // static pair (a monitor's five phase series share its text too). Ordered by (text, extra).
+  struct SeriesKey {
+    LabelText labels;
+    const char* extra = nullptr;  // static; a pointer, not a view: the key fits a 64-byte map node
+  };
+  using KeyView = std::pair<std::string_view, std::string_view>;
+  static std::string_view view_of(const char* extra) { return extra ? std::string_view(extra) : std::string_view(); }
+  struct KeyLess {
+    using is_transparent = void;
+    static KeyView view(const SeriesKey& k) { return {*k.labels, view_of(k.extra)}; }
+    static KeyView view(const KeyView& k) { return k; }
+    static KeyView view(std::string_view labels) { return {labels, {}}; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+  };
   struct TextLess {
     using is_transparent = void;
     static std::string_view view(const LabelText& t) { return *t; }
@@ -83,13 +102,13 @@ class MetricsRegistry {
     Kind kind;
     std::string help;
     std::vector<double> buckets;
-    std::map<LabelText, double, TextLess> values;
-    std::map<LabelText, Histogram, TextLess> histograms;
+    std::map<SeriesKey, double, KeyLess> values;
+    std::map<SeriesKey, Histogram, KeyLess> histograms;
   };
   static LabelText text_of(std::string labels) { return std::make_shared<const std::string>(std::move(labels)); }
   void render(std::string& out, const std::string& name, const Family& f) const;
-  static void render_value(std::string& out, const std::string& name, const std::string& labels, double v);
-  static void render_histogram(std::string& out, const std::string& name, const Family& f, const std::string& labels,
+  static void render_value(std::string& out, const std::string& name, const SeriesKey& key, double v);
+  static void render_histogram(std::string& out, const std::string& name, const Family& f, const SeriesKey& key,
                                const Histogram& h);
   static void render_header(std::string& out, const std::string& name, const Family& f);
 

@@ -14,6 +14,17 @@ std::string tls_version_label(const std::string& openssl) {  // "TLSv1.3" -> "TL
   return openssl.rfind("TLSv", 0) == 0 ? "TLS " + openssl.substr(4) : openssl;
 }
 
+// The phase pairs as rendered, with static storage: a series keeps its pair without a copy.
+const char* rendered_phase(std::string_view phase) {
+  static constexpr const char* kPairs[] = {R"(phase="resolve")", R"(phase="connect")", R"(phase="tls")",
+                                           R"(phase="processing")", R"(phase="transfer")"};
+  for (const char* pair : kPairs) {
+    std::string_view p(pair);
+    if (p.substr(7, p.size() - 8) == phase) return pair;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void declare_probe_metrics(MetricsRegistry& r) {
@@ -122,6 +133,8 @@ void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::ve
       [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
         if (extra.first.empty())
           reg.set_rendered(name, text, v);
+        else if (const char* pair = extra.first == "phase" ? rendered_phase(extra.second) : nullptr)
+          reg.set_rendered(name, text, v, pair);  // the monitor's text, shared, and a static pair
         else
           reg.set_rendered(name, with_label(*text, extra.first, extra.second), v);
       },

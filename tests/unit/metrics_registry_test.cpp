@@ -50,9 +50,6 @@ TEST_CASE("removing a monitor's series matches whole label values only") {
   CHECK_FALSE(r.value("g", {{"monitor", "shop"}, {"type", "http"}}).has_value());
   CHECK(r.value("g", {{"monitor", "shop-api"}, {"type", "http"}}) == 1);
   CHECK(r.value("g", {{"monitor", "xshop"}}) == 1);
-  r.set("g", {{"class", "tcp_refused"}, {"monitor", "xshop"}}, 1);
-  r.remove_family_matching("g", {{"monitor", "xshop"}});
-  CHECK(r.exposition().find("xshop") == std::string::npos);
 }
 
 TEST_CASE("an info series replaces its predecessor for the same base labels") {
@@ -176,4 +173,55 @@ TEST_CASE("a label text given to several families is held once, and let go with 
   r.remove_with_label("monitor", {"m"});
   CHECK(text.use_count() == 1);
   CHECK(r.exposition().empty());
+}
+
+TEST_CASE("a series with a static extra pair renders as the full label set would, whole or in slices") {
+  MetricsRegistry r;
+  r.declare("d", MetricsRegistry::Kind::kGauge, "D");
+  r.declare("full", MetricsRegistry::Kind::kGauge, "D");
+  const char* const pairs[] = {R"(phase="connect")", R"(a="first")", R"(zz="last")", R"(monitor="replaced")"};
+  std::vector<std::shared_ptr<const std::string>> texts;
+  for (int i = 0; i < 20; ++i) {
+    Labels base{{"monitor", "m" + std::to_string(i)}, {"target", "t\"" + std::to_string(i)}};
+    texts.push_back(std::make_shared<const std::string>(format_labels(base)));
+    for (const char* text : pairs) {
+      std::string_view pair(text);
+      auto eq = pair.find('=');
+      std::string key(pair.substr(0, eq)), value(pair.substr(eq + 2, pair.size() - eq - 3));
+      r.set_rendered("d", texts.back(), i, text);
+      r.set_rendered("full", with_label(*texts.back(), key, value), i);
+    }
+  }
+  r.set_rendered("d", std::make_shared<const std::string>(), 7, R"(phase="tls")");  // no other labels
+  r.set_rendered("full", format_labels({{"phase", "tls"}}), 7);
+  CHECK(texts[3].use_count() == 1 + 4);  // the four series of m3 hold our text, no copy of it
+
+  // Same lines, family name aside (the order within a family may differ: it follows the keys).
+  auto lines = [](std::string text, const std::string& name) {
+    std::vector<std::string> out;
+    for (std::size_t at = 0, next; at < text.size(); at = next + 1) {
+      next = text.find('\n', at);
+      std::string line = text.substr(at, next - at);
+      if (line.rfind(name + "{", 0) == 0) out.push_back(line.substr(name.size()));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::string whole = r.exposition();
+  CHECK(lines(whole, "d") == lines(whole, "full"));
+  CHECK(lines(whole, "d").size() == 20 * 4 + 1);
+  CHECK(whole.find(R"(d{monitor="replaced",target="t\"0"} 0)") != std::string::npos);  // a pair of the same key
+  CHECK(whole.find(R"(d{a="first",monitor="m0",target="t\"0"} 0)") != std::string::npos);
+  CHECK(whole.find(R"(d{monitor="m0",phase="connect",target="t\"0"} 0)") != std::string::npos);
+  CHECK(whole.find(R"(d{monitor="m0",target="t\"0",zz="last"} 0)") != std::string::npos);
+  CHECK(whole.find(R"(d{phase="tls"} 7)") != std::string::npos);
+  for (std::size_t budget : {1, 3, 1000}) {
+    MetricsRegistry::Cursor cursor;
+    std::string out;
+    while (!r.render_some(cursor, out, budget)) {
+    }
+    CHECK(out == whole);
+  }
+  r.remove_with_label("monitor", {"m3"});
+  CHECK(texts[3].use_count() == 1);
 }
