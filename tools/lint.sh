@@ -10,7 +10,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 status=0
-files=$(git ls-files '*.cpp' '*.h')
+# Outside a git checkout (a source archive) every file is checked, whole.
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  files=$(git ls-files '*.cpp' '*.h')
+else
+  files=$(find . -path ./build -prune -o -path './build-*' -prune -o \( -name '*.cpp' -o -name '*.h' \) -print |
+          sed 's|^\./||' | sort)
+fi
 
 if clang-format --version | grep -q 'version 14\.'; then
   bad=""
@@ -30,7 +36,7 @@ fi
 
 [ -f build/compile_commands.json ] || cmake -S . -B build -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 # Sources only: headers are checked through the sources that include them (HeaderFilterRegex).
-base=$(git log -1 --format=%H -- .ci/lint-clean)
+base=$(git log -1 --format=%H -- .ci/lint-clean 2>/dev/null || true)
 if [ "${1:-}" = "--all" ] || [ -z "$base" ]; then
   tidy=$(echo "$files" | tr ' ' '\n' | grep '\.cpp$' | grep -v '^fuzz/\|^bench/\|^tests/')
 else
