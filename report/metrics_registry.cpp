@@ -43,6 +43,11 @@ void append_pair(std::string& out, std::string_view key, std::string_view value)
 
 }  // namespace
 
+LabelText label_text(std::string rendered) {
+  rendered.shrink_to_fit();
+  return std::make_shared<const std::string>(std::move(rendered));
+}
+
 std::string format_labels(const Labels& labels) {
   if (labels.empty()) return "";
   std::string out = "{";
@@ -50,7 +55,8 @@ std::string format_labels(const Labels& labels) {
     if (out.size() > 1) out += ',';
     append_pair(out, k, v);
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 namespace {
@@ -111,7 +117,7 @@ void MetricsRegistry::set_rendered(const std::string& name, const std::string& l
   if (auto it = values.find(std::string_view(labels)); it != values.end())  // every run but the first: no key copy
     it->second = value;
   else
-    values.emplace(SeriesKey{text_of(labels), nullptr}, value);
+    values.emplace(SeriesKey{label_text(labels), nullptr}, value);
 }
 
 void MetricsRegistry::set_rendered(const std::string& name, const LabelText& labels, double value, const char* extra) {
@@ -128,7 +134,7 @@ void MetricsRegistry::add(const std::string& name, const Labels& labels, double 
   if (auto it = values.find(std::string_view(text)); it != values.end())
     it->second += delta;
   else
-    values.emplace(SeriesKey{text_of(std::move(text)), nullptr}, delta);
+    values.emplace(SeriesKey{label_text(std::move(text)), nullptr}, delta);
 }
 
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
@@ -138,7 +144,7 @@ void MetricsRegistry::observe(const std::string& name, const Labels& labels, dou
 void MetricsRegistry::observe_rendered(const std::string& name, const std::string& labels, double value) {
   Family& f = families_.at(name);
   auto found = f.histograms.find(std::string_view(labels));
-  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[SeriesKey{text_of(labels), nullptr}];
+  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[SeriesKey{label_text(labels), nullptr}];
   if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
   for (std::size_t i = 0; i < f.buckets.size(); ++i) {
     if (value <= f.buckets[i]) {
@@ -193,7 +199,7 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
 void MetricsRegistry::set_info(const std::string& name, const Labels& base, const Labels& extra) {
   Labels full = base;
   full.insert(extra.begin(), extra.end());
-  set_info_rendered(name, text_of(format_labels(base)), extra.empty() ? std::string() : format_labels(full));
+  set_info_rendered(name, label_text(format_labels(base)), extra.empty() ? std::string() : format_labels(full));
 }
 
 void MetricsRegistry::set_info_rendered(const std::string& name, const LabelText& base, std::string full) {
@@ -208,7 +214,7 @@ void MetricsRegistry::set_info_rendered(const std::string& name, const LabelText
     index.erase(it);
   }
   if (full.empty()) return;
-  LabelText text = text_of(std::move(full));
+  LabelText text = label_text(std::move(full));
   f.values.insert_or_assign(SeriesKey{text, nullptr}, 1);
   index.emplace(std::move(held_base), std::move(text));
 }

@@ -16,6 +16,9 @@ using Labels = std::map<std::string, std::string>;
 // A rendered label set ({a="1",b="2"}) that series of several families can hold at once: a
 // monitor's probe_* series all carry the same labels, and the text is most of their memory.
 using LabelText = std::shared_ptr<const std::string>;
+// A label text to keep: without the spare capacity the appends that rendered it left (a string
+// built by appending holds up to twice its size), since a series keeps it as long as it lives.
+LabelText label_text(std::string rendered);
 
 class MetricsRegistry {
  public:
@@ -105,7 +108,7 @@ class MetricsRegistry {
     std::map<SeriesKey, double, KeyLess> values;
     std::map<SeriesKey, Histogram, KeyLess> histograms;
   };
-  static LabelText text_of(std::string labels) { return std::make_shared<const std::string>(std::move(labels)); }
+
   void render(std::string& out, const std::string& name, const Family& f) const;
   static void render_value(std::string& out, const std::string& name, const SeriesKey& key, double v);
   static void render_histogram(std::string& out, const std::string& name, const Family& f, const SeriesKey& key,

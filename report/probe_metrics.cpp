@@ -128,8 +128,7 @@ void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::ve
   // one text held by every family's series (later runs find their series by it).
   LabelText text;
   each_probe_series(
-      base, results, per_address,
-      [&text](const Labels& l) { text = std::make_shared<const std::string>(format_labels(l)); },
+      base, results, per_address, [&text](const Labels& l) { text = label_text(format_labels(l)); },
       [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
         if (extra.first.empty())
           reg.set_rendered(name, text, v);

@@ -6,6 +6,7 @@ namespace prober::report {
 
 void ResultStore::record(const std::string& monitor, std::string results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
+  results_json.shrink_to_fit();  // kept until the next run: without the slack its appends left
   Entry& e = entries_[monitor];
   if (failed) {
     std::string().swap(e.last_failure);  // `last` is the last failure now
@@ -19,7 +20,9 @@ void ResultStore::record(const std::string& monitor, std::string results_json, b
 
 void ResultStore::record_diagnosis(const std::string& monitor, std::string diagnosis_json) {
   auto it = entries_.find(monitor);
-  if (it != entries_.end()) it->second.last_diagnosis = std::move(diagnosis_json);
+  if (it == entries_.end()) return;
+  diagnosis_json.shrink_to_fit();
+  it->second.last_diagnosis = std::move(diagnosis_json);
 }
 
 void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); }

@@ -169,6 +169,11 @@ TEST_CASE("a label text given to several families is held once, and let go with 
         "# HELP info I\n# TYPE info gauge\ninfo{class=\"y\",monitor=\"m\",target=\"t\"} 1\n");
 
   r.set_info_rendered("info", again, "");  // no info series now
+
+  std::string built = "{monitor=\"";
+  for (int i = 0; i < 100; ++i) built += 'x';  // appends leave spare capacity
+  auto kept = label_text(built + "\"}");
+  CHECK(kept->capacity() == kept->size());  // a kept text holds no spare capacity
   CHECK(text.use_count() == 3);
   r.remove_with_label("monitor", {"m"});
   CHECK(text.use_count() == 1);
