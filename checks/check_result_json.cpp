@@ -51,7 +51,7 @@ void write_cert(JsonWriter& out, const CertInfo& c) {
 void write_http(JsonWriter& out, const HttpFacts& h) {
   out.begin_object();
   out.key("body_bytes").value(h.body_bytes);
-  if (h.content_length.value_or(-1) >= 0)
+  if (h.content_length && *h.content_length >= 0)
     out.key("content_length").value(*h.content_length);
   else
     out.key("content_length").null();

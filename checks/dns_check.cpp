@@ -80,7 +80,7 @@ std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env,
   if (!type) return "unsupported record type '" + monitor.record + "'";
   spec->type = *type;
   auto rcode = dns_rcode_from_name(monitor.dns_expect.rcode.value_or("NOERROR"));
-  if (!rcode) return "unknown rcode '" + *monitor.dns_expect.rcode + "'";
+  if (!rcode) return "unknown rcode '" + monitor.dns_expect.rcode.value_or("") + "'";
   spec->expected_rcode = *rcode;
   for (const auto& p : monitor.dns_expect.answers_regex) {
     auto compiled = compile_pattern(p);

@@ -226,8 +226,8 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
         keys->second[i] = report::format_labels({{"type", r.type}, {"phase", kPhases[i]}});
     }
     for (std::size_t i = 0; i < keys->second.size(); ++i) {
-      if (phases[i])
-        registry_.observe_rendered("prober_check_phase_seconds", keys->second[i], phases[i]->count() / 1e6);
+      const std::optional<checks::Micros>& took = phases[i];
+      if (took) registry_.observe_rendered("prober_check_phase_seconds", keys->second[i], took->count() / 1e6);
     }
   }
   if (spool_) spool_->put_state("seq", std::to_string(seq_));

@@ -161,6 +161,7 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   if (control_changed) health_ = alerting::VantageHealth(config_.vantage.control);
   registry_.set("prober_vantage_healthy", {}, health_.healthy() ? 1 : 0);
   std::vector<const config::MonitorConfig*> monitors;
+  monitors.reserve(config_.monitors.size());
   for (const auto& m : config_.monitors) monitors.push_back(m.get());
   for (auto& sink : sinks_) sink->on_monitors(monitors);
 }
