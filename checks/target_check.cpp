@@ -58,8 +58,8 @@ class TargetRun final : public CheckRun {
       return out;
     }
     for (std::size_t i = 0; i < probes_.size(); ++i) {
-      if (results_[i]) {
-        out.push_back(std::move(*results_[i]));
+      if (std::optional<CheckResult>& done = results_[i]) {
+        out.push_back(std::move(*done));
       } else {
         out.push_back(probes_[i]->abort());
         out.back().deadline_hit = true;
@@ -105,9 +105,10 @@ class TargetRun final : public CheckRun {
       }
       probes_.push_back((*make_probe_)(std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
     }
-    if (pending_ == 0) {  // every address refused
+    if (pending_ == 0) {  // every address refused: each has its result already
       pending_ = 1;
-      on_probe_done(0, std::move(*results_[0]));
+      std::optional<CheckResult>& first = results_[0];
+      if (first) on_probe_done(0, std::move(*first));
       return;
     }
     // Start after all exist: a probe may finish synchronously when curl refuses it.
@@ -120,7 +121,10 @@ class TargetRun final : public CheckRun {
     results_[index] = std::move(result);
     if (--pending_ > 0) return;
     std::vector<CheckResult> out;
-    for (auto& r : results_) out.push_back(std::move(*r));
+    out.reserve(results_.size());
+    for (auto& r : results_) {
+      if (r) out.push_back(std::move(*r));  // all are set once none is pending
+    }
     results_.clear();
     finish(std::move(out));
   }

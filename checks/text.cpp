@@ -51,7 +51,7 @@ std::string valid_utf8(std::string_view bytes) {
       out += "\xEF\xBF\xBD";
       n = 1;
     } else {
-      out.append(bytes.data(), n);
+      out.append(bytes.substr(0, n));
     }
     bytes.remove_prefix(n);
   }

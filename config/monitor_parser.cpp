@@ -117,7 +117,8 @@ MonitorDefaults parse_defaults(JsonReader& reader) {
   if (auto v = reader.duration("retry_interval")) d.retry_interval = *v;
   if (auto v = reader.integer("max_check_attempts", 1, 10)) d.max_check_attempts = *v;
   if (auto v = reader.integer("recovery_attempts", 1, 10)) d.recovery_attempts = *v;
-  if (auto v = reader.choice("ip_version", names(ip_version_names()))) d.ip_version = *ip_version_from(*v);
+  if (auto v = reader.choice("ip_version", names(ip_version_names())))
+    d.ip_version = ip_version_from(*v).value_or(d.ip_version);  // choice() took a known name
   reader.finish();
   return d;
 }
@@ -177,7 +178,8 @@ void parse_request(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& lo
   if (auto v = r.string("body")) m.body = v;
   if (auto v = r.boolean("follow_redirects")) m.follow_redirects = *v;
   if (auto v = r.integer("max_redirects", 0, 100)) m.max_redirects = *v;
-  if (auto v = r.choice("ip_version", names(ip_version_names()))) m.ip_version = *ip_version_from(*v);
+  if (auto v = r.choice("ip_version", names(ip_version_names())))
+    m.ip_version = ip_version_from(*v).value_or(m.ip_version);  // choice() took a known name
 }
 
 // How much of the body is read, and the DNS question.

@@ -18,6 +18,7 @@ std::optional<NumberAndUnit> split(std::string_view text) {
   while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
   if (i == 0) return std::nullopt;
   double number = 0;
+  // NOLINTNEXTLINE(bugprone-suspicious-stringview-data-usage): from_chars is given the end too
   auto [end, ec] = std::from_chars(text.data(), text.data() + i, number);
   if (ec != std::errc{} || end != text.data() + i || number < 0) return std::nullopt;
   return NumberAndUnit{number, text.substr(i)};

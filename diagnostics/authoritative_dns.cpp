@@ -56,7 +56,9 @@ checks::Diagnostic summarize_authoritative(const std::string& zone, const std::s
     }
     if (lameness(s.tcp)) tcp_only_failures.push_back(who);
     if (s.soa.serial) by_serial[*s.soa.serial].push_back(s.name);
-    by_answers[checks::dns_rcode_name(*s.udp.rcode) + " " + joined(s.udp.answers, " ")].push_back(s.name);
+    const std::optional<int>& rcode = s.udp.rcode;
+    if (!rcode) continue;  // lameness() said so above
+    by_answers[checks::dns_rcode_name(*rcode) + " " + joined(s.udp.answers, " ")].push_back(s.name);
   }
   auto groups = [](const std::map<std::string, std::vector<std::string>>& by) {
     std::vector<std::string> out;
@@ -223,6 +225,7 @@ checks::Diagnostic AuthoritativeDns::conclude(bool cut) const {
   if (zone_.empty()) {
     d.kind = "dns";
     std::vector<std::string> asked;
+    asked.reserve(suffixes_.size());
     for (const auto& [suffix, a] : suffixes_) asked.push_back(suffix + " NS: " + outcome_text(a));
     bool any_answer =
         std::any_of(suffixes_.begin(), suffixes_.end(), [](const auto& s) { return s.second.rcode.has_value(); });

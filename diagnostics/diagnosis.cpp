@@ -72,7 +72,11 @@ void Diagnosis::step_done(std::size_t index, checks::Diagnostic d) {
 
 void Diagnosis::finish() {
   std::vector<checks::Diagnostic> out;
-  for (std::size_t i = 0; i < steps_.size(); ++i) out.push_back(found_[i] ? *found_[i] : steps_[i]->cut_short());
+  out.reserve(steps_.size());
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    const auto& found = found_[i];
+    out.push_back(found ? *found : steps_[i]->cut_short());
+  }
   auto done = std::move(done_);
   if (done) done(std::move(out));
 }

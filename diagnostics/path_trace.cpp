@@ -131,10 +131,10 @@ checks::Diagnostic summarize_path(const std::string& address, int port, const st
     else if (failure == checks::FailureClass::kTcpTimeout)
       d.summary += ", yet " + tcp + " does not answer: a firewall at the host or next to it drops the connection";
   } else if (last && last->unreachable) {
-    d.summary = "hop " + std::to_string(last->ttl) + " (" + *last->address + ") says " + address +
+    d.summary = "hop " + std::to_string(last->ttl) + " (" + last->address.value_or("?") + ") says " + address +
                 " cannot be reached: " + last->said;
   } else if (last) {
-    d.summary = "the path stops after hop " + std::to_string(last->ttl) + " (" + *last->address +
+    d.summary = "the path stops after hop " + std::to_string(last->ttl) + " (" + last->address.value_or("?") +
                 "): nothing beyond it answered within " + std::to_string(waited.count()) +
                 " ms (packets are lost there, or a firewall drops the probes)";
   } else {

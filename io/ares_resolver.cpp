@@ -136,7 +136,7 @@ void AresResolver::on_answer(void* arg, int status, int, unsigned char* abuf, in
   if (status != ARES_SUCCESS && !self->destroying_) {
     try {
       reply.unusable = self->wire_.unusable_since(pending->name, pending->type, pending->since);
-    } catch (...) {
+    } catch (...) {  // out of memory: the failure is reported without what the wire showed
     }
   }
   if (self->sending_ && !self->destroying_) {

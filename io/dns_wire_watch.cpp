@@ -124,7 +124,7 @@ ares_ssize_t DnsWireWatch::on_recvfrom(ares_socket_t fd, void* buffer, size_t le
     try {
       static_cast<DnsWireWatch*>(self)->received(fd, static_cast<const unsigned char*>(buffer),
                                                  static_cast<std::size_t>(n));
-    } catch (...) {
+    } catch (...) {  // out of memory: this answer is not watched; c-ares still gets it
     }
   } else if (n == 0) {
     static_cast<DnsWireWatch*>(self)->tcp_failed(fd, "was closed by the server without an answer");
@@ -152,7 +152,7 @@ ares_ssize_t DnsWireWatch::on_sendv(ares_socket_t fd, const struct iovec* parts,
         std::size_t skip = it->second.udp ? 0 : 2;
         if (bytes.size() > skip) watch->sent(fd, bytes.data() + skip, bytes.size() - skip);
       }
-    } catch (...) {
+    } catch (...) {  // out of memory: this query is not watched; it is sent all the same
     }
   }
   errno = error;
@@ -168,7 +168,7 @@ void DnsWireWatch::tcp_failed(ares_socket_t fd, const std::string& how) noexcept
       if (event.what.find("truncated") != std::string::npos && event.what.find("TCP retry") == std::string::npos)
         event.what += ", and the TCP retry " + how;
     }
-  } catch (...) {
+  } catch (...) {  // out of memory: the explanation lacks the TCP retry's part
   }
 }
 

@@ -71,6 +71,7 @@ bool Agent::open_sinks() {
         std::make_unique<report::WebhookSink>(loop_.get(), *spool_, *http_, registry_, *config_.webhook, vantage));
   }
   std::vector<const config::MonitorConfig*> monitors;
+  monitors.reserve(config_.monitors.size());
   for (const auto& m : config_.monitors) monitors.push_back(m.get());
   for (auto& sink : sinks_) sink->on_monitors(monitors);
 
@@ -103,7 +104,9 @@ void Agent::drain_sinks(std::function<void()> done) {
   if (sinks_.empty()) sinks_drained(false);
   for (auto& sink : sinks_) {
     sink->drain([this] {
-      if (pending_drains_ > 0 && --pending_drains_ == 0) sinks_drained(false);
+      if (pending_drains_ == 0) return;
+      --pending_drains_;
+      if (pending_drains_ == 0) sinks_drained(false);
     });
   }
 }

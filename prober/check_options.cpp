@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -59,7 +60,10 @@ void add_int(CLI::App* app, const std::string& name, const std::string& help, in
     if (!n)
       return std::string("wants a number of ") + unit + " from " + std::to_string(low) + " to " + std::to_string(high) +
              ", not '" + v + "'";
-    out = *n;
+    if constexpr (std::is_same_v<T, std::optional<int>>)
+      out = n;
+    else
+      out = *n;
     return "";
   });
 }

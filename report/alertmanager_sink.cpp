@@ -104,6 +104,7 @@ void AlertmanagerSink::resolve(const std::string& monitor, std::int64_t at_ms) {
 }
 
 void AlertmanagerSink::fire(const MonitorRun& run) {
+  if (!run.transition) return;  // fired at a hard transition only
   const auto& w = run.worst;
   AmAlert a;
   a.labels = {{"alertname", "ProbeFailing"},
@@ -160,6 +161,7 @@ void AlertmanagerSink::send_all() {
   std::erase_if(resolved_, [&](const AmAlert& a) { return now - *a.ends_ms > config_.resolved_resend.count(); });
   if (resolved_.size() != before) persist();
   std::vector<const AmAlert*> all;
+  all.reserve(firing_.size() + resolved_.size());
   for (const auto& [m, a] : firing_) all.push_back(&a);
   for (const auto& a : resolved_) all.push_back(&a);
   if (!all.empty()) send(all);

@@ -149,7 +149,7 @@ void MackerelSink::register_host() {
     if (r.ok()) {
       try {
         id = nlohmann::json::parse(r.body).at("id").get<std::string>();
-      } catch (const nlohmann::json::exception&) {
+      } catch (const nlohmann::json::exception&) {  // no id: counted as bad_response below
       }
     }
     if (id.empty()) {
