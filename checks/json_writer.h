@@ -6,6 +6,7 @@
 // given, so a caller that wants nlohmann's (sorted) order writes them sorted.
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,5 +58,25 @@ class JsonWriter {
   bool after_key_ = false;
   nlohmann::detail::serializer<nlohmann::json> serializer_;
 };
+
+// JSON texts, each already one value (`text(item)`: the item itself by default), joined into one
+// array, allocated once at its exact size: a kept or sent array holds no spare capacity.
+template <typename Items, typename Text = std::identity>
+std::string json_array(const Items& items, Text text = {}) {
+  std::size_t size = 1;  // '[', and per item its text and a ',' or the closing ']'
+  for (const auto& item : items) size += std::string_view(std::invoke(text, item)).size() + 1;
+  if (size == 1) return "[]";
+  std::string out;
+  out.reserve(size);
+  out += '[';
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ',';
+    out += std::invoke(text, item);
+    first = false;
+  }
+  out += ']';
+  return out;
+}
 
 }  // namespace prober::checks

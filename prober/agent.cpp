@@ -206,14 +206,11 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
 
   std::vector<std::string> lines;
   std::vector<std::uint64_t> seqs;
-  std::string array = "[";
   bool failed = false;
   for (const auto& r : results) {
     checks::ResultLineContext context{config_.vantage.name, config_.vantage.region, ++seq_};
     seqs.push_back(seq_);
     lines.push_back(checks::result_line(r, &context));
-    if (array.size() > 1) array += ',';
-    array += lines.back();
     failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
     registry_.add("prober_check_results_total",
                   {{"monitor", monitor}, {"class", std::string(to_string(r.failure.failure_class))}});
@@ -237,8 +234,7 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
   std::vector<report::ProbeSample> samples;
   if (std::any_of(sinks_.begin(), sinks_.end(), [](const auto& s) { return s->wants_samples(); }))
     samples = report::probe_samples(base, results, per_address);
-  array += ']';
-  store_.record(monitor, std::move(array), failed, now);
+  store_.record(monitor, checks::json_array(lines), failed, now);
 
   std::int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   report::MonitorRun run{m, results, lines, seqs, samples, worst, state, transition, at_ms};

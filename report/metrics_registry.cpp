@@ -120,12 +120,12 @@ void MetricsRegistry::set_rendered(const std::string& name, const std::string& l
     values.emplace(SeriesKey{label_text(labels), nullptr}, value);
 }
 
-void MetricsRegistry::set_rendered(const std::string& name, const LabelText& labels, double value, const char* extra) {
+void MetricsRegistry::set_rendered(const std::string& name, SharedLabels& labels, double value, const char* extra) {
   auto& values = families_.at(name).values;
-  if (auto it = values.find(KeyView{*labels, view_of(extra)}); it != values.end())
+  if (auto it = values.find(KeyView{labels.text(), view_of(extra)}); it != values.end())
     it->second = value;
   else
-    values.emplace(SeriesKey{labels, extra}, value);
+    values.emplace(SeriesKey{labels.held(), extra}, value);
 }
 
 void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
@@ -199,21 +199,23 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
 void MetricsRegistry::set_info(const std::string& name, const Labels& base, const Labels& extra) {
   Labels full = base;
   full.insert(extra.begin(), extra.end());
-  set_info_rendered(name, label_text(format_labels(base)), extra.empty() ? std::string() : format_labels(full));
+  SharedLabels rendered(format_labels(base));
+  set_info_rendered(name, rendered, extra.empty() ? std::string() : format_labels(full));
 }
 
-void MetricsRegistry::set_info_rendered(const std::string& name, const LabelText& base, std::string full) {
+void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& base, std::string full) {
   Family& f = families_.at(name);
   auto& index = info_index_[name];
-  auto it = index.find(std::string_view(*base));
+  auto it = index.find(std::string_view(base.text()));
   if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
-  LabelText held_base = base;
+  LabelText held_base;
   if (it != index.end()) {
     held_base = it->first;  // the text the family's other series already share
     if (auto old = f.values.find(std::string_view(*it->second)); old != f.values.end()) f.values.erase(old);
     index.erase(it);
   }
   if (full.empty()) return;
+  if (!held_base) held_base = base.held();
   LabelText text = label_text(std::move(full));
   f.values.insert_or_assign(SeriesKey{text, nullptr}, 1);
   index.emplace(std::move(held_base), std::move(text));

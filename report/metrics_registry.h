@@ -20,6 +20,24 @@ using LabelText = std::shared_ptr<const std::string>;
 // built by appending holds up to twice its size), since a series keeps it as long as it lives.
 LabelText label_text(std::string rendered);
 
+// A rendered label set one run gives to several families: series are found by its text, and it
+// becomes one shared LabelText only when a family adds a series (a monitor's first run), so later
+// runs allocate nothing for it.
+class SharedLabels {
+ public:
+  explicit SharedLabels(std::string rendered) : text_(std::move(rendered)) {}
+  explicit SharedLabels(LabelText held) : held_(std::move(held)) {}
+  const std::string& text() const { return held_ ? *held_ : text_; }
+  const LabelText& held() {
+    if (!held_) held_ = label_text(std::move(text_));
+    return held_;
+  }
+
+ private:
+  std::string text_;
+  LabelText held_;
+};
+
 class MetricsRegistry {
  public:
   enum class Kind { kGauge, kCounter, kHistogram };
@@ -41,12 +59,12 @@ class MetricsRegistry {
   // The same with labels already rendered (format_labels, with_label): no formatting per series.
   // `full` empty: no info series now.
   void set_rendered(const std::string& name, const std::string& labels, double value);
-  // A new series keeps `labels` itself (shared with the other families given the same text).
+  // A new series holds `labels`' shared text (shared with the other families given the same).
   // `extra`: one more pair, rendered (phase="connect"), a string with static storage: the series
   // holds the pointer and it is written where format_labels would put it. Not matched by
   // remove_with_label, and not found by value().
-  void set_rendered(const std::string& name, const LabelText& labels, double value, const char* extra = nullptr);
-  void set_info_rendered(const std::string& name, const LabelText& base, std::string full);
+  void set_rendered(const std::string& name, SharedLabels& labels, double value, const char* extra = nullptr);
+  void set_info_rendered(const std::string& name, SharedLabels& base, std::string full);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
   // with probe_success.

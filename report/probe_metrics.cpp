@@ -126,19 +126,19 @@ void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::ve
                          bool per_address) {
   // A result's label set rendered once, not once per series; a monitor's first run leaves this
   // one text held by every family's series (later runs find their series by it).
-  LabelText text;
+  SharedLabels text{std::string()};
   each_probe_series(
-      base, results, per_address, [&text](const Labels& l) { text = label_text(format_labels(l)); },
+      base, results, per_address, [&text](const Labels& l) { text = SharedLabels(format_labels(l)); },
       [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
         if (extra.first.empty())
           reg.set_rendered(name, text, v);
         else if (const char* pair = extra.first == "phase" ? rendered_phase(extra.second) : nullptr)
           reg.set_rendered(name, text, v, pair);  // the monitor's text, shared, and a static pair
         else
-          reg.set_rendered(name, with_label(*text, extra.first, extra.second), v);
+          reg.set_rendered(name, with_label(text.text(), extra.first, extra.second), v);
       },
       [&](const char* name, const Labels&, const Labels& extra) {
-        std::string full = *text;
+        std::string full = text.text();
         for (const auto& [k, v] : extra) full = with_label(full, k, v);
         reg.set_info_rendered(name, text, extra.empty() ? std::string() : std::move(full));
       });

@@ -1,20 +1,14 @@
 #include "report/webhook_sink.h"
 
+#include "checks/json_writer.h"
+
 namespace prober::report {
 
 net::HttpRequestSpec webhook_request(const config::WebhookConfig& config, const std::string& vantage,
                                      const std::vector<SpoolRecord>& batch) {
   net::HttpRequestSpec spec;
   spec.url = config.url;
-  std::size_t size = 2;
-  for (const auto& r : batch) size += r.payload.size() + 1;
-  spec.body.reserve(size);
-  spec.body = "[";
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (i) spec.body += ",";
-    spec.body += batch[i].payload;
-  }
-  spec.body += "]";
+  spec.body = checks::json_array(batch, &SpoolRecord::payload);
   spec.headers = {"Content-Type: application/json",
                   "Idempotency-Key: " + vantage + ":" + std::to_string(batch.front().key) + "-" +
                       std::to_string(batch.back().key) + ":" + std::to_string(batch.size())};

@@ -155,24 +155,35 @@ TEST_CASE("a label text given to several families is held once, and let go with 
   r.declare("b", MetricsRegistry::Kind::kGauge, "B");
   r.declare("info", MetricsRegistry::Kind::kGauge, "I");
   auto text = std::make_shared<const std::string>(format_labels({{"monitor", "m"}, {"target", "t"}}));
-  r.set_rendered("a", text, 1);
-  r.set_rendered("b", text, 2);
-  r.set_info_rendered("info", text, with_label(*text, "class", "x"));
+  {
+    SharedLabels run(text);
+    r.set_rendered("a", run, 1);
+    r.set_rendered("b", run, 2);
+    r.set_info_rendered("info", run, with_label(*text, "class", "x"));
+  }
   CHECK(text.use_count() == 4);  // ours, a's series, b's series, the info index
 
   // A later run renders the same labels anew: the series keep the text they hold.
   auto again = std::make_shared<const std::string>(*text);
-  r.set_rendered("a", again, 3);
-  r.set_info_rendered("info", again, with_label(*again, "class", "y"));
+  {
+    SharedLabels run(again);
+    r.set_rendered("a", run, 3);
+    r.set_info_rendered("info", run, with_label(*again, "class", "y"));
+  }
   CHECK(again.use_count() == 1);
   CHECK(text.use_count() == 4);
+  SharedLabels rendered_again(*text);  // as a run renders them: no shared text is made to find them
+  r.set_rendered("b", rendered_again, 4);
+  CHECK(r.value("b", {{"monitor", "m"}, {"target", "t"}}) == 4);
+  r.set_rendered("b", rendered_again, 2);
   CHECK(r.value("a", {{"monitor", "m"}, {"target", "t"}}) == 3);
   CHECK(r.exposition() ==
         "# HELP a A\n# TYPE a gauge\na{monitor=\"m\",target=\"t\"} 3\n"
         "# HELP b B\n# TYPE b gauge\nb{monitor=\"m\",target=\"t\"} 2\n"
         "# HELP info I\n# TYPE info gauge\ninfo{class=\"y\",monitor=\"m\",target=\"t\"} 1\n");
 
-  r.set_info_rendered("info", again, "");  // no info series now
+  SharedLabels no_info(again);
+  r.set_info_rendered("info", no_info, "");  // no info series now
 
   std::string built = "{monitor=\"";
   for (int i = 0; i < 100; ++i) built += 'x';  // appends leave spare capacity
@@ -197,11 +208,13 @@ TEST_CASE("a series with a static extra pair renders as the full label set would
       std::string_view pair(text);
       auto eq = pair.find('=');
       std::string key(pair.substr(0, eq)), value(pair.substr(eq + 2, pair.size() - eq - 3));
-      r.set_rendered("d", texts.back(), i, text);
+      SharedLabels run(texts.back());
+      r.set_rendered("d", run, i, text);
       r.set_rendered("full", with_label(*texts.back(), key, value), i);
     }
   }
-  r.set_rendered("d", std::make_shared<const std::string>(), 7, R"(phase="tls")");  // no other labels
+  SharedLabels none(std::make_shared<const std::string>());
+  r.set_rendered("d", none, 7, R"(phase="tls")");  // no other labels
   r.set_rendered("full", format_labels({{"phase", "tls"}}), 7);
   CHECK(texts[3].use_count() == 1 + 4);  // the four series of m3 hold our text, no copy of it
 

@@ -155,3 +155,15 @@ TEST_CASE("random results: the same text as the document, 2 000 times") {
     same_as_reference(r);
   }
 }
+
+TEST_CASE("json_array joins JSON texts into one array at its exact size") {
+  CHECK(json_array(std::vector<std::string>{}) == "[]");
+  std::vector<std::string> lines{R"({"a":1})", "[]", "\"x\"", std::string(40, '1')};
+  std::string joined = json_array(lines);
+  CHECK(joined == R"([{"a":1},[],"x",)" + std::string(40, '1') + "]");
+  CHECK(joined.capacity() == joined.size());  // (a result array: far above the inline capacity)
+  struct Held {
+    std::string text;
+  };
+  CHECK(json_array(std::vector<Held>{{"1"}, {"2"}}, &Held::text) == "[1,2]");
+}
