@@ -3,10 +3,99 @@
 #include "checks/check_result_json.h"
 
 namespace prober::report {
+namespace {
+
+using checks::CheckResult;
+using checks::FailureClass;
+using checks::Micros;
+using checks::Phase;
+using checks::Severity;
+
+CheckResult sample(const char* type, const char* target) {
+  CheckResult r;
+  r.monitor = target;
+  r.type = type;
+  r.target = target;
+  r.address = "192.0.2.10";
+  r.ip_version = 4;
+  r.message = std::string(type) + " ok in 12.3 ms";
+  r.timings.total = Micros(12345);
+  return r;
+}
+
+}  // namespace
+
+// The most common last (closest to what is packed, so its matches cost the fewest bits). Made by
+// the writer itself, so the dictionary follows the lines' shape when it changes.
+std::string result_dictionary() {
+  std::string vantage = "vantage";
+  std::string region = "region";
+  checks::ResultLineContext context{vantage, region, 1000};
+
+  CheckResult dns = sample("dns", "www.example.com");
+  dns.dns.server = "192.0.2.53:53";
+  dns.dns.question = "www.example.com A";
+  dns.dns.rcode = "NOERROR";
+  dns.dns.answers = {"192.0.2.10"};
+  dns.dns.ttls = {300};
+  dns.timings.dns = Micros(1234);
+
+  CheckResult tcp = sample("tcp", "www.example.com:443");
+  tcp.failure = {FailureClass::kTcpRefused, Phase::kConnect, Severity::kCritical, true};
+  tcp.message = "connection to 192.0.2.10:443 refused: nothing listens on that port (or a firewall rejects)";
+  tcp.detail = "Failed to connect to www.example.com port 443 after 0 ms: Couldn't connect to server";
+  tcp.timings.dns = Micros(1234);
+
+  CheckResult failing = sample("http", "https://www.example.com/health");
+  failing.failure = {FailureClass::kHttpStatus, Phase::kHttp, Severity::kCritical, false};
+  failing.message = "HTTP 503 Service Unavailable, expected 200-399";
+  failing.http.status = 503;
+  failing.http.version = "1.1";
+  failing.http.final_url = failing.target;
+  failing.hints = {"the server answered; look at its logs"};
+
+  checks::CertInfo leaf;
+  leaf.subject = "CN=www.example.com";
+  leaf.issuer = "CN=R11,O=Let's Encrypt,C=US";
+  leaf.not_before = 1767225600;
+  leaf.not_after = 1775001600;
+  leaf.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  leaf.dns_names = {"www.example.com", "example.com"};
+  leaf.key_type = "EC";
+  leaf.key_bits = 256;
+  leaf.signature_algorithm = "sha256WithRSAEncryption";
+  CheckResult https = sample("http", "https://www.example.com/");
+  https.http.status = 200;
+  https.http.version = "2";
+  https.http.final_url = https.target;
+  https.http.content_length = 1234;
+  https.http.body_bytes = 1234;
+  https.tls.version = "TLSv1.3";
+  https.tls.cipher = "TLS_AES_256_GCM_SHA384";
+  https.tls.alpn = "h2";
+  https.tls.server_name = "www.example.com";
+  https.tls.chain = {leaf};
+  https.tls.verified_chain = {leaf};
+  https.tls.verify_result = 0;
+  https.timings = {Micros(1234), Micros(2345), Micros(3456), Micros(4567), Micros(567), Micros(12345)};
+
+  CheckResult http = sample("http", "http://www.example.com/");
+  http.http = https.http;
+  http.http.version = "1.1";
+  http.http.final_url = http.target;
+  http.timings = {Micros(1234), Micros(2345), std::nullopt, Micros(4567), Micros(567), Micros(12345)};
+
+  std::string out;
+  for (const CheckResult* r : {&dns, &tcp, &failing, &https, &http})
+    out += "[" + checks::result_line(*r, &context) + "]";
+  return out;
+}
+
+ResultStore::ResultStore() : packer_(result_dictionary()) {}
 
 void ResultStore::record(const std::string& monitor, std::string results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
-  results_json.shrink_to_fit();  // kept until the next run: without the slack its appends left
+  std::string packed = packer_.pack(results_json);
   Entry& e = entries_[monitor];
   if (failed) {
     std::string().swap(e.last_failure);  // `last` is the last failure now
@@ -14,28 +103,42 @@ void ResultStore::record(const std::string& monitor, std::string results_json, b
   } else if (e.last_failed) {
     e.last_failure = std::move(e.last);
   }
-  e.last = std::move(results_json);
+  e.last = std::move(packed);
   e.last_failed = failed;
 }
 
 void ResultStore::record_diagnosis(const std::string& monitor, std::string diagnosis_json) {
   auto it = entries_.find(monitor);
   if (it == entries_.end()) return;
-  diagnosis_json.shrink_to_fit();
-  it->second.last_diagnosis = std::move(diagnosis_json);
+  it->second.last_diagnosis = packer_.pack(diagnosis_json);
 }
 
 void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); }
 
 std::string ResultStore::to_text(std::chrono::system_clock::time_point now) const {
-  // The stored texts are pasted in as they are: no parse and no re-serialisation per request.
+  // The stored texts are pasted in as they were given: no parse and no re-serialisation per request.
   std::string out = "{";
+  auto paste = [&](const std::string& packed) {
+    if (!packer_.unpack_into(packed, out)) out += "null";  // never: the packer made it
+  };
   for (const auto& [name, e] : entries_) {
     const std::string& failure = e.last_failed ? e.last : e.last_failure;
     bool keep = !failure.empty() && now - e.failed_at < kKeepFailures;
     if (out.size() > 1) out += ",\n";
-    out += checks::json_text(name) + ":{\"last\":" + e.last + ",\"last_failure\":" + (keep ? failure : "null") +
-           ",\"last_diagnosis\":" + (e.last_diagnosis.empty() ? "null" : e.last_diagnosis) + "}";
+    out += checks::json_text(name);
+    out += ":{\"last\":";
+    paste(e.last);
+    out += ",\"last_failure\":";
+    if (keep)
+      paste(failure);
+    else
+      out += "null";
+    out += ",\"last_diagnosis\":";
+    if (e.last_diagnosis.empty())
+      out += "null";
+    else
+      paste(e.last_diagnosis);
+    out += "}";
   }
   return out + "}\n";
 }

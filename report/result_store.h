@@ -7,11 +7,16 @@
 #include <vector>
 
 #include "checks/check_result.h"
+#include "report/packed_text.h"
 
 namespace prober::report {
 
+// Results of each check type as the agent writes them: what a stored result is packed against.
+std::string result_dictionary();
+
 class ResultStore {
  public:
+  ResultStore();
   // `results_json`: the run's results as one JSON array text (what the JSONL lines hold).
   void record(const std::string& monitor, std::string results_json, bool failed,
               std::chrono::system_clock::time_point now);
@@ -25,8 +30,8 @@ class ResultStore {
   static constexpr std::chrono::hours kKeepFailures{1};
 
  private:
-  // Serialised JSON, not nlohmann trees: a tree costs several times the text's size, per
-  // monitor, for as long as the agent runs.
+  // Serialised JSON, not nlohmann trees (a tree costs several times the text's size), and packed
+  // (packed_text.h): per monitor, for as long as the agent runs, a result is ~150 bytes, not ~800.
   // When the last run failed it is also the last failure: held once (`last_failed`), not copied
   // into `last_failure` (a failing monitor's result text is its largest piece of memory).
   struct Entry {
@@ -37,6 +42,7 @@ class ResultStore {
     std::chrono::system_clock::time_point failed_at{};
   };
   std::map<std::string, Entry> entries_;
+  TextPacker packer_;
 };
 
 }  // namespace prober::report

@@ -4,7 +4,7 @@
 set -eu
 BUILD="build-essential cmake pkg-config libuv1-dev libc-ares-dev libcurl4-openssl-dev libssl-dev
        nlohmann-json3-dev doctest-dev libre2-dev libhttp-parser-dev libsqlite3-dev libprotobuf-dev
-       protobuf-compiler libsnappy-dev libyaml-cpp-dev libcrypt-dev libcli11-dev libjemalloc-dev ca-certificates"
+       protobuf-compiler libsnappy-dev libyaml-cpp-dev libcrypt-dev libcli11-dev libjemalloc-dev zlib1g-dev ca-certificates"
 # Real servers the integration tests start on loopback, what the tests drive them with, clang
 # with its libFuzzer runtime for the fuzz targets (tools/fuzz.sh), and the style check (git lists
 # the files tools/lint.sh checks: a bare Debian has none).
