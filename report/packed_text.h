@@ -10,7 +10,7 @@ namespace prober::report {
 
 class TextPacker {
  public:
-  // `dictionary`: text like what will be packed, the most common last (its last 2 KiB are used).
+  // `dictionary`: text like what will be packed, the most common last (its last 1.5 KiB are used).
   explicit TextPacker(std::string dictionary);
   ~TextPacker();
   TextPacker(const TextPacker&) = delete;
