@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 
@@ -108,12 +109,55 @@ void MetricsRegistry::declare(const std::string& name, Kind kind, const std::str
   families_[name] = Family{kind, help, std::move(buckets), {}, {}};
 }
 
+void MetricsRegistry::declare_row(const std::string& name, Kind kind, const std::string& help) {
+  if (families_.count(name)) return;
+  declare(name, kind, help);
+  families_.at(name).rows = true;
+}
+
+const MetricsRegistry::Column& MetricsRegistry::column(Family& f, const char* extra) {
+  auto at = std::lower_bound(f.columns.begin(), f.columns.end(), view_of(extra),
+                             [](const Column& c, std::string_view e) { return view_of(c.extra) < e; });
+  if (at != f.columns.end() && view_of(at->extra) == view_of(extra)) return *at;
+  // Columns are the row families times their static pairs: a fixed few, declared in code.
+  if (column_families_.size() == kMaxColumns) throw std::logic_error("metrics: more row columns than a row holds");
+  column_families_.push_back(&f);
+  return *f.columns.insert(at, Column{extra, column_families_.size() - 1});
+}
+
+double& MetricsRegistry::row_cell(Family& f, SharedLabels& labels, const char* extra) {
+  std::size_t index = column(f, extra).index;
+  auto it = rows_.find(std::string_view(labels.text()));
+  if (it == rows_.end()) it = rows_.emplace(labels.held(), Row{}).first;
+  Row& row = it->second;
+  if (row.values.size() <= index) {  // grown to every column there is, at its exact size
+    std::vector<double> grown;
+    grown.reserve(column_families_.size());
+    grown.assign(row.values.begin(), row.values.end());
+    grown.resize(column_families_.size());
+    row.values = std::move(grown);
+  }
+  std::uint64_t bit = std::uint64_t{1} << index;
+  if ((row.present & bit) == 0) {
+    row.present |= bit;
+    row.values[index] = 0;
+    ++f.row_series;
+  }
+  return row.values[index];
+}
+
 void MetricsRegistry::set(const std::string& name, const Labels& labels, double value) {
   set_rendered(name, format_labels(labels), value);
 }
 
 void MetricsRegistry::set_rendered(const std::string& name, const std::string& labels, double value) {
-  auto& values = families_.at(name).values;
+  Family& f = families_.at(name);
+  if (f.rows) {
+    SharedLabels text(labels);
+    row_cell(f, text, nullptr) = value;
+    return;
+  }
+  auto& values = f.values;
   if (auto it = values.find(std::string_view(labels)); it != values.end())  // every run but the first: no key copy
     it->second = value;
   else
@@ -121,7 +165,12 @@ void MetricsRegistry::set_rendered(const std::string& name, const std::string& l
 }
 
 void MetricsRegistry::set_rendered(const std::string& name, SharedLabels& labels, double value, const char* extra) {
-  auto& values = families_.at(name).values;
+  Family& f = families_.at(name);
+  if (f.rows) {
+    row_cell(f, labels, extra) = value;
+    return;
+  }
+  auto& values = f.values;
   if (auto it = values.find(KeyView{labels.text(), view_of(extra)}); it != values.end())
     it->second = value;
   else
@@ -129,8 +178,14 @@ void MetricsRegistry::set_rendered(const std::string& name, SharedLabels& labels
 }
 
 void MetricsRegistry::add(const std::string& name, const Labels& labels, double delta) {
-  auto& values = families_.at(name).values;
+  Family& f = families_.at(name);
   std::string text = format_labels(labels);
+  if (f.rows) {
+    SharedLabels shared(std::move(text));
+    row_cell(f, shared, nullptr) += delta;
+    return;
+  }
+  auto& values = f.values;
   if (auto it = values.find(std::string_view(text)); it != values.end())
     it->second += delta;
   else
@@ -191,6 +246,13 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
     std::erase_if(f.values, [&](const auto& kv) { return matches(kv.first.labels); });
     std::erase_if(f.histograms, [&](const auto& kv) { return matches(kv.first.labels); });
   }
+  std::erase_if(rows_, [&](const auto& kv) {
+    if (!matches(kv.first)) return false;
+    for (std::size_t i = 0; i < column_families_.size(); ++i) {
+      if ((kv.second.present >> i & 1) != 0) --column_families_[i]->row_series;
+    }
+    return true;
+  });
   for (auto& [name, index] : info_index_) {
     std::erase_if(index, [&](const auto& kv) { return matches(kv.second); });
   }
@@ -205,6 +267,7 @@ void MetricsRegistry::set_info(const std::string& name, const Labels& base, cons
 
 void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& base, std::string full) {
   Family& f = families_.at(name);
+  if (f.rows) throw std::logic_error("metrics: an info series in a row family");
   auto& index = info_index_[name];
   auto it = index.find(std::string_view(base.text()));
   if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
@@ -224,7 +287,16 @@ void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& b
 std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {
   auto f = families_.find(name);
   if (f == families_.end()) return std::nullopt;
-  auto v = f->second.values.find(std::string_view(format_labels(labels)));
+  std::string text = format_labels(labels);
+  if (f->second.rows) {
+    const auto& columns = f->second.columns;
+    auto row = rows_.find(std::string_view(text));
+    if (row == rows_.end() || columns.empty() || columns.front().extra != nullptr) return std::nullopt;
+    std::size_t index = columns.front().index;
+    if ((row->second.present >> index & 1) == 0) return std::nullopt;
+    return row->second.values[index];
+  }
+  auto v = f->second.values.find(std::string_view(text));
   if (v == f->second.values.end()) return std::nullopt;
   return v->second;
 }
@@ -235,12 +307,13 @@ void MetricsRegistry::render_header(std::string& out, const std::string& name, c
   out.append(kTypes[static_cast<int>(f.kind)]).append("\n");
 }
 
-void MetricsRegistry::render_value(std::string& out, const std::string& name, const SeriesKey& key, double v) {
+void MetricsRegistry::render_value(std::string& out, const std::string& name, std::string_view labels,
+                                   const char* extra, double v) {
   out.append(name);
-  if (!key.extra)
-    out.append(*key.labels);
+  if (!extra)
+    out.append(labels);
   else
-    append_with_pair(out, *key.labels, key.extra);
+    append_with_pair(out, labels, extra);
   out.append(" ").append(format_value(v)).append("\n");
 }
 
@@ -268,10 +341,32 @@ void MetricsRegistry::render_histogram(std::string& out, const std::string& name
   out.append(name).append("_count").append(labels).append(" ").append(std::to_string(h.count)).append("\n");
 }
 
+bool MetricsRegistry::render_rows(std::string& out, const std::string& name, const Family& f, Cursor& c,
+                                  std::size_t& budget) const {
+  // A row is rendered whole (a family has a few columns), so a slice resumes at the next row.
+  auto it = c.after ? rows_.upper_bound(std::string_view(c.after->first)) : rows_.begin();
+  const std::string* last = nullptr;
+  for (; it != rows_.end() && budget > 0; ++it, --budget) {
+    const Row& row = it->second;
+    for (const Column& col : f.columns) {
+      if ((row.present >> col.index & 1) != 0) render_value(out, name, *it->first, col.extra, row.values[col.index]);
+    }
+    last = it->first.get();
+  }
+  if (it == rows_.end()) return true;
+  if (last) c.after.emplace(*last, nullptr);
+  return false;
+}
+
 void MetricsRegistry::render(std::string& out, const std::string& name, const Family& f) const {
-  if (f.values.empty() && f.histograms.empty()) return;
+  if (f.values.empty() && f.histograms.empty() && f.row_series == 0) return;
   render_header(out, name, f);
-  for (const auto& [key, v] : f.values) render_value(out, name, key, v);
+  if (f.row_series > 0) {
+    Cursor whole;
+    std::size_t unlimited = rows_.size() + 1;
+    render_rows(out, name, f, whole, unlimited);
+  }
+  for (const auto& [key, v] : f.values) render_value(out, name, *key.labels, key.extra, v);
   for (const auto& [key, h] : f.histograms) render_histogram(out, name, f, key, h);
 }
 
@@ -280,13 +375,17 @@ bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budge
     const std::string& name = order_[c.family];
     const Family& f = families_.at(name);
     if (!c.header_done) {
-      if (!f.values.empty() || !f.histograms.empty()) render_header(out, name, f);
+      if (!f.values.empty() || !f.histograms.empty() || f.row_series > 0) render_header(out, name, f);
       c.header_done = true;
+    }
+    if (!c.histograms && f.row_series > 0) {
+      if (!render_rows(out, name, f, c, budget)) return false;
+      c.after.reset();
     }
     if (!c.histograms) {
       auto it = c.after ? f.values.upper_bound(KeyView{c.after->first, view_of(c.after->second)}) : f.values.begin();
       for (; it != f.values.end() && budget > 0; ++it, --budget) {
-        render_value(out, name, it->first, it->second);
+        render_value(out, name, *it->first.labels, it->first.extra, it->second);
         c.after.emplace(*it->first.labels, it->first.extra);
       }
       if (it != f.values.end()) return false;

@@ -29,22 +29,25 @@ const char* rendered_phase(std::string_view phase) {
 
 void declare_probe_metrics(MetricsRegistry& r) {
   using K = MetricsRegistry::Kind;
-  r.declare("probe_dns_lookup_time_seconds", K::kGauge, "Returns the time taken for probe dns lookup in seconds");
-  r.declare("probe_duration_seconds", K::kGauge, "Returns how long the probe took to complete in seconds");
-  r.declare("probe_http_duration_seconds", K::kGauge, "Duration of http request by phase, summed over all redirects");
-  r.declare("probe_http_status_code", K::kGauge, "Response HTTP status code");
-  r.declare("probe_http_version", K::kGauge, "Returns the version of HTTP of the probe response");
-  r.declare("probe_http_redirects", K::kGauge, "The number of redirects");
-  r.declare("probe_http_content_length", K::kGauge, "Length of http content response, -1 when unknown");
-  r.declare("probe_failed_due_to_regex", K::kGauge, "Indicates if probe failed due to regex");
-  r.declare("probe_ssl_earliest_cert_expiry", K::kGauge, "Returns last SSL chain expiry in unixtime");
-  r.declare("probe_ssl_last_chain_expiry_timestamp_seconds", K::kGauge,
-            "Returns the timestamp of the next expiring certificate in the verified chain");
+  // Every monitor has most of these, all with its labels: rows (one per monitor) hold them. The
+  // info series change their labels, so they are plain families.
+  r.declare_row("probe_dns_lookup_time_seconds", K::kGauge, "Returns the time taken for probe dns lookup in seconds");
+  r.declare_row("probe_duration_seconds", K::kGauge, "Returns how long the probe took to complete in seconds");
+  r.declare_row("probe_http_duration_seconds", K::kGauge,
+                "Duration of http request by phase, summed over all redirects");
+  r.declare_row("probe_http_status_code", K::kGauge, "Response HTTP status code");
+  r.declare_row("probe_http_version", K::kGauge, "Returns the version of HTTP of the probe response");
+  r.declare_row("probe_http_redirects", K::kGauge, "The number of redirects");
+  r.declare_row("probe_http_content_length", K::kGauge, "Length of http content response, -1 when unknown");
+  r.declare_row("probe_failed_due_to_regex", K::kGauge, "Indicates if probe failed due to regex");
+  r.declare_row("probe_ssl_earliest_cert_expiry", K::kGauge, "Returns last SSL chain expiry in unixtime");
+  r.declare_row("probe_ssl_last_chain_expiry_timestamp_seconds", K::kGauge,
+                "Returns the timestamp of the next expiring certificate in the verified chain");
   r.declare("probe_tls_version_info", K::kGauge, "Returns the TLS version used or NaN when unknown");
-  r.declare("probe_ip_protocol", K::kGauge, "Specifies whether probe ip protocol is IP4 or IP6");
-  r.declare("probe_status", K::kGauge, "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown");
+  r.declare_row("probe_ip_protocol", K::kGauge, "Specifies whether probe ip protocol is IP4 or IP6");
+  r.declare_row("probe_status", K::kGauge, "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown");
   r.declare("probe_failure_info", K::kGauge, "The failure class and phase of the last run (1 while current)");
-  r.declare("probe_success", K::kGauge, "Displays whether or not the probe was a success");
+  r.declare_row("probe_success", K::kGauge, "Displays whether or not the probe was a success");
 }
 
 namespace {

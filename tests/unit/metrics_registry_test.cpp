@@ -247,3 +247,80 @@ TEST_CASE("a series with a static extra pair renders as the full label set would
   r.remove_with_label("monitor", {"m3"});
   CHECK(texts[3].use_count() == 1);
 }
+
+TEST_CASE("row families render exactly as plain families, through changes, removals and slices") {
+  // The same operations on two registries: families declared plain in one, as rows in the other.
+  MetricsRegistry plain, rows;
+  const char* const names[] = {"r_success", "r_phase_seconds", "r_total"};
+  for (auto* r : {&plain, &rows}) {
+    r->declare("before", MetricsRegistry::Kind::kGauge, "plain, before");
+    r->declare("info", MetricsRegistry::Kind::kGauge, "info series beside rows");
+  }
+  plain.declare(names[0], MetricsRegistry::Kind::kGauge, "s");
+  plain.declare(names[1], MetricsRegistry::Kind::kGauge, "p");
+  plain.declare(names[2], MetricsRegistry::Kind::kCounter, "t");
+  rows.declare_row(names[0], MetricsRegistry::Kind::kGauge, "s");
+  rows.declare_row(names[1], MetricsRegistry::Kind::kGauge, "p");
+  rows.declare_row(names[2], MetricsRegistry::Kind::kCounter, "t");
+  const char* const phases[] = {R"(phase="transfer")", R"(phase="connect")", R"(phase="tls")"};
+  std::uint32_t seed = 12345;
+  auto next = [&seed](std::uint32_t n) {
+    seed = seed * 1103515245 + 12345;
+    return (seed >> 8) % n;
+  };
+  auto compare = [&] {
+    std::string whole = plain.exposition("r_success");
+    REQUIRE(rows.exposition("r_success") == whole);
+    for (std::size_t budget : {1, 2, 5}) {
+      MetricsRegistry::Cursor cursor;
+      std::string out;
+      while (!rows.render_some(cursor, out, budget)) {
+      }
+      CHECK(out == plain.exposition());
+    }
+  };
+  for (int round = 0; round < 400; ++round) {
+    Labels base{{"monitor", "m" + std::to_string(next(40))}, {"type", next(2) ? "http" : "dns"}};
+    if (next(3) == 0) base["address"] = next(2) ? "::1" : "127.0.0.1";
+    std::string text = format_labels(base);
+    std::uint32_t op = next(6);
+    for (auto* r : {&plain, &rows}) {
+      SharedLabels run(text);
+      switch (op) {
+        case 0:
+          r->set_rendered(names[0], run, round % 2);
+          for (const char* phase : phases) r->set_rendered(names[1], run, round / 1000.0, phase);
+          r->set_info_rendered("info", run, with_label(text, "class", round % 2 ? "tcp_refused" : "ok"));
+          break;
+        case 1:
+          r->set(names[0], base, round);
+          break;
+        case 2:
+          r->add(names[2], base, 1);
+          break;
+        case 3:
+          r->set_rendered(names[1], run, round, phases[round % 3]);
+          break;
+        case 4:
+          if (round % 5 == 0) r->remove_with_label("monitor", {base["monitor"], "m" + std::to_string(round % 40)});
+          break;
+        default:
+          r->set("before", base, round);
+      }
+    }
+    if (round % 50 == 0) compare();
+  }
+  compare();
+  CHECK(rows.value(names[0], {{"monitor", "nobody"}}) == std::nullopt);
+  for (int i = 0; i < 40; ++i) {
+    Labels l{{"monitor", "m" + std::to_string(i)}, {"type", "http"}};
+    CHECK(rows.value(names[0], l) == plain.value(names[0], l));
+    CHECK(rows.value(names[2], l) == plain.value(names[2], l));
+  }
+  std::vector<std::string> everyone;
+  for (int i = 0; i < 40; ++i) everyone.push_back("m" + std::to_string(i));
+  plain.remove_with_label("monitor", everyone);
+  rows.remove_with_label("monitor", everyone);
+  CHECK(rows.exposition() == plain.exposition());
+  CHECK(rows.exposition().find("r_") == std::string::npos);  // no header for a family left empty
+}
