@@ -93,7 +93,7 @@ std::string result_dictionary() {
 
 ResultStore::ResultStore() : packer_(result_dictionary()) {}
 
-void ResultStore::record(const std::string& monitor, std::string results_json, bool failed,
+void ResultStore::record(const std::string& monitor, std::string_view results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
   std::string packed = packer_.pack(results_json);
   Entry& e = entries_[monitor];
@@ -107,7 +107,7 @@ void ResultStore::record(const std::string& monitor, std::string results_json, b
   e.last_failed = failed;
 }
 
-void ResultStore::record_diagnosis(const std::string& monitor, std::string diagnosis_json) {
+void ResultStore::record_diagnosis(const std::string& monitor, std::string_view diagnosis_json) {
   auto it = entries_.find(monitor);
   if (it == entries_.end()) return;
   it->second.last_diagnosis = packer_.pack(diagnosis_json);

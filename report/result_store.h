@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/check_result.h"
@@ -18,11 +19,11 @@ class ResultStore {
  public:
   ResultStore();
   // `results_json`: the run's results as one JSON array text (what the JSONL lines hold).
-  void record(const std::string& monitor, std::string results_json, bool failed,
+  void record(const std::string& monitor, std::string_view results_json, bool failed,
               std::chrono::system_clock::time_point now);
   // The last diagnosis of the monitor ({"class", "at", "diagnostics"}), shown until a newer one
   // replaces it or the monitor changes.
-  void record_diagnosis(const std::string& monitor, std::string diagnosis_json);
+  void record_diagnosis(const std::string& monitor, std::string_view diagnosis_json);
   void forget(const std::string& monitor);
   // {"monitor": {"last": [...], "last_failure": [...] or null, "last_diagnosis": {...} or null}, ...}
   // as JSON text.
