@@ -109,10 +109,14 @@ void MetricsRegistry::declare(const std::string& name, Kind kind, const std::str
   families_[name] = Family{kind, help, std::move(buckets), {}, {}};
 }
 
-void MetricsRegistry::declare_row(const std::string& name, Kind kind, const std::string& help) {
+void MetricsRegistry::declare_row(const std::string& name, Kind kind, const std::string& help,
+                                  const std::vector<const char*>& pairs) {
   if (families_.count(name)) return;
   declare(name, kind, help);
-  families_.at(name).rows = true;
+  Family& f = families_.at(name);
+  f.rows = true;
+  if (pairs.empty()) column(f, nullptr);
+  for (const char* pair : pairs) column(f, pair);
 }
 
 const MetricsRegistry::Column& MetricsRegistry::column(Family& f, const char* extra) {

@@ -47,8 +47,10 @@ class MetricsRegistry {
   // A gauge or counter family whose label sets other such families have too (a monitor's probe_*
   // series): its values are kept in one row per label set, shared by those families, ~8 bytes
   // a series instead of a 64-byte map node each. Everything else is as for declare(); not for
-  // set_info.
-  void declare_row(const std::string& name, Kind kind, const std::string& help);
+  // set_info. `pairs`: the static extra pairs its series will have (none: a series without one),
+  // given here so that a row is allocated once, at its full width.
+  void declare_row(const std::string& name, Kind kind, const std::string& help,
+                   const std::vector<const char*>& pairs = {});
   void set(const std::string& name, const Labels& labels, double value);
   void add(const std::string& name, const Labels& labels, double delta = 1);
   void observe(const std::string& name, const Labels& labels, double value);

@@ -1,6 +1,7 @@
 #include "report/probe_metrics.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string_view>
 
 #include "checks/timings.h"
@@ -15,10 +16,11 @@ std::string tls_version_label(const std::string& openssl) {  // "TLSv1.3" -> "TL
 }
 
 // The phase pairs as rendered, with static storage: a series keeps its pair without a copy.
+constexpr const char* kPhasePairs[] = {R"(phase="resolve")", R"(phase="connect")", R"(phase="tls")",
+                                       R"(phase="processing")", R"(phase="transfer")"};
+
 const char* rendered_phase(std::string_view phase) {
-  static constexpr const char* kPairs[] = {R"(phase="resolve")", R"(phase="connect")", R"(phase="tls")",
-                                           R"(phase="processing")", R"(phase="transfer")"};
-  for (const char* pair : kPairs) {
+  for (const char* pair : kPhasePairs) {
     std::string_view p(pair);
     if (p.substr(7, p.size() - 8) == phase) return pair;
   }
@@ -34,7 +36,8 @@ void declare_probe_metrics(MetricsRegistry& r) {
   r.declare_row("probe_dns_lookup_time_seconds", K::kGauge, "Returns the time taken for probe dns lookup in seconds");
   r.declare_row("probe_duration_seconds", K::kGauge, "Returns how long the probe took to complete in seconds");
   r.declare_row("probe_http_duration_seconds", K::kGauge,
-                "Duration of http request by phase, summed over all redirects");
+                "Duration of http request by phase, summed over all redirects",
+                std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
   r.declare_row("probe_http_status_code", K::kGauge, "Response HTTP status code");
   r.declare_row("probe_http_version", K::kGauge, "Returns the version of HTTP of the probe response");
   r.declare_row("probe_http_redirects", K::kGauge, "The number of redirects");
