@@ -15,34 +15,30 @@ constexpr int kMemLevel = 5;
 constexpr char kPackedMark = '\x01';
 constexpr std::size_t kHeader = 5;  // the mark, then the text's length (4 bytes, little-endian)
 
-class Deflater {
+// A zlib stream, ended the way it was begun.
+class ZStream {
  public:
-  Deflater() { ok_ = deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) == Z_OK; }
-  ~Deflater() {
-    if (ok_) deflateEnd(&z_);
+  enum class Kind { kDeflate, kInflate };
+  explicit ZStream(Kind kind) : kind_(kind) {
+    int rc = kind == Kind::kDeflate
+                 ? deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY)
+                 : inflateInit2(&z_, kWindowBits);
+    ok_ = rc == Z_OK;
   }
-  Deflater(const Deflater&) = delete;
-  Deflater& operator=(const Deflater&) = delete;
+  ~ZStream() {
+    if (!ok_) return;
+    if (kind_ == Kind::kDeflate)
+      deflateEnd(&z_);
+    else
+      inflateEnd(&z_);
+  }
+  ZStream(const ZStream&) = delete;
+  ZStream& operator=(const ZStream&) = delete;
   bool ok() const { return ok_; }
   z_stream& stream() { return z_; }
 
  private:
-  z_stream z_{};
-  bool ok_ = false;
-};
-
-class Inflater {
- public:
-  Inflater() { ok_ = inflateInit2(&z_, kWindowBits) == Z_OK; }
-  ~Inflater() {
-    if (ok_) inflateEnd(&z_);
-  }
-  Inflater(const Inflater&) = delete;
-  Inflater& operator=(const Inflater&) = delete;
-  bool ok() const { return ok_; }
-  z_stream& stream() { return z_; }
-
- private:
+  Kind kind_;
   z_stream z_{};
   bool ok_ = false;
 };
@@ -52,8 +48,8 @@ Bytef* bytes(const char* p) { return reinterpret_cast<Bytef*>(const_cast<char*>(
 }  // namespace
 
 struct TextPacker::Streams {
-  Deflater deflater;
-  Inflater inflater;
+  ZStream deflater{ZStream::Kind::kDeflate};
+  ZStream inflater{ZStream::Kind::kInflate};
 };
 
 TextPacker::TextPacker(std::string dictionary) : dictionary_(std::move(dictionary)) {
@@ -68,7 +64,7 @@ TextPacker::~TextPacker() = default;
 std::string TextPacker::pack(std::string_view text) {
   if (text.empty() || text.size() > UINT32_MAX) return std::string(text);
   if (!streams_) streams_ = std::make_unique<Streams>();
-  Deflater& d = streams_->deflater;
+  ZStream& d = streams_->deflater;
   if (!d.ok()) return std::string(text);
   z_stream& z = d.stream();
   if (deflateReset(&z) != Z_OK ||
@@ -98,7 +94,7 @@ bool TextPacker::unpack_into(std::string_view packed, std::string& out) const {
   std::uint32_t n = 0;
   for (std::size_t i = 0; i < 4; ++i) n |= std::uint32_t{static_cast<unsigned char>(packed[1 + i])} << (8 * i);
   if (!streams_) streams_ = std::make_unique<Streams>();
-  Inflater& inf = streams_->inflater;
+  ZStream& inf = streams_->inflater;
   if (!inf.ok()) return false;
   z_stream& z = inf.stream();
   if (inflateReset(&z) != Z_OK ||
