@@ -18,7 +18,7 @@ constexpr std::size_t kHeader = 5;  // the mark, then the text's length (4 bytes
 // A zlib stream, ended the way it was begun.
 class ZStream {
  public:
-  enum class Kind { kDeflate, kInflate };
+  enum class Kind : std::uint8_t { kDeflate, kInflate };
   explicit ZStream(Kind kind) : kind_(kind) {
     int rc = kind == Kind::kDeflate
                  ? deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY)
@@ -43,7 +43,9 @@ class ZStream {
   bool ok_ = false;
 };
 
-Bytef* bytes(const char* p) { return reinterpret_cast<Bytef*>(const_cast<char*>(p)); }
+// zlib takes its input through pointers to non-const that it never writes through.
+Bytef* input(std::string_view s) { return reinterpret_cast<Bytef*>(const_cast<char*>(s.data())); }
+Bytef* output(std::string& s, std::size_t at) { return reinterpret_cast<Bytef*>(s.data() + at); }
 
 }  // namespace
 
@@ -68,15 +70,15 @@ std::string TextPacker::pack(std::string_view text) {
   if (!d.ok()) return std::string(text);
   z_stream& z = d.stream();
   if (deflateReset(&z) != Z_OK ||
-      deflateSetDictionary(&z, bytes(dictionary_.data()), static_cast<uInt>(dictionary_.size())) != Z_OK)
+      deflateSetDictionary(&z, input(dictionary_), static_cast<uInt>(dictionary_.size())) != Z_OK)
     return std::string(text);
   std::string out(kHeader + deflateBound(&z, static_cast<uLong>(text.size())), '\0');
   out[0] = kPackedMark;
   auto n = static_cast<std::uint32_t>(text.size());
   for (std::size_t i = 0; i < 4; ++i) out[1 + i] = static_cast<char>((n >> (8 * i)) & 0xff);
-  z.next_in = bytes(text.data());
+  z.next_in = input(text);
   z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = bytes(out.data() + kHeader);
+  z.next_out = output(out, kHeader);
   z.avail_out = static_cast<uInt>(out.size() - kHeader);
   if (deflate(&z, Z_FINISH) != Z_STREAM_END) return std::string(text);
   out.resize(kHeader + z.total_out);
@@ -98,13 +100,13 @@ bool TextPacker::unpack_into(std::string_view packed, std::string& out) const {
   if (!inf.ok()) return false;
   z_stream& z = inf.stream();
   if (inflateReset(&z) != Z_OK ||
-      inflateSetDictionary(&z, bytes(dictionary_.data()), static_cast<uInt>(dictionary_.size())) != Z_OK)
+      inflateSetDictionary(&z, input(dictionary_), static_cast<uInt>(dictionary_.size())) != Z_OK)
     return false;
   std::size_t at = out.size();
   out.resize(at + n);
-  z.next_in = bytes(packed.data() + kHeader);
+  z.next_in = input(packed.substr(kHeader));
   z.avail_in = static_cast<uInt>(packed.size() - kHeader);
-  z.next_out = bytes(out.data() + at);
+  z.next_out = output(out, at);
   z.avail_out = n;
   if (inflate(&z, Z_FINISH) != Z_STREAM_END || z.avail_out != 0) {
     out.resize(at);
