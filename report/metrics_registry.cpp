@@ -134,16 +134,12 @@ double& MetricsRegistry::row_cell(Family& f, SharedLabels& labels, const char* e
   auto it = rows_.find(std::string_view(labels.text()));
   if (it == rows_.end()) it = rows_.emplace(labels.held(), Row{}).first;
   Row& row = it->second;
-  if (row.values.size() <= index) {  // grown to every column there is, at its exact size
-    std::vector<double> grown;
-    grown.reserve(column_families_.size());
-    grown.assign(row.values.begin(), row.values.end());
-    grown.resize(column_families_.size());
-    row.values = std::move(grown);
+  if (row.values.size() <= index) {
+    row.values.reserve(column_families_.size());  // to every column there is, exactly: no spare capacity
+    row.values.resize(column_families_.size());
   }
-  std::uint64_t bit = std::uint64_t{1} << index;
-  if ((row.present & bit) == 0) {
-    row.present |= bit;
+  if (!row.has(index)) {
+    row.present |= std::uint64_t{1} << index;
     row.values[index] = 0;
     ++f.row_series;
   }
@@ -253,7 +249,7 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
   std::erase_if(rows_, [&](const auto& kv) {
     if (!matches(kv.first)) return false;
     for (std::size_t i = 0; i < column_families_.size(); ++i) {
-      if ((kv.second.present >> i & 1) != 0) --column_families_[i]->row_series;
+      if (kv.second.has(i)) --column_families_[i]->row_series;
     }
     return true;
   });
@@ -297,7 +293,7 @@ std::optional<double> MetricsRegistry::value(const std::string& name, const Labe
     auto row = rows_.find(std::string_view(text));
     if (row == rows_.end() || columns.empty() || columns.front().extra != nullptr) return std::nullopt;
     std::size_t index = columns.front().index;
-    if ((row->second.present >> index & 1) == 0) return std::nullopt;
+    if (!row->second.has(index)) return std::nullopt;
     return row->second.values[index];
   }
   auto v = f->second.values.find(std::string_view(text));
@@ -353,7 +349,7 @@ bool MetricsRegistry::render_rows(std::string& out, const std::string& name, con
   for (; it != rows_.end() && budget > 0; ++it, --budget) {
     const Row& row = it->second;
     for (const Column& col : f.columns) {
-      if ((row.present >> col.index & 1) != 0) render_value(out, name, *it->first, col.extra, row.values[col.index]);
+      if (row.has(col.index)) render_value(out, name, *it->first, col.extra, row.values[col.index]);
     }
     last = it->first.get();
   }

@@ -145,6 +145,7 @@ class MetricsRegistry {
   struct Row {
     std::uint64_t present = 0;   // bit per column
     std::vector<double> values;  // as many as there were columns when it last grew
+    bool has(std::size_t column) const { return (present >> column & 1) != 0; }
   };
   static constexpr std::size_t kMaxColumns = 64;
 
