@@ -58,6 +58,15 @@ std::string valid_utf8(std::string_view bytes) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view bytes) {
+  while (!bytes.empty()) {
+    std::size_t n = utf8_sequence(bytes);
+    if (n == 0) return false;
+    bytes.remove_prefix(n);
+  }
+  return true;
+}
+
 std::string printable(std::string_view bytes) {
   std::string out = valid_utf8(bytes);
   for (char& c : out) {

@@ -1,7 +1,7 @@
 // Every payload built from a result, fed results whose text fields hold any bytes: the JSONL
 // line and webhook body, Mackerel's report and metrics, the Alertmanager alert, the remote
-// write request, the exposition and the human output. None may throw, and every JSON one must
-// parse as strict (valid UTF-8) JSON.
+// write request (which protobuf must read back), the exposition and the human output. None may throw, and every JSON
+// one must parse as strict (valid UTF-8) JSON.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -11,10 +11,12 @@
 #include "../tests/support/result_json_reference.h"
 #include "checks/check_result_json.h"
 #include "checks/explain.h"
+#include "checks/text.h"
 #include "report/alertmanager_sink.h"
 #include "report/mackerel_sink.h"
 #include "report/metrics_registry.h"
 #include "report/probe_metrics.h"
+#include "report/remote_write.pb.h"
 #include "report/remote_write_sink.h"
 
 namespace {
@@ -83,7 +85,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   report::AmAlert alert{
       {{"alertname", "ProbeFailing"}, {"class", text()}}, {{"summary", results[0].message}}, 1764064800000, {}, text()};
   must_parse(checks::json_text(report::alertmanager_payload({&alert}, 1764064900000, std::chrono::minutes(4))));
-  (void)report::encode_write_request(samples, {{"region", text()}}, 1764064800123);
+  // Written straight in the wire format: protobuf must read it back, each series' labels sorted
+  // by name without repeats, every value UTF-8.
+  remote_write::WriteRequest request;
+  if (!request.ParseFromString(report::encode_write_request(samples, {{"region", text()}}, 1764064800123)))
+    __builtin_trap();
+  for (const auto& series : request.timeseries()) {
+    for (int i = 0; i < series.labels_size(); ++i) {
+      if (!checks::is_valid_utf8(series.labels(i).value())) __builtin_trap();
+      if (i > 0 && !(series.labels(i - 1).name() < series.labels(i).name())) __builtin_trap();
+    }
+  }
   report::MetricsRegistry registry;
   report::declare_probe_metrics(registry);
   report::record_samples(registry, samples);

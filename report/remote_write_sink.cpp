@@ -2,10 +2,13 @@
 
 #include <snappy.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <tuple>
 
 #include "checks/text.h"
+#include "report/protobuf_wire.h"
 #include "report/remote_write.pb.h"
 
 namespace prober::report {
@@ -23,26 +26,68 @@ double stale_nan() {
 
 }  // namespace
 
+namespace {
+
+// Field numbers of remote_write.proto.
+constexpr std::uint32_t kTimeseries = 1, kLabels = 1, kSamples = 2, kName = 1, kValue = 2, kSampleValue = 1,
+                        kTimestamp = 2;
+
+// One label of a series being encoded, and which source it came from: of two with one name the
+// lower rank wins (__name__, then the info labels, then the series' own, then the external ones).
+struct LabelRef {
+  std::string_view name;
+  std::string_view value;
+  int rank;
+};
+
+std::size_t label_size(const LabelRef& l) {
+  return wire::string_field_size(kName, l.name) + wire::string_field_size(kValue, l.value);
+}
+
+}  // namespace
+
+// Written straight in protobuf's wire format (remote_write.proto's messages, the same bytes its
+// serializer makes: sinks_test compares them), for every run of every monitor.
 std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms) {
-  remote_write::WriteRequest request;
+  std::string out;
+  std::vector<LabelRef> labels;
+  std::vector<std::string> repaired;  // values that were not UTF-8, made so; referred to by `labels`
   for (const auto& s : samples) {
     if (s.is_info && s.info.empty()) continue;  // "no info series now"
-    Labels labels = s.labels;
-    for (const auto& [k, v] : s.info) labels[k] = v;
-    for (const auto& [k, v] : external) labels.emplace(k, v);
-    labels["__name__"] = s.name;
-    auto* series = request.add_timeseries();
-    for (const auto& [k, v] : labels) {  // std::map: sorted by name, as the spec requires
-      if (v.empty()) continue;           // an empty value is an absent label
-      auto* label = series->add_labels();
-      label->set_name(k);
-      label->set_value(checks::valid_utf8(v));  // protobuf strings are UTF-8; receivers reject the rest
+    labels.clear();
+    repaired.clear();
+    repaired.reserve(s.labels.size() + s.info.size() + external.size());  // views into it stay valid
+    labels.push_back({"__name__", s.name, 0});
+    for (const auto& [k, v] : s.info) labels.push_back({k, v, 1});
+    for (const auto& [k, v] : s.labels) labels.push_back({k, v, 2});
+    for (const auto& [k, v] : external) labels.push_back({k, v, 3});
+    std::sort(labels.begin(), labels.end(),
+              [](const LabelRef& a, const LabelRef& b) { return std::tie(a.name, a.rank) < std::tie(b.name, b.rank); });
+    // Sorted by name, as the spec requires; the winner of each name first.
+    labels.erase(std::unique(labels.begin(), labels.end(),
+                             [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
+                 labels.end());
+    std::erase_if(labels, [](const LabelRef& l) { return l.value.empty(); });  // an empty value is an absent label
+    for (auto& l : labels) {
+      if (checks::is_valid_utf8(l.value)) continue;  // protobuf strings are UTF-8; receivers reject the rest
+      repaired.push_back(checks::valid_utf8(l.value));
+      l.value = repaired.back();
     }
-    auto* sample = series->add_samples();
-    sample->set_value(s.value);
-    sample->set_timestamp(at_ms);
+    std::size_t sample = wire::double_field_size(kSampleValue, s.value) + wire::int64_field_size(kTimestamp, at_ms);
+    std::size_t series = wire::field_size(kSamples, sample);
+    for (const auto& l : labels) series += wire::field_size(kLabels, label_size(l));
+    out.reserve(out.size() + wire::field_size(kTimeseries, series));
+    wire::put_message_header(out, kTimeseries, series);
+    for (const auto& l : labels) {
+      wire::put_message_header(out, kLabels, label_size(l));
+      wire::put_string(out, kName, l.name);
+      wire::put_string(out, kValue, l.value);
+    }
+    wire::put_message_header(out, kSamples, sample);
+    wire::put_double(out, kSampleValue, s.value);
+    wire::put_int64(out, kTimestamp, at_ms);
   }
-  return request.SerializeAsString();
+  return out;
 }
 
 std::string stale_write_request(const std::string& bytes, std::int64_t at_ms) {

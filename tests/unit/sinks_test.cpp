@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <random>
 
 #include <snappy.h>
 
@@ -66,6 +68,85 @@ TEST_CASE("remote write: labels sorted with __name__, external labels never over
   std::vector<std::string> info;
   for (const auto& l : req.timeseries(1).labels()) info.push_back(l.name());
   CHECK(info == std::vector<std::string>{"Provider", "__name__", "class", "monitor", "phase", "region", "vantage"});
+}
+
+namespace {
+
+// The encoding through protobuf's own message objects and serializer (what encode_write_request
+// did before it wrote the wire format itself): the reference its bytes must equal.
+std::string reference_write_request(const std::vector<ProbeSample>& samples, const Labels& external,
+                                    std::int64_t at_ms) {
+  prober::remote_write::WriteRequest request;
+  for (const auto& s : samples) {
+    if (s.is_info && s.info.empty()) continue;
+    Labels labels = s.labels;
+    for (const auto& [k, v] : s.info) labels[k] = v;
+    for (const auto& [k, v] : external) labels.emplace(k, v);
+    labels["__name__"] = s.name;
+    auto* series = request.add_timeseries();
+    for (const auto& [k, v] : labels) {
+      if (v.empty()) continue;
+      auto* label = series->add_labels();
+      label->set_name(k);
+      label->set_value(prober::checks::valid_utf8(v));
+    }
+    auto* sample = series->add_samples();
+    sample->set_value(s.value);
+    sample->set_timestamp(at_ms);
+  }
+  return request.SerializeAsString();
+}
+
+}  // namespace
+
+TEST_CASE("remote write: the wire format written directly is protobuf's serialization, byte for byte") {
+  std::mt19937 rng(20261201);
+  auto pick = [&](std::initializer_list<const char*> from) {
+    return std::string(*(from.begin() + std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(rng)));
+  };
+  // Overlapping names between a series' labels, its info labels and the external ones; empty
+  // values (absent labels), bytes that are not UTF-8, long values (two-byte lengths).
+  auto text = [&] { return pick({"", "a", "shop", "tokyo-1", "caf\xc3\xa9", "bad\xff\xfe", "x\xc3"}); };
+  auto labels = [&] {
+    Labels l;
+    int n = std::uniform_int_distribution<int>(0, 5)(rng);
+    for (int i = 0; i < n; ++i)
+      l[pick({"monitor", "phase", "class", "vantage", "region", "__name__", "Provider", "type"})] =
+          rng() % 7 == 0 ? std::string(200 + rng() % 300, 'v') : text();
+    return l;
+  };
+  const double values[] = {0.0,
+                           1.0,
+                           -1.0,
+                           0.25,
+                           1e300,
+                           -1e-300,
+                           std::numeric_limits<double>::infinity(),
+                           std::nan(""),
+                           1764064800.123,
+                           12345678901234.0};
+  const std::int64_t times[] = {0, 1, 127, 128, 1764064800123, -5, INT64_MAX, INT64_MIN};
+  for (int round = 0; round < 500; ++round) {
+    std::vector<ProbeSample> samples;
+    int n = std::uniform_int_distribution<int>(0, 6)(rng);
+    for (int i = 0; i < n; ++i) {
+      ProbeSample s{pick({"probe_success", "probe_duration_seconds", "probe_failure_info", "p"}),
+                    labels(),
+                    values[rng() % std::size(values)],
+                    rng() % 3 == 0,
+                    {}};
+      if (s.is_info) s.info = labels();
+      samples.push_back(s);
+    }
+    Labels external = labels();
+    std::int64_t at = times[rng() % std::size(times)];
+    INFO("round " << round);
+    CHECK(encode_write_request(samples, external, at) == reference_write_request(samples, external, at));
+  }
+  // -0.0 is not the default value: it is sent (protobuf's versions differ in whether they do).
+  prober::remote_write::WriteRequest req;
+  REQUIRE(req.ParseFromString(encode_write_request({{"p", {}, -0.0, false, {}}}, {}, 1)));
+  CHECK(std::signbit(req.timeseries(0).samples(0).value()));
 }
 
 TEST_CASE(
