@@ -33,6 +33,7 @@ void Spool::enqueue(Op op) {
   {
     std::lock_guard lock(mutex_);
     if (op.kind == Op::Kind::kAppend) queued_bytes_ += op.record.payload.size();
+    if (op.kind == Op::Kind::kFetch) hurry_ = true;  // a sink waits for the answer
     ops_.push_back(std::move(op));
   }
   wake_.notify_one();
@@ -88,6 +89,8 @@ void Spool::remove(std::vector<std::int64_t> ids) {
 
 void Spool::flush() {
   std::unique_lock lock(mutex_);
+  hurry_ = true;
+  wake_.notify_all();
   idle_.wait(lock, [this] { return (ops_.empty() && !busy_) || stop_; });
 }
 
@@ -103,7 +106,13 @@ void Spool::writer() {
         wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_.load(); });
       } else {
         wake_.wait(lock, [this] { return stop_ || !ops_.empty(); });
+        // Group commit: a transaction costs far more than its rows, and at a paced rate results
+        // come one at a time, each with its seq. What arrives within the linger commits as one
+        // (a process killed meanwhile loses at most that much; a fetch, flush() and stopping cut
+        // it short: someone waits for those).
+        wake_.wait_for(lock, kLinger, [this] { return stop_ || hurry_ || ops_.size() >= kLingerOps; });
       }
+      hurry_ = false;
       if (ops.empty() && ops_.empty() && stop_) break;
       while (!ops_.empty()) {
         if (ops_.front().kind == Op::Kind::kAppend) queued_bytes_ -= ops_.front().record.payload.size();

@@ -1,13 +1,14 @@
 #pragma once
 // The durable queue in front of the push sinks (DESIGN.md §10): every record bound for a sink is
 // written here first and removed only once the sink acknowledged it. SQLite in WAL mode; all
-// SQLite work runs on one writer thread, in batches (one transaction per batch), so the loop
-// thread never waits on the disk. Bounded by max_bytes of payload on disk (the oldest records
+// SQLite work runs on one writer thread, in batches (one transaction per batch, gathered for up
+// to 100 ms), so the loop thread never waits on the disk. Bounded by max_bytes of payload on disk (the oldest records
 // not being sent right now are dropped first, then, if that is not enough, the oldest at all)
 // and by max_memory_bytes of writes waiting for the disk; every drop is counted.
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -80,6 +81,10 @@ class Spool {
   void flush();
 
  private:
+  // How long the writer gathers operations before a batch (unless kLingerOps are queued).
+  static constexpr std::chrono::milliseconds kLinger{100};
+  static constexpr std::size_t kLingerOps = 512;
+
   struct Op {
     enum class Kind { kAppend, kState, kFetch, kRemove } kind;
     SpoolRecord record;  // kAppend: the record; kState: key in payload's place
@@ -117,6 +122,7 @@ class Spool {
   std::deque<Op> ops_;
   std::uint64_t queued_bytes_ = 0;  // payload bytes queued, not yet written
   bool busy_ = false;
+  bool hurry_ = false;  // a fetch or flush() waits: no linger for the batch being gathered
   std::atomic<bool> stop_{false};
   std::atomic<bool> failing_{false};  // the last batch could not be written
   std::vector<Completion> completions_;
