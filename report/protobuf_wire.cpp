@@ -25,11 +25,14 @@ std::size_t varint_size(std::uint64_t v) {
 }
 
 void put_varint(std::string& out, std::uint64_t v) {
+  char bytes[10];  // a 64-bit varint takes at most ten; appended at once
+  std::size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    bytes[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  bytes[n++] = static_cast<char>(v);
+  out.append(bytes, n);
 }
 
 void put_tag(std::string& out, std::uint32_t field, WireType type) { put_varint(out, tag(field, type)); }
@@ -61,7 +64,9 @@ void put_double(std::string& out, std::uint32_t field, double value) {
   std::uint64_t bits = bits_of(value);
   if (bits == 0) return;
   put_tag(out, field, WireType::kFixed64);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));  // little-endian
+  char bytes[8];
+  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>((bits >> (8 * i)) & 0xff);  // little-endian
+  out.append(bytes, sizeof bytes);
 }
 
 std::size_t int64_field_size(std::uint32_t field, std::int64_t value) {

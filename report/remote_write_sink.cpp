@@ -38,11 +38,8 @@ struct LabelRef {
   std::string_view name;
   std::string_view value;
   int rank;
+  std::size_t size = 0;  // of its Label message
 };
-
-std::size_t label_size(const LabelRef& l) {
-  return wire::string_field_size(kName, l.name) + wire::string_field_size(kValue, l.value);
-}
 
 }  // namespace
 
@@ -75,11 +72,14 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
     }
     std::size_t sample = wire::double_field_size(kSampleValue, s.value) + wire::int64_field_size(kTimestamp, at_ms);
     std::size_t series = wire::field_size(kSamples, sample);
-    for (const auto& l : labels) series += wire::field_size(kLabels, label_size(l));
+    for (auto& l : labels) {
+      l.size = wire::string_field_size(kName, l.name) + wire::string_field_size(kValue, l.value);
+      series += wire::field_size(kLabels, l.size);
+    }
     out.reserve(out.size() + wire::field_size(kTimeseries, series));
     wire::put_message_header(out, kTimeseries, series);
     for (const auto& l : labels) {
-      wire::put_message_header(out, kLabels, label_size(l));
+      wire::put_message_header(out, kLabels, l.size);
       wire::put_string(out, kName, l.name);
       wire::put_string(out, kValue, l.value);
     }
