@@ -9,7 +9,8 @@ smaller than its run-to-run spread).
    over --measure intervals after one of warm-up, its CPU µs per check (user and system), and
    perf's CPU-clock samples with call stacks: the result path's share of the samples, times the
    CPU per check. A sample whose stack perf cannot follow back to the loop counts outside the
-   result path, so this is a lower bound (samples_followed_to_loop says how many were followed).
+   result path, so this is a lower bound (samples_followed_to_loop says how many were followed);
+   the spool's writer thread (with --remote-write) is counted apart: its work is results' too.
 2. Work: the same configuration under valgrind's callgrind, counters zeroed after warm-up and
    dumped --measure intervals later: instructions per check for the whole agent (user space) and
    for the result path, with its largest parts. Their ratio times the user µs per check is a
@@ -148,18 +149,22 @@ def sample_shares(data):
             frames = []
     if not samples:
         return {}
-    in_path = followed = maybe = 0
+    in_path = followed = maybe = spool = 0
     for frames in samples:
         if any("Agent::on_results" in f for f in frames):
             in_path += 1
         if any("uv_run" in f for f in frames):
             followed += 1
             continue
+        if any("Spool::writer" in f for f in frames):
+            spool += 1  # the spool's own thread: writing results' records, a part of their cost
+            continue
         calls = [f.split("__x64_sys_", 1)[1].split()[0] for f in frames if "__x64_sys_" in f]
         if not calls or any(c.startswith(("write", "pwrite")) for c in calls):
             maybe += 1
     return {"samples": len(samples), "samples_followed_to_loop": followed / len(samples),
             "result_path_share_of_cpu_samples": in_path / len(samples),
+            "spool_writer_share_of_cpu_samples": spool / len(samples),
             "result_path_share_of_cpu_samples_at_most": (in_path + maybe) / len(samples)}
 
 
@@ -272,6 +277,8 @@ def main():
               # user and kernel; a lower bound, see sample_time) and its share of the instructions
               # applied to user time (assumes its instructions take the agent's average time).
               "result_path_us_by_samples": time_run.get("result_path_share_of_cpu_samples", float("nan")) *
+              time_run["cpu_us_per_check"],
+              "spool_writer_us_by_samples": time_run.get("spool_writer_share_of_cpu_samples", float("nan")) *
               time_run["cpu_us_per_check"],
               "result_path_us_by_samples_at_most": time_run.get("result_path_share_of_cpu_samples_at_most",
                                                                 float("nan")) * time_run["cpu_us_per_check"],
