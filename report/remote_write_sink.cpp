@@ -24,10 +24,6 @@ double stale_nan() {
   return v;
 }
 
-}  // namespace
-
-namespace {
-
 // Field numbers of remote_write.proto.
 constexpr std::uint32_t kTimeseries = 1, kLabels = 1, kSamples = 2, kName = 1, kValue = 2, kSampleValue = 1,
                         kTimestamp = 2;

@@ -2,9 +2,10 @@
 // The durable queue in front of the push sinks (DESIGN.md §10): every record bound for a sink is
 // written here first and removed only once the sink acknowledged it. SQLite in WAL mode; all
 // SQLite work runs on one writer thread, in batches (one transaction per batch, gathered for up
-// to 100 ms), so the loop thread never waits on the disk. Bounded by max_bytes of payload on disk (the oldest records
-// not being sent right now are dropped first, then, if that is not enough, the oldest at all)
-// and by max_memory_bytes of writes waiting for the disk; every drop is counted.
+// to 100 ms), so the loop thread never waits on the disk. Bounded by max_bytes of payload on
+// disk (the oldest records not being sent right now are dropped first, then, if that is not
+// enough, the oldest at all) and by max_memory_bytes of writes waiting for the disk; every drop
+// is counted.
 #include <uv.h>
 
 #include <atomic>
