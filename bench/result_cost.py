@@ -35,14 +35,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scale import ROOT, check_alone, cpu_seconds, scrape, totals  # noqa: E402
+from scale import ROOT, agent_config, check_alone, cpu_seconds, scrape, start_pinned, totals  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from lab import Lab  # noqa: E402
-from lab_process import free_port, wait_until  # noqa: E402
+from lab_process import free_port  # noqa: E402
 
 class Sink(http.server.BaseHTTPRequestHandler):
     """A remote-write receiver that accepts everything (for --remote-write)."""
@@ -57,14 +56,9 @@ class Sink(http.server.BaseHTTPRequestHandler):
 
 
 def config_for(lab, n, interval_s, port, directory, remote_write_port):
-    monitor = {"type": "http", "url": f"http://127.0.0.1:{lab.port('http')}/ok",
-               "expect": {"cert_expiry_days": {}}}
-    sinks = {"prometheus": {"listen": f"127.0.0.1:{port}"}, "jsonl": {"path": "/dev/null"}}
-    config = {"vantage": {"name": "bench"},
-              "defaults": {"interval": f"{interval_s}s", "timeout": f"{min(10.0, interval_s / 2)}s"},
-              "monitors": [dict(monitor, name=f"m{i}") for i in range(n)], "sinks": sinks}
+    config = agent_config(lab, "http", n, interval_s, port)
     if remote_write_port:
-        sinks["remote_write"] = {"url": f"http://127.0.0.1:{remote_write_port}/api/v1/write"}
+        config["sinks"]["remote_write"] = {"url": f"http://127.0.0.1:{remote_write_port}/api/v1/write"}
         config["spool"] = {"dir": os.path.join(directory, "spool")}
     path = os.path.join(directory, f"config-{n}.json")
     json.dump(config, open(path, "w"))
@@ -72,17 +66,8 @@ def config_for(lab, n, interval_s, port, directory, remote_write_port):
 
 
 def start(argv, directory, port, name):
-    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
-    proc = subprocess.Popen(cpu + argv, stdout=subprocess.DEVNULL,
-                            stderr=open(os.path.join(directory, f"{name}.log"), "w"))
-
-    def ready():
-        try:
-            return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).status == 200
-        except OSError:
-            return False
-    wait_until(ready, f"{name} ready", 600, proc)
-    return proc
+    # valgrind takes its time to start the agent
+    return start_pinned(argv, port, os.path.join(directory, f"{name}.log"), timeout_s=600)
 
 
 def stop(proc):
@@ -246,7 +231,6 @@ def main():
         raise SystemExit("needs valgrind (apt-get install valgrind)")
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from versions import library_versions
     prober = os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))
     directory = tempfile.mkdtemp(prefix="prober-result-cost-")
@@ -268,20 +252,20 @@ def main():
         if receiver:
             receiver.shutdown()
     share = count_run["result_path_instructions_per_result"] / count_run["instructions_per_check"]
+
+    def by_samples(share_key):  # a share of perf's samples, in µs per check (nan without perf)
+        return time_run.get(share_key, float("nan")) * time_run["cpu_us_per_check"]
     report = {"monitors": args.monitors, "native_monitors": args.native_monitors or args.monitors,
               "interval_s": args.interval, "measured_intervals": args.measure, "remote_write": args.remote_write,
               **time_run, "check_alone_cpu_us_per_check": alone,
               **{k: v for k, v in count_run.items() if k != "parts"},
               "result_path_share_of_user_instructions": share,
               # Two estimates of the result path's CPU per result: its share of the samples (time,
-              # user and kernel; a lower bound, see sample_time) and its share of the instructions
+              # user and kernel; a lower bound, see sample_shares) and its share of the instructions
               # applied to user time (assumes its instructions take the agent's average time).
-              "result_path_us_by_samples": time_run.get("result_path_share_of_cpu_samples", float("nan")) *
-              time_run["cpu_us_per_check"],
-              "spool_writer_us_by_samples": time_run.get("spool_writer_share_of_cpu_samples", float("nan")) *
-              time_run["cpu_us_per_check"],
-              "result_path_us_by_samples_at_most": time_run.get("result_path_share_of_cpu_samples_at_most",
-                                                                float("nan")) * time_run["cpu_us_per_check"],
+              "result_path_us_by_samples": by_samples("result_path_share_of_cpu_samples"),
+              "spool_writer_us_by_samples": by_samples("spool_writer_share_of_cpu_samples"),
+              "result_path_us_by_samples_at_most": by_samples("result_path_share_of_cpu_samples_at_most"),
               "result_path_us_by_instructions": share * time_run["user_us_per_check"],
               "result_path_parts_instructions_per_result": count_run["parts"],
               "libs": library_versions(prober)}

@@ -92,31 +92,46 @@ def scraper(port, every_s, stop, durations):
             pass
 
 
-def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup_s=None):
-    port = free_port()
+def agent_config(lab, kind, n, interval_s, port, max_in_flight=None):
+    """n monitors of one kind (http or https) against the lab at interval_s, /metrics on port,
+    results to JSONL on /dev/null: what the benchmarks run the agent with."""
     url = f"http://127.0.0.1:{lab.port('http')}/ok" if kind == "http" else \
         f"https://localhost:{lab.port('tls13_only')}/ok"
     monitor = {"type": "http", "url": url, "expect": {"cert_expiry_days": {}}}
     if kind == "https":
         monitor["tls"] = {"ca_file": lab.ca_file}
-    config = {"vantage": {"name": "bench"}, "max_in_flight": max_in_flight,
+    config = {"vantage": {"name": "bench"},
               "defaults": {"interval": f"{interval_s}s", "timeout": f"{min(10.0, interval_s / 2)}s"},
               "monitors": [dict(monitor, name=f"m{i}") for i in range(n)],
               "sinks": {"prometheus": {"listen": f"127.0.0.1:{port}"}, "jsonl": {"path": "/dev/null"}}}
+    if max_in_flight is not None:
+        config["max_in_flight"] = max_in_flight
+    return config
+
+
+def start_pinned(argv, port, log_path, timeout_s=120):
+    """argv on CPU 1 (where the measured process runs; the lab is on CPU 0), returned once the
+    agent's /readyz on port answers."""
+    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
+    proc = subprocess.Popen(cpu + argv, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+
+    def ready():
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).status == 200
+        except OSError:
+            return False
+    wait_until(ready, "prober ready", timeout_s, proc)
+    return proc
+
+
+def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup_s=None):
+    port = free_port()
     directory = tempfile.mkdtemp(prefix="prober-scale-")
     path = os.path.join(directory, "config.json")
-    json.dump(config, open(path, "w"))
+    json.dump(agent_config(lab, kind, n, interval_s, port, max_in_flight), open(path, "w"))
     prober = os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))
-    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
-    proc = subprocess.Popen(cpu + [prober, "run", "--config", path], stdout=subprocess.DEVNULL,
-                            stderr=open(os.path.join(directory, "stderr.log"), "w"))
+    proc = start_pinned([prober, "run", "--config", path], port, os.path.join(directory, "stderr.log"))
     try:
-        def ready():
-            try:
-                return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
-            except OSError:
-                return False
-        wait_until(ready, "prober ready", 120, proc)
         rss_loaded = rss_kib(proc.pid)
         heap_loaded = heap_inuse(scrape(port))
         if n == 0:
