@@ -1,7 +1,7 @@
 // Every payload built from a result, fed results whose text fields hold any bytes: the JSONL
 // line and webhook body, Mackerel's report and metrics, the Alertmanager alert, the remote
-// write request (which protobuf must read back), the exposition and the human output. None may throw, and every JSON
-// one must parse as strict (valid UTF-8) JSON.
+// write request (which protobuf must read back), the exposition and the human output. None may
+// throw, and every JSON one must parse as strict (valid UTF-8) JSON.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
