@@ -61,14 +61,14 @@ int main(int argc, char** argv) {
   m.target = argv[2];
   m.type = config::check_type_from(kind).value_or(config::CheckType::kHttp);  // "https" is an http check
   m.timeout = std::chrono::seconds(10);
-  m.expect.cert_expiry = {};
+  m.expect.edit().cert_expiry = {};
   const long total = std::atol(argv[3]);
   const int concurrency = std::atoi(argv[4]);
   double rate = 0;  // checks started per second; 0: back to back
   int burst = 1;    // with a rate: checks started together at each tick
   for (int i = 5; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--ca-file")) m.tls.ca_file = argv[i + 1];
-    if (!std::strcmp(argv[i], "--dns-server")) m.dns_servers.push_back(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--ca-file")) m.tls.edit().ca_file = argv[i + 1];
+    if (!std::strcmp(argv[i], "--dns-server")) m.request.edit().dns_servers.push_back(argv[i + 1]);
     if (!std::strcmp(argv[i], "--rate")) rate = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--burst")) burst = std::max(1, std::atoi(argv[i + 1]));
   }

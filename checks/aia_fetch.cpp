@@ -185,7 +185,7 @@ void IssuerCompletion::settle(TransferReport report, std::function<void(Transfer
   auto sent = std::move(report.sent_chain_der);
   pending_ = std::move(report);
   next_ = std::move(next);
-  fetch_ = std::make_unique<AiaFetch>(env_, policy_, monitor_.dns_servers);
+  fetch_ = std::make_unique<AiaFetch>(env_, policy_, monitor_.request->dns_servers);
   auto on_outcome = [this](const AiaOutcome& outcome) {
     TransferReport settled = std::move(*pending_);
     pending_.reset();
@@ -193,7 +193,7 @@ void IssuerCompletion::settle(TransferReport report, std::function<void(Transfer
                           outcome.note);
     if (auto then = std::move(next_)) then(std::move(settled));
   };
-  if (auto now = fetch_->start(*url, std::move(sent), monitor_.tls.ca_file, on_outcome)) on_outcome(*now);
+  if (auto now = fetch_->start(*url, std::move(sent), monitor_.tls->ca_file, on_outcome)) on_outcome(*now);
 }
 
 std::optional<TransferReport> IssuerCompletion::abandon() {

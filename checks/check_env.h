@@ -1,6 +1,7 @@
 #pragma once
 // The loop's I/O that checks are built with: the wiring (agent, `prober check`, benches) owns
 // all of it and keeps it alive longer than every check and run made with it.
+#include "checks/compiled_expects.h"
 #include "checks/tls_contexts.h"
 #include "io/ares_resolver.h"
 #include "io/curl_multi_driver.h"
@@ -11,6 +12,9 @@ struct CheckEnv {
   io::CurlMultiDriver& curl;
   io::ResolverPool& resolvers;
   TlsContexts& tls;  // one SSL_CTX per TLS setting, shared by every HTTPS and TLS check
+  // Compiled expectations shared by the checks of equal ones (the agent's many monitors); null:
+  // each check compiles its own.
+  CompiledExpects* expects = nullptr;
 };
 
 }  // namespace prober::checks

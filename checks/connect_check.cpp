@@ -19,11 +19,11 @@ class ConnectProbe final : public Probe {
     request.port = target_.port;
     request.address = is_ip_literal(target_.host) ? "" : result_.address;
     request.uses_tls = monitor_.type == config::CheckType::kTls;
-    if (request.uses_tls && monitor_.tls.server_name) {
-      use_server_name(request, target_, *monitor_.tls.server_name, result_.address);
+    if (request.uses_tls && monitor_.tls->server_name) {
+      use_server_name(request, target_, *monitor_.tls->server_name, result_.address);
     }
     request.connect_only = true;
-    request.tls = monitor_.tls;
+    request.tls = *monitor_.tls;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
     if (auto refused = transfer_->start(env_, [this](TransferReport r) { on_transfer(std::move(r)); })) {
       on_transfer(std::move(*refused));
@@ -52,8 +52,8 @@ class ConnectProbe final : public Probe {
   void on_settled_transfer(TransferReport report) {
     apply_transfer(result_, report);
     if (result_.failure.failure_class == FailureClass::kOk && report.outcome.uses_tls) {
-      auto verdict = worse(validate_cert_expiry(monitor_.expect.cert_expiry, result_.tls, unix_now()),
-                           validate_tls_hygiene(monitor_.expect.tls_hygiene_ignore, result_.tls));
+      auto verdict = worse(validate_cert_expiry(monitor_.expect->cert_expiry, result_.tls, unix_now()),
+                           validate_tls_hygiene(monitor_.expect->tls_hygiene_ignore, result_.tls));
       if (verdict) {
         result_.failure = verdict->failure;
         result_.detail = verdict->detail;
@@ -84,9 +84,11 @@ std::variant<std::unique_ptr<Check>, std::string> make_connect_check(
   auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(target)));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
-  return std::make_unique<TargetCheck>(env, spec, [env, spec](CheckResult base, Probe::Finish finish) {
-    return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
-  });
+  return std::make_unique<TargetCheck>(
+      env, spec,
+      [](const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base, Probe::Finish finish) {
+        return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
+      });
 }
 
 }  // namespace prober::checks

@@ -38,14 +38,14 @@ bool is_non_public_address(const std::string& address) {
 
 std::variant<std::shared_ptr<const DestinationPolicy>, std::string> DestinationPolicy::create(
     const config::MonitorConfig& monitor) {
-  if (!monitor.deny_private_addresses && monitor.allowed_targets.empty()) {
+  if (!monitor.deny_private_addresses && monitor.request->allowed_targets.empty()) {
     // Every configured monitor's policy: one shared instance, not one per monitor.
     static const auto open = std::make_shared<const DestinationPolicy>();
     return open;
   }
   auto policy = std::make_shared<DestinationPolicy>();
   policy->deny_private_ = monitor.deny_private_addresses;
-  for (const auto& pattern : monitor.allowed_targets) {
+  for (const auto& pattern : monitor.request->allowed_targets) {
     auto compiled = compile_pattern(pattern);
     if (auto* error = std::get_if<std::string>(&compiled)) return "allowed target pattern '" + pattern + "': " + *error;
     policy->allowed_.push_back(std::get<Pattern>(std::move(compiled)));

@@ -70,19 +70,19 @@ std::variant<std::unique_ptr<Check>, std::string> make_dns_check(CheckEnv env,
                                                                  std::shared_ptr<const config::MonitorConfig> shared) {
   const config::MonitorConfig& monitor = *shared;
   if (monitor.deny_private_addresses) {  // a /probe run: the server asked is the client's choice
-    for (const auto& server : monitor.dns_servers) {
+    for (const auto& server : monitor.request->dns_servers) {
       if (is_non_public_address(io::AresResolver::server_host(server)))
         return "DNS server " + server + " is not a public address (deny_private_addresses)";
     }
   }
   auto spec = std::make_shared<DnsSpec>(std::move(shared));
-  auto type = dns_type_from_name(monitor.record);
-  if (!type) return "unsupported record type '" + monitor.record + "'";
+  auto type = dns_type_from_name(monitor.request->record);
+  if (!type) return "unsupported record type '" + monitor.request->record + "'";
   spec->type = *type;
-  auto rcode = dns_rcode_from_name(monitor.dns_expect.rcode.value_or("NOERROR"));
-  if (!rcode) return "unknown rcode '" + monitor.dns_expect.rcode.value_or("") + "'";
+  auto rcode = dns_rcode_from_name(monitor.dns_expect->rcode.value_or("NOERROR"));
+  if (!rcode) return "unknown rcode '" + monitor.dns_expect->rcode.value_or("") + "'";
   spec->expected_rcode = *rcode;
-  for (const auto& p : monitor.dns_expect.answers_regex) {
+  for (const auto& p : monitor.dns_expect->answers_regex) {
     auto compiled = compile_pattern(p);
     if (auto* error = std::get_if<std::string>(&compiled)) return "answers_regex '" + p + "': " + *error;
     spec->answer_patterns.push_back(std::get<Pattern>(std::move(compiled)));
@@ -96,14 +96,14 @@ CheckResult DnsRun::base_result() const {
   r.type = "dns";
   r.target = monitor_.target;
   r.started_at = started_at_;
-  r.dns.question = monitor_.target + " " + monitor_.record;
+  r.dns.question = monitor_.target + " " + monitor_.request->record;
   if (resolver_) r.dns.server = resolver_->servers();
   return r;
 }
 
 void DnsRun::start(io::ResolverPool& resolvers) {
   io::ResolverOptions options;
-  options.servers = monitor_.dns_servers;
+  options.servers = monitor_.request->dns_servers;
   options.use_tcp = monitor_.transport == config::DnsTransport::kTcp;
   // One try (a retry would hide a lossy server) that outlasts the run: the deadline armed by
   // the caller decides when to give up, so a timeout is classified in one place.
@@ -154,7 +154,7 @@ void DnsRun::on_reply(io::DnsReply reply) {
         r.detail = "rcode " + dns_rcode_name(message.rcode) + ", expected " + dns_rcode_name(spec_->expected_rcode);
       } else if (spec_->expected_rcode == 0 && !has_wanted) {
         r.failure = classify_dns(ARES_SUCCESS, message.rcode, false);
-        r.detail = "NOERROR with no " + monitor_.record + " record (NODATA)";
+        r.detail = "NOERROR with no " + monitor_.request->record + " record (NODATA)";
       }
       for (const auto& pattern : spec_->answer_patterns) {
         if (r.failure.failure_class != FailureClass::kOk) break;

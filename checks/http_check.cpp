@@ -17,9 +17,9 @@ bool same_origin(const ParsedUrl& a, const ParsedUrl& b) {
 
 std::vector<std::pair<std::string, std::string>> headers_for_other_origin(const config::MonitorConfig& monitor) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [name, value] : monitor.headers) {
+  for (const auto& [name, value] : monitor.request->headers) {
     bool secret = iequals(name, "authorization") || iequals(name, "proxy-authorization") || iequals(name, "cookie");
-    for (const auto& s : monitor.secret_headers) secret = secret || iequals(name, s.name);
+    for (const auto& s : monitor.request->secret_headers) secret = secret || iequals(name, s.name);
     if (!secret) out.emplace_back(name, value);
   }
   return out;
@@ -39,8 +39,8 @@ class HttpProbe final : public Probe {
         url_(spec_->target),
         result_(std::move(base)),
         finish_(std::move(finish)),
-        method_(monitor_.method),
-        body_(monitor_.body) {
+        method_(monitor_.request->method),
+        body_(monitor_.request->body) {
     address_ = result_.address;
     address_host_ = url_.host;
     first_host_ = url_.host;
@@ -87,7 +87,7 @@ class HttpProbe final : public Probe {
       return;
     }
     io::ResolverOptions options;
-    options.servers = monitor_.dns_servers;
+    options.servers = monitor_.request->dns_servers;
     auto resolver = env_.resolvers.get(options);
     if (auto* error = std::get_if<std::string>(&resolver)) {
       end_with(internal_error(Phase::kDns), *error);
@@ -122,15 +122,15 @@ class HttpProbe final : public Probe {
     request.port = url_.port;
     request.address = is_ip_literal(url_.host) ? "" : address_;
     request.uses_tls = url_.scheme == "https";
-    if (request.uses_tls && monitor_.tls.server_name && url_.host == first_host_) {
-      use_server_name(request, url_, *monitor_.tls.server_name, address_);  // redirects elsewhere keep their host
+    if (request.uses_tls && monitor_.tls->server_name && url_.host == first_host_) {
+      use_server_name(request, url_, *monitor_.tls->server_name, address_);  // redirects elsewhere keep their host
     }
     request.method = method_;
     // Credentials stay with their origin, as curl and browsers do: a hop to another scheme, host
     // or port (https -> http included) gets no secret header, Authorization or Cookie.
-    request.headers = same_origin(url_, spec_->target) ? monitor_.headers : headers_for_other_origin(monitor_);
+    request.headers = same_origin(url_, spec_->target) ? monitor_.request->headers : headers_for_other_origin(monitor_);
     request.body = body_;
-    request.tls = monitor_.tls;
+    request.tls = *monitor_.tls;
     request.max_body_bytes = monitor_.max_body_bytes;
     request.keep_body_bytes = expect_.needs_body() ? monitor_.max_body_bytes : 0;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
@@ -282,15 +282,19 @@ std::variant<std::unique_ptr<Check>, std::string> make_http_check(
     CheckEnv env, std::shared_ptr<const config::MonitorConfig> monitor) {
   auto url = parse_url(monitor->target);
   if (auto* error = std::get_if<std::string>(&url)) return *error;
-  auto expect = compile_http_expect(monitor->expect);
+  CompiledExpects own;  // without the environment's: this check's alone
+  auto expect = (env.expects ? *env.expects : own).get(monitor->expect.shared());
   if (auto* error = std::get_if<std::string>(&expect)) return *error;
   auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(url)));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
-  auto compiled = std::make_shared<const CompiledHttpExpect>(std::get<CompiledHttpExpect>(std::move(expect)));
-  return std::make_unique<TargetCheck>(env, spec, [env, spec, compiled](CheckResult base, Probe::Finish finish) {
-    return std::make_unique<HttpProbe>(env, spec, compiled, std::move(base), std::move(finish));
-  });
+  auto compiled = std::get<CompiledExpects::Compiled>(std::move(expect));
+  return std::make_unique<TargetCheck>(env, spec,
+                                       [compiled](const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec,
+                                                  CheckResult base, Probe::Finish finish) {
+                                         return std::make_unique<HttpProbe>(env, spec, compiled, std::move(base),
+                                                                            std::move(finish));
+                                       });
 }
 
 }  // namespace prober::checks

@@ -8,7 +8,7 @@ namespace prober::checks {
 
 std::variant<std::unique_ptr<Check>, std::string> make_check(CheckEnv env,
                                                              std::shared_ptr<const config::MonitorConfig> monitor) {
-  for (const auto& server : monitor->dns_servers) {
+  for (const auto& server : monitor->request->dns_servers) {
     if (auto error = io::AresResolver::server_address_error(server)) return *error;
   }
   switch (monitor->type) {

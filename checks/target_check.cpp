@@ -24,7 +24,7 @@ class TargetRun final : public CheckRun {
 
   void start() {
     io::ResolverOptions options;
-    options.servers = spec_->monitor.dns_servers;
+    options.servers = spec_->monitor.request->dns_servers;
     auto resolver = env_.resolvers.get(options);
     if (auto* error = std::get_if<std::string>(&resolver)) {
       CheckResult r = base_result(spec_->monitor, started_at_);
@@ -103,7 +103,8 @@ class TargetRun final : public CheckRun {
         probes_.push_back(nullptr);  // nothing to run for this address
         continue;
       }
-      probes_.push_back((*make_probe_)(std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
+      probes_.push_back(
+          (*make_probe_)(env_, spec_, std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
     }
     if (pending_ == 0) {  // every address refused: each has its result already
       pending_ = 1;

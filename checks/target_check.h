@@ -38,8 +38,10 @@ class Probe {
 };
 
 // Makes a run's probe for one address. `base` carries monitor, target, address, dns timing and
-// facts. It captures the definition's immutable parts by shared ownership.
-using MakeProbe = std::function<std::unique_ptr<Probe>(CheckResult base, Probe::Finish finish)>;
+// facts. The run passes its environment and spec; what else a probe needs, the function captures
+// by shared ownership (little: one is kept per monitor).
+using MakeProbe = std::function<std::unique_ptr<Probe>(
+    const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base, Probe::Finish finish)>;
 
 class TargetCheck final : public Check {
  public:

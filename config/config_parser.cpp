@@ -84,11 +84,21 @@ std::variant<Config, std::vector<ConfigError>> parse_config(std::string_view tex
         root.error("monitors", "expected an array of monitors, got " + json_type(*monitors));
       } else {
         std::map<std::string, std::size_t> seen;
+        // Equal blocks become one (shared_block.h): most monitors have the same expectations,
+        // TLS and request options, and each block is a few hundred bytes.
+        SharedBlock<HttpExpect>::Pool expects;
+        SharedBlock<TlsOptions>::Pool tls_options;
+        SharedBlock<RequestOptions>::Pool requests;
+        SharedBlock<DnsExpect>::Pool dns_expects;
         c.monitors.reserve(monitors->size());
         for (std::size_t i = 0; i < monitors->size(); ++i) {
           JsonReader m((*monitors)[i], "/monitors/" + std::to_string(i), errors);
           if (!m.ok()) continue;
           MonitorConfig monitor = parse_monitor(m, defaults, false);
+          monitor.expect.intern(expects);
+          monitor.tls.intern(tls_options);
+          monitor.request.intern(requests);
+          monitor.dns_expect.intern(dns_expects);
           monitor.definition =
               digest_definition(doc.value("defaults", nlohmann::json::object()).dump() + (*monitors)[i].dump());
           if (!monitor.name.empty()) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/definition_digest.h"
+#include "config/shared_block.h"
 
 namespace prober::config {
 
@@ -20,16 +21,19 @@ enum class DnsTransport : std::uint8_t { kUdp, kTcp };
 struct StatusRange {
   int low = 200;
   int high = 299;
+  auto operator<=>(const StatusRange&) const = default;
 };
 
 struct Thresholds {  // for "bigger is worse" values such as milliseconds
   std::optional<double> warning;
   std::optional<double> critical;
+  auto operator<=>(const Thresholds&) const = default;
 };
 
 struct ExpiryThresholds {  // days left before a certificate expires: smaller is worse
   std::optional<int> warning_days;
   std::optional<int> critical_days;
+  auto operator<=>(const ExpiryThresholds&) const = default;
 };
 
 struct HttpExpect {
@@ -44,6 +48,8 @@ struct HttpExpect {
   // TLS hygiene findings not to report (tls_weak_config): "old_version", "no_forward_secrecy",
   // "cbc", "sha1", "small_rsa".
   std::vector<std::string> tls_hygiene_ignore;
+
+  auto operator<=>(const HttpExpect&) const = default;
 };
 
 struct TlsOptions {
@@ -57,17 +63,40 @@ struct TlsOptions {
   // A client certificate (PEM) for servers that require one; the key may be in cert_file.
   std::optional<std::string> cert_file;
   std::optional<std::string> key_file;
+
+  auto operator<=>(const TlsOptions&) const = default;
 };
 
 struct DnsExpect {
   std::optional<std::string> rcode;        // e.g. "NOERROR"; unset: NOERROR
   std::vector<std::string> answers_regex;  // every pattern must match some answer
+
+  auto operator<=>(const DnsExpect&) const = default;
 };
 
 struct SecretHeader {
   std::string name;
   std::string file;  // read from this file (trailing newline dropped) ...
   std::string env;   // ... or this environment variable
+
+  auto operator<=>(const SecretHeader&) const = default;
+};
+
+// What is asked of the target beyond its address, which most monitors leave at the defaults.
+struct RequestOptions {
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::string> body;
+  // Header values that come from a file or an environment variable: resolved at load, never
+  // shown in /results or logs.
+  std::vector<SecretHeader> secret_headers;
+  std::vector<std::string> dns_servers;  // "ip:port" or "ip"; empty: the system's resolvers
+  std::string record = "A";              // dns checks
+  // Set on /probe runs only (from sinks.prometheus.probe): RE2 patterns every URL requested must
+  // fully match (the target and each redirect hop), and whether non-public addresses are refused.
+  std::vector<std::string> allowed_targets;
+
+  auto operator<=>(const RequestOptions&) const = default;
 };
 
 // The small fields sit together: every monitor holds one (a hundred thousand of them at scale),
@@ -81,32 +110,22 @@ struct MonitorConfig {
   int max_check_attempts = 3;
   int recovery_attempts = 1;
   bool follow_redirects = true;
-  bool deny_private_addresses = false;  // see allowed_targets
+  bool deny_private_addresses = false;  // see request->allowed_targets
   // http: url. tls/tcp: target "host:port". dns: query name.
   std::string target;
-  std::string method = "GET";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::optional<std::string> body;
   std::chrono::milliseconds timeout{10000};
   std::uint64_t max_body_bytes = 10ull << 20;
-  HttpExpect expect;
-  TlsOptions tls;
-  std::vector<std::string> dns_servers;  // "ip:port" or "ip"; empty: the system's resolvers
-  // dns checks
-  std::string record = "A";
+  // Blocks most monitors share (SharedBlock): read with ->, changed with edit().
+  SharedBlock<HttpExpect> expect;
+  SharedBlock<TlsOptions> tls;
+  SharedBlock<RequestOptions> request;
   // scheduling and alert-state inputs
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds retry_interval{10000};
-  // Header values that come from a file or an environment variable: resolved at load, never
-  // shown in /results or logs.
-  std::vector<SecretHeader> secret_headers;
-  // Set on /probe runs only (from sinks.prometheus.probe): RE2 patterns every URL requested must
-  // fully match (the target and each redirect hop), and whether non-public addresses are refused.
-  std::vector<std::string> allowed_targets;
   // The monitor's own JSON and the defaults it inherited, digested: equal definitions mean an
   // unchanged monitor on reload (it keeps its schedule and state).
   DefinitionDigest definition{};
-  DnsExpect dns_expect;
+  SharedBlock<DnsExpect> dns_expect;
 };
 
 }  // namespace prober::config

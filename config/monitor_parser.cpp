@@ -94,14 +94,14 @@ void parse_headers(JsonReader& reader, MonitorConfig& m, std::vector<ConfigError
   for (const auto& [name, value] : v->items()) {
     const std::string at = reader.pointer("headers") + "/" + pointer_escape(name);
     if (value.is_string()) {
-      m.headers.emplace_back(name, value.get<std::string>());
+      m.request.edit().headers.emplace_back(name, value.get<std::string>());
       continue;
     }
     // A secret: {"file": "/run/secrets/x"} or {"env": "NAME"}, never inline.
     if (value.is_object() && value.size() == 1 && (value.contains("file") || value.contains("env")) &&
         value.begin()->is_string()) {
       SecretHeader secret{name, value.value("file", ""), value.value("env", "")};
-      m.secret_headers.push_back(secret);
+      m.request.edit().secret_headers.push_back(secret);
       continue;
     }
     errors.push_back({at, "expected a string, or {\"file\": PATH} or {\"env\": NAME} for a secret"});
@@ -173,9 +173,9 @@ void parse_identity(JsonReader& r, MonitorConfig& m, bool is_module) {
 
 // How the check is made: the HTTP request and the address family.
 void parse_request(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& local) {
-  if (auto v = r.string("method")) m.method = *v;
+  if (auto v = r.string("method")) m.request.edit().method = *v;
   parse_headers(r, m, local);
-  if (auto v = r.string("body")) m.body = v;
+  if (auto v = r.string("body")) m.request.edit().body = v;
   if (auto v = r.boolean("follow_redirects")) m.follow_redirects = *v;
   if (auto v = r.integer("max_redirects", 0, 100)) m.max_redirects = *v;
   if (auto v = r.choice("ip_version", names(ip_version_names())))
@@ -185,9 +185,9 @@ void parse_request(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& lo
 // How much of the body is read, and the DNS question.
 void parse_body_limit_and_dns(JsonReader& r, MonitorConfig& m) {
   if (auto v = r.size("max_body")) m.max_body_bytes = *v;
-  if (auto v = r.strings("dns_servers")) m.dns_servers = *v;
-  if (auto v = r.string("server")) m.dns_servers = {*v};
-  if (auto v = r.choice("record", kRecords)) m.record = *v;
+  if (auto v = r.strings("dns_servers")) m.request.edit().dns_servers = *v;
+  if (auto v = r.string("server")) m.request.edit().dns_servers = {*v};
+  if (auto v = r.choice("record", kRecords)) m.request.edit().record = *v;
   if (auto v = r.choice("transport", {"udp", "tcp"}))
     m.transport = *v == "tcp" ? DnsTransport::kTcp : DnsTransport::kUdp;
 }
@@ -213,15 +213,16 @@ void parse_expect(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& loc
   auto expect = r.object("expect");
   if (!expect) return;
   if (m.type == CheckType::kDns) {
-    if (auto v = expect->choice("rcode", kRcodes)) m.dns_expect.rcode = v;
+    DnsExpect& dns = m.dns_expect.edit();
+    if (auto v = expect->choice("rcode", kRcodes)) dns.rcode = v;
     if (auto v = expect->strings("answers_regex")) {
       for (std::size_t i = 0; i < v->size(); ++i) {
         check_re2_pattern(expect->pointer("answers_regex") + "/" + std::to_string(i), (*v)[i], local);
       }
-      m.dns_expect.answers_regex = *v;
+      dns.answers_regex = *v;
     }
   } else {
-    parse_http_expect(*expect, m.expect, local);
+    parse_http_expect(*expect, m.expect.edit(), local);
   }
   expect->finish();
 }
@@ -229,23 +230,24 @@ void parse_expect(JsonReader& r, MonitorConfig& m, std::vector<ConfigError>& loc
 void parse_tls(JsonReader& r, MonitorConfig& m) {
   auto tls = r.object("tls");
   if (!tls) return;
-  if (auto v = tls->string("ca_file")) m.tls.ca_file = v;
-  if (auto v = tls->boolean("insecure_skip_verify")) m.tls.insecure_skip_verify = *v;
+  TlsOptions& out = m.tls.edit();
+  if (auto v = tls->string("ca_file")) out.ca_file = v;
+  if (auto v = tls->boolean("insecure_skip_verify")) out.insecure_skip_verify = *v;
   if (auto v = tls->string("server_name")) {
     if (v->empty() || v->find_first_of(" /:@") != std::string::npos) {
       tls->error("server_name", "expected a host name, got \"" + *v + "\"");
     } else {
-      m.tls.server_name = v;
+      out.server_name = v;
     }
   }
-  if (auto v = tls->choice("min_version", kTlsVersions)) m.tls.min_version = v;
-  if (auto v = tls->choice("max_version", kTlsVersions)) m.tls.max_version = v;
-  if (auto v = tls->string("cert_file")) m.tls.cert_file = v;
+  if (auto v = tls->choice("min_version", kTlsVersions)) out.min_version = v;
+  if (auto v = tls->choice("max_version", kTlsVersions)) out.max_version = v;
+  if (auto v = tls->string("cert_file")) out.cert_file = v;
   if (auto v = tls->string("key_file")) {
-    if (!m.tls.cert_file) {
+    if (!out.cert_file) {
       tls->error("key_file", "key_file needs cert_file (the client certificate it belongs to)");
     } else {
-      m.tls.key_file = v;
+      out.key_file = v;
     }
   }
   tls->finish();

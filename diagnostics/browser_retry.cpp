@@ -29,7 +29,7 @@ std::string outcome(const checks::CheckResult& r) {
 
 config::MonitorConfig as_browser(const config::MonitorConfig& monitor) {
   config::MonitorConfig browser = monitor;
-  auto& headers = browser.headers;
+  auto& headers = browser.request.edit().headers;
   headers.erase(std::remove_if(headers.begin(), headers.end(),
                                [](const auto& h) {
                                  for (const auto& [name, value] : kBrowserHeaders) {

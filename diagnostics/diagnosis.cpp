@@ -34,7 +34,7 @@ void Diagnosis::start(Done done) {
   auto per_query = std::min(std::chrono::milliseconds(2000), wait / 3);
   if (plan_.dns_name) {
     io::ResolverOptions options;
-    options.servers = monitor_.dns_servers;
+    options.servers = monitor_.request->dns_servers;
     options.use_tcp = monitor_.type == config::CheckType::kDns && monitor_.transport == config::DnsTransport::kTcp;
     options.try_timeout = per_query;
     options.tries = 1;

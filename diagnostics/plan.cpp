@@ -35,7 +35,7 @@ Plan plan_for(const config::MonitorConfig& monitor, const checks::CheckResult& r
   bool tls = monitor.type == config::CheckType::kTls;
   if (monitor.type == config::CheckType::kDns) {
     host = monitor.target;
-    plan.dns_type = checks::dns_type_from_name(monitor.record).value_or(1);
+    plan.dns_type = checks::dns_type_from_name(monitor.request->record).value_or(1);
   } else {
     auto parsed = monitor.type == config::CheckType::kHttp ? checks::parse_url(monitor.target)
                                                            : checks::parse_host_port(monitor.target, "tcp");
@@ -44,7 +44,7 @@ Plan plan_for(const config::MonitorConfig& monitor, const checks::CheckResult& r
       tls = tls || url->scheme == "https";
     }
   }
-  plan.server_name = monitor.tls.server_name.value_or(host);
+  plan.server_name = monitor.tls->server_name.value_or(host);
   bool named = !host.empty() && !checks::is_ip_literal(host);
   bool addressed = !result.address.empty() && result.port > 0 && monitor.type != config::CheckType::kDns;
   auto phase = result.failure.phase;

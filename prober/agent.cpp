@@ -43,7 +43,7 @@ Agent::Agent(AgentOptions options)
   }
   curl_ = std::make_unique<io::CurlMultiDriver>(loop_.get());
   resolvers_ = std::make_unique<io::ResolverPool>(loop_.get());
-  env_ = std::make_unique<checks::CheckEnv>(checks::CheckEnv{*curl_, *resolvers_, tls_contexts_});
+  env_ = std::make_unique<checks::CheckEnv>(checks::CheckEnv{*curl_, *resolvers_, tls_contexts_, &compiled_expects_});
   observer_ = std::make_unique<Observer>(registry_);
   diagnoses_ = std::make_unique<diagnostics::DiagnosisRunner>(
       loop_.get(), *env_, [this](const std::string& m, checks::FailureClass c, std::vector<checks::Diagnostic> d) {

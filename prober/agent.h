@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "alerting/alert_state.h"
@@ -97,6 +98,7 @@ class Agent {
   std::unique_ptr<io::CurlMultiDriver> curl_;
   std::unique_ptr<io::ResolverPool> resolvers_;
   checks::TlsContexts tls_contexts_;
+  checks::CompiledExpects compiled_expects_;
   std::unique_ptr<checks::CheckEnv> env_;
   scheduler::UvClock clock_;
   scheduler::UvTimerFactory timers_;
@@ -108,7 +110,8 @@ class Agent {
   report::ResultStore store_;
   std::unique_ptr<net::WebConfigFile> web_config_;
   std::unique_ptr<net::HttpServer> server_;
-  std::string loaded_text_;          // the configuration file as last loaded
+  // The configuration file as last loaded, digested: the text itself is ~100 bytes a monitor.
+  std::optional<config::DefinitionDigest> loaded_digest_;
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
   // /metrics answers rendered in slices between other loop work (an idle handle runs while any

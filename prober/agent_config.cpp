@@ -16,7 +16,7 @@ void Agent::reload_if_changed() {
   // The watcher sees every write and rename, including the one a SIGHUP already loaded: the same
   // text again is not rebuilt (SIGHUP and POST /-/reload always are: secret files may rotate).
   auto text = read_config_file(options_.config_path);
-  if (text && *text == loaded_text_) return;
+  if (text && config::digest_definition(*text) == loaded_digest_) return;
   load("file changed");
 }
 
@@ -25,7 +25,7 @@ bool Agent::load(const std::string& why) {
     auto text = read_config_file(options_.config_path);
     if (!text) return accept(std::vector<config::ConfigError>{{"", "cannot read " + options_.config_path}}, why);
     if (!accept(load_config_text(*text, *env_), why)) return false;
-    loaded_text_ = std::move(*text);
+    loaded_digest_ = config::digest_definition(*text);
     return true;
   }
   if (ready_) {  // SIGHUP or POST /-/reload with a URL: ask the URL now

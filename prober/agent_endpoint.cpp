@@ -157,9 +157,9 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   }
   config::MonitorConfig m = module->second;
   m.name = "probe";
-  m.allowed_targets = endpoint.probe.allowed_targets;  // every redirect hop too
+  m.request.edit().allowed_targets = endpoint.probe.allowed_targets;  // every redirect hop too
   m.deny_private_addresses = endpoint.probe.deny_private_addresses;
-  if (!m.allowed_targets.empty()) {
+  if (!m.request->allowed_targets.empty()) {
     // The target as given, asked of the same policy the check holds its redirect hops to.
     auto policy = checks::DestinationPolicy::create(m);
     auto* made = std::get_if<std::shared_ptr<const checks::DestinationPolicy>>(&policy);
@@ -167,7 +167,7 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
       return respond(text(403, "target not allowed by sinks.prometheus.probe.allowed_targets\n"));
   }
   if (m.type == config::CheckType::kDns && !m.target.empty()) {
-    m.dns_servers = {target};  // blackbox: a dns module's target is the server; the module has the query
+    m.request.edit().dns_servers = {target};  // blackbox: a dns module's target is the server; the module has the query
   } else {
     m.target = target;
   }

@@ -94,7 +94,7 @@ void add_general_options(CLI::App* app, CheckArguments& a) {
                   m.ip_version = *version;
                   return std::string();
                 });
-  app->add_option("--dns-server", m.dns_servers, "resolver to ask (repeatable; default: the system's)")
+  app->add_option("--dns-server", m.request.edit().dns_servers, "resolver to ask (repeatable; default: the system's)")
       ->type_name("IP[:PORT]")
       ->take_all();
   app->add_flag("--diagnose", a.diagnose,
@@ -114,19 +114,22 @@ void add_general_options(CLI::App* app, CheckArguments& a) {
 
 void add_http_options(CLI::App* app, CheckArguments& a) {
   auto& m = a.monitor;
+  // The monitor's own copy, written by the options below as they are parsed.
+  config::HttpExpect& expect = m.expect.edit();
+  config::RequestOptions& request = m.request.edit();
   const char* group = "HTTP";
   // Declared before --body: the body's default method (POST) must not override -X.
-  app->add_option("-X,--method", m.method, "request method (default GET)")->type_name("METHOD")->group(group);
+  app->add_option("-X,--method", request.method, "request method (default GET)")->type_name("METHOD")->group(group);
   add_repeated(app, "-H,--header", "'Name: value'", "request header (repeatable)", [&](const std::string& v) {
     auto h = split_header(v);
     if (!h) return "wants 'Name: value', not '" + v + "'";
-    m.headers.push_back(*h);
+    request.headers.push_back(*h);
     return std::string();
   })->group(group);
   add_converted(app, "-d,--body", "DATA", "request body (the method becomes POST unless -X says otherwise)",
                 [&](const std::string& v) {
-                  m.body = v;
-                  if (m.method == "GET") m.method = "POST";
+                  request.body = v;
+                  if (request.method == "GET") request.method = "POST";
                   return std::string();
                 })
       ->group(group);
@@ -134,21 +137,21 @@ void add_http_options(CLI::App* app, CheckArguments& a) {
                 [&](const std::string& v) {
                   auto list = parse_status_list(v);
                   if (!list) return "wants codes and ranges such as 200,300-399, not '" + v + "'";
-                  m.expect.status = *list;
+                  expect.status = *list;
                   return std::string();
                 })
       ->group(group);
-  app->add_option("--expect-body", m.expect.body_regex, "RE2 pattern the body must match")
+  app->add_option("--expect-body", expect.body_regex, "RE2 pattern the body must match")
       ->type_name("REGEX")
       ->group(group);
-  app->add_option("--expect-body-contains", m.expect.body_contains, "substring the body must contain")
+  app->add_option("--expect-body-contains", expect.body_contains, "substring the body must contain")
       ->type_name("TEXT")
       ->group(group);
   add_repeated(app, "--expect-header", "'Name: RE'", "RE2 pattern a response header must match (repeatable)",
                [&](const std::string& v) {
                  auto h = split_header(v);
                  if (!h) return "wants 'Name: REGEX', not '" + v + "'";
-                 auto& headers = m.expect.headers;  // a repeated name: the last pattern
+                 auto& headers = expect.headers;  // a repeated name: the last pattern
                  auto same =
                      std::find_if(headers.begin(), headers.end(), [&](const auto& e) { return e.first == h->first; });
                  if (same != headers.end())
@@ -159,9 +162,9 @@ void add_http_options(CLI::App* app, CheckArguments& a) {
                })
       ->group(group);
   add_int(app, "--warning-ms", "response time (total) above which the check warns", 1, 86400000, "milliseconds",
-          m.expect.response_time_ms.warning);
+          expect.response_time_ms.warning);
   add_int(app, "--critical-ms", "response time (total) above which the check is critical", 1, 86400000, "milliseconds",
-          m.expect.response_time_ms.critical);
+          expect.response_time_ms.critical);
   add_converted(app, "--max-body", "SIZE", "stop reading the body past SIZE: http_body_too_large (default 10MiB)",
                 [&](const std::string& v) {
                   auto size = config::parse_size(v);
@@ -172,10 +175,10 @@ void add_http_options(CLI::App* app, CheckArguments& a) {
       ->group(group);
   add_converted(app, "--downgrade", "warning|critical|ignore",
                 "an https:// URL whose redirects end on http:// (default warning: http_downgrade)",
-                [&m](const std::string& v) {
+                [&expect](const std::string& v) {
                   if (!config::is_one_of(v, config::downgrade_policies()))
                     return "must be " + config::one_of_text(config::downgrade_policies()) + ", not '" + v + "'";
-                  m.expect.downgrade = v;
+                  expect.downgrade = v;
                   return std::string();
                 })
       ->group(group);
@@ -187,8 +190,8 @@ void add_http_options(CLI::App* app, CheckArguments& a) {
 }
 
 void add_tls_options(CLI::App* app, CheckArguments& a) {
-  auto& tls = a.monitor.tls;
-  auto& expiry = a.monitor.expect.cert_expiry;
+  auto& tls = a.monitor.tls.edit();
+  auto& expiry = a.monitor.expect.edit().cert_expiry;
   const char* group = "TLS (https URLs and --type tls)";
   app->add_option("--ca-file", tls.ca_file, "trust this CA bundle instead of the system's")
       ->type_name("FILE")
@@ -220,7 +223,7 @@ void add_tls_options(CLI::App* app, CheckArguments& a) {
   add_repeated(app, "--tls-hygiene-ignore", "ITEM",
                "do not report this as tls_weak_config: old_version, no_forward_secrecy, cbc, sha1, small_rsa "
                "(repeatable)",
-               [&expect = a.monitor.expect](const std::string& v) {
+               [&expect = a.monitor.expect.edit()](const std::string& v) {
                  if (!config::is_one_of(v, config::tls_hygiene_items()))
                    return "must be " + config::one_of_text(config::tls_hygiene_items()) + ", not '" + v + "'";
                  expect.tls_hygiene_ignore.push_back(v);
@@ -236,17 +239,16 @@ void add_tls_options(CLI::App* app, CheckArguments& a) {
 
 void add_dns_options(CLI::App* app, CheckArguments& a) {
   auto& m = a.monitor;
+  config::DnsExpect& dns = m.dns_expect.edit();
   const char* group = "DNS";
-  app->add_option("--record", m.record, "A AAAA CNAME MX TXT NS SOA CAA SRV PTR (default A)")
+  app->add_option("--record", m.request.edit().record, "A AAAA CNAME MX TXT NS SOA CAA SRV PTR (default A)")
       ->type_name("TYPE")
       ->group(group);
   app->add_flag_callback(
          "--tcp", [&m] { m.transport = config::DnsTransport::kTcp; }, "ask over TCP instead of UDP")
       ->group(group);
-  app->add_option("--expect-rcode", m.dns_expect.rcode, "expected rcode (default NOERROR)")
-      ->type_name("RCODE")
-      ->group(group);
-  app->add_option("--expect-answer", m.dns_expect.answers_regex, "RE2 pattern some answer must match (repeatable)")
+  app->add_option("--expect-rcode", dns.rcode, "expected rcode (default NOERROR)")->type_name("RCODE")->group(group);
+  app->add_option("--expect-answer", dns.answers_regex, "RE2 pattern some answer must match (repeatable)")
       ->type_name("REGEX")
       ->take_all()
       ->group(group);

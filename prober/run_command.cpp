@@ -164,7 +164,8 @@ int validate(Flags& f) {
   io::CurlMultiDriver curl(loop.get());
   io::ResolverPool resolvers(loop.get());
   checks::TlsContexts tls;
-  checks::CheckEnv env{curl, resolvers, tls};
+  checks::CompiledExpects expects;
+  checks::CheckEnv env{curl, resolvers, tls, &expects};
   std::variant<LoadedConfig, std::vector<config::ConfigError>> loaded;
   if (is_config_url(f.config)) {
     f.remote.url = f.config;

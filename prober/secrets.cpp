@@ -42,10 +42,12 @@ void resolve(config::SecretSource& secret, const std::string& at, std::vector<co
 
 // A monitor's (or module's) secret headers read into its headers; `at` is its JSON pointer.
 void resolve_headers(config::MonitorConfig& m, const std::string& at, std::vector<config::ConfigError>& errors) {
-  for (const auto& secret : m.secret_headers) {
+  if (m.request->secret_headers.empty()) return;
+  config::RequestOptions& request = m.request.edit();
+  for (const auto& secret : request.secret_headers) {
     std::string error;
     if (auto value = read_secret(secret.file, secret.env, error)) {
-      m.headers.emplace_back(secret.name, *value);
+      request.headers.emplace_back(secret.name, *value);
       // A rotated secret makes a changed monitor on reload (its check is rebuilt with the new
       // value); the definition's digest covers it.
       m.definition = config::extend_digest(m.definition, "\x1fsecret:" + secret.name + "=" + *value);

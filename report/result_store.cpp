@@ -73,10 +73,10 @@ void ResultStore::record(const std::string& monitor, std::string_view results_js
   std::string packed = packer_.pack(results_json);
   Entry& e = entries_[monitor];
   if (failed) {
-    std::string().swap(e.last_failure);  // `last` is the last failure now
+    if (e.earlier) std::string().swap(e.earlier->last_failure);  // `last` is the last failure now
     e.failed_at = now;
   } else if (e.last_failed) {
-    e.last_failure = std::move(e.last);
+    earlier(e).last_failure = std::move(e.last);
   }
   e.last = std::move(packed);
   e.last_failed = failed;
@@ -85,7 +85,12 @@ void ResultStore::record(const std::string& monitor, std::string_view results_js
 void ResultStore::record_diagnosis(const std::string& monitor, std::string_view diagnosis_json) {
   auto it = entries_.find(monitor);
   if (it == entries_.end()) return;
-  it->second.last_diagnosis = packer_.pack(diagnosis_json);
+  earlier(it->second).last_diagnosis = packer_.pack(diagnosis_json);
+}
+
+ResultStore::Earlier& ResultStore::earlier(Entry& e) {
+  if (!e.earlier) e.earlier = std::make_unique<Earlier>();
+  return *e.earlier;
 }
 
 void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); }
@@ -97,7 +102,8 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
     if (!packer_.unpack_into(packed, out)) out += "null";  // never: the packer made it
   };
   for (const auto& [name, e] : entries_) {
-    const std::string& failure = e.last_failed ? e.last : e.last_failure;
+    static const std::string kNone;
+    const std::string& failure = e.last_failed ? e.last : e.earlier ? e.earlier->last_failure : kNone;
     bool keep = !failure.empty() && now - e.failed_at < kKeepFailures;
     if (out.size() > 1) out += ",\n";
     out += checks::json_text(name);
@@ -109,10 +115,10 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
     else
       out += "null";
     out += ",\"last_diagnosis\":";
-    if (e.last_diagnosis.empty())
+    if (!e.earlier || e.earlier->last_diagnosis.empty())
       out += "null";
     else
-      paste(e.last_diagnosis);
+      paste(e.earlier->last_diagnosis);
     out += "}";
   }
   return out + "}\n";

@@ -3,6 +3,7 @@
 // after it recovered. Results carry no request headers, so no secret can show here.
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,13 +36,18 @@ class ResultStore {
   // (packed_text.h): per monitor, for as long as the agent runs, a result is ~150 bytes, not ~800.
   // When the last run failed it is also the last failure: held once (`last_failed`), not copied
   // into `last_failure` (a failing monitor's result text is its largest piece of memory).
-  struct Entry {
-    std::string last;
+  // What only a monitor that failed or was diagnosed has: most monitors never allocate it.
+  struct Earlier {
     std::string last_failure;  // an earlier run's, when the last run did not fail
     std::string last_diagnosis;
-    bool last_failed = false;
-    std::chrono::system_clock::time_point failed_at{};
   };
+  struct Entry {
+    std::string last;
+    std::unique_ptr<Earlier> earlier;
+    std::chrono::system_clock::time_point failed_at{};
+    bool last_failed = false;
+  };
+  static Earlier& earlier(Entry& e);
   std::map<std::string, Entry> entries_;
   TextPacker packer_;
 };

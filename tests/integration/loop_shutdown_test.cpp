@@ -115,7 +115,7 @@ TEST_CASE("checks on one loop, then a clean shutdown") {
     config::MonitorConfig ok;
     ok.name = "ok";
     ok.target = "http://127.0.0.1:" + std::to_string(server.port) + "/";
-    ok.expect.body_contains = "hello";
+    ok.expect.edit().body_contains = "hello";
     auto results = run(loop.get(), ctx, ok);
     REQUIRE(results.size() == 1);
     CHECK(to_string(results[0].failure.failure_class) == "ok");
@@ -130,7 +130,7 @@ TEST_CASE("checks on one loop, then a clean shutdown") {
     silent_dns.name = "dns";
     silent_dns.type = config::CheckType::kDns;
     silent_dns.target = "shop.test";
-    silent_dns.dns_servers = {"127.0.0.1:" + std::to_string(silent.port)};
+    silent_dns.request.edit().dns_servers = {"127.0.0.1:" + std::to_string(silent.port)};
     silent_dns.timeout = std::chrono::milliseconds(300);
     results = run(loop.get(), ctx, silent_dns);
     CHECK(to_string(results[0].failure.failure_class) == "dns_timeout");
@@ -138,7 +138,7 @@ TEST_CASE("checks on one loop, then a clean shutdown") {
 
     config::MonitorConfig lookup_cancelled = ok;
     lookup_cancelled.target = "http://shop.test/";
-    lookup_cancelled.dns_servers = silent_dns.dns_servers;
+    lookup_cancelled.request.edit().dns_servers = silent_dns.request.edit().dns_servers;
     lookup_cancelled.timeout = std::chrono::milliseconds(300);
     results = run(loop.get(), ctx, lookup_cancelled);
     CHECK(to_string(results[0].failure.failure_class) == "dns_timeout");

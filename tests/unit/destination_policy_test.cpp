@@ -49,7 +49,7 @@ TEST_CASE("a policy holds every URL to the allow-list and refuses non-public add
   CHECK_FALSE(open->refuse_address("127.0.0.1"));
 
   prober::config::MonitorConfig probe;
-  probe.allowed_targets = {"https://shop\\.example/.*"};
+  probe.request.edit().allowed_targets = {"https://shop\\.example/.*"};
   auto made = DestinationPolicy::create(probe);
   auto policy = std::get<std::shared_ptr<const DestinationPolicy>>(made);
   REQUIRE(policy);
@@ -63,6 +63,6 @@ TEST_CASE("a policy holds every URL to the allow-list and refuses non-public add
         "10.0.0.1 is not a public address (sinks.prometheus.probe.deny_private_addresses)");
   CHECK_FALSE(policy->refuse_address("1.1.1.1"));
 
-  probe.allowed_targets = {"("};
+  probe.request.edit().allowed_targets = {"("};
   CHECK(std::holds_alternative<std::string>(DestinationPolicy::create(probe)));
 }

@@ -191,14 +191,14 @@ TEST_CASE("browser retry: bot wall or broken origin") {
   CHECK(summarize_browser_retry(monitor, browser).summary.find("the origin itself fails") != std::string::npos);
 
   config::MonitorConfig m;
-  m.headers = {{"user-agent", "mine"}, {"Authorization", "Bearer x"}};
+  m.request.edit().headers = {{"user-agent", "mine"}, {"Authorization", "Bearer x"}};
   auto as = as_browser(m);
   int user_agents = 0;
-  for (const auto& [name, value] : as.headers) {
+  for (const auto& [name, value] : as.request->headers) {
     if (name == "User-Agent" || name == "user-agent") ++user_agents;
   }
   CHECK(user_agents == 1);
-  CHECK(as.headers[0] == std::pair<std::string, std::string>("Authorization", "Bearer x"));  // kept
+  CHECK(as.request->headers[0] == std::pair<std::string, std::string>("Authorization", "Bearer x"));  // kept
 }
 
 TEST_CASE("plan: what fits the failure, or everything on demand") {
