@@ -73,6 +73,14 @@ class ConnectProbe final : public Probe {
   IssuerCompletion issuer_{env_, spec_->policy, monitor_};
 };
 
+class ConnectProbes final : public ProbeFactory {
+ public:
+  std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base,
+                              Probe::Finish finish) const override {
+    return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
+  }
+};
+
 }  // namespace
 
 std::variant<std::unique_ptr<Check>, std::string> make_connect_check(
@@ -84,11 +92,9 @@ std::variant<std::unique_ptr<Check>, std::string> make_connect_check(
   auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(target)));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
-  return std::make_unique<TargetCheck>(
-      env, spec,
-      [](const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base, Probe::Finish finish) {
-        return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
-      });
+  // Nothing beyond the spec: one factory for every tcp and tls check.
+  static const auto probes = std::make_shared<const ConnectProbes>();
+  return std::make_unique<TargetCheck>(env, spec, probes);
 }
 
 }  // namespace prober::checks

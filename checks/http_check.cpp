@@ -276,6 +276,18 @@ class HttpProbe final : public Probe {
   std::unique_ptr<CurlTransfer> transfer_;  // while a hop is sent; declared last, stopped first
 };
 
+class HttpProbes final : public ProbeFactory {
+ public:
+  explicit HttpProbes(std::shared_ptr<const CompiledHttpExpect> expect) : expect_(std::move(expect)) {}
+  std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base,
+                              Probe::Finish finish) const override {
+    return std::make_unique<HttpProbe>(env, spec, expect_, std::move(base), std::move(finish));
+  }
+
+ private:
+  std::shared_ptr<const CompiledHttpExpect> expect_;
+};
+
 }  // namespace
 
 std::variant<std::unique_ptr<Check>, std::string> make_http_check(
@@ -289,12 +301,7 @@ std::variant<std::unique_ptr<Check>, std::string> make_http_check(
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   auto compiled = std::get<CompiledExpects::Compiled>(std::move(expect));
-  return std::make_unique<TargetCheck>(env, spec,
-                                       [compiled](const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec,
-                                                  CheckResult base, Probe::Finish finish) {
-                                         return std::make_unique<HttpProbe>(env, spec, compiled, std::move(base),
-                                                                            std::move(finish));
-                                       });
+  return std::make_unique<TargetCheck>(env, spec, std::make_shared<const HttpProbes>(std::move(compiled)));
 }
 
 }  // namespace prober::checks

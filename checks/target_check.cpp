@@ -12,11 +12,11 @@ namespace {
 // One run of a target check: its lookup, its probes and their results live here and die here.
 class TargetRun final : public CheckRun {
  public:
-  TargetRun(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const MakeProbe> make_probe,
+  TargetRun(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const ProbeFactory> factory,
             DoneCallback done)
       : env_(env),
         spec_(std::move(spec)),
-        make_probe_(std::move(make_probe)),
+        factory_(std::move(factory)),
         done_(std::move(done)),
         started_at_(std::chrono::system_clock::now()) {}
 
@@ -104,7 +104,7 @@ class TargetRun final : public CheckRun {
         continue;
       }
       probes_.push_back(
-          (*make_probe_)(env_, spec_, std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
+          factory_->make(env_, spec_, std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
     }
     if (pending_ == 0) {  // every address refused: each has its result already
       pending_ = 1;
@@ -136,7 +136,7 @@ class TargetRun final : public CheckRun {
 
   CheckEnv env_;
   std::shared_ptr<const TargetSpec> spec_;
-  std::shared_ptr<const MakeProbe> make_probe_;
+  std::shared_ptr<const ProbeFactory> factory_;
   DoneCallback done_;
   std::chrono::system_clock::time_point started_at_;
   std::string dns_server_;
@@ -148,11 +148,12 @@ class TargetRun final : public CheckRun {
 
 }  // namespace
 
-TargetCheck::TargetCheck(CheckEnv env, std::shared_ptr<const TargetSpec> spec, MakeProbe make_probe)
-    : env_(env), spec_(std::move(spec)), make_probe_(std::make_shared<const MakeProbe>(std::move(make_probe))) {}
+TargetCheck::TargetCheck(CheckEnv env, std::shared_ptr<const TargetSpec> spec,
+                         std::shared_ptr<const ProbeFactory> probes)
+    : env_(env), spec_(std::move(spec)), probes_(std::move(probes)) {}
 
 std::unique_ptr<CheckRun> TargetCheck::start(DoneCallback done) const {
-  auto run = std::make_unique<TargetRun>(env_, spec_, make_probe_, std::move(done));
+  auto run = std::make_unique<TargetRun>(env_, spec_, probes_, std::move(done));
   run->start();
   return run;
 }

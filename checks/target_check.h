@@ -38,20 +38,25 @@ class Probe {
 };
 
 // Makes a run's probe for one address. `base` carries monitor, target, address, dns timing and
-// facts. The run passes its environment and spec; what else a probe needs, the function captures
-// by shared ownership (little: one is kept per monitor).
-using MakeProbe = std::function<std::unique_ptr<Probe>(
-    const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base, Probe::Finish finish)>;
+// facts; the run passes its environment and spec. Shared by the check and its runs (a run may
+// outlive a reload that dropped its check); what a kind of probe needs beyond the spec, its
+// factory holds (an HTTP check's compiled expectations).
+class ProbeFactory {
+ public:
+  virtual ~ProbeFactory() = default;
+  virtual std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec,
+                                      CheckResult base, Probe::Finish finish) const = 0;
+};
 
 class TargetCheck final : public Check {
  public:
-  TargetCheck(CheckEnv env, std::shared_ptr<const TargetSpec> spec, MakeProbe make_probe);
+  TargetCheck(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const ProbeFactory> probes);
   std::unique_ptr<CheckRun> start(DoneCallback done) const override;
 
  private:
   CheckEnv env_;
   std::shared_ptr<const TargetSpec> spec_;
-  std::shared_ptr<const MakeProbe> make_probe_;
+  std::shared_ptr<const ProbeFactory> probes_;
 };
 
 // The result every run of `monitor` starts from.

@@ -165,9 +165,9 @@ std::size_t Agent::checks_at_once(const config::Config& next) {
 }
 
 void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResult> results) {
-  auto found = by_name_.find(monitor);
-  if (found == by_name_.end() || results.empty()) return;
-  const config::MonitorConfig& m = *found->second;
+  const config::MonitorConfig* found = monitor_named(monitor);
+  if (!found || results.empty()) return;
+  const config::MonitorConfig& m = *found;
   auto now = std::chrono::system_clock::now();
 
   bool control = health_.is_control(monitor);

@@ -112,6 +112,12 @@ bool Agent::accept(std::variant<LoadedConfig, std::vector<config::ConfigError>> 
   return true;
 }
 
+const config::MonitorConfig* Agent::monitor_named(const std::string& name) const {
+  auto it = std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                             [](const config::MonitorConfig* m, const std::string& n) { return m->name < n; });
+  return it != by_name_.end() && (*it)->name == name ? *it : nullptr;
+}
+
 void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<checks::Check>> checks) {
   if (!scheduler_)
     start_scheduler(next);
@@ -122,7 +128,8 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   std::map<std::string, const config::DefinitionDigest*> definitions;
   for (const auto& m : next.monitors) definitions[m->name] = &m->definition;
   std::vector<std::string> replaced;  // changed or removed: their series go, in one pass
-  for (const auto& [name, old] : by_name_) {
+  for (const config::MonitorConfig* old : by_name_) {
+    const std::string& name = old->name;
     auto it = definitions.find(name);
     if (it != definitions.end() && *it->second == old->definition) continue;  // unchanged: keeps its schedule
     scheduler_->remove(name);
@@ -138,8 +145,8 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   registry_.remove_with_label("monitor", replaced);
   for (const auto& shared : next.monitors) {
     const config::MonitorConfig& m = *shared;
-    auto old = by_name_.find(m.name);
-    if (old != by_name_.end() && old->second->definition == m.definition) continue;
+    const config::MonitorConfig* old = monitor_named(m.name);
+    if (old && old->definition == m.definition) continue;
     scheduler::MonitorSchedule schedule{m.interval, m.timeout, m.retry_interval, m.max_check_attempts, std::nullopt};
     if (next.vantage.index && next.vantage.count) {
       schedule.offset = scheduler::coordinated_offset(m.name, m.interval, *next.vantage.index, *next.vantage.count);
@@ -157,7 +164,9 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
     next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
   config_ = std::move(next);
   by_name_.clear();
-  for (const auto& m : config_.monitors) by_name_[m->name] = m.get();
+  by_name_.reserve(config_.monitors.size());
+  for (const auto& m : config_.monitors) by_name_.push_back(m.get());
+  std::sort(by_name_.begin(), by_name_.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
   if (control_changed) health_ = alerting::VantageHealth(config_.vantage.control);
   registry_.set("prober_vantage_healthy", {}, health_.healthy() ? 1 : 0);
   std::vector<const config::MonitorConfig*> monitors;

@@ -13,7 +13,7 @@ void Agent::diagnose(const config::MonitorConfig& monitor, const checks::CheckRe
 
 void Agent::on_diagnosis(const std::string& monitor, checks::FailureClass diagnosed,
                          std::vector<checks::Diagnostic> diagnostics) {
-  if (!by_name_.count(monitor)) return;  // removed by a reload meanwhile
+  if (!monitor_named(monitor)) return;  // removed by a reload meanwhile
   auto now = std::chrono::system_clock::now();
   std::int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   std::string stored;
