@@ -24,6 +24,10 @@ double stale_nan() {
   return v;
 }
 
+// The first byte of a record that holds a snappy-compressed WriteRequest. A serialized
+// WriteRequest starts with field 1's tag (0x0a), or is empty.
+constexpr char kCompressed = '\x01';
+
 // Field numbers of remote_write.proto.
 constexpr std::uint32_t kTimeseries = 1, kLabels = 1, kSamples = 2, kName = 1, kValue = 2, kSampleValue = 1,
                         kTimestamp = 2;
@@ -98,13 +102,39 @@ std::string stale_write_request(const std::string& bytes, std::int64_t at_ms) {
   return request.SerializeAsString();
 }
 
+std::string spool_record(const std::string& write_request) {
+  std::string record(1 + snappy::MaxCompressedLength(write_request.size()), kCompressed);
+  std::size_t size = 0;
+  snappy::RawCompress(write_request.data(), write_request.size(), record.data() + 1, &size);
+  record.resize(1 + size);
+  return record;
+}
+
+bool write_request_of(const std::string& record, std::string& out) {
+  out.clear();
+  if (record.empty() || record[0] != kCompressed) {
+    out = record;
+    return true;
+  }
+  return snappy::Uncompress(record.data() + 1, record.size() - 1, &out);
+}
+
 net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config,
                                           const std::vector<SpoolRecord>& batch) {
   std::string body;
   std::size_t size = 0;
-  for (const auto& r : batch) size += r.payload.size();
+  for (const auto& r : batch) {
+    std::size_t n = r.payload.size();
+    if (!r.payload.empty() && r.payload[0] == kCompressed &&
+        !snappy::GetUncompressedLength(r.payload.data() + 1, r.payload.size() - 1, &n))
+      n = 0;
+    size += n;
+  }
   body.reserve(size);
-  for (const auto& r : batch) body += r.payload;
+  std::string request;
+  for (const auto& r : batch) {
+    if (write_request_of(r.payload, request)) body += request;
+  }
   net::HttpRequestSpec spec;
   spec.url = config.url;
   snappy::Compress(body.data(), body.size(), &spec.body);
@@ -126,30 +156,30 @@ RemoteWriteSink::RemoteWriteSink(uv_loop_t* loop, Spool& spool, net::HttpClient&
   delivery_.kick(0);  // what an earlier run left in the spool goes out first
 }
 
-void RemoteWriteSink::append(std::string write_request, std::int64_t at_ms) {
-  spool_.append(kQueue, std::move(write_request), at_ms);
+void RemoteWriteSink::append(std::string record, std::int64_t at_ms) {
+  spool_.append(kQueue, std::move(record), at_ms);
   delivery_.kick();
 }
 
 void RemoteWriteSink::on_run(const MonitorRun& run) {
-  std::string bytes = encode_write_request(run.samples, external_, run.at_ms);
-  snappy::Compress(bytes.data(), bytes.size(), &last_[run.monitor.name]);
-  append(std::move(bytes), run.at_ms);
+  std::string record = spool_record(encode_write_request(run.samples, external_, run.at_ms));
+  last_[run.monitor.name] = record;
+  append(std::move(record), run.at_ms);
 }
 
 void RemoteWriteSink::on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) {
-  append(encode_write_request(samples, external_, at_ms), at_ms);
+  append(spool_record(encode_write_request(samples, external_, at_ms)), at_ms);
 }
 
 void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
   auto it = last_.find(monitor);
   if (it == last_.end()) return;
   std::string bytes;
-  if (snappy::Uncompress(it->second.data(), it->second.size(), &bytes)) {
+  if (write_request_of(it->second, bytes)) {
     auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    append(stale_write_request(bytes, now), now);
+    append(spool_record(stale_write_request(bytes, now)), now);
   }
   last_.erase(it);
 }

@@ -1,8 +1,9 @@
 #pragma once
 // Prometheus remote write 1.0 (PROTOCOLS.md §1). Each run's probe_* series become one spool
-// record: a serialized WriteRequest. Serialized protobuf messages concatenate into their merge,
-// so a batch is the records' bytes back to back, snappy-compressed: nothing is decoded again.
-// Every series carries the external labels vantage, region and the vantage's labels.
+// record: a serialized WriteRequest, snappy-compressed (a quarter of the bytes for the spool to
+// write and keep through an outage). Serialized protobuf messages concatenate into their merge,
+// so a batch is the records' requests back to back, snappy-compressed again: no protobuf is
+// decoded. Every series carries the external labels vantage, region and the vantage's labels.
 #include <map>
 #include <memory>
 #include <string>
@@ -18,7 +19,12 @@ namespace prober::report {
 std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms);
 // The same series with the stale marker (PROTOCOLS.md §1) at `at_ms`.
 std::string stale_write_request(const std::string& write_request, std::int64_t at_ms);
-// The HTTP request for a batch of encoded WriteRequests.
+// The spool record of a WriteRequest, and the WriteRequest of a record (false: damaged). Records
+// spooled by versions that stored the bytes as they are (a WriteRequest starts with 0x0a, never
+// the compressed record's marker) are read as they are.
+std::string spool_record(const std::string& write_request);
+bool write_request_of(const std::string& record, std::string& out);
+// The HTTP request for a batch of spool records (a damaged record is left out).
 net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config,
                                           const std::vector<SpoolRecord>& batch);
 
@@ -33,13 +39,13 @@ class RemoteWriteSink final : public Sink {
   void drain(std::function<void()> done) override { delivery_.drain(std::move(done)); }
 
  private:
-  void append(std::string write_request, std::int64_t at_ms);
+  void append(std::string record, std::int64_t at_ms);
 
   Spool& spool_;
   config::RemoteWriteConfig config_;
   Labels external_;
-  // Each monitor's last series (snappy-compressed WriteRequest), for the stale markers sent
-  // when the monitor is removed.
+  // Each monitor's last series (its last spool record), for the stale markers sent when the
+  // monitor is removed.
   std::unordered_map<std::string, std::string> last_;
   Delivery delivery_;
 };

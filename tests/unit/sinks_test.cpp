@@ -156,7 +156,8 @@ TEST_CASE(
   prober::config::RemoteWriteConfig config;
   config.url = "http://127.0.0.1:9090/api/v1/write";
   config.bearer_token.value = "tok";
-  auto spec = remote_write_request(config, {{1, 1000, 0, a}, {2, 2000, 0, b}});
+  // A record as this version spools it, and one as earlier versions did (the bytes as they are).
+  auto spec = remote_write_request(config, {{1, 1000, 0, spool_record(a)}, {2, 2000, 0, b}});
   std::string raw;
   REQUIRE(snappy::Uncompress(spec.body.data(), spec.body.size(), &raw));
   prober::remote_write::WriteRequest req;
@@ -167,6 +168,31 @@ TEST_CASE(
   CHECK(spec.headers == std::vector<std::string>{"Content-Encoding: snappy", "Content-Type: application/x-protobuf",
                                                  "X-Prometheus-Remote-Write-Version: 0.1.0",
                                                  "Authorization: Bearer tok"});
+}
+
+TEST_CASE("remote write: a spool record holds its WriteRequest compressed, and a damaged one is left out") {
+  std::vector<ProbeSample> samples;
+  for (int i = 0; i < 15; ++i)
+    samples.push_back({"probe_http_duration_seconds", {{"monitor", "shop"}, {"phase", std::to_string(i)}}, 0.01 * i});
+  std::string request = encode_write_request(samples, {{"vantage", "tokyo-1"}}, 1764064800123);
+  std::string record = spool_record(request);
+  CHECK(record.size() < request.size() / 2);
+  std::string back;
+  REQUIRE(write_request_of(record, back));
+  CHECK(back == request);
+  REQUIRE(write_request_of(request, back));  // spooled by an earlier version
+  CHECK(back == request);
+  REQUIRE(write_request_of(spool_record(""), back));
+  CHECK(back.empty());
+
+  std::string damaged = record.substr(0, record.size() / 2);
+  CHECK_FALSE(write_request_of(damaged, back));
+  prober::config::RemoteWriteConfig config;
+  config.url = "http://127.0.0.1:9090/api/v1/write";
+  auto spec = remote_write_request(config, {{1, 1000, 0, damaged}, {2, 2000, 0, record}});
+  std::string raw;
+  REQUIRE(snappy::Uncompress(spec.body.data(), spec.body.size(), &raw));
+  CHECK(raw == request);
 }
 
 TEST_CASE("remote write: a removed monitor's series get Prometheus' stale marker once") {
