@@ -1,7 +1,7 @@
 // Every payload built from a result, fed results whose text fields hold any bytes: the JSONL
 // line and webhook body, Mackerel's report and metrics, the Alertmanager alert, the remote
-// write request (which protobuf must read back), the exposition and the human output. None may
-// throw, and every JSON one must parse as strict (valid UTF-8) JSON.
+// write request (which protobuf must read back) and its spool record, the exposition and the
+// human output. None may throw, and every JSON one must parse as strict (valid UTF-8) JSON.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -88,8 +88,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Written straight in the wire format: protobuf must read it back, each series' labels sorted
   // by name without repeats, every value UTF-8.
   remote_write::WriteRequest request;
-  if (!request.ParseFromString(report::encode_write_request(samples, {{"region", text()}}, 1764064800123)))
-    __builtin_trap();
+  std::string bytes = report::encode_write_request(samples, {{"region", text()}}, 1764064800123);
+  if (!request.ParseFromString(bytes)) __builtin_trap();
+  // Spooled compressed, read back the same; a damaged record (a prefix, or any bytes) is
+  // refused or read, never a crash.
+  std::string record = report::spool_record(bytes), back;
+  if (!report::write_request_of(record, back) || back != bytes) __builtin_trap();
+  (void)report::write_request_of(record.substr(0, in.ConsumeIntegralInRange<std::size_t>(0, record.size())), back);
+  (void)report::write_request_of(in.ConsumeRandomLengthString(256), back);
   for (const auto& series : request.timeseries()) {
     for (int i = 0; i < series.labels_size(); ++i) {
       if (!checks::is_valid_utf8(series.labels(i).value())) __builtin_trap();
