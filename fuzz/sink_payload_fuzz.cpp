@@ -93,9 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Spooled compressed, read back the same; a damaged record (a prefix, or any bytes) is
   // refused or read, never a crash.
   std::string record = report::spool_record(bytes), back;
-  if (!report::write_request_of(record, back) || back != bytes) __builtin_trap();
-  (void)report::write_request_of(record.substr(0, in.ConsumeIntegralInRange<std::size_t>(0, record.size())), back);
-  (void)report::write_request_of(in.ConsumeRandomLengthString(256), back);
+  if (!report::append_write_request(record, back) || back != bytes) __builtin_trap();
+  (void)report::append_write_request(record.substr(0, in.ConsumeIntegralInRange<std::size_t>(0, record.size())), back);
+  (void)report::append_write_request(in.ConsumeRandomLengthString(256), back);
   for (const auto& series : request.timeseries()) {
     for (int i = 0; i < series.labels_size(); ++i) {
       if (!checks::is_valid_utf8(series.labels(i).value())) __builtin_trap();

@@ -110,31 +110,24 @@ std::string spool_record(const std::string& write_request) {
   return record;
 }
 
-bool write_request_of(const std::string& record, std::string& out) {
-  out.clear();
+bool append_write_request(const std::string& record, std::string& out) {
   if (record.empty() || record[0] != kCompressed) {
-    out = record;
+    out += record;
     return true;
   }
-  return snappy::Uncompress(record.data() + 1, record.size() - 1, &out);
+  std::size_t size = 0;
+  if (!snappy::GetUncompressedLength(record.data() + 1, record.size() - 1, &size)) return false;
+  std::size_t at = out.size();
+  out.resize(at + size);
+  if (snappy::RawUncompress(record.data() + 1, record.size() - 1, out.data() + at)) return true;
+  out.resize(at);
+  return false;
 }
 
 net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config,
                                           const std::vector<SpoolRecord>& batch) {
   std::string body;
-  std::size_t size = 0;
-  for (const auto& r : batch) {
-    std::size_t n = r.payload.size();
-    if (!r.payload.empty() && r.payload[0] == kCompressed &&
-        !snappy::GetUncompressedLength(r.payload.data() + 1, r.payload.size() - 1, &n))
-      n = 0;
-    size += n;
-  }
-  body.reserve(size);
-  std::string request;
-  for (const auto& r : batch) {
-    if (write_request_of(r.payload, request)) body += request;
-  }
+  for (const auto& r : batch) append_write_request(r.payload, body);  // a damaged record is left out
   net::HttpRequestSpec spec;
   spec.url = config.url;
   snappy::Compress(body.data(), body.size(), &spec.body);
@@ -175,7 +168,7 @@ void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
   auto it = last_.find(monitor);
   if (it == last_.end()) return;
   std::string bytes;
-  if (write_request_of(it->second, bytes)) {
+  if (append_write_request(it->second, bytes)) {
     auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();

@@ -19,11 +19,11 @@ namespace prober::report {
 std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms);
 // The same series with the stale marker (PROTOCOLS.md §1) at `at_ms`.
 std::string stale_write_request(const std::string& write_request, std::int64_t at_ms);
-// The spool record of a WriteRequest, and the WriteRequest of a record (false: damaged). Records
-// spooled by versions that stored the bytes as they are (a WriteRequest starts with 0x0a, never
-// the compressed record's marker) are read as they are.
+// The spool record of a WriteRequest; and a record's WriteRequest appended to `out` (false, and
+// `out` as it was: a damaged record). Records spooled by versions that stored the bytes as they
+// are (a WriteRequest starts with 0x0a, never the compressed record's marker) are read as they are.
 std::string spool_record(const std::string& write_request);
-bool write_request_of(const std::string& record, std::string& out);
+bool append_write_request(const std::string& record, std::string& out);
 // The HTTP request for a batch of spool records (a damaged record is left out).
 net::HttpRequestSpec remote_write_request(const config::RemoteWriteConfig& config,
                                           const std::vector<SpoolRecord>& batch);

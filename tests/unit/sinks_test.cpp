@@ -178,15 +178,17 @@ TEST_CASE("remote write: a spool record holds its WriteRequest compressed, and a
   std::string record = spool_record(request);
   CHECK(record.size() < request.size() / 2);
   std::string back;
-  REQUIRE(write_request_of(record, back));
+  REQUIRE(append_write_request(record, back));
   CHECK(back == request);
-  REQUIRE(write_request_of(request, back));  // spooled by an earlier version
+  back.clear();
+  REQUIRE(append_write_request(request, back));  // spooled by an earlier version
   CHECK(back == request);
-  REQUIRE(write_request_of(spool_record(""), back));
-  CHECK(back.empty());
+  REQUIRE(append_write_request(spool_record(""), back));
+  CHECK(back == request);  // nothing appended
 
   std::string damaged = record.substr(0, record.size() / 2);
-  CHECK_FALSE(write_request_of(damaged, back));
+  CHECK_FALSE(append_write_request(damaged, back));
+  CHECK(back == request);  // left as it was
   prober::config::RemoteWriteConfig config;
   config.url = "http://127.0.0.1:9090/api/v1/write";
   auto spec = remote_write_request(config, {{1, 1000, 0, damaged}, {2, 2000, 0, record}});
