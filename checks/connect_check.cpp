@@ -23,7 +23,7 @@ class ConnectProbe final : public Probe {
       use_server_name(request, target_, *monitor_.tls->server_name, result_.address);
     }
     request.connect_only = true;
-    request.tls = *monitor_.tls;
+    request.tls = monitor_.tls;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
     if (auto refused = transfer_->start(env_, [this](TransferReport r) { on_transfer(std::move(r)); })) {
       on_transfer(std::move(*refused));

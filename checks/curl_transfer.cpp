@@ -150,12 +150,12 @@ std::optional<TransferReport> CurlTransfer::start(const CheckEnv& env, Done done
   driver_ = &env.curl;
   done_ = std::move(done);
   if (!request_.uses_tls) return start_curl("");
-  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), env.tls, request_.tls, capture_);
+  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), env.tls, *request_.tls, capture_);
   TunnelTarget target;
   target.address = io::socket_address(request_.address.empty() ? request_.host : request_.address, request_.port);
   target.host = request_.host;
   target.port = request_.port;
-  target.verify = !request_.tls.insecure_skip_verify;
+  target.verify = !request_.tls->insecure_skip_verify;
   if (!tunnel_->start(std::move(target), [this] { on_handshake(); })) return report(CURLE_OK);
   return std::nullopt;
 }
@@ -280,8 +280,8 @@ TransferReport CurlTransfer::report(CURLcode code) {
   out.sent_chain_der = capture_.take_sent_der();
   if (request_.uses_tls) {
     out.tls.server_name = request_.host;
-    out.tls.client_certificate_sent = request_.tls.cert_file.has_value();
-    out.outcome.leaf_without_san = out.outcome.tls_done && !request_.tls.insecure_skip_verify &&
+    out.tls.client_certificate_sent = request_.tls->cert_file.has_value();
+    out.outcome.leaf_without_san = out.outcome.tls_done && !request_.tls->insecure_skip_verify &&
                                    !out.tls.chain.empty() && out.tls.chain.front().dns_names.empty();
     if (out.outcome.leaf_without_san && out.outcome.code == CURLE_OK) {
       out.error_text = "the certificate has no subjectAltName; curl and OpenSSL accept its Common Name '" +

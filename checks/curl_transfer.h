@@ -32,7 +32,7 @@ struct TransferRequest {
   std::string method = "GET";
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<std::string> body;
-  config::TlsOptions tls;
+  config::SharedBlock<config::TlsOptions> tls;  // the monitor's own block: no copy per run
   std::uint64_t max_body_bytes = 10ull << 20;
   std::uint64_t keep_body_bytes = 0;  // how much of the body validators need to see
 };

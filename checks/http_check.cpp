@@ -130,7 +130,7 @@ class HttpProbe final : public Probe {
     // or port (https -> http included) gets no secret header, Authorization or Cookie.
     request.headers = same_origin(url_, spec_->target) ? monitor_.request->headers : headers_for_other_origin(monitor_);
     request.body = body_;
-    request.tls = *monitor_.tls;
+    request.tls = monitor_.tls;
     request.max_body_bytes = monitor_.max_body_bytes;
     request.keep_body_bytes = expect_.needs_body() ? monitor_.max_body_bytes : 0;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));
