@@ -109,11 +109,14 @@ def agent_config(lab, kind, n, interval_s, port, max_in_flight=None):
     return config
 
 
+def pinned(argv):
+    """argv to run on CPU 1, where the measured process runs (the lab is on CPU 0)."""
+    return (["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []) + argv
+
+
 def start_pinned(argv, port, log_path, timeout_s=120):
-    """argv on CPU 1 (where the measured process runs; the lab is on CPU 0), returned once the
-    agent's /readyz on port answers."""
-    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
-    proc = subprocess.Popen(cpu + argv, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+    """argv on CPU 1 (pinned), returned once the agent's /readyz on port answers."""
+    proc = subprocess.Popen(pinned(argv), stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
 
     def ready():
         try:
@@ -179,9 +182,8 @@ def check_alone(lab, kind, per_s, seconds):
     else:
         argv = ["https", f"https://localhost:{lab.port('tls13_only')}/ok", "--ca-file", lab.ca_file]
     count = max(1, int(per_s * seconds))
-    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
     try:
-        out = subprocess.run(cpu + [binary, argv[0], argv[1], str(count), "1000", *argv[2:], "--rate", str(per_s)],
+        out = subprocess.run(pinned([binary, argv[0], argv[1], str(count), "1000", *argv[2:], "--rate", str(per_s)]),
                              capture_output=True, text=True, timeout=seconds * 3 + 60).stdout
     except subprocess.TimeoutExpired:
         # It could not keep the pace (the lab's server, on the other CPU, may be what is saturated):

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import Lab  # noqa: E402
 from lab_process import free_port, wait_until  # noqa: E402
-from scale import cpu_seconds, quantile, rss_kib, scrape, totals  # noqa: E402
+from scale import cpu_seconds, pinned, quantile, rss_kib, scrape, totals  # noqa: E402
 
 
 def results_so_far(text):
@@ -90,9 +90,8 @@ def main():
 
     write(0)
     prober = os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))
-    cpu = ["taskset", "-c", "1"] if (os.cpu_count() or 1) > 1 else []
     log = open(os.path.join(directory, "stderr.log"), "wb")
-    proc = subprocess.Popen(cpu + [prober, "run", "--config", path], stdout=subprocess.DEVNULL, stderr=log)
+    proc = subprocess.Popen(pinned([prober, "run", "--config", path]), stdout=subprocess.DEVNULL, stderr=log)
     rows = []
     try:
         def ready():
@@ -107,7 +106,7 @@ def main():
               flush=True)
         start = time.time()
         text = scrape(port)
-        before_results, before_lag = results_so_far(text), totals(text)[1]
+        before_results, before_lag = results_so_far(text), totals(text)[2]
         before_cpu = cpu_seconds(proc.pid)
         generation = 0
         for minute in range(1, args.minutes + 1):
@@ -119,7 +118,7 @@ def main():
                 proc.send_signal(signal.SIGHUP)
                 reloaded = f"generation {generation}"
             text = scrape(port)
-            results, lag = results_so_far(text), totals(text)[1]
+            results, lag = results_so_far(text), totals(text)[2]
             used = cpu_seconds(proc.pid)
             heap = next((float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                          if line.startswith("prober_heap_inuse_bytes ")), 0.0)
