@@ -116,15 +116,14 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
                                        bool per_address) {
   std::vector<ProbeSample> out;
   out.reserve(results.size() * 20);
+  std::shared_ptr<const Labels> shared;  // one copy of a result's labels for all its series
   each_probe_series(
-      base, results, per_address, [](const Labels&) {},
-      [&out](const char* name, const Labels& l, std::pair<std::string_view, std::string_view> extra, double v) {
-        out.push_back({name, l, v, false, {}});
-        if (!extra.first.empty()) out.back().labels.emplace(extra.first, extra.second);
+      base, results, per_address, [&shared](const Labels& l) { shared = std::make_shared<const Labels>(l); },
+      [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
+        out.push_back({name, shared, v, false, {}});
+        if (!extra.first.empty()) out.back().own.emplace(extra.first, extra.second);
       },
-      [&out](const char* name, const Labels& l, Labels extra) {
-        out.push_back({name, l, 1, true, std::move(extra)});
-      });
+      [&](const char* name, const Labels&, Labels extra) { out.push_back({name, shared, 1, true, std::move(extra)}); });
   return out;
 }
 
@@ -152,10 +151,13 @@ void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::ve
 
 void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& samples) {
   for (const auto& s : samples) {
-    if (s.is_info)
-      reg.set_info(s.name, s.labels, s.info);
-    else
-      reg.set(s.name, s.labels, s.value);
+    Labels labels = s.labels ? *s.labels : Labels{};
+    if (s.is_info) {
+      reg.set_info(std::string(s.name), labels, s.own);
+      continue;
+    }
+    for (const auto& [k, v] : s.own) labels[k] = v;
+    reg.set(std::string(s.name), labels, s.value);
   }
 }
 

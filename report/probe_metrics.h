@@ -1,6 +1,8 @@
 #pragma once
 // A run's results as blackbox_exporter-compatible gauges plus prober's own (DESIGN.md §9).
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/check_result.h"
@@ -8,14 +10,16 @@
 
 namespace prober::report {
 
-// One series' value. `info` series (probe_failure_info, probe_tls_version_info) carry their
-// changing labels in `info`: the registry replaces the previous info series of the same labels.
+// One series' value. A result's series share its labels; `own` are the series' labels besides
+// them (they win over a shared label of the same name): a value's extra label (the phase), an info
+// series' changing labels (probe_failure_info, probe_tls_version_info: the registry replaces the
+// previous info series of the same shared labels; none `own` means "none now").
 struct ProbeSample {
-  std::string name;
-  Labels labels;
+  std::string_view name;  // a metric name with static storage
+  std::shared_ptr<const Labels> labels;  // null: none
   double value = 0;
   bool is_info = false;
-  Labels info;  // empty for an info series means "none now"
+  Labels own;
 };
 
 void declare_probe_metrics(MetricsRegistry& registry);

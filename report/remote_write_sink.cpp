@@ -33,12 +33,71 @@ constexpr std::uint32_t kTimeseries = 1, kLabels = 1, kSamples = 2, kName = 1, k
                         kTimestamp = 2;
 
 // One label of a series being encoded, and which source it came from: of two with one name the
-// lower rank wins (__name__, then the info labels, then the series' own, then the external ones).
+// lower rank wins (__name__, then the series' own, then its shared ones, then the external ones).
 struct LabelRef {
   std::string_view name;
   std::string_view value;
   int rank;
-  std::size_t size = 0;  // of its Label message
+};
+
+// Sorted by name, the winner of each name kept; an empty value is an absent label, so a winner
+// with one hides the name altogether. Values that are not UTF-8 (protobuf strings are; receivers
+// reject the rest) are made so into `repaired`, which must not reallocate meanwhile.
+void settle(std::vector<LabelRef>& labels, std::vector<std::string>& repaired) {
+  std::sort(labels.begin(), labels.end(),
+            [](const LabelRef& a, const LabelRef& b) { return std::tie(a.name, a.rank) < std::tie(b.name, b.rank); });
+  labels.erase(std::unique(labels.begin(), labels.end(),
+                           [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
+               labels.end());
+  std::erase_if(labels, [](const LabelRef& l) { return l.value.empty(); });
+  for (auto& l : labels) {
+    if (checks::is_valid_utf8(l.value)) continue;
+    repaired.push_back(checks::valid_utf8(l.value));
+    l.value = repaired.back();
+  }
+}
+
+std::size_t label_size(const LabelRef& l) {
+  return wire::string_field_size(kName, l.name) + wire::string_field_size(kValue, l.value);
+}
+
+void put_label(std::string& out, const LabelRef& l, std::size_t size) {
+  wire::put_message_header(out, kLabels, size);
+  wire::put_string(out, kName, l.name);
+  wire::put_string(out, kValue, l.value);
+}
+
+// The labels a result's series have in common, its shared ones with the external ones merged in,
+// settled and written as Label messages once: a series adds its name and own labels in between.
+class CommonLabels {
+ public:
+  struct Encoded {
+    std::string_view name;
+    std::size_t at, size;  // of its whole Label message in bytes()
+  };
+
+  void reset(const Labels* shared, const Labels& external) {
+    std::vector<LabelRef> labels;
+    std::vector<std::string> repaired;
+    repaired.reserve((shared ? shared->size() : 0) + external.size());
+    if (shared)
+      for (const auto& [k, v] : *shared) labels.push_back({k, v, 2});
+    for (const auto& [k, v] : external) labels.push_back({k, v, 3});
+    settle(labels, repaired);
+    bytes_.clear();
+    encoded_.clear();
+    for (const auto& l : labels) {
+      std::size_t at = bytes_.size();
+      put_label(bytes_, l, label_size(l));
+      encoded_.push_back({l.name, at, bytes_.size() - at});
+    }
+  }
+  const std::vector<Encoded>& labels() const { return encoded_; }
+  std::string_view bytes(const Encoded& e) const { return std::string_view(bytes_).substr(e.at, e.size); }
+
+ private:
+  std::string bytes_;
+  std::vector<Encoded> encoded_;
 };
 
 }  // namespace
@@ -47,41 +106,67 @@ struct LabelRef {
 // serializer makes: sinks_test compares them), for every run of every monitor.
 std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms) {
   std::string out;
-  std::vector<LabelRef> labels;
-  std::vector<std::string> repaired;  // values that were not UTF-8, made so; referred to by `labels`
+  CommonLabels common;
+  const Labels* common_of = nullptr;
+  bool have_common = false;
+  std::vector<LabelRef> own;
+  std::vector<std::string> repaired;
+  // A series' labels in order: one of its own (`own` index, `common` null) or a common one.
+  struct Part {
+    const CommonLabels::Encoded* common;
+    std::size_t own, size;
+  };
+  std::vector<Part> parts;
   for (const auto& s : samples) {
-    if (s.is_info && s.info.empty()) continue;  // "no info series now"
-    labels.clear();
+    if (s.is_info && s.own.empty()) continue;  // "no info series now"
+    if (!have_common || s.labels.get() != common_of) {
+      common_of = s.labels.get();
+      common.reset(common_of, external);
+      have_common = true;
+    }
+    own.clear();
     repaired.clear();
-    repaired.reserve(s.labels.size() + s.info.size() + external.size());  // views into it stay valid
-    labels.push_back({"__name__", s.name, 0});
-    for (const auto& [k, v] : s.info) labels.push_back({k, v, 1});
-    for (const auto& [k, v] : s.labels) labels.push_back({k, v, 2});
-    for (const auto& [k, v] : external) labels.push_back({k, v, 3});
-    std::sort(labels.begin(), labels.end(),
-              [](const LabelRef& a, const LabelRef& b) { return std::tie(a.name, a.rank) < std::tie(b.name, b.rank); });
-    // Sorted by name, as the spec requires; the winner of each name first.
-    labels.erase(std::unique(labels.begin(), labels.end(),
-                             [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
-                 labels.end());
-    std::erase_if(labels, [](const LabelRef& l) { return l.value.empty(); });  // an empty value is an absent label
-    for (auto& l : labels) {
-      if (checks::is_valid_utf8(l.value)) continue;  // protobuf strings are UTF-8; receivers reject the rest
-      repaired.push_back(checks::valid_utf8(l.value));
-      l.value = repaired.back();
+    repaired.reserve(s.own.size() + 1);
+    own.push_back({"__name__", s.name, 0});
+    for (const auto& [k, v] : s.own) own.push_back({k, v, 1});
+    settle(own, repaired);
+    // Both sorted: merged, a common label giving way to an own label (or __name__) of its name,
+    // even one left out for its empty value.
+    parts.clear();
+    std::size_t series = 0;
+    auto o = own.begin();
+    auto c = common.labels().begin();
+    auto take_own = [&] {
+      std::size_t size = label_size(*o);
+      parts.push_back({nullptr, static_cast<std::size_t>(o - own.begin()), size});
+      series += wire::field_size(kLabels, size);
+      ++o;
+    };
+    auto hidden = [&](std::string_view name) {
+      return name == "__name__" ||
+             std::any_of(s.own.begin(), s.own.end(), [&](const auto& kv) { return kv.first == name; });
+    };
+    while (c != common.labels().end()) {
+      if (o != own.end() && o->name <= c->name) {
+        take_own();
+        continue;
+      }
+      if (!hidden(c->name)) {
+        parts.push_back({&*c, 0, c->size});
+        series += c->size;
+      }
+      ++c;
     }
+    while (o != own.end()) take_own();
     std::size_t sample = wire::double_field_size(kSampleValue, s.value) + wire::int64_field_size(kTimestamp, at_ms);
-    std::size_t series = wire::field_size(kSamples, sample);
-    for (auto& l : labels) {
-      l.size = wire::string_field_size(kName, l.name) + wire::string_field_size(kValue, l.value);
-      series += wire::field_size(kLabels, l.size);
-    }
+    series += wire::field_size(kSamples, sample);
     out.reserve(out.size() + wire::field_size(kTimeseries, series));
     wire::put_message_header(out, kTimeseries, series);
-    for (const auto& l : labels) {
-      wire::put_message_header(out, kLabels, l.size);
-      wire::put_string(out, kName, l.name);
-      wire::put_string(out, kValue, l.value);
+    for (const auto& p : parts) {
+      if (p.common)
+        out += common.bytes(*p.common);
+      else
+        put_label(out, own[p.own], p.size);
     }
     wire::put_message_header(out, kSamples, sample);
     wire::put_double(out, kSampleValue, s.value);

@@ -27,6 +27,13 @@ using prober::net::judge;
 using prober::net::Verdict;
 using std::chrono::milliseconds;
 
+namespace {
+
+// A series' shared labels, as probe_samples holds them.
+std::shared_ptr<const Labels> shared(Labels labels) { return std::make_shared<const Labels>(std::move(labels)); }
+
+}  // namespace
+
 TEST_CASE("backoff doubles from min to max, jittered between half and all of it, Retry-After a floor") {
   CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 0, 0.0) == milliseconds(50));
   CHECK(backoff_delay(milliseconds(100), milliseconds(5000), 0, 1.0) == milliseconds(100));
@@ -48,9 +55,9 @@ TEST_CASE("responses: 2xx delivered; 5xx, 429 and no answer retried; other 4xx d
 
 TEST_CASE("remote write: labels sorted with __name__, external labels never override, info series expanded") {
   std::vector<ProbeSample> samples{
-      {"probe_success", {{"monitor", "shop"}, {"vantage", "mine"}}, 1, false, {}},
-      {"probe_failure_info", {{"monitor", "shop"}}, 1, true, {{"class", "tcp_timeout"}, {"phase", "connect"}}},
-      {"probe_tls_version_info", {{"monitor", "shop"}}, 1, true, {}},  // none now: not sent
+      {"probe_success", shared({{"monitor", "shop"}, {"vantage", "mine"}}), 1, false, {}},
+      {"probe_failure_info", shared({{"monitor", "shop"}}), 1, true, {{"class", "tcp_timeout"}, {"phase", "connect"}}},
+      {"probe_tls_version_info", shared({{"monitor", "shop"}}), 1, true, {}},  // none now: not sent
   };
   std::string bytes =
       encode_write_request(samples, {{"vantage", "tokyo-1"}, {"region", "ap"}, {"Provider", "aws"}}, 1764064800123);
@@ -78,9 +85,9 @@ std::string reference_write_request(const std::vector<ProbeSample>& samples, con
                                     std::int64_t at_ms) {
   prober::remote_write::WriteRequest request;
   for (const auto& s : samples) {
-    if (s.is_info && s.info.empty()) continue;
-    Labels labels = s.labels;
-    for (const auto& [k, v] : s.info) labels[k] = v;
+    if (s.is_info && s.own.empty()) continue;
+    Labels labels = s.labels ? *s.labels : Labels{};
+    for (const auto& [k, v] : s.own) labels[k] = v;
     for (const auto& [k, v] : external) labels.emplace(k, v);
     labels["__name__"] = s.name;
     auto* series = request.add_timeseries();
@@ -126,16 +133,18 @@ TEST_CASE("remote write: the wire format written directly is protobuf's serializ
                            1764064800.123,
                            12345678901234.0};
   const std::int64_t times[] = {0, 1, 127, 128, 1764064800123, -5, INT64_MAX, INT64_MIN};
+  constexpr std::string_view names[] = {"probe_success", "probe_duration_seconds", "probe_failure_info", "p"};
   for (int round = 0; round < 500; ++round) {
     std::vector<ProbeSample> samples;
     int n = std::uniform_int_distribution<int>(0, 6)(rng);
     for (int i = 0; i < n; ++i) {
-      ProbeSample s{pick({"probe_success", "probe_duration_seconds", "probe_failure_info", "p"}),
-                    labels(),
+      // Series of one result share their labels (the encoder writes those once for them all).
+      ProbeSample s{names[rng() % std::size(names)],
+                    !samples.empty() && rng() % 2 ? samples.back().labels : shared(labels()),
                     values[rng() % std::size(values)],
                     rng() % 3 == 0,
                     {}};
-      if (s.is_info) s.info = labels();
+      if (rng() % 2) s.own = labels();
       samples.push_back(s);
     }
     Labels external = labels();
@@ -145,14 +154,14 @@ TEST_CASE("remote write: the wire format written directly is protobuf's serializ
   }
   // -0.0 is not the default value: it is sent (protobuf's versions differ in whether they do).
   prober::remote_write::WriteRequest req;
-  REQUIRE(req.ParseFromString(encode_write_request({{"p", {}, -0.0, false, {}}}, {}, 1)));
+  REQUIRE(req.ParseFromString(encode_write_request({{"p", nullptr, -0.0, false, {}}}, {}, 1)));
   CHECK(std::signbit(req.timeseries(0).samples(0).value()));
 }
 
 TEST_CASE(
     "remote write: a batch is the records' WriteRequests concatenated, snappy-compressed, with the spec's headers") {
-  std::string a = encode_write_request({{"probe_success", {{"monitor", "a"}}, 1, false, {}}}, {}, 1000);
-  std::string b = encode_write_request({{"probe_success", {{"monitor", "a"}}, 0, false, {}}}, {}, 2000);
+  std::string a = encode_write_request({{"probe_success", shared({{"monitor", "a"}}), 1, false, {}}}, {}, 1000);
+  std::string b = encode_write_request({{"probe_success", shared({{"monitor", "a"}}), 0, false, {}}}, {}, 2000);
   prober::config::RemoteWriteConfig config;
   config.url = "http://127.0.0.1:9090/api/v1/write";
   config.bearer_token.value = "tok";
@@ -173,7 +182,7 @@ TEST_CASE(
 TEST_CASE("remote write: a spool record holds its WriteRequest compressed, and a damaged one is left out") {
   std::vector<ProbeSample> samples;
   for (int i = 0; i < 15; ++i)
-    samples.push_back({"probe_http_duration_seconds", {{"monitor", "shop"}, {"phase", std::to_string(i)}}, 0.01 * i});
+    samples.push_back({"probe_http_duration_seconds", shared({{"monitor", "shop"}}), 0.01 * i, false, {{"phase", std::to_string(i)}}});
   std::string request = encode_write_request(samples, {{"vantage", "tokyo-1"}}, 1764064800123);
   std::string record = spool_record(request);
   CHECK(record.size() < request.size() / 2);
@@ -198,7 +207,7 @@ TEST_CASE("remote write: a spool record holds its WriteRequest compressed, and a
 }
 
 TEST_CASE("remote write: a removed monitor's series get Prometheus' stale marker once") {
-  std::string bytes = encode_write_request({{"probe_success", {{"monitor", "a"}}, 1, false, {}}}, {}, 1000);
+  std::string bytes = encode_write_request({{"probe_success", shared({{"monitor", "a"}}), 1, false, {}}}, {}, 1000);
   prober::remote_write::WriteRequest req;
   REQUIRE(req.ParseFromString(stale_write_request(bytes, 5000)));
   double v = req.timeseries(0).samples(0).value();
@@ -358,8 +367,8 @@ TEST_CASE("bytes that are not UTF-8 in every field of a result reach every sink 
   config.url = "http://127.0.0.1:1/results";
   CHECK(parses_as_strict_json(webhook_request(config, "tokyo-1", {{1, 0, 1, line}}).body));
 
-  std::vector<ProbeSample> samples{{"probe_success", {{"monitor", "shop"}, {"address", kHostile}}, 0, false, {}},
-                                   {"probe_failure_info", {{"monitor", "shop"}}, 1, true, {{"class", kHostile}}}};
+  std::vector<ProbeSample> samples{{"probe_success", shared({{"monitor", "shop"}, {"address", kHostile}}), 0, false, {}},
+                                   {"probe_failure_info", shared({{"monitor", "shop"}}), 1, true, {{"class", kHostile}}}};
   prober::remote_write::WriteRequest req;
   REQUIRE(req.ParseFromString(encode_write_request(samples, {{"region", kHostile}}, 1764064800123)));
   for (const auto& series : req.timeseries()) {
