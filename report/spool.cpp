@@ -30,13 +30,18 @@ Spool::~Spool() {
 }
 
 void Spool::enqueue(Op op) {
+  bool wake;
   {
     std::lock_guard lock(mutex_);
     if (op.kind == Op::Kind::kAppend) queued_bytes_ += op.record.payload.size();
     if (op.kind == Op::Kind::kFetch) hurry_ = true;  // a sink waits for the answer
+    // The writer waits for a first operation, then lingers until kLingerOps or a hurry: only
+    // those wake it. A wake for every record is a futex call here and a context switch there,
+    // twice per result (its record and its seq), for a writer that goes back to lingering.
+    wake = ops_.empty() || hurry_ || ops_.size() + 1 >= kLingerOps;
     ops_.push_back(std::move(op));
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 std::int64_t Spool::append(const std::string& queue, std::string payload, std::int64_t created_ms, std::int64_t key) {
