@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <set>
 #include <tuple>
 
 #include "checks/text.h"
@@ -104,8 +106,10 @@ class CommonLabels {
 
 // Written straight in protobuf's wire format (remote_write.proto's messages, the same bytes its
 // serializer makes: sinks_test compares them), for every run of every monitor.
-std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms) {
+std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms,
+                                 std::uint64_t* series_fingerprint) {
   std::string out;
+  std::uint64_t fingerprint = 0;
   CommonLabels common;
   const Labels* common_of = nullptr;
   bool have_common = false;
@@ -162,29 +166,42 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
     series += wire::field_size(kSamples, sample);
     out.reserve(out.size() + wire::field_size(kTimeseries, series));
     wire::put_message_header(out, kTimeseries, series);
+    std::size_t labels_at = out.size();
     for (const auto& p : parts) {
       if (p.common)
         out += common.bytes(*p.common);
       else
         put_label(out, own[p.own], p.size);
     }
+    fingerprint = fingerprint * 1099511628211u + std::hash<std::string_view>()(std::string_view(out).substr(labels_at));
     wire::put_message_header(out, kSamples, sample);
     wire::put_double(out, kSampleValue, s.value);
     wire::put_int64(out, kTimestamp, at_ms);
   }
+  if (series_fingerprint) *series_fingerprint = fingerprint;
   return out;
 }
 
-std::string stale_write_request(const std::string& bytes, std::int64_t at_ms) {
-  remote_write::WriteRequest request;
-  if (!request.ParseFromString(bytes)) return "";
+std::string stale_write_request(const std::string& bytes, std::int64_t at_ms, const std::string& still_sent) {
+  remote_write::WriteRequest request, kept;
+  if (!request.ParseFromString(bytes) || !kept.ParseFromString(still_sent)) return "";
+  auto identity = [](const remote_write::TimeSeries& series) {
+    std::string id;
+    for (const auto& l : series.labels()) id.append(l.name()).append(1, '\0').append(l.value()).append(1, '\0');
+    return id;
+  };
+  std::set<std::string> kept_series;
+  for (const auto& series : kept.timeseries()) kept_series.insert(identity(series));
+  remote_write::WriteRequest stale;
   for (auto& series : *request.mutable_timeseries()) {
-    series.clear_samples();
-    auto* sample = series.add_samples();
+    if (kept_series.count(identity(series))) continue;
+    auto* marked = stale.add_timeseries();
+    marked->mutable_labels()->Swap(series.mutable_labels());
+    auto* sample = marked->add_samples();
     sample->set_value(stale_nan());
     sample->set_timestamp(at_ms);
   }
-  return request.SerializeAsString();
+  return stale.SerializeAsString();
 }
 
 std::string spool_record(const std::string& write_request) {
@@ -240,8 +257,15 @@ void RemoteWriteSink::append(std::string record, std::int64_t at_ms) {
 }
 
 void RemoteWriteSink::on_run(const MonitorRun& run) {
-  std::string record = spool_record(encode_write_request(run.samples, external_, run.at_ms));
-  last_[run.monitor.name] = record;
+  std::uint64_t series = 0;
+  std::string request = encode_write_request(run.samples, external_, run.at_ms, &series);
+  std::string record = spool_record(request);
+  auto [last, first] = last_.try_emplace(run.monitor.name);
+  std::string previous, stale;
+  if (!first && last->second.series != series && append_write_request(last->second.record, previous))
+    stale = stale_write_request(previous, run.at_ms, request);  // what this run no longer sends ends now
+  last->second = {record, series};  // this run's series only: what the next run is compared with
+  if (!stale.empty()) record = spool_record(request + stale);
   append(std::move(record), run.at_ms);
 }
 
@@ -253,7 +277,7 @@ void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
   auto it = last_.find(monitor);
   if (it == last_.end()) return;
   std::string bytes;
-  if (append_write_request(it->second, bytes)) {
+  if (append_write_request(it->second.record, bytes)) {
     auto now =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();

@@ -16,9 +16,15 @@
 namespace prober::report {
 
 // The WriteRequest bytes of `samples` at `at_ms`, `external` labels added (never overriding).
-std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms);
-// The same series with the stale marker (PROTOCOLS.md §1) at `at_ms`.
-std::string stale_write_request(const std::string& write_request, std::int64_t at_ms);
+// `series` (if given) is set to a fingerprint of the series' label sets: equal for two requests
+// of the same series in the same order.
+std::string encode_write_request(const std::vector<ProbeSample>& samples, const Labels& external, std::int64_t at_ms,
+                                 std::uint64_t* series = nullptr);
+// The series of `write_request` that `still_sent` (another WriteRequest) does not have, each with
+// the stale marker (PROTOCOLS.md §1) at `at_ms`: all of them for a removed monitor; a failure's
+// info series after recovery, or an address DNS no longer gives, for a run that no longer sends them.
+std::string stale_write_request(const std::string& write_request, std::int64_t at_ms,
+                                const std::string& still_sent = "");
 // The spool record of a WriteRequest; and a record's WriteRequest appended to `out` (false, and
 // `out` as it was: a damaged record). Records spooled by versions that stored the bytes as they
 // are (a WriteRequest starts with 0x0a, never the compressed record's marker) are read as they are.
@@ -44,9 +50,14 @@ class RemoteWriteSink final : public Sink {
   Spool& spool_;
   config::RemoteWriteConfig config_;
   Labels external_;
-  // Each monitor's last series (its last spool record), for the stale markers sent when the
-  // monitor is removed.
-  std::unordered_map<std::string, std::string> last_;
+  // Each monitor's last series (its last spool record, their fingerprint), for the stale markers
+  // of series a run no longer sends (Prometheus would otherwise show them for its lookback, five
+  // minutes: a failure's info series long after the recovery) and of a removed monitor's.
+  struct Last {
+    std::string record;
+    std::uint64_t series = 0;
+  };
+  std::unordered_map<std::string, Last> last_;
   Delivery delivery_;
 };
 

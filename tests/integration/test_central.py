@@ -92,6 +92,28 @@ class RemoteWrite(TempDirTest):
         for phase in ("resolve", "connect", "processing", "transfer"):
             self.assertTrue(prom.query(f'probe_http_duration_seconds{{monitor="home",phase="{phase}"}}'), phase)
 
+    def test_a_series_a_run_no_longer_sends_ends_at_once_not_after_the_lookback(self):
+        need("prometheus")
+        prom = Prometheus(self.tmp("prober-rw-")).start()
+        self.addCleanup(prom.stop)
+        port = free_port()
+        config = base_config(remote_write=fast({"url": prom.write_url()}))
+        config["monitors"] = [{"name": "api", "type": "tcp", "target": f"127.0.0.1:{port}"}]
+        agent = AgentProcess(config)
+        self.addCleanup(agent.stop)
+        info = wait_for(lambda: prom.query('probe_failure_info{monitor="api"}'), "the failure's info series", 30)
+        self.assertEqual(info[0]["metric"]["class"], "tcp_refused")
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(64)
+        self.addCleanup(listener.close)
+        wait_for(lambda: prom.query('probe_success{monitor="api"} == 1'), "the recovery in Prometheus", 30)
+        # The recovered run's record carries the info series' stale marker: gone with the
+        # recovery, where without it Prometheus would show the old failure for five minutes.
+        wait_for(lambda: not prom.query('probe_failure_info{monitor="api"}'), "the info series ended", 5)
+        self.assertEqual(prom.query('probe_success{monitor="api"}')[0]["value"][1], "1")
+
 
 class AlertmanagerSink(TempDirTest):
     def test_alert_fires_with_its_labels_and_resolves_on_recovery(self):

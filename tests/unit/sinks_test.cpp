@@ -217,6 +217,33 @@ TEST_CASE("remote write: a removed monitor's series get Prometheus' stale marker
   CHECK(req.timeseries(0).samples(0).timestamp() == 5000);
 }
 
+TEST_CASE("remote write: only the series a run no longer sends get the stale marker, and the fingerprint tells") {
+  auto labels = shared({{"monitor", "api"}});
+  std::vector<ProbeSample> failing{{"probe_success", labels, 0, false, {}},
+                                   {"probe_failure_info", labels, 1, true, {{"class", "tcp_refused"}}}};
+  std::vector<ProbeSample> recovered{{"probe_success", labels, 1, false, {}},
+                                     {"probe_failure_info", labels, 1, true, {}}};  // none now
+  std::uint64_t a = 0, b = 0, c = 0;
+  std::string before = encode_write_request(failing, {{"vantage", "v"}}, 1000, &a);
+  std::string after = encode_write_request(recovered, {{"vantage", "v"}}, 2000, &b);
+  failing[0].value = 0.5;  // other values, the same series
+  encode_write_request(failing, {{"vantage", "v"}}, 3000, &c);
+  CHECK(a != b);
+  CHECK(a == c);
+
+  prober::remote_write::WriteRequest req;
+  REQUIRE(req.ParseFromString(stale_write_request(before, 2000, after)));
+  REQUIRE(req.timeseries_size() == 1);  // probe_success is still sent: not stale
+  std::vector<std::string> names;
+  for (const auto& l : req.timeseries(0).labels()) names.push_back(l.name() + "=" + l.value());
+  CHECK(names == std::vector<std::string>{"__name__=probe_failure_info", "class=tcp_refused", "monitor=api", "vantage=v"});
+  REQUIRE(req.timeseries(0).samples_size() == 1);
+  CHECK(std::isnan(req.timeseries(0).samples(0).value()));
+  CHECK(req.timeseries(0).samples(0).timestamp() == 2000);
+  CHECK(stale_write_request(after, 4000, before).empty());  // nothing of `after` is missing from `before`
+  CHECK(stale_write_request(before, 4000, before).empty());
+}
+
 namespace {
 
 struct RunFixture {
