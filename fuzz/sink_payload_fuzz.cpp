@@ -4,6 +4,7 @@
 // human output. None may throw, and every JSON one must parse as strict (valid UTF-8) JSON.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -88,7 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Written straight in the wire format: protobuf must read it back, each series' labels sorted
   // by name without repeats, every value UTF-8.
   remote_write::WriteRequest request;
-  std::string bytes = report::encode_write_request(samples, {{"region", text()}}, 1764064800123);
+  const report::Labels external{{"region", text()}};
+  std::string bytes = report::encode_write_request(samples, external, 1764064800123);
   if (!request.ParseFromString(bytes)) __builtin_trap();
   // Spooled compressed, read back the same; a damaged record (a prefix, or any bytes) is
   // refused or read, never a crash.
@@ -96,6 +98,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!report::append_write_request(record, back) || back != bytes) __builtin_trap();
   (void)report::append_write_request(record.substr(0, in.ConsumeIntegralInRange<std::size_t>(0, record.size())), back);
   (void)report::append_write_request(in.ConsumeRandomLengthString(256), back);
+  // The series a later run no longer sends (here: those after a prefix) get the stale marker,
+  // and only those: as many as the prefix left out, every sample the marker.
+  std::vector<report::ProbeSample> prefix(samples.begin(),
+                                          samples.begin() + in.ConsumeIntegralInRange<std::size_t>(0, samples.size()));
+  remote_write::WriteRequest still, stale;
+  if (!still.ParseFromString(report::encode_write_request(prefix, external, 1764064800124)) ||
+      !stale.ParseFromString(report::stale_write_request(bytes, 1764064800124, still.SerializeAsString())))
+    __builtin_trap();
+  if (stale.timeseries_size() != request.timeseries_size() - still.timeseries_size()) __builtin_trap();
+  for (const auto& series : stale.timeseries())
+    if (series.samples_size() != 1 || !std::isnan(series.samples(0).value())) __builtin_trap();
   for (const auto& series : request.timeseries()) {
     for (int i = 0; i < series.labels_size(); ++i) {
       if (!checks::is_valid_utf8(series.labels(i).value())) __builtin_trap();
