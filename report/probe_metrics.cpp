@@ -123,7 +123,9 @@ std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<che
         out.push_back({name, shared, v, false, {}});
         if (!extra.first.empty()) out.back().own.emplace(extra.first, extra.second);
       },
-      [&](const char* name, const Labels&, Labels extra) { out.push_back({name, shared, 1, true, std::move(extra)}); });
+      [&](const char* name, const Labels&, Labels extra) {
+        out.push_back({name, shared, 1, true, std::move(extra)});
+      });
   return out;
 }
 

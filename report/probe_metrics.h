@@ -15,7 +15,7 @@ namespace prober::report {
 // series' changing labels (probe_failure_info, probe_tls_version_info: the registry replaces the
 // previous info series of the same shared labels; none `own` means "none now").
 struct ProbeSample {
-  std::string_view name;  // a metric name with static storage
+  std::string_view name;                 // a metric name with static storage
   std::shared_ptr<const Labels> labels;  // null: none
   double value = 0;
   bool is_info = false;

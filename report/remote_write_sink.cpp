@@ -48,9 +48,9 @@ struct LabelRef {
 void settle(std::vector<LabelRef>& labels, std::vector<std::string>& repaired) {
   std::sort(labels.begin(), labels.end(),
             [](const LabelRef& a, const LabelRef& b) { return std::tie(a.name, a.rank) < std::tie(b.name, b.rank); });
-  labels.erase(std::unique(labels.begin(), labels.end(),
-                           [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
-               labels.end());
+  labels.erase(
+      std::unique(labels.begin(), labels.end(), [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
+      labels.end());
   std::erase_if(labels, [](const LabelRef& l) { return l.value.empty(); });
   for (auto& l : labels) {
     if (checks::is_valid_utf8(l.value)) continue;

@@ -182,7 +182,11 @@ TEST_CASE(
 TEST_CASE("remote write: a spool record holds its WriteRequest compressed, and a damaged one is left out") {
   std::vector<ProbeSample> samples;
   for (int i = 0; i < 15; ++i)
-    samples.push_back({"probe_http_duration_seconds", shared({{"monitor", "shop"}}), 0.01 * i, false, {{"phase", std::to_string(i)}}});
+    samples.push_back({"probe_http_duration_seconds",
+                       shared({{"monitor", "shop"}}),
+                       0.01 * i,
+                       false,
+                       {{"phase", std::to_string(i)}}});
   std::string request = encode_write_request(samples, {{"vantage", "tokyo-1"}}, 1764064800123);
   std::string record = spool_record(request);
   CHECK(record.size() < request.size() / 2);
@@ -236,7 +240,8 @@ TEST_CASE("remote write: only the series a run no longer sends get the stale mar
   REQUIRE(req.timeseries_size() == 1);  // probe_success is still sent: not stale
   std::vector<std::string> names;
   for (const auto& l : req.timeseries(0).labels()) names.push_back(l.name() + "=" + l.value());
-  CHECK(names == std::vector<std::string>{"__name__=probe_failure_info", "class=tcp_refused", "monitor=api", "vantage=v"});
+  CHECK(names ==
+        std::vector<std::string>{"__name__=probe_failure_info", "class=tcp_refused", "monitor=api", "vantage=v"});
   REQUIRE(req.timeseries(0).samples_size() == 1);
   CHECK(std::isnan(req.timeseries(0).samples(0).value()));
   CHECK(req.timeseries(0).samples(0).timestamp() == 2000);
@@ -394,8 +399,9 @@ TEST_CASE("bytes that are not UTF-8 in every field of a result reach every sink 
   config.url = "http://127.0.0.1:1/results";
   CHECK(parses_as_strict_json(webhook_request(config, "tokyo-1", {{1, 0, 1, line}}).body));
 
-  std::vector<ProbeSample> samples{{"probe_success", shared({{"monitor", "shop"}, {"address", kHostile}}), 0, false, {}},
-                                   {"probe_failure_info", shared({{"monitor", "shop"}}), 1, true, {{"class", kHostile}}}};
+  std::vector<ProbeSample> samples{
+      {"probe_success", shared({{"monitor", "shop"}, {"address", kHostile}}), 0, false, {}},
+      {"probe_failure_info", shared({{"monitor", "shop"}}), 1, true, {{"class", kHostile}}}};
   prober::remote_write::WriteRequest req;
   REQUIRE(req.ParseFromString(encode_write_request(samples, {{"region", kHostile}}, 1764064800123)));
   for (const auto& series : req.timeseries()) {
