@@ -133,7 +133,8 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
     repaired.reserve(s.own.size() + 1);
     own.push_back({"__name__", s.name, 0});
     for (const auto& [k, v] : s.own) own.push_back({k, v, 1});
-    settle(own, repaired);
+    // Most series have a name and nothing else of their own: nothing to sort or repair.
+    if (own.size() > 1 || s.name.empty() || !checks::is_valid_utf8(s.name)) settle(own, repaired);
     // Both sorted: merged, a common label giving way to an own label (or __name__) of its name,
     // even one left out for its empty value.
     parts.clear();
