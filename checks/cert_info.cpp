@@ -1,5 +1,6 @@
 #include "checks/cert_info.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -53,12 +54,10 @@ std::string hex(const unsigned char* data, unsigned int length) {
 }
 
 std::string ip_text(const ASN1_OCTET_STRING* ip) {
-  char text[64] = {};
-  if (ip->length == 4) {
-    std::snprintf(text, sizeof text, "%d.%d.%d.%d", ip->data[0], ip->data[1], ip->data[2], ip->data[3]);
-    return text;
-  }
-  return "IP:" + hex(ip->data, static_cast<unsigned int>(ip->length));
+  char text[INET6_ADDRSTRLEN] = {};
+  int family = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : AF_UNSPEC;
+  if (family != AF_UNSPEC && inet_ntop(family, ip->data, text, sizeof text)) return text;
+  return "IP:" + hex(ip->data, static_cast<unsigned int>(ip->length));  // not one address: its bytes
 }
 
 }  // namespace

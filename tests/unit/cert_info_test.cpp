@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "checks/cert_info.h"
+#include "checks/findings.h"
 
 using namespace prober::checks;
 
@@ -60,12 +61,16 @@ CertInfo info(const char* subject, const char* issuer, bool ca, bool aia) {
 }  // namespace
 
 TEST_CASE("facts read from a certificate") {
-  auto cert = make_cert("shop.test", "Test Intermediate", false, "DNS:shop.test,DNS:www.shop.test,IP:127.0.0.1",
+  auto cert = make_cert("shop.test", "Test Intermediate", false,
+                        "DNS:shop.test,DNS:www.shop.test,IP:127.0.0.1,IP:2001:db8::1,IP:::1",
                         "caIssuers;URI:http://ca.test/intermediate.der", 30);
   CertInfo c = cert_info(cert.get());
   CHECK(c.subject == "CN=shop.test");
   CHECK(c.issuer_cn == "Test Intermediate");
-  CHECK(c.dns_names == std::vector<std::string>{"shop.test", "www.shop.test", "127.0.0.1"});
+  // Addresses as they are written (an IPv6 one was hex bytes), so "certificate is for ..." reads
+  // right and a URL's [::1] is found among them.
+  CHECK(c.dns_names == std::vector<std::string>{"shop.test", "www.shop.test", "127.0.0.1", "2001:db8::1", "::1"});
+  CHECK(certificate_matches(c, "::1"));
   CHECK(c.ca_issuers_url == "http://ca.test/intermediate.der");
   CHECK_FALSE(c.is_ca);
   CHECK_FALSE(c.self_issued);
