@@ -19,9 +19,8 @@ class ConnectProbe final : public Probe {
     request.port = target_.port;
     request.address = is_ip_literal(target_.host) ? "" : result_.address;
     request.uses_tls = monitor_.type == config::CheckType::kTls;
-    if (request.uses_tls && monitor_.tls->server_name) {
-      use_server_name(request, target_, *monitor_.tls->server_name, result_.address);
-    }
+    const auto& server_name = monitor_.tls->server_name;
+    if (request.uses_tls && server_name) use_server_name(request, target_, *server_name, result_.address);
     request.connect_only = true;
     request.tls = monitor_.tls;
     transfer_ = std::make_unique<CurlTransfer>(std::move(request));

@@ -122,8 +122,9 @@ class HttpProbe final : public Probe {
     request.port = url_.port;
     request.address = is_ip_literal(url_.host) ? "" : address_;
     request.uses_tls = url_.scheme == "https";
-    if (request.uses_tls && monitor_.tls->server_name && url_.host == first_host_) {
-      use_server_name(request, url_, *monitor_.tls->server_name, address_);  // redirects elsewhere keep their host
+    const auto& server_name = monitor_.tls->server_name;
+    if (request.uses_tls && server_name && url_.host == first_host_) {
+      use_server_name(request, url_, *server_name, address_);  // redirects elsewhere keep their host
     }
     request.method = method_;
     // Credentials stay with their origin, as curl and browsers do: a hop to another scheme, host
