@@ -42,16 +42,16 @@ struct LabelRef {
   int rank;
 };
 
-// Sorted by name, the winner of each name kept; an empty value is an absent label, so a winner
-// with one hides the name altogether. Values that are not UTF-8 (protobuf strings are; receivers
-// reject the rest) are made so into `repaired`, which must not reallocate meanwhile.
+// Sorted by name, the winner of each name kept. A winner with an empty value stays: an empty value
+// is an absent label, so it hides the name altogether and is left out only when written. Values
+// that are not UTF-8 (protobuf strings are; receivers reject the rest) are made so into
+// `repaired`, which must not reallocate meanwhile.
 void settle(std::vector<LabelRef>& labels, std::vector<std::string>& repaired) {
   std::sort(labels.begin(), labels.end(),
             [](const LabelRef& a, const LabelRef& b) { return std::tie(a.name, a.rank) < std::tie(b.name, b.rank); });
   labels.erase(
       std::unique(labels.begin(), labels.end(), [](const LabelRef& a, const LabelRef& b) { return a.name == b.name; }),
       labels.end());
-  std::erase_if(labels, [](const LabelRef& l) { return l.value.empty(); });
   for (auto& l : labels) {
     if (checks::is_valid_utf8(l.value)) continue;
     repaired.push_back(checks::valid_utf8(l.value));
@@ -70,7 +70,8 @@ void put_label(std::string& out, const LabelRef& l, std::size_t size) {
 }
 
 // The labels a result's series have in common, its shared ones with the external ones merged in,
-// settled and written as Label messages once: a series adds its name and own labels in between.
+// settled and written as Label messages once (an absent one as none): a series adds its name and
+// own labels in between.
 class CommonLabels {
  public:
   struct Encoded {
@@ -89,6 +90,7 @@ class CommonLabels {
     bytes_.clear();
     encoded_.clear();
     for (const auto& l : labels) {
+      if (l.value.empty()) continue;
       std::size_t at = bytes_.size();
       put_label(bytes_, l, label_size(l));
       encoded_.push_back({l.name, at, bytes_.size() - at});
@@ -134,32 +136,29 @@ std::string encode_write_request(const std::vector<ProbeSample>& samples, const 
     own.push_back({"__name__", s.name, 0});
     for (const auto& [k, v] : s.own) own.push_back({k, v, 1});
     // Most series have a name and nothing else of their own: nothing to sort or repair.
-    if (own.size() > 1 || s.name.empty() || !checks::is_valid_utf8(s.name)) settle(own, repaired);
+    if (own.size() > 1 || !checks::is_valid_utf8(s.name)) settle(own, repaired);
     // Both sorted: merged, a common label giving way to an own label (or __name__) of its name,
-    // even one left out for its empty value.
+    // even one with an empty value (absent: not written).
     parts.clear();
     std::size_t series = 0;
     auto o = own.begin();
     auto c = common.labels().begin();
     auto take_own = [&] {
-      std::size_t size = label_size(*o);
-      parts.push_back({nullptr, static_cast<std::size_t>(o - own.begin()), size});
-      series += wire::field_size(kLabels, size);
+      if (!o->value.empty()) {
+        std::size_t size = label_size(*o);
+        parts.push_back({nullptr, static_cast<std::size_t>(o - own.begin()), size});
+        series += wire::field_size(kLabels, size);
+      }
       ++o;
-    };
-    auto hidden = [&](std::string_view name) {
-      return name == "__name__" ||
-             std::any_of(s.own.begin(), s.own.end(), [&](const auto& kv) { return kv.first == name; });
     };
     while (c != common.labels().end()) {
       if (o != own.end() && o->name <= c->name) {
+        if (o->name == c->name) ++c;
         take_own();
         continue;
       }
-      if (!hidden(c->name)) {
-        parts.push_back({&*c, 0, c->size});
-        series += c->size;
-      }
+      parts.push_back({&*c, 0, c->size});
+      series += c->size;
       ++c;
     }
     while (o != own.end()) take_own();
