@@ -4,6 +4,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "checks/tls_capture.h"
 #include "checks/tls_library.h"
@@ -33,12 +37,22 @@ std::string files_of(const config::TlsOptions& tls) {
   return file_identity(tls.ca_file) + ' ' + file_identity(tls.cert_file) + ' ' + file_identity(tls.key_file);
 }
 
-std::string openssl_error(const std::string& what) {
+// OpenSSL names a file it cannot open "system lib"; the reason (no such file, permission denied) is
+// what the operator needs.
+std::string openssl_error(const std::string& what, const std::string* file = nullptr) {
+  if (file && ::access(file->c_str(), R_OK) != 0) {
+    std::string reason = std::strerror(errno);
+    ERR_clear_error();
+    return what + ": " + reason;
+  }
   unsigned long code = ERR_peek_last_error();
+  unsigned long first = ERR_peek_error();  // the cause, where the last is the caller's summary ("PEM lib")
   char text[256] = {};
   if (code) ERR_error_string_n(code, text, sizeof text);
+  const char* cause = first != code ? ERR_reason_error_string(first) : nullptr;
   ERR_clear_error();
-  return code ? what + ": " + text : what;
+  if (!code) return what;
+  return what + ": " + text + (cause ? std::string(" (") + cause + ")" : "");
 }
 
 // The CA bundle and directory curl would use when none is configured (the system's).
@@ -77,7 +91,7 @@ TlsContexts::Made build_in(const config::TlsOptions& tls, OSSL_LIB_CTX* library)
   if (tls.ca_file) {
     if (SSL_CTX_load_verify_locations(c, tls.ca_file->c_str(), nullptr) != 1) {
       made.code = CURLE_SSL_CACERT_BADFILE;
-      made.error = openssl_error("error setting certificate verify locations: CAfile: " + *tls.ca_file);
+      made.error = openssl_error("error setting certificate verify locations: CAfile: " + *tls.ca_file, &*tls.ca_file);
       return made;
     }
   } else if (!tls.insecure_skip_verify) {
@@ -87,12 +101,12 @@ TlsContexts::Made build_in(const config::TlsOptions& tls, OSSL_LIB_CTX* library)
     const std::string& key = tls.key_file ? *tls.key_file : *tls.cert_file;
     if (SSL_CTX_use_certificate_chain_file(c, tls.cert_file->c_str()) != 1) {
       made.code = CURLE_SSL_CERTPROBLEM;
-      made.error = openssl_error("could not load PEM client certificate from " + *tls.cert_file);
+      made.error = openssl_error("could not load PEM client certificate from " + *tls.cert_file, &*tls.cert_file);
       return made;
     }
     if (SSL_CTX_use_PrivateKey_file(c, key.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(c) != 1) {
       made.code = CURLE_SSL_CERTPROBLEM;
-      made.error = openssl_error("unable to use client private key from " + key);
+      made.error = openssl_error("unable to use client private key from " + key, &key);
       return made;
     }
   }

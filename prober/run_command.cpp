@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "config/units.h"
 #include "io/loop.h"
@@ -40,7 +41,9 @@ could not deliver stays in the spool for the next start, exit 0.
 
 Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 for bad arguments.)";
 
-const char kValidateFooter[] = R"(Parses FILE, resolves its secrets, builds every monitor as the agent would, and with
+const char kValidateFooter[] =
+    R"(Parses FILE, resolves its secrets, builds every monitor as the agent would, loads every CA
+file and client certificate the monitors name (as their first check would), and with
 --web.config.file reads that file and the certificates it names; prints every error (with its
 JSON pointer) and exits 0 when valid, 1 when not, 2 for bad arguments.)";
 
@@ -147,6 +150,29 @@ int run_agent(Flags& f) {
   return agent.run();
 }
 
+// Every distinct TLS setting that names a file is built as the first check would build it: a CA
+// bundle or client certificate the vantage cannot read fails each check of its monitors
+// (internal_error, phase tls), so validate says so before they run. One error per setting.
+std::vector<config::ConfigError> tls_file_errors(const config::Config& config, checks::TlsContexts& contexts) {
+  std::map<config::TlsOptions, std::vector<std::string>> users;
+  auto add = [&](const config::MonitorConfig& m, std::string who) {
+    const config::TlsOptions& tls = *m.tls;
+    if (tls.ca_file || tls.cert_file || tls.key_file) users[tls].push_back(std::move(who));
+  };
+  for (const auto& m : config.monitors) add(*m, "monitor \"" + m->name + "\"");
+  for (const auto& [name, m] : config.modules) add(m, "module \"" + name + "\"");
+  std::vector<config::ConfigError> errors;
+  for (const auto& [tls, who] : users) {
+    checks::TlsContexts::Made made = contexts.get(tls, 0);
+    if (made.ctx) continue;
+    std::string named = who.front();
+    if (who.size() == 2) named += " and " + who[1];
+    if (who.size() > 2) named += " and " + std::to_string(who.size() - 1) + " more";
+    errors.push_back({"", named + ": tls: " + made.error});
+  }
+  return errors;
+}
+
 int validate(Flags& f) {
   bool valid = true;
   if (!f.web_config_file.empty()) {
@@ -178,6 +204,9 @@ int validate(Flags& f) {
       loaded = load_config_text(std::get<RemoteConfig::Fetched>(fetched).text, env);
   } else {
     loaded = load_config_file(f.config, env);
+  }
+  if (auto* c = std::get_if<LoadedConfig>(&loaded)) {
+    if (auto errors = tls_file_errors(c->config, tls); !errors.empty()) loaded = std::move(errors);
   }
   if (auto* c = std::get_if<LoadedConfig>(&loaded)) {
     std::printf("%s: valid, %zu monitors, %zu modules\n", f.config.c_str(), c->config.monitors.size(),

@@ -551,6 +551,25 @@ class Validate(unittest.TestCase):
         self.assertIn("/monitors/0/url: expected an http:// or https:// URL", done.stderr)
         self.assertIn("/monitors/0/timeout:", done.stderr)
         self.assertIn("/monitors/1/name: duplicate name", done.stderr)
+        # A CA file or client certificate the vantage cannot load fails every check of its monitors:
+        # validate says which, once per setting, with the reason.
+        with open(os.path.join(directory, "not-pem.pem"), "w") as f:
+            f.write("not a certificate\n")
+        missing = {"ca_file": os.path.join(directory, "absent.pem")}
+        with open(path, "w") as f:
+            json.dump({"monitors": [{"name": "a", "type": "http", "url": "https://127.0.0.1:1/", "tls": missing},
+                                    {"name": "b", "type": "tls", "target": "127.0.0.1:1", "tls": missing},
+                                    {"name": "c", "type": "tls", "target": "127.0.0.1:1",
+                                     "tls": {"cert_file": os.path.join(directory, "not-pem.pem")}},
+                                    {"name": "d", "type": "tls", "target": "127.0.0.1:1",
+                                     "tls": {"ca_file": LAB.ca_file}}]}, f)
+        done = subprocess.run([PROBER, "validate", "--config", path], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn('monitor "a" and monitor "b": tls: error setting certificate verify locations: CAfile: '
+                      + missing["ca_file"] + ": No such file or directory", done.stderr)
+        self.assertIn('monitor "c": tls: could not load PEM client certificate', done.stderr)
+        self.assertNotIn('"d"', done.stderr)
+        self.assertIn("2 errors", done.stderr)
         good = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "config.json")
         done = subprocess.run([PROBER, "validate", "--config", good], capture_output=True, text=True,
                               env=dict(os.environ, SHOP_API_TOKEN="Bearer example"))
