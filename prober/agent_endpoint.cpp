@@ -190,15 +190,7 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   run.check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
   run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get());
   run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
-    // Declared once: a /probe run copies the empty families instead of declaring them again.
-    static const report::MetricsRegistry declared = [] {
-      report::MetricsRegistry r;
-      report::declare_probe_metrics(r);
-      return r;
-    }();
-    report::MetricsRegistry one_run = declared;
-    report::record_probe_series(one_run, {}, results, results.size() > 1);
-    respond({200, kExposition, one_run.exposition("probe_success")});
+    respond({200, kExposition, report::probe_exposition(results, results.size() > 1)});
     probes_[id].finished = true;
     reaper_.start(0, 0, [this] { std::erase_if(probes_, [](const auto& kv) { return kv.second.finished; }); });
   });

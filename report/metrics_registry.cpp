@@ -1,6 +1,7 @@
 #include "report/metrics_registry.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -11,17 +12,28 @@
 
 namespace prober::report {
 
-std::string format_value(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.0f", v);
-    return text;
+void append_value(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+    return;
   }
+  if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  // to_chars writes what printf's "%.0f" and "%.9g" write, without the locale and stream set-up
+  // that made snprintf a visible part of every scrape.
   char text[32];
-  std::snprintf(text, sizeof text, "%.9g", v);
-  return text;
+  std::to_chars_result written = v == std::floor(v) && std::fabs(v) < 1e15
+                                     ? std::to_chars(text, text + sizeof text, v, std::chars_format::fixed, 0)
+                                     : std::to_chars(text, text + sizeof text, v, std::chars_format::general, 9);
+  out.append(text, written.ptr);
+}
+
+std::string format_value(double v) {
+  std::string out;
+  append_value(out, v);
+  return out;
 }
 
 namespace {
@@ -314,7 +326,9 @@ void MetricsRegistry::render_value(std::string& out, const std::string& name, st
     out.append(labels);
   else
     append_with_pair(out, labels, extra);
-  out.append(" ").append(format_value(v)).append("\n");
+  out += ' ';
+  append_value(out, v);
+  out += '\n';
 }
 
 void MetricsRegistry::render_histogram(std::string& out, const std::string& name, const Family& f, const SeriesKey& key,

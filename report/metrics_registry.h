@@ -176,5 +176,6 @@ std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
 // or replaced when `key` is there: `{a="1",c="3"}` + b=2 -> `{a="1",b="2",c="3"}`.
 std::string with_label(const std::string& rendered, std::string_view key, std::string_view value);
 std::string format_value(double v);  // Prometheus float text: NaN, +Inf, 1.5e-05
+void append_value(std::string& out, double v);
 
 }  // namespace prober::report

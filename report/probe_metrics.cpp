@@ -1,6 +1,7 @@
 #include "report/probe_metrics.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <string_view>
 
@@ -27,30 +28,53 @@ const char* rendered_phase(std::string_view phase) {
   return nullptr;
 }
 
+// Every probe_* family, in the order blackbox_exporter's scrape shows them (probe_success last).
+// Most series of a monitor carry its labels only: rows (one per monitor) hold them. The info series
+// change their labels, so they are plain families.
+struct ProbeFamily {
+  const char* name;
+  const char* help;
+  bool row;     // declare_row, not declare
+  bool phases;  // one series per phase (kPhasePairs)
+};
+constexpr ProbeFamily kProbeFamilies[] = {
+    {"probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", true, false},
+    {"probe_duration_seconds", "Returns how long the probe took to complete in seconds", true, false},
+    {"probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", true, true},
+    {"probe_http_status_code", "Response HTTP status code", true, false},
+    {"probe_http_version", "Returns the version of HTTP of the probe response", true, false},
+    {"probe_http_redirects", "The number of redirects", true, false},
+    {"probe_http_content_length", "Length of http content response, -1 when unknown", true, false},
+    {"probe_failed_due_to_regex", "Indicates if probe failed due to regex", true, false},
+    {"probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", true, false},
+    {"probe_ssl_last_chain_expiry_timestamp_seconds",
+     "Returns the timestamp of the next expiring certificate in the verified chain", true, false},
+    {"probe_tls_version_info", "Returns the TLS version used or NaN when unknown", false, false},
+    {"probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", true, false},
+    {"probe_status", "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown", true, false},
+    {"probe_failure_info", "The failure class and phase of the last run (1 while current)", false, false},
+    {"probe_success", "Displays whether or not the probe was a success", true, false},
+};
+
+std::size_t family_index(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kProbeFamilies); ++i) {
+    if (name == kProbeFamilies[i].name) return i;
+  }
+  return std::size(kProbeFamilies);
+}
+
 }  // namespace
 
 void declare_probe_metrics(MetricsRegistry& r) {
-  using K = MetricsRegistry::Kind;
-  // Every monitor has most of these, all with its labels: rows (one per monitor) hold them. The
-  // info series change their labels, so they are plain families.
-  r.declare_row("probe_dns_lookup_time_seconds", K::kGauge, "Returns the time taken for probe dns lookup in seconds");
-  r.declare_row("probe_duration_seconds", K::kGauge, "Returns how long the probe took to complete in seconds");
-  r.declare_row("probe_http_duration_seconds", K::kGauge,
-                "Duration of http request by phase, summed over all redirects",
-                std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
-  r.declare_row("probe_http_status_code", K::kGauge, "Response HTTP status code");
-  r.declare_row("probe_http_version", K::kGauge, "Returns the version of HTTP of the probe response");
-  r.declare_row("probe_http_redirects", K::kGauge, "The number of redirects");
-  r.declare_row("probe_http_content_length", K::kGauge, "Length of http content response, -1 when unknown");
-  r.declare_row("probe_failed_due_to_regex", K::kGauge, "Indicates if probe failed due to regex");
-  r.declare_row("probe_ssl_earliest_cert_expiry", K::kGauge, "Returns last SSL chain expiry in unixtime");
-  r.declare_row("probe_ssl_last_chain_expiry_timestamp_seconds", K::kGauge,
-                "Returns the timestamp of the next expiring certificate in the verified chain");
-  r.declare("probe_tls_version_info", K::kGauge, "Returns the TLS version used or NaN when unknown");
-  r.declare_row("probe_ip_protocol", K::kGauge, "Specifies whether probe ip protocol is IP4 or IP6");
-  r.declare_row("probe_status", K::kGauge, "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown");
-  r.declare("probe_failure_info", K::kGauge, "The failure class and phase of the last run (1 while current)");
-  r.declare_row("probe_success", K::kGauge, "Displays whether or not the probe was a success");
+  for (const ProbeFamily& f : kProbeFamilies) {
+    auto kind = MetricsRegistry::Kind::kGauge;
+    if (!f.row)
+      r.declare(f.name, kind, f.help);
+    else if (f.phases)
+      r.declare_row(f.name, kind, f.help, std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
+    else
+      r.declare_row(f.name, kind, f.help);
+  }
 }
 
 namespace {
@@ -161,6 +185,74 @@ void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& sample
     for (const auto& [k, v] : s.own) labels[k] = v;
     reg.set(std::string(s.name), labels, s.value);
   }
+}
+
+std::string probe_exposition(const std::vector<checks::CheckResult>& results, bool per_address) {
+  // Each series as the registry would hold it: a row's series keyed by the result's labels (then
+  // the phase), an info series by its full labels, replacing the one of the
+  // same result labels; rendered in the registry's order, so the text is the same as through it.
+  struct Series {
+    std::size_t family;
+    std::string key;              // what the registry orders by
+    std::string base;             // the result's labels, rendered
+    const char* phase = nullptr;  // static (kPhasePairs); a row's phases are rendered in its text's order
+    double value = 1;
+  };
+  std::vector<Series> series;
+  series.reserve(results.size() * 24);
+  std::string text;
+  bool several = results.size() > 1;
+  each_probe_series(
+      Labels{}, results, per_address, [&text](const Labels& l) { text = format_labels(l); },
+      [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
+        std::size_t family = family_index(name);
+        const char* phase = extra.first.empty() ? nullptr : rendered_phase(extra.second);
+        if (several) {  // a second result of the same labels sets the same series again
+          auto same = std::find_if(series.begin(), series.end(), [&](const Series& s) {
+            return s.family == family && s.phase == phase && s.key == text;
+          });
+          if (same != series.end()) {
+            same->value = v;
+            return;
+          }
+        }
+        series.push_back({family, text, text, phase, v});
+      },
+      [&](const char* name, const Labels&, const Labels& extra) {
+        std::size_t family = family_index(name);
+        if (several) {  // replaces the info series of the same result labels, or ends it
+          std::erase_if(series, [&](const Series& s) { return s.family == family && s.base == text; });
+        }
+        if (extra.empty()) return;
+        std::string full = text;
+        for (const auto& [k, v] : extra) full = with_label(full, k, v);
+        series.push_back({family, std::move(full), text});
+      });
+  std::stable_sort(series.begin(), series.end(), [](const Series& a, const Series& b) {
+    if (a.family != b.family) return a.family < b.family;
+    if (a.key != b.key) return a.key < b.key;
+    return std::string_view(a.phase ? a.phase : "") < std::string_view(b.phase ? b.phase : "");
+  });
+  std::string out;
+  out.reserve(256 + series.size() * 96);
+  std::size_t current = std::size(kProbeFamilies);
+  for (const Series& s : series) {
+    const ProbeFamily& f = kProbeFamilies[s.family];
+    if (s.family != current) {
+      out.append("# HELP ").append(f.name).append(" ").append(f.help).append("\n# TYPE ").append(f.name);
+      out.append(" gauge\n");
+      current = s.family;
+    }
+    out.append(f.name);
+    if (s.phase)
+      out.append(with_label(s.base, "phase", std::string_view(s.phase + 7, std::strlen(s.phase) - 8)));
+    else
+      out.append(s.key);
+    out += ' ';
+    append_value(out, s.value);
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace prober::report

@@ -34,4 +34,8 @@ void record_samples(MetricsRegistry& registry, const std::vector<ProbeSample>& s
 void record_probe_series(MetricsRegistry& registry, const Labels& base, const std::vector<checks::CheckResult>& results,
                          bool per_address);
 
+// /probe's answer: the series record_probe_series would set in a registry holding nothing else,
+// rendered as its exposition("probe_success") would render them, without building one per probe.
+std::string probe_exposition(const std::vector<checks::CheckResult>& results, bool per_address);
+
 }  // namespace prober::report

@@ -1,8 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -78,6 +83,31 @@ TEST_CASE("values in the Prometheus text format") {
   CHECK(format_value(1795619155) == "1795619155");
   CHECK(format_value(std::numeric_limits<double>::quiet_NaN()) == "NaN");
   CHECK(format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+  // The same text as printf's "%.0f" for whole numbers below 1e15 and "%.9g" for the rest.
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 200000; ++i) {
+    double v;
+    std::uint64_t bits = rng();
+    switch (i % 4) {
+      case 0:
+        std::memcpy(&v, &bits, sizeof v);
+        break;  // any double
+      case 1:
+        v = static_cast<double>(static_cast<std::int64_t>(bits) >> (bits % 64));
+        break;  // whole
+      case 2:
+        v = static_cast<double>(bits % 100000000) / 1e6;
+        break;  // seconds as timed
+      default:
+        v = std::ldexp(static_cast<double>(bits % 1000), static_cast<int>(bits % 120) - 60);
+        break;
+    }
+    if (std::isnan(v) || std::isinf(v)) continue;
+    char expected[64];
+    std::snprintf(expected, sizeof expected, v == std::floor(v) && std::fabs(v) < 1e15 ? "%.0f" : "%.9g", v);
+    CHECK_MESSAGE(format_value(v) == expected, v);
+    if (format_value(v) != expected) break;
+  }
 }
 
 TEST_CASE("removing the series of thousands of monitors at once is one pass") {

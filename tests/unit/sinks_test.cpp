@@ -464,3 +464,49 @@ TEST_CASE("the agent's probe series are exactly probe_samples' series, run after
     CHECK(direct.exposition().find("probe_failure_info") == std::string::npos);  // all ok at the end
   }
 }
+
+TEST_CASE("/probe's answer is the exposition a registry of the same run renders, text for text") {
+  // probe_exposition writes the series directly; a registry holding one run renders the reference.
+  std::mt19937 rng(7);
+  auto pick = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const char* types[] = {"http", "dns", "tls", "tcp"};
+  const char* addresses[] = {"127.0.0.1", "::1", "::10", "", "192.0.2.1", "127.0.0.1"};
+  const FailureClass classes[] = {FailureClass::kOk, FailureClass::kTcpRefused, FailureClass::kTlsCertExpired,
+                                  FailureClass::kHttpBodyMismatch, FailureClass::kHttpHeaderMismatch};
+  const Severity severities[] = {Severity::kOk, Severity::kWarning, Severity::kCritical, Severity::kUnknown};
+  auto maybe = [&](std::int64_t us) { return pick(3) ? std::optional(prober::checks::Micros(us)) : std::nullopt; };
+  for (int round = 0; round < 400; ++round) {
+    std::vector<CheckResult> results(1 + pick(3));
+    for (auto& r : results) {
+      r.type = types[pick(4)];
+      r.address = addresses[pick(6)];
+      r.ip_version = pick(3) == 0 ? 0 : r.address.find(':') != std::string::npos ? 6 : 4;
+      r.failure = prober::checks::Failure{classes[pick(5)], prober::checks::Phase::kHttp, severities[pick(4)]};
+      r.timings.total = prober::checks::Micros(static_cast<std::int64_t>(rng() % 5000000));
+      r.timings.dns = maybe(1234);
+      r.timings.connect = maybe(98765);
+      r.timings.tls = maybe(1);
+      r.timings.ttfb = maybe(3000000);
+      r.timings.transfer = maybe(17);
+      if (pick(2)) r.http.status = static_cast<int>(100 + pick(500));
+      const char* versions[] = {"1.1", "2", "1.0"};
+      if (pick(2)) r.http.version = versions[pick(3)];
+      if (pick(2)) r.http.content_length = static_cast<std::int64_t>(rng() % 100000) - 1;
+      r.http.redirects.resize(pick(3));
+      if (pick(2)) r.tls.version = pick(2) ? "TLSv1.3" : "TLSv1.2";
+      if (pick(2)) {
+        r.tls.chain.resize(1 + pick(2));
+        for (auto& c : r.tls.chain) c.not_after = 1800000000 + static_cast<std::int64_t>(rng() % 1000000);
+        if (pick(2)) r.tls.verified_chain = r.tls.chain;
+      }
+    }
+    bool per_address = pick(4) != 0 ? results.size() > 1 : pick(2) == 0;
+    prober::report::MetricsRegistry registry;
+    prober::report::declare_probe_metrics(registry);
+    prober::report::record_probe_series(registry, {}, results, per_address);
+    std::string expected = registry.exposition("probe_success");
+    std::string direct = prober::report::probe_exposition(results, per_address);
+    CHECK(direct == expected);
+    if (direct != expected) break;
+  }
+}
