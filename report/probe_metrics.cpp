@@ -56,11 +56,14 @@ constexpr ProbeFamily kProbeFamilies[] = {
     {"probe_success", "Displays whether or not the probe was a success", true, false},
 };
 
-std::size_t family_index(std::string_view name) {
-  for (std::size_t i = 0; i < std::size(kProbeFamilies); ++i) {
-    if (name == kProbeFamilies[i].name) return i;
+// A run's series come in the table's order, mostly: the search starts after the last one found.
+std::size_t family_index(std::string_view name, std::size_t& hint) {
+  constexpr std::size_t n = std::size(kProbeFamilies);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t at = (hint + i) % n;
+    if (name == kProbeFamilies[at].name) return hint = at;
   }
-  return std::size(kProbeFamilies);
+  return n;
 }
 
 }  // namespace
@@ -201,11 +204,13 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
   std::vector<Series> series;
   series.reserve(results.size() * 24);
   std::string text;
+  std::size_t hint = 0;
   bool several = results.size() > 1;
   each_probe_series(
       Labels{}, results, per_address, [&text](const Labels& l) { text = format_labels(l); },
       [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
-        std::size_t family = family_index(name);
+        std::size_t family = family_index(name, hint);
+        if (family == std::size(kProbeFamilies)) return;  // not declared: the registry would refuse it too
         const char* phase = extra.first.empty() ? nullptr : rendered_phase(extra.second);
         if (several) {  // a second result of the same labels sets the same series again
           auto same = std::find_if(series.begin(), series.end(), [&](const Series& s) {
@@ -219,7 +224,8 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
         series.push_back({family, text, text, phase, v});
       },
       [&](const char* name, const Labels&, const Labels& extra) {
-        std::size_t family = family_index(name);
+        std::size_t family = family_index(name, hint);
+        if (family == std::size(kProbeFamilies)) return;  // not declared: the registry would refuse it too
         if (several) {  // replaces the info series of the same result labels, or ends it
           std::erase_if(series, [&](const Series& s) { return s.family == family && s.base == text; });
         }
