@@ -24,7 +24,6 @@ Usage: bench/result_cost.py [--monitors N] [--native-monitors N] [--interval S] 
 The default (200 monitors at 10 s under callgrind, ~50x slower) keeps callgrind at its pace;
 --native-monitors 1000 takes the time figure at 100 checks/s. Needs valgrind; perf is optional."""
 import argparse
-import http.server
 import json
 import os
 import re
@@ -33,33 +32,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scale import ROOT, agent_config, check_alone, cpu_seconds, scrape, start_pinned, totals  # noqa: E402
+from scale import (ROOT, agent_config, check_alone, cpu_seconds, scrape, start_pinned, start_receiver,  # noqa: E402
+                   totals, with_remote_write)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from lab import Lab  # noqa: E402
 from lab_process import free_port  # noqa: E402
 
-class Sink(http.server.BaseHTTPRequestHandler):
-    """A remote-write receiver that accepts everything (for --remote-write)."""
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_):
-        pass
-
-
 def config_for(lab, n, interval_s, port, directory, remote_write_port):
     config = agent_config(lab, "http", n, interval_s, port)
     if remote_write_port:
-        config["sinks"]["remote_write"] = {"url": f"http://127.0.0.1:{remote_write_port}/api/v1/write"}
-        config["spool"] = {"dir": os.path.join(directory, "spool")}
+        config = with_remote_write(config, remote_write_port, directory)
     path = os.path.join(directory, f"config-{n}.json")
     json.dump(config, open(path, "w"))
     return path
@@ -234,11 +220,7 @@ def main():
     from versions import library_versions
     prober = os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))
     directory = tempfile.mkdtemp(prefix="prober-result-cost-")
-    receiver = None
-    if args.remote_write:
-        receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-        threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    rw_port = receiver.server_address[1] if receiver else 0
+    rw_port = start_receiver() if args.remote_write else 0
     lab = Lab()
     try:
         time_run = native(prober, lab, args.native_monitors or args.monitors, args.interval, args.measure, directory,
@@ -249,8 +231,6 @@ def main():
                             args.measure * args.interval)
     finally:
         lab.stop()
-        if receiver:
-            receiver.shutdown()
     share = count_run["result_path_instructions_per_result"] / count_run["instructions_per_check"]
 
     def by_samples(share_key):  # a share of perf's samples, in µs per check (nan without perf)

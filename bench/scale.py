@@ -10,8 +10,10 @@ interval (steady: every monitor has run, so its last result and its metrics seri
 scheduler, no result path) at the same pace on the same CPU: the agent's own cost per result is
 the difference (a check paced alone costs far more than back to back: every start wakes the loop
 on its own).
-Usage: bench/scale.py [--kind http|https] N [N ...]     e.g. bench/scale.py 1000 10000 50000"""
+With --remote-write the agent also sends to a local remote-write receiver through its spool.
+Usage: bench/scale.py [--kind http|https] [--remote-write] N [N ...]   e.g. bench/scale.py 1000 10000 50000"""
 import argparse
+import http.server
 import json
 import os
 import signal
@@ -92,6 +94,32 @@ def scraper(port, every_s, stop, durations):
             pass
 
 
+class RemoteWriteReceiver(http.server.BaseHTTPRequestHandler):
+    """A remote-write receiver that accepts everything (for --remote-write)."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+def start_receiver():
+    """A RemoteWriteReceiver on a free loopback port, served from a thread: its port."""
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RemoteWriteReceiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    return receiver.server_address[1]
+
+
+def with_remote_write(config, remote_write_port, directory):
+    """config with a remote-write sink to the receiver on remote_write_port, spooled in directory."""
+    config["sinks"]["remote_write"] = {"url": f"http://127.0.0.1:{remote_write_port}/api/v1/write"}
+    config["spool"] = {"dir": os.path.join(directory, "spool")}
+    return config
+
+
 def agent_config(lab, kind, n, interval_s, port, max_in_flight=None):
     """n monitors of one kind (http or https) against the lab at interval_s, /metrics on port,
     results to JSONL on /dev/null: what the benchmarks run the agent with."""
@@ -127,11 +155,14 @@ def start_pinned(argv, port, log_path, timeout_s=120):
     return proc
 
 
-def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup_s=None):
+def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup_s=None, remote_write_port=0):
     port = free_port()
     directory = tempfile.mkdtemp(prefix="prober-scale-")
     path = os.path.join(directory, "config.json")
-    json.dump(agent_config(lab, kind, n, interval_s, port, max_in_flight), open(path, "w"))
+    config = agent_config(lab, kind, n, interval_s, port, max_in_flight)
+    if remote_write_port:
+        config = with_remote_write(config, remote_write_port, directory)
+    json.dump(config, open(path, "w"))
     prober = os.environ.get("PROBER_BIN", os.path.join(ROOT, "build", "prober"))
     proc = start_pinned([prober, "run", "--config", path], port, os.path.join(directory, "stderr.log"))
     try:
@@ -211,17 +242,22 @@ def main():
     ap.add_argument("--warmup", type=float, default=0,
                     help="seconds of warm-up before measuring (default: one interval); longer lets a "
                          "loaded agent work off the first runs' backlog before its steady state is measured")
+    ap.add_argument("--remote-write", action="store_true",
+                    help="also a remote-write sink with a spool (to a local receiver that accepts everything), "
+                         "in the run with no monitors too: the per-monitor figures then include what it keeps")
     args = ap.parse_args()
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})  # the lab's servers and this driver on CPU 0
+    rw_port = start_receiver() if args.remote_write else 0
     lab = Lab()
     try:
-        baseline = run(lab, args.kind, 0, args.interval)
+        baseline = run(lab, args.kind, 0, args.interval, remote_write_port=rw_port)
         base = baseline["rss_kib"]
         print(json.dumps({"baseline_rss_kib_no_monitors": base, "baseline_heap_bytes": baseline["heap_bytes"]}),
               flush=True)
         for n in args.counts:
-            r = run(lab, args.kind, n, args.interval, args.scrape_every, args.max_in_flight, args.warmup)
+            r = run(lab, args.kind, n, args.interval, args.scrape_every, args.max_in_flight, args.warmup, rw_port)
+            r["remote_write"] = args.remote_write
             r["rss_per_monitor_bytes"] = 1024 * (r["rss_after_load_kib"] - base) / n
             r["heap_per_monitor_bytes"] = (r["heap_after_load_bytes"] - baseline["heap_bytes"]) / n
             # Once every monitor has run: its last result (for /results) and its metrics series too.
