@@ -228,7 +228,7 @@ void Agent::on_results(const std::string& monitor, std::vector<checks::CheckResu
     }
   }
   if (spool_) spool_->put_state("seq", std::to_string(seq_));
-  report::Labels base{{"monitor", monitor}, {"type", results[0].type}, {"target", m.target}};
+  report::Labels base = report::probe_base_labels(monitor, results, m.target);
   bool per_address = m.ip_version == config::IpVersion::kEach;
   report::record_probe_series(registry_, base, results, per_address);
   std::vector<report::ProbeSample> samples;

@@ -68,6 +68,11 @@ std::size_t family_index(std::string_view name, std::size_t& hint) {
 
 }  // namespace
 
+Labels probe_base_labels(const std::string& monitor, const std::vector<checks::CheckResult>& results,
+                         const std::string& target) {
+  return Labels{{"monitor", monitor}, {"type", results.empty() ? std::string() : results[0].type}, {"target", target}};
+}
+
 void declare_probe_metrics(MetricsRegistry& r) {
   for (const ProbeFamily& f : kProbeFamilies) {
     auto kind = MetricsRegistry::Kind::kGauge;

@@ -23,6 +23,9 @@ struct ProbeSample {
 };
 
 void declare_probe_metrics(MetricsRegistry& registry);
+// The labels every series of a monitor's run has: monitor, type (the first result's), target.
+Labels probe_base_labels(const std::string& monitor, const std::vector<checks::CheckResult>& results,
+                         const std::string& target);
 // The per-monitor series of one run, for /metrics and remote write alike.
 std::vector<ProbeSample> probe_samples(const Labels& base, const std::vector<checks::CheckResult>& results,
                                        bool per_address);

@@ -259,14 +259,14 @@ void RemoteWriteSink::append(std::string record, std::int64_t at_ms) {
 void RemoteWriteSink::on_run(const MonitorRun& run) {
   std::uint64_t series = 0;
   std::string request = encode_write_request(run.samples, external_, run.at_ms, &series);
-  std::string record = spool_record(request);
   auto [last, first] = last_.try_emplace(run.monitor.name);
-  std::string previous, stale;
-  if (!first && last->second.series != series && append_write_request(last->second.record, previous))
-    stale = stale_write_request(previous, run.at_ms, request);  // what this run no longer sends ends now
-  last->second = {record, series};  // this run's series only: what the next run is compared with
-  if (!stale.empty()) record = spool_record(request + stale);
-  append(std::move(record), run.at_ms);
+  if (!first && last->second.series != series) {  // what this run no longer sends ends now
+    std::string previous = encode_write_request(last->second.shape.samples(run.monitor.name), external_, run.at_ms);
+    request += stale_write_request(previous, run.at_ms, request);
+  }
+  last->second = {SeriesShape(run.results, run.monitor.target, run.monitor.ip_version == config::IpVersion::kEach),
+                  series};
+  append(spool_record(request), run.at_ms);
 }
 
 void RemoteWriteSink::on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) {
@@ -276,13 +276,10 @@ void RemoteWriteSink::on_vantage_samples(const std::vector<ProbeSample>& samples
 void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
   auto it = last_.find(monitor);
   if (it == last_.end()) return;
-  std::string bytes;
-  if (append_write_request(it->second.record, bytes)) {
-    auto now =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    append(spool_record(stale_write_request(bytes, now)), now);
-  }
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  std::string previous = encode_write_request(it->second.shape.samples(monitor), external_, now);
+  append(spool_record(stale_write_request(previous, now)), now);
   last_.erase(it);
 }
 

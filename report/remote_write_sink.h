@@ -11,6 +11,7 @@
 
 #include "config/sinks_config.h"
 #include "report/delivery.h"
+#include "report/series_shape.h"
 #include "report/sink.h"
 
 namespace prober::report {
@@ -50,11 +51,11 @@ class RemoteWriteSink final : public Sink {
   Spool& spool_;
   config::RemoteWriteConfig config_;
   Labels external_;
-  // Each monitor's last series (its last spool record, their fingerprint), for the stale markers
-  // of series a run no longer sends (Prometheus would otherwise show them for its lookback, five
-  // minutes: a failure's info series long after the recovery) and of a removed monitor's.
+  // Each monitor's last series (their shape and fingerprint), for the stale markers of series a
+  // run no longer sends (Prometheus would otherwise show them for its lookback, five minutes: a
+  // failure's info series long after the recovery) and of a removed monitor's.
   struct Last {
-    std::string record;
+    SeriesShape shape;
     std::uint64_t series = 0;
   };
   std::unordered_map<std::string, Last> last_;

@@ -114,6 +114,35 @@ class RemoteWrite(TempDirTest):
         wait_for(lambda: not prom.query('probe_failure_info{monitor="api"}'), "the info series ended", 5)
         self.assertEqual(prom.query('probe_success{monitor="api"}')[0]["value"][1], "1")
 
+    def test_a_reload_ends_a_removed_monitors_series_and_a_changed_targets_at_once(self):
+        need("prometheus")
+        prom = Prometheus(self.tmp("prober-rw-")).start()
+        self.addCleanup(prom.stop)
+        listeners = []
+        for _ in range(2):
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(64)
+            self.addCleanup(listener.close)
+            listeners.append(f"127.0.0.1:{listener.getsockname()[1]}")
+        config = base_config(remote_write=fast({"url": prom.write_url()}))
+        config["monitors"] = [{"name": "api", "type": "tcp", "target": listeners[0]},
+                              {"name": "gone", "type": "tcp", "target": listeners[0]}]
+        agent = AgentProcess(config)
+        self.addCleanup(agent.stop)
+        for monitor in ("api", "gone"):
+            wait_for(lambda: prom.query(f'probe_success{{monitor="{monitor}"}} == 1'), f"{monitor} in Prometheus", 30)
+        # The reload removes one monitor and moves the other: the last run's series of both are
+        # written again from what remote write kept of them, with the stale marker.
+        config["monitors"] = [{"name": "api", "type": "tcp", "target": listeners[1]}]
+        agent.write_config(config)
+        agent.get("/-/reload", method="POST")
+        wait_for(lambda: prom.query(f'probe_success{{monitor="api",target="{listeners[1]}"}}'), "the new target", 30)
+        wait_for(lambda: not prom.query('probe_success{monitor="gone"}'), "the removed monitor's series ended", 5)
+        wait_for(lambda: not prom.query(f'probe_duration_seconds{{monitor="api",target="{listeners[0]}"}}'),
+                 "the old target's series ended", 5)
+        self.assertEqual(len(prom.query('probe_success{monitor="api"}')), 1)
+
 
 class AlertmanagerSink(TempDirTest):
     def test_alert_fires_with_its_labels_and_resolves_on_recovery(self):
