@@ -197,8 +197,8 @@ void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& sample
 
 std::string probe_exposition(const std::vector<checks::CheckResult>& results, bool per_address) {
   // Each series as the registry would hold it: a row's series keyed by the result's labels (then
-  // the phase), an info series by its full labels, replacing the one of the
-  // same result labels; rendered in the registry's order, so the text is the same as through it.
+  // the phase), an info series by its full labels (replacing the one of the same result labels);
+  // rendered in the registry's order, so the text is the same as through it.
   struct Series {
     std::size_t family;
     std::string key;              // what the registry orders by
