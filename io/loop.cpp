@@ -1,8 +1,10 @@
 #include "io/loop.h"
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
+#include <thread>
 
 namespace prober::io {
 
@@ -12,8 +14,14 @@ Loop::Loop() {
 
 int Loop::close() noexcept {
   if (closed_) return 0;
-  // Close callbacks may close further handles; keep running until nothing is left.
-  for (int i = 0; i < 100 && uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) {
+  // Close callbacks may close further handles, and a handle whose work is in the thread pool (the
+  // configuration watcher's stat, when the agent stops as it starts) closes only once that work is
+  // back: keep running until nothing is left, for at most five seconds (a handle never closed is
+  // then reported, not waited for).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int i = 0; uv_run(&loop_, UV_RUN_NOWAIT) != 0; ++i) {
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (i >= 100) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   int rc = uv_loop_close(&loop_);
   if (rc == 0) closed_ = true;
