@@ -313,14 +313,13 @@ std::optional<double> MetricsRegistry::value(const std::string& name, const Labe
   return v->second;
 }
 
-void MetricsRegistry::render_header(std::string& out, const std::string& name, const Family& f) {
+void append_header(std::string& out, std::string_view name, std::string_view help, MetricsRegistry::Kind kind) {
   static const char* kTypes[] = {"gauge", "counter", "histogram"};
-  out.append("# HELP ").append(name).append(" ").append(f.help).append("\n# TYPE ").append(name).append(" ");
-  out.append(kTypes[static_cast<int>(f.kind)]).append("\n");
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+  out.append(kTypes[static_cast<int>(kind)]).append("\n");
 }
 
-void MetricsRegistry::render_value(std::string& out, const std::string& name, std::string_view labels,
-                                   const char* extra, double v) {
+void append_series(std::string& out, std::string_view name, std::string_view labels, const char* extra, double v) {
   out.append(name);
   if (!extra)
     out.append(labels);
@@ -363,7 +362,7 @@ bool MetricsRegistry::render_rows(std::string& out, const std::string& name, con
   for (; it != rows_.end() && budget > 0; ++it, --budget) {
     const Row& row = it->second;
     for (const Column& col : f.columns) {
-      if (row.has(col.index)) render_value(out, name, *it->first, col.extra, row.values[col.index]);
+      if (row.has(col.index)) append_series(out, name, *it->first, col.extra, row.values[col.index]);
     }
     last = it->first.get();
   }
@@ -374,13 +373,13 @@ bool MetricsRegistry::render_rows(std::string& out, const std::string& name, con
 
 void MetricsRegistry::render(std::string& out, const std::string& name, const Family& f) const {
   if (f.values.empty() && f.histograms.empty() && f.row_series == 0) return;
-  render_header(out, name, f);
+  append_header(out, name, f.help, f.kind);
   if (f.row_series > 0) {
     Cursor whole;
     std::size_t unlimited = rows_.size() + 1;
     render_rows(out, name, f, whole, unlimited);
   }
-  for (const auto& [key, v] : f.values) render_value(out, name, *key.labels, key.extra, v);
+  for (const auto& [key, v] : f.values) append_series(out, name, *key.labels, key.extra, v);
   for (const auto& [key, h] : f.histograms) render_histogram(out, name, f, key, h);
 }
 
@@ -389,7 +388,7 @@ bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budge
     const std::string& name = order_[c.family];
     const Family& f = families_.at(name);
     if (!c.header_done) {
-      if (!f.values.empty() || !f.histograms.empty() || f.row_series > 0) render_header(out, name, f);
+      if (!f.values.empty() || !f.histograms.empty() || f.row_series > 0) append_header(out, name, f.help, f.kind);
       c.header_done = true;
     }
     if (!c.histograms && f.row_series > 0) {
@@ -399,7 +398,7 @@ bool MetricsRegistry::render_some(Cursor& c, std::string& out, std::size_t budge
     if (!c.histograms) {
       auto it = c.after ? f.values.upper_bound(KeyView{c.after->first, view_of(c.after->second)}) : f.values.begin();
       for (; it != f.values.end() && budget > 0; ++it, --budget) {
-        render_value(out, name, *it->first.labels, it->first.extra, it->second);
+        append_series(out, name, *it->first.labels, it->first.extra, it->second);
         c.after.emplace(*it->first.labels, it->first.extra);
       }
       if (it != f.values.end()) return false;

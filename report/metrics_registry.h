@@ -150,8 +150,6 @@ class MetricsRegistry {
   static constexpr std::size_t kMaxColumns = 64;
 
   void render(std::string& out, const std::string& name, const Family& f) const;
-  static void render_value(std::string& out, const std::string& name, std::string_view labels, const char* extra,
-                           double v);
   // The cell of `f`'s series with these labels and extra pair, made when missing.
   double& row_cell(Family& f, SharedLabels& labels, const char* extra);
   const Column& column(Family& f, const char* extra);
@@ -160,7 +158,6 @@ class MetricsRegistry {
   bool render_rows(std::string& out, const std::string& name, const Family& f, Cursor& c, std::size_t& budget) const;
   static void render_histogram(std::string& out, const std::string& name, const Family& f, const SeriesKey& key,
                                const Histogram& h);
-  static void render_header(std::string& out, const std::string& name, const Family& f);
 
   std::vector<std::string> order_;
   // family -> rendered base labels -> rendered full labels of its current info series (both the
@@ -177,5 +174,10 @@ std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
 std::string with_label(const std::string& rendered, std::string_view key, std::string_view value);
 std::string format_value(double v);  // Prometheus float text: NaN, +Inf, 1.5e-05
 void append_value(std::string& out, double v);
+// The exposition's text, as the registry writes it: a family's HELP and TYPE lines, and one
+// series' line, `extra` (a rendered pair such as phase="connect", or null) where format_labels
+// would put it among `labels`.
+void append_header(std::string& out, std::string_view name, std::string_view help, MetricsRegistry::Kind kind);
+void append_series(std::string& out, std::string_view name, std::string_view labels, const char* extra, double v);
 
 }  // namespace prober::report

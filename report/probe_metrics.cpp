@@ -1,7 +1,6 @@
 #include "report/probe_metrics.h"
 
 #include <algorithm>
-#include <cstring>
 #include <iterator>
 #include <string_view>
 
@@ -198,13 +197,14 @@ void record_samples(MetricsRegistry& reg, const std::vector<ProbeSample>& sample
 std::string probe_exposition(const std::vector<checks::CheckResult>& results, bool per_address) {
   // Each series as the registry would hold it: a row's series keyed by the result's labels (then
   // the phase), an info series by its full labels (replacing the one of the same result labels);
-  // rendered in the registry's order, so the text is the same as through it.
+  // rendered in the registry's order and by its writers, so the text is the same as through it.
   struct Series {
     std::size_t family;
-    std::string key;              // what the registry orders by
     std::string base;             // the result's labels, rendered
+    std::string full;             // an info series' labels; empty for a row's series
     const char* phase = nullptr;  // static (kPhasePairs); a row's phases are rendered in its text's order
     double value = 1;
+    const std::string& key() const { return full.empty() ? base : full; }  // what the registry orders by
   };
   std::vector<Series> series;
   series.reserve(results.size() * 24);
@@ -219,14 +219,14 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
         const char* phase = extra.first.empty() ? nullptr : rendered_phase(extra.second);
         if (several) {  // a second result of the same labels sets the same series again
           auto same = std::find_if(series.begin(), series.end(), [&](const Series& s) {
-            return s.family == family && s.phase == phase && s.key == text;
+            return s.family == family && s.phase == phase && s.base == text;
           });
           if (same != series.end()) {
             same->value = v;
             return;
           }
         }
-        series.push_back({family, text, text, phase, v});
+        series.push_back({family, text, std::string(), phase, v});
       },
       [&](const char* name, const Labels&, const Labels& extra) {
         std::size_t family = family_index(name, hint);
@@ -237,11 +237,11 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
         if (extra.empty()) return;
         std::string full = text;
         for (const auto& [k, v] : extra) full = with_label(full, k, v);
-        series.push_back({family, std::move(full), text});
+        series.push_back({family, text, std::move(full)});
       });
   std::stable_sort(series.begin(), series.end(), [](const Series& a, const Series& b) {
     if (a.family != b.family) return a.family < b.family;
-    if (a.key != b.key) return a.key < b.key;
+    if (a.key() != b.key()) return a.key() < b.key();
     return std::string_view(a.phase ? a.phase : "") < std::string_view(b.phase ? b.phase : "");
   });
   std::string out;
@@ -249,19 +249,9 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
   std::size_t current = std::size(kProbeFamilies);
   for (const Series& s : series) {
     const ProbeFamily& f = kProbeFamilies[s.family];
-    if (s.family != current) {
-      out.append("# HELP ").append(f.name).append(" ").append(f.help).append("\n# TYPE ").append(f.name);
-      out.append(" gauge\n");
-      current = s.family;
-    }
-    out.append(f.name);
-    if (s.phase)
-      out.append(with_label(s.base, "phase", std::string_view(s.phase + 7, std::strlen(s.phase) - 8)));
-    else
-      out.append(s.key);
-    out += ' ';
-    append_value(out, s.value);
-    out += '\n';
+    if (s.family != current) append_header(out, f.name, f.help, MetricsRegistry::Kind::kGauge);
+    current = s.family;
+    append_series(out, f.name, s.key(), s.phase, s.value);
   }
   return out;
 }
