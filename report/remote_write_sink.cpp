@@ -260,12 +260,15 @@ void RemoteWriteSink::on_run(const MonitorRun& run) {
   std::uint64_t series = 0;
   std::string request = encode_write_request(run.samples, external_, run.at_ms, &series);
   auto [last, first] = last_.try_emplace(run.monitor.name);
-  if (!first && last->second.series != series) {  // what this run no longer sends ends now
-    std::string previous = encode_write_request(last->second.shape.samples(run.monitor.name), external_, run.at_ms);
-    request += stale_write_request(previous, run.at_ms, request);
+  // The same series as the last run (most runs): the shape kept gives them already.
+  if (first || last->second.series != series) {
+    if (!first) {  // what this run no longer sends ends now
+      std::string previous = encode_write_request(last->second.shape.samples(run.monitor.name), external_, run.at_ms);
+      request += stale_write_request(previous, run.at_ms, request);
+    }
+    last->second = {SeriesShape(run.results, run.monitor.target, run.monitor.ip_version == config::IpVersion::kEach),
+                    series};
   }
-  last->second = {SeriesShape(run.results, run.monitor.target, run.monitor.ip_version == config::IpVersion::kEach),
-                  series};
   append(spool_record(request), run.at_ms);
 }
 
