@@ -56,11 +56,6 @@ void append_pair(std::string& out, std::string_view key, std::string_view value)
 
 }  // namespace
 
-LabelText label_text(std::string rendered) {
-  rendered.shrink_to_fit();
-  return std::make_shared<const std::string>(std::move(rendered));
-}
-
 std::string format_labels(const Labels& labels) {
   if (labels.empty()) return "";
   std::string out = "{";
@@ -106,7 +101,7 @@ void append_with_pair(std::string& out, std::string_view rendered, std::string_v
 
 }  // namespace
 
-std::string with_label(const std::string& rendered, std::string_view key, std::string_view value) {
+std::string with_label(std::string_view rendered, std::string_view key, std::string_view value) {
   std::string pair;
   append_pair(pair, key, value);
   std::string out;
@@ -143,7 +138,7 @@ const MetricsRegistry::Column& MetricsRegistry::column(Family& f, const char* ex
 
 double& MetricsRegistry::row_cell(Family& f, SharedLabels& labels, const char* extra) {
   std::size_t index = column(f, extra).index;
-  auto it = rows_.find(std::string_view(labels.text()));
+  auto it = rows_.find(labels.text());
   if (it == rows_.end()) it = rows_.emplace(labels.held(), Row{}).first;
   Row& row = it->second;
   if (row.values.size() <= index) {
@@ -173,7 +168,7 @@ void MetricsRegistry::set_rendered(const std::string& name, const std::string& l
   if (auto it = values.find(std::string_view(labels)); it != values.end())  // every run but the first: no key copy
     it->second = value;
   else
-    values.emplace(SeriesKey{label_text(labels), nullptr}, value);
+    values.emplace(SeriesKey{LabelText(labels), nullptr}, value);
 }
 
 void MetricsRegistry::set_rendered(const std::string& name, SharedLabels& labels, double value, const char* extra) {
@@ -201,7 +196,7 @@ void MetricsRegistry::add(const std::string& name, const Labels& labels, double 
   if (auto it = values.find(std::string_view(text)); it != values.end())
     it->second += delta;
   else
-    values.emplace(SeriesKey{label_text(std::move(text)), nullptr}, delta);
+    values.emplace(SeriesKey{LabelText(text), nullptr}, delta);
 }
 
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
@@ -211,7 +206,7 @@ void MetricsRegistry::observe(const std::string& name, const Labels& labels, dou
 void MetricsRegistry::observe_rendered(const std::string& name, const std::string& labels, double value) {
   Family& f = families_.at(name);
   auto found = f.histograms.find(std::string_view(labels));
-  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[SeriesKey{label_text(labels), nullptr}];
+  Histogram& h = found != f.histograms.end() ? found->second : f.histograms[SeriesKey{LabelText(labels), nullptr}];
   if (h.counts.empty()) h.counts.assign(f.buckets.size(), 0);
   for (std::size_t i = 0; i < f.buckets.size(); ++i) {
     if (value <= f.buckets[i]) {
@@ -238,14 +233,14 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
   for (const auto& v : values) wanted.insert(pair_text(key, v));
   const std::string opening = key + "=\"";
   // The rendered key="value" pair of `key` in a label set, or "" when it has none.
-  auto pair_of = [&opening](const std::string& rendered) -> std::string_view {
+  auto pair_of = [&opening](std::string_view rendered) -> std::string_view {
     for (auto at = rendered.find(opening); at != std::string::npos; at = rendered.find(opening, at + 1)) {
       if (at == 0 || (rendered[at - 1] != '{' && rendered[at - 1] != ',')) continue;
       for (std::size_t i = at + opening.size(); i < rendered.size(); ++i) {
         if (rendered[i] == '\\')
           ++i;
         else if (rendered[i] == '"')
-          return std::string_view(rendered).substr(at, i + 1 - at);
+          return rendered.substr(at, i + 1 - at);
       }
     }
     return {};
@@ -277,21 +272,21 @@ void MetricsRegistry::set_info(const std::string& name, const Labels& base, cons
   set_info_rendered(name, rendered, extra.empty() ? std::string() : format_labels(full));
 }
 
-void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& base, std::string full) {
+void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& base, std::string_view full) {
   Family& f = families_.at(name);
   if (f.rows) throw std::logic_error("metrics: an info series in a row family");
   auto& index = info_index_[name];
-  auto it = index.find(std::string_view(base.text()));
+  auto it = index.find(base.text());
   if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
   LabelText held_base;
   if (it != index.end()) {
     held_base = it->first;  // the text the family's other series already share
-    if (auto old = f.values.find(std::string_view(*it->second)); old != f.values.end()) f.values.erase(old);
+    if (auto old = f.values.find(*it->second); old != f.values.end()) f.values.erase(old);
     index.erase(it);
   }
   if (full.empty()) return;
   if (!held_base) held_base = base.held();
-  LabelText text = label_text(std::move(full));
+  LabelText text(full);
   f.values.insert_or_assign(SeriesKey{text, nullptr}, 1);
   index.emplace(std::move(held_base), std::move(text));
 }
@@ -334,7 +329,7 @@ void MetricsRegistry::render_histogram(std::string& out, const std::string& name
                                        const Histogram& h) {
   std::string merged;
   if (key.extra) append_with_pair(merged, *key.labels, key.extra);
-  const std::string& labels = key.extra ? merged : *key.labels;
+  std::string_view labels = key.extra ? std::string_view(merged) : *key.labels;
   // "le" goes last: the exposition format does not require label order.
   auto bucket = [&](const std::string& le, std::uint64_t count) {
     out.append(name).append("_bucket");
@@ -358,16 +353,16 @@ bool MetricsRegistry::render_rows(std::string& out, const std::string& name, con
                                   std::size_t& budget) const {
   // A row is rendered whole (a family has a few columns), so a slice resumes at the next row.
   auto it = c.after ? rows_.upper_bound(std::string_view(c.after->first)) : rows_.begin();
-  const std::string* last = nullptr;
+  const LabelText* last = nullptr;
   for (; it != rows_.end() && budget > 0; ++it, --budget) {
     const Row& row = it->second;
     for (const Column& col : f.columns) {
       if (row.has(col.index)) append_series(out, name, *it->first, col.extra, row.values[col.index]);
     }
-    last = it->first.get();
+    last = &it->first;
   }
   if (it == rows_.end()) return true;
-  if (last) c.after.emplace(*last, nullptr);
+  if (last) c.after.emplace(**last, nullptr);
   return false;
 }
 

@@ -10,15 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "report/label_text.h"
+
 namespace prober::report {
 
 using Labels = std::map<std::string, std::string>;
-// A rendered label set ({a="1",b="2"}) that series of several families can hold at once: a
-// monitor's probe_* series all carry the same labels, and the text is most of their memory.
-using LabelText = std::shared_ptr<const std::string>;
-// A label text to keep: without the spare capacity the appends that rendered it left (a string
-// built by appending holds up to twice its size), since a series keeps it as long as it lives.
-LabelText label_text(std::string rendered);
 
 // A rendered label set one run gives to several families: series are found by its text, and it
 // becomes one shared LabelText only when a family adds a series (a monitor's first run), so later
@@ -27,9 +23,12 @@ class SharedLabels {
  public:
   explicit SharedLabels(std::string rendered) : text_(std::move(rendered)) {}
   explicit SharedLabels(LabelText held) : held_(std::move(held)) {}
-  const std::string& text() const { return held_ ? *held_ : text_; }
+  std::string_view text() const { return held_ ? *held_ : std::string_view(text_); }
   const LabelText& held() {
-    if (!held_) held_ = label_text(std::move(text_));
+    if (!held_) {
+      held_ = LabelText(text_);
+      std::string().swap(text_);
+    }
     return held_;
   }
 
@@ -71,7 +70,7 @@ class MetricsRegistry {
   // holds the pointer and it is written where format_labels would put it. Not matched by
   // remove_with_label, and not found by value().
   void set_rendered(const std::string& name, SharedLabels& labels, double value, const char* extra = nullptr);
-  void set_info_rendered(const std::string& name, SharedLabels& base, std::string full);
+  void set_info_rendered(const std::string& name, SharedLabels& base, std::string_view full);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
   // with probe_success.
@@ -171,7 +170,7 @@ class MetricsRegistry {
 std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
 // A rendered label set with key="value" added where format_labels would put it (keys in order),
 // or replaced when `key` is there: `{a="1",c="3"}` + b=2 -> `{a="1",b="2",c="3"}`.
-std::string with_label(const std::string& rendered, std::string_view key, std::string_view value);
+std::string with_label(std::string_view rendered, std::string_view key, std::string_view value);
 std::string format_value(double v);  // Prometheus float text: NaN, +Inf, 1.5e-05
 void append_value(std::string& out, double v);
 // The exposition's text, as the registry writes it: a family's HELP and TYPE lines, and one

@@ -176,7 +176,7 @@ void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::ve
           reg.set_rendered(name, with_label(text.text(), extra.first, extra.second), v);
       },
       [&](const char* name, const Labels&, const Labels& extra) {
-        std::string full = text.text();
+        std::string full(text.text());
         for (const auto& [k, v] : extra) full = with_label(full, k, v);
         reg.set_info_rendered(name, text, extra.empty() ? std::string() : std::move(full));
       });
