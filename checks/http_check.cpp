@@ -259,7 +259,7 @@ class HttpProbe final : public Probe {
   CheckEnv env_;
   std::shared_ptr<const TargetSpec> spec_;
   std::shared_ptr<const CompiledHttpExpect> expect_holder_;
-  const config::MonitorConfig& monitor_ = spec_->monitor;
+  const config::MonitorConfig& monitor_ = spec_->monitor();
   const CompiledHttpExpect& expect_ = *expect_holder_;
   ParsedUrl url_;
   CheckResult result_;

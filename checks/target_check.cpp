@@ -24,10 +24,10 @@ class TargetRun final : public CheckRun {
 
   void start() {
     io::ResolverOptions options;
-    options.servers = spec_->monitor.request->dns_servers;
+    options.servers = spec_->monitor().request->dns_servers;
     auto resolver = env_.resolvers.get(options);
     if (auto* error = std::get_if<std::string>(&resolver)) {
-      CheckResult r = base_result(spec_->monitor, started_at_);
+      CheckResult r = base_result(spec_->monitor(), started_at_);
       r.failure = internal_error(Phase::kDns);
       r.detail = *error;
       finish({std::move(r)});
@@ -35,7 +35,7 @@ class TargetRun final : public CheckRun {
     }
     dns_server_ = std::get<io::AresResolver*>(resolver)->servers();
     lookup_ = std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), spec_->target.host,
-                                              spec_->monitor.ip_version);
+                                              spec_->monitor().ip_version);
     auto immediate = lookup_->start([this](AddressLookupResult result) { on_addresses(std::move(result)); });
     if (immediate) on_addresses(std::move(*immediate));
   }
@@ -47,12 +47,12 @@ class TargetRun final : public CheckRun {
     if (lookup_) {
       auto unusable = lookup_->unusable_reply();
       lookup_.reset();
-      CheckResult r = base_result(spec_->monitor, started_at_);
+      CheckResult r = base_result(spec_->monitor(), started_at_);
       r.failure = unusable ? classify_dns(ARES_ETIMEOUT, 0, false, true) : classify_timeout(Phase::kDns);
       r.detail = unusable ? "the server sent " + *unusable
                           : "no DNS answer for " + spec_->target.host + " before the deadline";
       r.dns.server = dns_server_;
-      r.dns.question = spec_->target.host + " " + std::string(lookup_question(spec_->monitor.ip_version));
+      r.dns.question = spec_->target.host + " " + std::string(lookup_question(spec_->monitor().ip_version));
       r.deadline_hit = true;
       out.push_back(std::move(r));
       return out;
@@ -74,7 +74,7 @@ class TargetRun final : public CheckRun {
   void on_addresses(AddressLookupResult lookup) {
     lookup_.reset();  // safe: the lookup touches nothing of its own after calling back
     if (lookup.failure.failure_class != FailureClass::kOk) {
-      CheckResult r = base_result(spec_->monitor, started_at_);
+      CheckResult r = base_result(spec_->monitor(), started_at_);
       r.failure = lookup.failure;
       r.detail = lookup.detail;
       r.dns = lookup.dns;
@@ -86,7 +86,7 @@ class TargetRun final : public CheckRun {
     pending_ = lookup.addresses.size();
     results_.resize(pending_);
     for (std::size_t i = 0; i < lookup.addresses.size(); ++i) {
-      CheckResult base = base_result(spec_->monitor, started_at_);
+      CheckResult base = base_result(spec_->monitor(), started_at_);
       base.address = lookup.addresses[i];
       base.ip_version = ip_version_of(base.address);
       base.port = spec_->target.port;
@@ -162,9 +162,8 @@ std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
     std::shared_ptr<const config::MonitorConfig> monitor, ParsedUrl target) {
   auto policy = DestinationPolicy::create(*monitor);
   if (auto* error = std::get_if<std::string>(&policy)) return *error;
-  const config::MonitorConfig& m = *monitor;
   return std::make_shared<const TargetSpec>(TargetSpec{
-      std::move(monitor), m, std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
+      std::move(monitor), std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
 }
 
 CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at) {

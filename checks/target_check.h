@@ -17,7 +17,7 @@ namespace prober::checks {
 // What every run of a target check reads and none changes.
 struct TargetSpec {
   std::shared_ptr<const config::MonitorConfig> shared_monitor;  // the configuration's own, not a copy
-  const config::MonitorConfig& monitor;                         // *shared_monitor
+  const config::MonitorConfig& monitor() const { return *shared_monitor; }
   ParsedUrl target;
   std::shared_ptr<const DestinationPolicy> policy;  // never null; open for configured monitors
 };

@@ -73,13 +73,15 @@ void ResultStore::record(const std::string& monitor, std::string_view results_js
   std::string packed = packer_.pack(results_json);
   Entry& e = entries_[monitor];
   if (failed) {
-    if (e.earlier) std::string().swap(e.earlier->last_failure);  // `last` is the last failure now
-    e.failed_at = now;
-  } else if (e.last_failed) {
-    earlier(e).last_failure = std::move(e.last);
+    Earlier& before = earlier(e);
+    std::string().swap(before.last_failure);  // `last` is the last failure now
+    before.failed_at = now;
+    before.last_failed = true;
+  } else if (e.last_failed()) {
+    e.earlier->last_failure = std::move(e.last);
+    e.earlier->last_failed = false;
   }
   e.last = std::move(packed);
-  e.last_failed = failed;
 }
 
 void ResultStore::record_diagnosis(const std::string& monitor, std::string_view diagnosis_json) {
@@ -103,8 +105,8 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
   };
   for (const auto& [name, e] : entries_) {
     static const std::string kNone;
-    const std::string& failure = e.last_failed ? e.last : e.earlier ? e.earlier->last_failure : kNone;
-    bool keep = !failure.empty() && now - e.failed_at < kKeepFailures;
+    const std::string& failure = e.last_failed() ? e.last : e.earlier ? e.earlier->last_failure : kNone;
+    bool keep = !failure.empty() && now - e.earlier->failed_at < kKeepFailures;
     if (out.size() > 1) out += ",\n";
     out += checks::json_text(name);
     out += ":{\"last\":";

@@ -36,16 +36,18 @@ class ResultStore {
   // (packed_text.h): per monitor, for as long as the agent runs, a result is ~150 bytes, not ~800.
   // When the last run failed it is also the last failure: held once (`last_failed`), not copied
   // into `last_failure` (a failing monitor's result text is its largest piece of memory).
-  // What only a monitor that failed or was diagnosed has: most monitors never allocate it.
+  // What only a monitor that failed or was diagnosed has: most monitors never allocate it (and
+  // their map node is 16 bytes smaller without the failure's time and flag).
   struct Earlier {
     std::string last_failure;  // an earlier run's, when the last run did not fail
     std::string last_diagnosis;
+    std::chrono::system_clock::time_point failed_at{};
+    bool last_failed = false;
   };
   struct Entry {
     std::string last;
     std::unique_ptr<Earlier> earlier;
-    std::chrono::system_clock::time_point failed_at{};
-    bool last_failed = false;
+    bool last_failed() const { return earlier && earlier->last_failed; }
   };
   static Earlier& earlier(Entry& e);
   std::map<std::string, Entry> entries_;
