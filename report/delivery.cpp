@@ -23,13 +23,15 @@ void Delivery::declare_metrics(MetricsRegistry& m) {
 }
 
 Delivery::Delivery(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, std::string sink,
-                   std::string queue, config::DeliveryConfig config, Encode encode, Judge judge)
+                   std::string queue, config::DeliveryConfig config, Encode encode, Judge judge,
+                   std::size_t batch_max_bytes)
     : spool_(spool),
       http_(http),
       metrics_(metrics),
       sink_(std::move(sink)),
       queue_(std::move(queue)),
       config_(config),
+      batch_max_bytes_(batch_max_bytes),
       encode_(std::move(encode)),
       judge_(std::move(judge)),
       timer_(loop) {
@@ -61,8 +63,9 @@ void Delivery::fetch() {
   timer_.stop();
   state_ = State::kFetching;
   kicks_since_fetch_ = 0;
-  spool_.fetch(queue_, cursor_, static_cast<std::size_t>(config_.batch_max),
-               [this](std::vector<SpoolRecord> records) { on_fetched(std::move(records)); });
+  spool_.fetch(
+      queue_, cursor_, static_cast<std::size_t>(config_.batch_max),
+      [this](std::vector<SpoolRecord> records) { on_fetched(std::move(records)); }, batch_max_bytes_);
 }
 
 void Delivery::on_fetched(std::vector<SpoolRecord> records) {

@@ -25,8 +25,11 @@ class Delivery {
   using Encode = std::function<std::optional<net::HttpRequestSpec>(const std::vector<SpoolRecord>&)>;
   using Judge = std::function<net::Verdict(const net::HttpReply&)>;
 
+  // `batch_max_bytes`: a batch holds no more records than their spooled payloads fit in (always
+  // at least one); 0, no limit but the configuration's batch_max.
   Delivery(uv_loop_t* loop, Spool& spool, net::HttpClient& http, MetricsRegistry& metrics, std::string sink,
-           std::string queue, config::DeliveryConfig config, Encode encode, Judge judge = net::judge);
+           std::string queue, config::DeliveryConfig config, Encode encode, Judge judge = net::judge,
+           std::size_t batch_max_bytes = 0);
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
 
@@ -53,6 +56,7 @@ class Delivery {
   MetricsRegistry& metrics_;
   std::string sink_, queue_;
   config::DeliveryConfig config_;
+  std::size_t batch_max_bytes_;
   Encode encode_;
   Judge judge_;
   State state_ = State::kIdle;

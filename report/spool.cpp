@@ -76,11 +76,12 @@ std::optional<std::string> Spool::state(const std::string& key) const {
   return it->second;
 }
 
-void Spool::fetch(const std::string& queue, std::int64_t after, std::size_t max, Fetched done) {
+void Spool::fetch(const std::string& queue, std::int64_t after, std::size_t max, Fetched done, std::size_t max_bytes) {
   Op op{Op::Kind::kFetch};
   op.queue = queue;
   op.record.id = after;
   op.max = max;
+  op.max_bytes = max_bytes;
   op.done = std::move(done);
   enqueue(std::move(op));
 }
@@ -231,13 +232,21 @@ void Spool::answer_fetches(std::vector<Op>& ops, Completion& out) {
     sqlite3_bind_int64(s, 2, op.record.id);
     sqlite3_bind_int64(s, 3, static_cast<std::int64_t>(op.max));
     int rc = SQLITE_ROW;
+    std::size_t bytes = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, 3));
+      if (op.max_bytes > 0 && !fetched.records.empty() && bytes + size > op.max_bytes) {
+        sqlite3_reset(s);  // ends the read: an open one would hold back the WAL's checkpoints
+        rc = SQLITE_DONE;  // the rest comes next fetch
+        break;
+      }
+      bytes += size;
       SpoolRecord r;
       r.id = sqlite3_column_int64(s, 0);
       r.created_ms = sqlite3_column_int64(s, 1);
       r.key = sqlite3_column_int64(s, 2);
       const void* blob = sqlite3_column_blob(s, 3);
-      r.payload.assign(static_cast<const char*>(blob), static_cast<std::size_t>(sqlite3_column_bytes(s, 3)));
+      r.payload.assign(static_cast<const char*>(blob), size);
       db_->leased.insert(r.id);
       fetched.records.push_back(std::move(r));
     }

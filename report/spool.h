@@ -67,10 +67,11 @@ class Spool {
   // A small persistent value (the vantage's seq, a sink's remote id), written with the next batch.
   void put_state(const std::string& key, std::string value);
   std::optional<std::string> state(const std::string& key) const;
-  // Up to `max` records of `queue` with id > `after`, oldest first, passed to `done` on the loop.
+  // Up to `max` records of `queue` with id > `after`, oldest first, passed to `done` on the loop;
+  // with `max_bytes`, no more than their payloads fit in (but always the first).
   // Fetched records are leased: the bound drops them only when dropping every record not leased
   // was not enough, and remove() ends the lease.
-  void fetch(const std::string& queue, std::int64_t after, std::size_t max, Fetched done);
+  void fetch(const std::string& queue, std::int64_t after, std::size_t max, Fetched done, std::size_t max_bytes = 0);
   // Delivered (or given up on): gone for good.
   void remove(std::vector<std::int64_t> ids);
 
@@ -91,6 +92,7 @@ class Spool {
     SpoolRecord record;  // kAppend: the record; kState: key in payload's place
     std::string queue;   // kAppend, kFetch; kState: the state key
     std::size_t max = 0;
+    std::size_t max_bytes = 0;  // kFetch: 0, no limit
     std::vector<std::int64_t> ids;
     Fetched done;
   };

@@ -34,13 +34,16 @@ std::unique_ptr<Spool> open(prober::io::Loop& loop, const fs::path& dir, std::ui
 }
 
 std::vector<SpoolRecord> fetch(prober::io::Loop& loop, Spool& s, const std::string& queue, std::int64_t after = 0,
-                               std::size_t max = 100) {
+                               std::size_t max = 100, std::size_t max_bytes = 0) {
   std::vector<SpoolRecord> out;
   bool done = false;
-  s.fetch(queue, after, max, [&](std::vector<SpoolRecord> r) {
-    out = std::move(r);
-    done = true;
-  });
+  s.fetch(
+      queue, after, max,
+      [&](std::vector<SpoolRecord> r) {
+        out = std::move(r);
+        done = true;
+      },
+      max_bytes);
   while (!done) uv_run(loop.get(), UV_RUN_ONCE);
   return out;
 }
@@ -86,6 +89,30 @@ TEST_CASE("records come back per queue, oldest first, until removed; state and i
   CHECK(got[0].payload == "b");
   std::int64_t next = s->append("webhook", "c", 3000);
   CHECK(next > got[0].id);  // ids keep growing across restarts
+}
+
+TEST_CASE("a fetch with a byte limit returns the records that fit, at least one, and the rest next") {
+  TempDir dir;
+  prober::io::Loop loop;
+  auto s = open(loop, dir.path);
+  for (char c : std::string("abcdefgh")) s->append("remote_write", std::string(100, c), 1000);
+  s->append("remote_write", std::string(1000, 'i'), 1000);
+  s->append("remote_write", std::string(10, 'j'), 1000);
+  std::string seen;
+  std::vector<std::size_t> sizes;
+  for (std::int64_t after = 0;;) {
+    auto got = fetch(loop, *s, "remote_write", after, 100, 250);
+    if (got.empty()) break;
+    for (const auto& r : got) seen += r.payload.front();
+    sizes.push_back(got.size());
+    after = got.back().id;
+  }
+  CHECK(seen == "abcdefghij");                                 // every record once, in order
+  CHECK(sizes == std::vector<std::size_t>{2, 2, 2, 2, 1, 1});  // 1000 bytes: alone, but not left behind
+  CHECK(fetch(loop, *s, "remote_write", 0, 3).size() == 3);    // no byte limit: the count alone
+  s->append("remote_write", "k", 1000);                        // a write after a fetch that stopped early
+  s->flush();
+  CHECK(fetch(loop, *s, "remote_write", 0, 100).size() == 11);
 }
 
 TEST_CASE("at the bound the oldest records not being sent are dropped, and counted exactly") {
