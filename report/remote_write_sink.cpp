@@ -17,6 +17,12 @@ namespace prober::report {
 namespace {
 
 constexpr char kQueue[] = "remote_write";
+constexpr std::uint64_t kGatherMs = 100;
+constexpr std::size_t kGatherBytes = 64 * 1024;
+// A request's records, as spooled (compressed): ~2 MiB of WriteRequest, ~0.5 MiB sent. A record
+// holds many runs, so batch_max records alone could make a request of tens of MiB after an
+// outage, more than receivers take.
+constexpr std::size_t kBatchBytes = 512 * 1024;
 
 // Prometheus' staleness marker: a NaN with this exact bit pattern.
 double stale_nan() {
@@ -243,17 +249,41 @@ RemoteWriteSink::RemoteWriteSink(uv_loop_t* loop, Spool& spool, net::HttpClient&
                                  config::RemoteWriteConfig config, const Vantage& vantage)
     : spool_(spool),
       config_(std::move(config)),
-      delivery_(loop, spool, http, metrics, "remote_write", kQueue, config_.delivery,
-                [this](const std::vector<SpoolRecord>& batch) { return remote_write_request(config_, batch); }) {
+      delivery_(
+          loop, spool, http, metrics, "remote_write", kQueue, config_.delivery,
+          [this](const std::vector<SpoolRecord>& batch) { return remote_write_request(config_, batch); }, net::judge,
+          kBatchBytes),
+      gather_timer_(loop) {
   for (const auto& [k, v] : vantage.labels) external_[k] = v;
   external_["vantage"] = vantage.name;
   if (!vantage.region.empty()) external_["region"] = vantage.region;
   delivery_.kick(0);  // what an earlier run left in the spool goes out first
 }
 
-void RemoteWriteSink::append(std::string record, std::int64_t at_ms) {
-  spool_.append(kQueue, std::move(record), at_ms);
-  delivery_.kick();
+RemoteWriteSink::~RemoteWriteSink() { spool_gathered(false); }  // delivered after a restart
+
+void RemoteWriteSink::append(const std::string& write_request, std::int64_t at_ms) {
+  if (gathered_.empty()) {
+    gathered_at_ms_ = at_ms;
+    gather_timer_.start(kGatherMs, 0, [this] { spool_gathered(); });
+  }
+  gathered_at_ms_ = std::min(gathered_at_ms_, at_ms);
+  gathered_ += write_request;
+  if (gathered_.size() >= kGatherBytes) spool_gathered();
+}
+
+void RemoteWriteSink::spool_gathered(bool kick) {
+  gather_timer_.stop();
+  if (gathered_.empty()) return;
+  spool_.append(kQueue, spool_record(gathered_), gathered_at_ms_);
+  gathered_.clear();
+  if (gathered_.capacity() > 2 * kGatherBytes) gathered_.shrink_to_fit();  // after one very large run
+  if (kick) delivery_.kick();
+}
+
+void RemoteWriteSink::drain(std::function<void()> done) {
+  spool_gathered();
+  delivery_.drain(std::move(done));
 }
 
 void RemoteWriteSink::on_run(const MonitorRun& run) {
@@ -269,11 +299,11 @@ void RemoteWriteSink::on_run(const MonitorRun& run) {
     last->second = {SeriesShape(run.results, run.monitor.target, run.monitor.ip_version == config::IpVersion::kEach),
                     series};
   }
-  append(spool_record(request), run.at_ms);
+  append(request, run.at_ms);
 }
 
 void RemoteWriteSink::on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) {
-  append(spool_record(encode_write_request(samples, external_, at_ms)), at_ms);
+  append(encode_write_request(samples, external_, at_ms), at_ms);
 }
 
 void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
@@ -282,7 +312,7 @@ void RemoteWriteSink::on_monitor_removed(const std::string& monitor) {
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                  .count();
   std::string previous = encode_write_request(it->second.shape.samples(monitor), external_, now);
-  append(spool_record(stale_write_request(previous, now)), now);
+  append(stale_write_request(previous, now), now);
   last_.erase(it);
 }
 

@@ -1,15 +1,16 @@
 #pragma once
-// Prometheus remote write 1.0 (PROTOCOLS.md §1). Each run's probe_* series become one spool
-// record: a serialized WriteRequest, snappy-compressed (a quarter of the bytes for the spool to
-// write and keep through an outage). Serialized protobuf messages concatenate into their merge,
-// so a batch is the records' requests back to back, snappy-compressed again: no protobuf is
-// decoded. Every series carries the external labels vantage, region and the vantage's labels.
+// Prometheus remote write 1.0 (PROTOCOLS.md §1). The runs' probe_* series become spool records:
+// serialized WriteRequests, snappy-compressed (a quarter of the bytes for the spool to write and
+// keep through an outage), the runs that finish within 100 ms of each other in one record. Serialized protobuf messages
+// concatenate into their merge, so a batch is the records' requests back to back, snappy-compressed again: no protobuf
+// is decoded. Every series carries the external labels vantage, region and the vantage's labels.
 #include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "config/sinks_config.h"
+#include "io/uv_timer.h"
 #include "report/delivery.h"
 #include "report/series_shape.h"
 #include "report/sink.h"
@@ -43,10 +44,15 @@ class RemoteWriteSink final : public Sink {
   void on_vantage_samples(const std::vector<ProbeSample>& samples, std::int64_t at_ms) override;
   bool wants_samples() const override { return true; }
   void on_monitor_removed(const std::string& monitor) override;
-  void drain(std::function<void()> done) override { delivery_.drain(std::move(done)); }
+  void drain(std::function<void()> done) override;
+  ~RemoteWriteSink() override;
+  RemoteWriteSink(const RemoteWriteSink&) = delete;
+  RemoteWriteSink& operator=(const RemoteWriteSink&) = delete;
 
  private:
-  void append(std::string record, std::int64_t at_ms);
+  void append(const std::string& write_request, std::int64_t at_ms);
+  // Spools what was gathered, as one record; `kick`: tell the delivery.
+  void spool_gathered(bool kick = true);
 
   Spool& spool_;
   config::RemoteWriteConfig config_;
@@ -59,7 +65,14 @@ class RemoteWriteSink final : public Sink {
     std::uint64_t series = 0;
   };
   std::unordered_map<std::string, Last> last_;
+  // The WriteRequests of runs that finished within kGatherMs of the first, spooled as one record
+  // (up to kGatherBytes): the spool's writer then inserts, fetches and deletes one row for many
+  // runs instead of one each, its largest cost per run. A run's series wait that much longer
+  // before the disk; drain() and the destructor spool what waits.
+  std::string gathered_;
+  std::int64_t gathered_at_ms_ = 0;  // the oldest of them
   Delivery delivery_;
+  io::UvTimer gather_timer_;
 };
 
 }  // namespace prober::report

@@ -92,6 +92,32 @@ class RemoteWrite(TempDirTest):
         for phase in ("resolve", "connect", "processing", "transfer"):
             self.assertTrue(prom.query(f'probe_http_duration_seconds{{monitor="home",phase="{phase}"}}'), phase)
 
+    def test_runs_that_finish_together_share_a_record_and_every_sample_arrives(self):
+        need("prometheus")
+        prom = Prometheus(self.tmp("prober-rw-")).start()
+        self.addCleanup(prom.stop)
+        config = base_config(remote_write=fast({"url": prom.write_url()}))
+        config["monitors"] = [{"name": f"m{i}", "type": "http", "url": f"http://127.0.0.1:{LAB.port('http')}/ok"}
+                              for i in range(40)]
+        agent = AgentProcess(config)
+        self.addCleanup(agent.stop)
+        time.sleep(5)
+        wait_for(lambda: agent.metric_now("prober_spool_bytes") == 0, "the spool drained", 30)
+        records = agent.metric_now('prober_sink_sent_total{sink="remote_write"}')
+        runs = len(agent.results())
+        # 40 monitors spread over a 500 ms interval: ~8 runs finish in each 100 ms, in one record.
+        self.assertLess(records, runs / 3, f"{records} records sent for {runs} runs")
+        self.assertEqual(agent.stop(), 0)  # what the last 100 ms gathered is spooled and sent
+        results = collections.Counter(r["monitor"] for r in agent.results())
+
+        def every_sample_arrived():
+            counts = {s["metric"]["monitor"]: int(s["value"][1])
+                      for s in prom.query('count_over_time(probe_success{vantage="test-1"}[10m])')}
+            return counts == dict(results) and counts
+        wait_for(every_sample_arrived, f"one probe_success sample per result ({sum(results.values())})", 15)
+        print(f"\nremote write: {runs} runs in {records:.0f} records; after the stop every one of "
+              f"{sum(results.values())} results has its sample in Prometheus")
+
     def test_a_series_a_run_no_longer_sends_ends_at_once_not_after_the_lookback(self):
         need("prometheus")
         prom = Prometheus(self.tmp("prober-rw-")).start()
