@@ -18,11 +18,11 @@ namespace {
 
 constexpr char kQueue[] = "remote_write";
 constexpr std::uint64_t kGatherMs = 100;
-constexpr std::size_t kGatherBytes = 64 * 1024;
+constexpr std::size_t kGatherBytes = std::size_t{64} * 1024;
 // A request's records, as spooled (compressed): ~2 MiB of WriteRequest, ~0.5 MiB sent. A record
 // holds many runs, so batch_max records alone could make a request of tens of MiB after an
 // outage, more than receivers take.
-constexpr std::size_t kBatchBytes = 512 * 1024;
+constexpr std::size_t kBatchBytes = std::size_t{512} * 1024;
 
 // Prometheus' staleness marker: a NaN with this exact bit pattern.
 double stale_nan() {
