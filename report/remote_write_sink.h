@@ -1,9 +1,10 @@
 #pragma once
 // Prometheus remote write 1.0 (PROTOCOLS.md §1). The runs' probe_* series become spool records:
 // serialized WriteRequests, snappy-compressed (a quarter of the bytes for the spool to write and
-// keep through an outage), the runs that finish within 100 ms of each other in one record. Serialized protobuf messages
-// concatenate into their merge, so a batch is the records' requests back to back, snappy-compressed again: no protobuf
-// is decoded. Every series carries the external labels vantage, region and the vantage's labels.
+// keep through an outage), the runs that finish within 100 ms of each other in one record.
+// Serialized protobuf messages concatenate into their merge, so a batch is the records' requests
+// back to back, snappy-compressed again: no protobuf is decoded. Every series carries the
+// external labels vantage, region and the vantage's labels.
 #include <map>
 #include <memory>
 #include <string>
