@@ -54,6 +54,16 @@ def fast(sink):
     return sink
 
 
+def wait_for_a_sample_per_result(prom, results, window="10m", timeout=15):
+    """Waits until Prometheus holds, monitor by monitor, one probe_success sample of vantage test-1
+    per result (`results`: results counted by monitor), and returns those counts."""
+    def counts():
+        found = {s["metric"]["monitor"]: int(s["value"][1])
+                 for s in prom.query(f'count_over_time(probe_success{{vantage="test-1"}}[{window}])')}
+        return found == dict(results) and found
+    return wait_for(counts, f"one probe_success sample per result {dict(results)}", timeout)
+
+
 class TempDirTest(unittest.TestCase):
     def tmp(self, prefix):
         d = tempfile.mkdtemp(prefix=prefix)
@@ -72,12 +82,7 @@ class RemoteWrite(TempDirTest):
         time.sleep(2)
         self.assertEqual(agent.stop(), 0)
         results = collections.Counter(r["monitor"] for r in agent.results())
-
-        def every_sample_arrived():
-            counts = {s["metric"]["monitor"]: int(s["value"][1])
-                      for s in prom.query('count_over_time(probe_success{vantage="test-1"}[10m])')}
-            return counts == dict(results) and counts
-        counts = wait_for(every_sample_arrived, f"one probe_success sample per result {dict(results)}", 15)
+        counts = wait_for_a_sample_per_result(prom, results)
         print(f"\nremote write: results {dict(results)}, samples in Prometheus {counts}")
 
         home = prom.query('probe_success{monitor="home"}')[0]["metric"]
@@ -109,12 +114,7 @@ class RemoteWrite(TempDirTest):
         self.assertLess(records, runs / 3, f"{records} records sent for {runs} runs")
         self.assertEqual(agent.stop(), 0)  # what the last 100 ms gathered is spooled and sent
         results = collections.Counter(r["monitor"] for r in agent.results())
-
-        def every_sample_arrived():
-            counts = {s["metric"]["monitor"]: int(s["value"][1])
-                      for s in prom.query('count_over_time(probe_success{vantage="test-1"}[10m])')}
-            return counts == dict(results) and counts
-        wait_for(every_sample_arrived, f"one probe_success sample per result ({sum(results.values())})", 15)
+        wait_for_a_sample_per_result(prom, results)
         print(f"\nremote write: {runs} runs in {records:.0f} records; after the stop every one of "
               f"{sum(results.values())} results has its sample in Prometheus")
 
@@ -325,14 +325,7 @@ class NoLoss(TempDirTest):
         self.assertEqual(len(produced), len(set(produced)), "seq repeated across the restart")
         self.assertGreater(min(produced[len(first_run):]), max(first_run), "seq went back after the restart")
         per_monitor = collections.Counter(r["monitor"] for r in agent.results())
-        samples = {}
-
-        def all_samples():
-            nonlocal samples
-            samples = {s["metric"]["monitor"]: int(s["value"][1])
-                       for s in prom.query('count_over_time(probe_success{vantage="test-1"}[15m])')}
-            return samples == dict(per_monitor)
-        wait_for(all_samples, "every result's sample in Prometheus", 20)
+        samples = wait_for_a_sample_per_result(prom, per_monitor, window="15m", timeout=20)
         print(f"\nno loss: outage {outage:.0f}s with a restart; results produced {len(produced)}, "
               f"delivered to the webhook {len(set(delivered))}, duplicated {duplicated}, missing {len(missing)}, "
               f"dropped 0; remote write samples {samples} for results {dict(per_monitor)}")
