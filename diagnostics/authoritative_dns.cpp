@@ -203,7 +203,7 @@ void AuthoritativeDns::ask_servers() {
   for (auto& s : servers_) {
     for (bool tcp : {false, true}) {
       io::ResolverOptions options{{s.address}, tcp, per_query_, 1};
-      auto made = io::AresResolver::create(loop_, options);
+      auto made = io::AresResolver::create(loop_, resolver_.sockets(), options);
       if (auto* error = std::get_if<std::string>(&made)) {
         (tcp ? s.tcp : s.udp) = DnsAsked{true, ARES_EBADSTR, std::nullopt, false, {}, std::nullopt, *error, 0};
         continue;

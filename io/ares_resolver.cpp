@@ -29,14 +29,15 @@ std::string describe_servers(ares_channel channel) {
 
 }  // namespace
 
-AresResolver::AresResolver(uv_loop_t* loop, Key)
+AresResolver::AresResolver(uv_loop_t* loop, SocketWatcher& sockets, Key)
     : loop_(loop),
+      sockets_(sockets),
       timer_(loop, [this] { process(ARES_SOCKET_BAD, ARES_SOCKET_BAD); }),
       deferred_timer_(loop, [this] { deliver_deferred(); }) {}
 
-std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv_loop_t* loop,
+std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv_loop_t* loop, SocketWatcher& sockets,
                                                                               const ResolverOptions& options) {
-  auto resolver = std::make_unique<AresResolver>(loop, Key{});
+  auto resolver = std::make_unique<AresResolver>(loop, sockets, Key{});
   ares_options opts{};
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
   opts.sock_state_cb = &AresResolver::on_sock_state;
@@ -72,7 +73,7 @@ AresResolver::~AresResolver() {
   destroying_ = true;  // ares_destroy answers pending queries with ARES_EDESTRUCTION: drop those
   if (channel_) ares_destroy(channel_);
   pending_.clear();
-  polls_.clear();
+  sockets_.forget_owner(this);
 }
 
 AresResolver::QueryId AresResolver::query(std::string_view name, int type, Callback done) {
@@ -172,38 +173,20 @@ void AresResolver::deliver_deferred() noexcept {
 void AresResolver::on_sock_state(void* data, ares_socket_t fd, int readable, int writable) noexcept {
   auto* self = static_cast<AresResolver*>(data);
   if (!readable && !writable) {
-    // (0,0): c-ares is about to close the fd. Stop polling it first.
-    if (auto it = self->polls_.find(fd); it != self->polls_.end()) {
-      uv_poll_stop(it->second->poll.get());
-      self->polls_.erase(it);
-    }
+    self->sockets_.forget(fd);  // (0,0): c-ares is about to close the fd
     return;
   }
-  auto& slot = self->polls_[fd];
-  if (!slot) {
-    auto poll = std::make_unique<SocketPoll>();
-    poll->fd = fd;
-    if (uv_poll_init_socket(self->loop_, poll->poll.get(), fd) != 0) {
-      poll->poll.init_failed();
-      self->polls_.erase(fd);
-      std::fprintf(stderr, "prober: cannot poll a DNS socket\n");
-      return;
-    }
-    poll->poll.get()->data = self;
-    slot = std::move(poll);
-  }
   int events = (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0);
-  uv_poll_start(slot->poll.get(), events, &AresResolver::on_poll);
+  if (int rc = self->sockets_.watch(fd, events, &AresResolver::on_ready, self); rc != 0) {
+    std::fprintf(stderr, "prober: cannot watch a DNS socket: %s\n", uv_strerror(rc));
+  }
 }
 
-void AresResolver::on_poll(uv_poll_t* handle, int status, int events) noexcept {
-  auto* self = static_cast<AresResolver*>(handle->data);
-  if (!self) return;
-  int fd = -1;
-  uv_fileno(reinterpret_cast<uv_handle_t*>(handle), &fd);
-  // On a poll error let c-ares try both directions so it sees the socket's error itself.
-  bool read = status < 0 || (events & UV_READABLE);
-  bool write = status < 0 || (events & UV_WRITABLE);
+void AresResolver::on_ready(void* data, int fd, int events, bool failed) noexcept {
+  auto* self = static_cast<AresResolver*>(data);
+  // On a socket error let c-ares try both directions so it sees the socket's error itself.
+  bool read = failed || (events & UV_READABLE);
+  bool write = failed || (events & UV_WRITABLE);
   self->process(read ? fd : ARES_SOCKET_BAD, write ? fd : ARES_SOCKET_BAD);
 }
 
@@ -258,7 +241,7 @@ std::variant<AresResolver*, std::string> ResolverPool::get(const ResolverOptions
   for (const auto& s : options.servers) key += s + ",";
   key += "|" + std::to_string(options.try_timeout.count()) + "|" + std::to_string(options.tries);
   if (auto it = resolvers_.find(key); it != resolvers_.end()) return it->second.get();
-  auto created = AresResolver::create(loop_, options);
+  auto created = AresResolver::create(loop_, sockets_, options);
   if (auto* error = std::get_if<std::string>(&created)) return *error;
   auto& slot = resolvers_[key];
   slot = std::move(std::get<std::unique_ptr<AresResolver>>(created));

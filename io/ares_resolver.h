@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "io/dns_wire_watch.h"
+#include "io/socket_watcher.h"
 #include "io/uv_handle.h"
 #include "io/uv_timer.h"
 
@@ -45,14 +46,15 @@ class AresResolver {
   using Callback = std::function<void(DnsReply)>;
 
   // Returns the resolver, or an error message (bad server address, c-ares refused to start).
-  static std::variant<std::unique_ptr<AresResolver>, std::string> create(uv_loop_t* loop,
+  // Its sockets are watched through `sockets`, which must outlive it.
+  static std::variant<std::unique_ptr<AresResolver>, std::string> create(uv_loop_t* loop, SocketWatcher& sockets,
                                                                          const ResolverOptions& options);
   struct Key {  // only create() can make one: a resolver is unusable until create() set it up
    private:
     Key() = default;
     friend class AresResolver;
   };
-  AresResolver(uv_loop_t* loop, Key);
+  AresResolver(uv_loop_t* loop, SocketWatcher& sockets, Key);
   // Why `server` is not "IP", "IP:PORT" or "[IPv6]:PORT", or nullopt when it is.
   static std::optional<std::string> server_address_error(const std::string& server);
   // The address of "IP", "IP:PORT" or "[IPv6]:PORT" (a bare IPv6 address is all address).
@@ -71,13 +73,10 @@ class AresResolver {
   // Addresses for `name` from the hosts file (as the system resolver would answer "localhost").
   std::vector<std::string> hosts_file_addresses(std::string_view name, int family);
   const std::string& servers() const noexcept { return servers_; }
+  // Where this resolver's sockets are watched: resolvers made beside it can share it.
+  SocketWatcher& sockets() const noexcept { return sockets_; }
 
  private:
-  struct SocketPoll {
-    UvHandle<uv_poll_t> poll;
-    ares_socket_t fd;
-  };
-
   struct Pending {  // what c-ares holds as its callback argument until it answers
     AresResolver* self;
     QueryId id;
@@ -88,7 +87,7 @@ class AresResolver {
   };
 
   static void on_sock_state(void* self, ares_socket_t fd, int readable, int writable) noexcept;
-  static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
+  static void on_ready(void* self, int fd, int events, bool failed) noexcept;
   static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) noexcept;
   void deliver_deferred() noexcept;
   void defer(QueryId id, DnsReply reply);
@@ -97,6 +96,7 @@ class AresResolver {
   void process(ares_socket_t read_fd, ares_socket_t write_fd) noexcept;
 
   uv_loop_t* loop_;
+  SocketWatcher& sockets_;
   ares_channel channel_ = nullptr;
   bool destroying_ = false;
   std::string servers_;
@@ -105,7 +105,6 @@ class AresResolver {
   UvTimer deferred_timer_;  // delivers answers that came while a query was being sent
   std::vector<std::pair<QueryId, DnsReply>> deferred_;
   bool sending_ = false;
-  std::unordered_map<ares_socket_t, std::unique_ptr<SocketPoll>> polls_;
   std::unordered_map<QueryId, std::unique_ptr<Pending>> pending_;
   QueryId next_id_ = 1;
   // DNS message ids: random per query. ares_send keeps the id of the packet it is given, and a
@@ -118,11 +117,12 @@ class AresResolver {
 // One resolver per distinct server list, created on first use and kept for the process.
 class ResolverPool {
  public:
-  explicit ResolverPool(uv_loop_t* loop) : loop_(loop) {}
+  explicit ResolverPool(uv_loop_t* loop) : loop_(loop), sockets_(loop) {}
   std::variant<AresResolver*, std::string> get(const ResolverOptions& options);
 
  private:
   uv_loop_t* loop_;
+  SocketWatcher sockets_;  // every resolver's sockets; declared first, so it outlives them
   std::map<std::string, std::unique_ptr<AresResolver>> resolvers_;
 };
 

@@ -6,7 +6,10 @@
 namespace prober::io {
 
 CurlMultiDriver::CurlMultiDriver(uv_loop_t* loop)
-    : loop_(loop), multi_(curl_multi_init()), timer_(loop, [this] { socket_action(CURL_SOCKET_TIMEOUT, 0); }) {
+    : loop_(loop),
+      sockets_(loop),
+      multi_(curl_multi_init()),
+      timer_(loop, [this] { socket_action(CURL_SOCKET_TIMEOUT, 0); }) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlMultiDriver::on_socket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -17,8 +20,8 @@ CurlMultiDriver::CurlMultiDriver(uv_loop_t* loop)
 CurlMultiDriver::~CurlMultiDriver() {
   for (auto& [easy, done] : completions_) curl_multi_remove_handle(multi_, easy);
   completions_.clear();
-  curl_multi_cleanup(multi_);  // may still report sockets as removed: polls_ must be alive here
-  polls_.clear();
+  curl_multi_cleanup(multi_);  // may still report sockets as removed: sockets_ is alive here
+  sockets_.forget_owner(this);
 }
 
 CURLMcode CurlMultiDriver::add(CURL* easy, Completion done) {
@@ -33,40 +36,18 @@ void CurlMultiDriver::remove(CURL* easy) noexcept {
 
 int CurlMultiDriver::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) noexcept {
   auto* driver = static_cast<CurlMultiDriver*>(self);
-  try {
-    driver->watch(fd, what);
-  } catch (...) {
-    std::fprintf(stderr, "prober: cannot watch a curl socket\n");
-    return -1;
-  }
-  return 0;
-}
-
-void CurlMultiDriver::watch(curl_socket_t fd, int what) {
   if (what == CURL_POLL_REMOVE) {
-    // Stop now, before curl closes the fd; the handle's memory goes in its close callback.
-    if (auto it = polls_.find(fd); it != polls_.end()) {
-      uv_poll_stop(it->second->poll.get());
-      polls_.erase(it);
-    }
-    return;
-  }
-  auto& slot = polls_[fd];
-  if (!slot) {
-    auto poll = std::make_unique<SocketPoll>();
-    poll->fd = fd;
-    if (uv_poll_init_socket(loop_, poll->poll.get(), fd) != 0) {
-      poll->poll.init_failed();
-      polls_.erase(fd);
-      throw std::runtime_error("uv_poll_init_socket failed");
-    }
-    poll->poll.get()->data = this;
-    slot = std::move(poll);
+    driver->sockets_.forget(fd);  // now, before curl closes the fd
+    return 0;
   }
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-  uv_poll_start(slot->poll.get(), events, &CurlMultiDriver::on_poll);
+  if (int rc = driver->sockets_.watch(fd, events, &CurlMultiDriver::on_ready, driver); rc != 0) {
+    std::fprintf(stderr, "prober: cannot watch a curl socket: %s\n", uv_strerror(rc));
+    return -1;  // curl then fails every transfer in progress (the kernel refused: ENOMEM, ENOSPC)
+  }
+  return 0;
 }
 
 int CurlMultiDriver::on_timer_change(CURLM*, long timeout_ms, void* self) noexcept {
@@ -81,13 +62,10 @@ int CurlMultiDriver::on_timer_change(CURLM*, long timeout_ms, void* self) noexce
   return 0;
 }
 
-void CurlMultiDriver::on_poll(uv_poll_t* handle, int status, int events) noexcept {
-  auto* driver = static_cast<CurlMultiDriver*>(handle->data);
-  if (!driver) return;
-  int fd = -1;
-  uv_fileno(reinterpret_cast<uv_handle_t*>(handle), &fd);
+void CurlMultiDriver::on_ready(void* self, int fd, int events, bool failed) noexcept {
+  auto* driver = static_cast<CurlMultiDriver*>(self);
   int flags = 0;
-  if (status < 0) {
+  if (failed) {
     // Not CURL_CSELECT_ERR: with it curl fails with "select/poll returned error" and no errno.
     // Letting curl read and write makes it meet the socket's own error (ECONNRESET, ...), which
     // is what the classifier needs.

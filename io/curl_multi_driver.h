@@ -1,7 +1,7 @@
 #pragma once
 // libcurl's multi interface driven by the libuv loop (the pattern of curl's multi-uv example):
-// one uv_poll per curl socket, one uv_timer for curl's timeout, completions drained after every
-// socket_action. Single-threaded: every call comes from the loop thread.
+// curl's sockets watched through one SocketWatcher, one uv_timer for curl's timeout, completions
+// drained after every socket_action. Single-threaded: every call comes from the loop thread.
 #include <curl/curl.h>
 #include <uv.h>
 
@@ -9,7 +9,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "io/uv_handle.h"
+#include "io/socket_watcher.h"
 #include "io/uv_timer.h"
 
 namespace prober::io {
@@ -31,23 +31,17 @@ class CurlMultiDriver {
   uv_loop_t* loop() const noexcept { return loop_; }
 
  private:
-  struct SocketPoll {
-    UvHandle<uv_poll_t> poll;
-    curl_socket_t fd;
-  };
-
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data) noexcept;
   static int on_timer_change(CURLM* multi, long timeout_ms, void* self) noexcept;
-  static void on_poll(uv_poll_t* handle, int status, int events) noexcept;
+  static void on_ready(void* self, int fd, int events, bool failed) noexcept;
 
-  void watch(curl_socket_t fd, int what);
   void socket_action(curl_socket_t fd, int flags);
   void drain_completions();
 
   uv_loop_t* loop_;
+  SocketWatcher sockets_;  // curl's sockets; alive through curl_multi_cleanup, which still removes some
   CURLM* multi_;
   UvTimer timer_;  // curl's own timeout
-  std::unordered_map<curl_socket_t, std::unique_ptr<SocketPoll>> polls_;
   std::unordered_map<CURL*, Completion> completions_;
 };
 

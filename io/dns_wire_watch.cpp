@@ -90,7 +90,9 @@ std::optional<std::string> DnsWireWatch::unusable_since(std::string_view name, i
 }
 
 ares_socket_t DnsWireWatch::on_socket(int domain, int type, int protocol, void* self) {
-  int fd = ::socket(domain, type, protocol);
+  // c-ares leaves a socket from these functions as it was made (1.18 skips its own set-up):
+  // non-blocking here, or a TCP connect or a full send would stall the loop.
+  int fd = ::socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd >= 0) {
     auto* watch = static_cast<DnsWireWatch*>(self);
     try {
