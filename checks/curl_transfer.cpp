@@ -150,7 +150,7 @@ std::optional<TransferReport> CurlTransfer::start(const CheckEnv& env, Done done
   driver_ = &env.curl;
   done_ = std::move(done);
   if (!request_.uses_tls) return start_curl("");
-  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), env.tls, *request_.tls, capture_);
+  tunnel_ = std::make_unique<TlsTunnel>(driver_->loop(), driver_->sockets(), env.tls, *request_.tls, capture_);
   TunnelTarget target;
   target.address = io::socket_address(request_.address.empty() ? request_.host : request_.address, request_.port);
   target.host = request_.host;

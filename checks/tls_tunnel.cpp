@@ -52,17 +52,14 @@ char* scratch_to_server() {
 
 }  // namespace
 
-TlsTunnel::TlsTunnel(uv_loop_t* loop, TlsContexts& contexts, const config::TlsOptions& tls, TlsCapture& capture)
-    : loop_(loop), contexts_(contexts), tls_(tls), capture_(capture) {}
+TlsTunnel::TlsTunnel(uv_loop_t* loop, io::SocketWatcher& sockets, TlsContexts& contexts, const config::TlsOptions& tls,
+                     TlsCapture& capture)
+    : loop_(loop), sockets_(sockets), contexts_(contexts), tls_(tls), capture_(capture) {}
 
 TlsTunnel::~TlsTunnel() {
-  // libuv stops watching a descriptor when its poll handle closes: close the handles first.
-  tls_poll_.close();
-  listener_poll_.close();
-  local_poll_.close();
-  close_fd(fd_);
-  close_fd(listener_);
-  close_fd(local_);
+  close_watched(fd_, tls_events_);
+  close_watched(listener_, listener_events_);
+  close_watched(local_, local_events_);
 }
 
 bool TlsTunnel::start(TunnelTarget target, Handshaken done) {
@@ -85,36 +82,44 @@ bool TlsTunnel::start(TunnelTarget target, Handshaken done) {
     fail(CURLE_COULDNT_CONNECT, error, connect_failure(target_, error));
     return false;
   }
-  if (uv_poll_init(loop_, tls_poll_.get(), fd_) != 0) {
-    tls_poll_.init_failed();
+  if (!watch_tls(UV_WRITABLE)) {
     fail(CURLE_FAILED_INIT, 0, "cannot watch the socket");
     return false;
   }
-  tls_poll_.get()->data = this;
-  watch_tls(UV_WRITABLE);
   return true;
 }
 
-void TlsTunnel::watch(io::UvHandle<uv_poll_t>& poll, int& watched, int events, uv_poll_cb on_ready) {
-  if (!poll.get() || events == watched) return;
-  watched = events;
+bool TlsTunnel::watch(int fd, int& watched, int events) {
+  if (fd < 0 || events == watched) return true;
   if (events == 0) {
-    uv_poll_stop(poll.get());
-    return;
+    sockets_.forget(fd);
+  } else if (sockets_.watch(fd, events, &TlsTunnel::on_ready, this) != 0) {
+    return false;
   }
-  uv_poll_start(poll.get(), events, on_ready);
+  watched = events;
+  return true;
 }
 
-void TlsTunnel::watch_tls(int events) {
-  watch(tls_poll_, tls_events_, events, [](uv_poll_t* handle, int, int ready) {
-    if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->on_socket(ready);
-  });
+void TlsTunnel::close_watched(int& fd, int& watched) {
+  if (fd >= 0 && watched != 0) sockets_.forget(fd);
+  watched = 0;
+  close_fd(fd);
 }
 
-void TlsTunnel::watch_local(int events) {
-  watch(local_poll_, local_events_, events, [](uv_poll_t* handle, int, int) {
-    if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->relay();
-  });
+void TlsTunnel::on_ready(void* data, int fd, int events, bool failed) noexcept {
+  auto* self = static_cast<TlsTunnel*>(data);
+  // After a socket error the watcher no longer watches the fd: say so, so the next watch() asks
+  // again. Each step below meets the error itself (SO_ERROR, OpenSSL's read, recv).
+  if (fd == self->fd_) {
+    if (failed) self->tls_events_ = 0;
+    self->on_socket(events);
+  } else if (fd == self->listener_) {
+    if (failed) self->listener_events_ = 0;
+    self->accept_local();
+  } else if (fd == self->local_) {
+    if (failed) self->local_events_ = 0;
+    self->relay();
+  }
 }
 
 void TlsTunnel::on_socket(int) {
@@ -159,8 +164,11 @@ void TlsTunnel::handshake() {
   int rc = SSL_connect(ssl_.get());
   if (rc != 1) {
     int error = SSL_get_error(ssl_.get(), rc);
-    if (error == SSL_ERROR_WANT_READ) return watch_tls(UV_READABLE);
-    if (error == SSL_ERROR_WANT_WRITE) return watch_tls(UV_WRITABLE);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      if (watch_tls(error == SSL_ERROR_WANT_READ ? UV_READABLE : UV_WRITABLE)) return;
+      fail(CURLE_FAILED_INIT, 0, "cannot watch the socket");
+      return end_handshake();
+    }
     fail_tls("SSL_connect", rc);
     return end_handshake();
   }
@@ -216,15 +224,7 @@ void TlsTunnel::curl_connected() {
   if (local_ >= 0 || listener_ < 0) return;
   if (accept_local()) return;
   // Not there yet (or another process's connection came first): wait for curl's.
-  if (listener_poll_.initialized()) return;
-  if (uv_poll_init(loop_, listener_poll_.get(), listener_) != 0) {
-    listener_poll_.init_failed();
-    return;  // curl's request then waits for the deadline
-  }
-  listener_poll_.get()->data = this;
-  uv_poll_start(listener_poll_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
-    if (auto* self = static_cast<TlsTunnel*>(handle->data)) self->accept_local();
-  });
+  watch(listener_, listener_events_, UV_READABLE);  // refused: curl's request waits for the deadline
 }
 
 bool TlsTunnel::accept_local() {
@@ -237,15 +237,8 @@ bool TlsTunnel::accept_local() {
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0 && peer.pid == ::getpid()) break;
     ::close(fd);
   }
-  listener_poll_.close();
-  close_fd(listener_);
+  close_watched(listener_, listener_events_);
   local_ = fd;
-  if (uv_poll_init(loop_, local_poll_.get(), local_) != 0) {
-    local_poll_.init_failed();
-    close_fd(local_);  // curl sees its connection end
-    return true;
-  }
-  local_poll_.get()->data = this;
   relay();
   return true;
 }
@@ -383,9 +376,8 @@ void TlsTunnel::abandon(const char* operation, int rc) {
   fail_tls(operation, rc);
   if (!to_curl_pending_.empty()) (void)::send(local_, to_curl_pending_.data(), to_curl_pending_.size(), MSG_NOSIGNAL);
   watch_tls(0);
-  local_poll_.close();
   ::shutdown(local_, SHUT_RDWR);
-  close_fd(local_);
+  close_watched(local_, local_events_);
 }
 
 void TlsTunnel::fail(CURLcode code, long os_errno, std::string text) {

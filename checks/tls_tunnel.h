@@ -19,7 +19,7 @@
 #include "checks/tls_contexts.h"
 #include "io/openssl_handles.h"
 #include "io/socket_address.h"
-#include "io/uv_handle.h"
+#include "io/socket_watcher.h"
 
 namespace prober::checks {
 
@@ -48,9 +48,10 @@ class TlsTunnel {
   static constexpr std::size_t kDownBuffer = 16 * 1024;
   static constexpr std::size_t kUpBuffer = 4 * 1024;
 
-  // `contexts` and `tls` outlive the tunnel. The context is taken once TCP is up, as curl does:
-  // building one (a CA bundle to read) is not charged to the connection or its deadline.
-  TlsTunnel(uv_loop_t* loop, TlsContexts& contexts, const config::TlsOptions& tls, TlsCapture& capture);
+  // `sockets`, `contexts` and `tls` outlive the tunnel. The context is taken once TCP is up, as
+  // curl does: building one (a CA bundle to read) is not charged to the connection or its deadline.
+  TlsTunnel(uv_loop_t* loop, io::SocketWatcher& sockets, TlsContexts& contexts, const config::TlsOptions& tls,
+            TlsCapture& capture);
   TlsTunnel(const TlsTunnel&) = delete;
   TlsTunnel& operator=(const TlsTunnel&) = delete;
   ~TlsTunnel();
@@ -81,11 +82,17 @@ class TlsTunnel {
   void abandon(const char* operation, int rc);
   void fail(CURLcode code, long os_errno, std::string text);
   void fail_tls(const char* operation, int rc);
-  static void watch(io::UvHandle<uv_poll_t>& poll, int& watched, int events, uv_poll_cb on_ready);
-  void watch_tls(int events);
-  void watch_local(int events);
+  static void on_ready(void* self, int fd, int events, bool failed) noexcept;
+  // Watches `fd` for `events` (0: not at all) unless it is watched so already; false when the
+  // kernel refused.
+  bool watch(int fd, int& watched, int events);
+  bool watch_tls(int events) { return watch(fd_, tls_events_, events); }
+  void watch_local(int events) { watch(local_, local_events_, events); }
+  // Stops watching `fd` and closes it.
+  void close_watched(int& fd, int& watched);
 
   uv_loop_t* loop_;
+  io::SocketWatcher& sockets_;
   TlsContexts& contexts_;
   const config::TlsOptions& tls_;
   std::shared_ptr<SSL_CTX> ctx_;
@@ -96,11 +103,9 @@ class TlsTunnel {
   io::SslPtr ssl_;
   int fd_ = -1;  // the TCP connection to the server
   int listener_ = -1;
-  int local_ = -1;  // our end of curl's connection
-  io::UvHandle<uv_poll_t> tls_poll_;
-  io::UvHandle<uv_poll_t> listener_poll_;
-  io::UvHandle<uv_poll_t> local_poll_;
-  int tls_events_ = 0;
+  int local_ = -1;      // our end of curl's connection
+  int tls_events_ = 0;  // what is watched of each fd
+  int listener_events_ = 0;
   int local_events_ = 0;
 
   std::string to_curl_pending_;    // read from the server, not yet taken by curl

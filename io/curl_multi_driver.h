@@ -29,6 +29,8 @@ class CurlMultiDriver {
   // Aborts a transfer without calling its completion (a timeout or shutdown).
   void remove(CURL* easy) noexcept;
   uv_loop_t* loop() const noexcept { return loop_; }
+  // Where curl's sockets are watched; others on the loop (the TLS tunnel's) can be watched there too.
+  SocketWatcher& sockets() noexcept { return sockets_; }
 
  private:
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data) noexcept;

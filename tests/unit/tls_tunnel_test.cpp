@@ -11,6 +11,7 @@
 
 #include "checks/tls_tunnel.h"
 #include "io/socket_address.h"
+#include "io/socket_watcher.h"
 
 using namespace prober;
 
@@ -43,11 +44,12 @@ struct Loop {
 
 TEST_CASE("the tunnel's local socket takes a connection from this process only") {
   Loop loop;
+  io::SocketWatcher sockets(&loop.loop);
   checks::TlsContexts contexts;
   config::TlsOptions tls;
   checks::TlsCapture capture;
   {
-    checks::TlsTunnel tunnel(&loop.loop, contexts, tls, capture);
+    checks::TlsTunnel tunnel(&loop.loop, sockets, contexts, tls, capture);
     std::string name = tunnel.listen();
     REQUIRE_FALSE(name.empty());
     int ready[2];
@@ -86,12 +88,13 @@ TEST_CASE("the tunnel's local socket takes a connection from this process only")
 
 TEST_CASE("a local socket name another process holds is skipped") {
   Loop loop;
+  io::SocketWatcher sockets(&loop.loop);
   checks::TlsContexts contexts;
   config::TlsOptions tls;
   checks::TlsCapture capture;
   std::string first;
   {
-    checks::TlsTunnel tunnel(&loop.loop, contexts, tls, capture);
+    checks::TlsTunnel tunnel(&loop.loop, sockets, contexts, tls, capture);
     first = tunnel.listen();
   }
   // "prober-tls-<pid>-<n>": squat the next two names.
@@ -101,7 +104,7 @@ TEST_CASE("a local socket name another process holds is skipped") {
   int squat1 = bind_name(prefix + std::to_string(n + 1));
   int squat2 = bind_name(prefix + std::to_string(n + 2));
   {
-    checks::TlsTunnel tunnel(&loop.loop, contexts, tls, capture);
+    checks::TlsTunnel tunnel(&loop.loop, sockets, contexts, tls, capture);
     CHECK(tunnel.listen() == prefix + std::to_string(n + 3));
     CHECK(tunnel.state().code == CURLE_OK);
   }
@@ -110,7 +113,7 @@ TEST_CASE("a local socket name another process holds is skipped") {
   int squat5 = bind_name(prefix + std::to_string(n + 6));
   int squat6 = bind_name(prefix + std::to_string(n + 7));
   {
-    checks::TlsTunnel tunnel(&loop.loop, contexts, tls, capture);
+    checks::TlsTunnel tunnel(&loop.loop, sockets, contexts, tls, capture);
     CHECK(tunnel.listen().empty());  // four names taken: the check fails (internal_error), no hang
     CHECK(tunnel.state().code == CURLE_FAILED_INIT);
   }
