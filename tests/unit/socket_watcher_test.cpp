@@ -41,49 +41,50 @@ struct Pair {
   }
 };
 
-void turn(prober::io::Loop& loop) { uv_run(loop.get(), UV_RUN_NOWAIT); }
+// A loop, its watcher and what the watcher reported, for each test.
+struct Watching {
+  prober::io::Loop loop;
+  SocketWatcher watcher{loop.get()};
+  Recorder r;
+  void turn() { uv_run(loop.get(), UV_RUN_NOWAIT); }
+};
 
 }  // namespace
 
-TEST_CASE("a watched socket is reported while it is ready, in the directions watched, and not once forgotten") {
-  prober::io::Loop loop;
-  SocketWatcher watcher(loop.get());
-  Recorder r;
+TEST_CASE_FIXTURE(Watching,
+                  "a watched socket is reported while it is ready, in the directions watched, and not once forgotten") {
   Pair p;
   REQUIRE(watcher.watch(p.fd[0], UV_READABLE, &Recorder::ready, &r) == 0);
   CHECK(watcher.watched() == 1);
-  turn(loop);
+  turn();
   CHECK(r.seen.empty());  // nothing to read yet
 
   REQUIRE(::write(p.fd[1], "x", 1) == 1);
-  turn(loop);
+  turn();
   REQUIRE(r.seen.size() == 1);
   CHECK(r.seen[0].fd == p.fd[0]);
   CHECK(r.seen[0].events == UV_READABLE);  // writable too, but not watched
   CHECK_FALSE(r.seen[0].failed);
-  turn(loop);
+  turn();
   CHECK(r.seen.size() == 2);  // level-triggered: still unread, reported again
 
   // Changing what is watched: now writable only.
   REQUIRE(watcher.watch(p.fd[0], UV_WRITABLE, &Recorder::ready, &r) == 0);
   r.seen.clear();
-  turn(loop);
+  turn();
   REQUIRE(r.seen.size() == 1);
   CHECK(r.seen[0].events == UV_WRITABLE);
 
   watcher.forget(p.fd[0]);
   CHECK(watcher.watched() == 0);
   r.seen.clear();
-  turn(loop);
-  turn(loop);
+  turn();
+  turn();
   CHECK(r.seen.empty());
 }
 
-TEST_CASE("watching nothing, the watcher does not keep the loop running; watching, it does") {
-  prober::io::Loop loop;
-  SocketWatcher watcher(loop.get());
+TEST_CASE_FIXTURE(Watching, "watching nothing, the watcher does not keep the loop running; watching, it does") {
   CHECK(uv_run(loop.get(), UV_RUN_DEFAULT) == 0);  // returns at once: no active, referenced handle
-  Recorder r;
   Pair p;
   REQUIRE(watcher.watch(p.fd[0], UV_READABLE, &Recorder::ready, &r) == 0);
   CHECK(uv_loop_alive(loop.get()) != 0);
@@ -91,12 +92,9 @@ TEST_CASE("watching nothing, the watcher does not keep the loop running; watchin
   CHECK(uv_loop_alive(loop.get()) == 0);
 }
 
-TEST_CASE("an fd forgotten by an earlier callback of the same batch is not reported") {
-  prober::io::Loop loop;
-  SocketWatcher watcher(loop.get());
+TEST_CASE_FIXTURE(Watching, "an fd forgotten by an earlier callback of the same batch is not reported") {
   Pair a;
   Pair b;
-  Recorder r;
   r.watcher = &watcher;
   // Both are writable, so both come in one batch; whichever is first forgets the other.
   struct Both {
@@ -110,15 +108,12 @@ TEST_CASE("an fd forgotten by an earlier callback of the same batch is not repor
   };
   REQUIRE(watcher.watch(a.fd[0], UV_WRITABLE, forget_other, &both) == 0);
   REQUIRE(watcher.watch(b.fd[0], UV_WRITABLE, forget_other, &both) == 0);
-  turn(loop);
+  turn();
   CHECK(r.seen.size() == 1);
   CHECK(watcher.watched() == 1);
 }
 
-TEST_CASE("an fd closed without forget() and its number reused is watched afresh") {
-  prober::io::Loop loop;
-  SocketWatcher watcher(loop.get());
-  Recorder r;
+TEST_CASE_FIXTURE(Watching, "an fd closed without forget() and its number reused is watched afresh") {
   Pair first;
   int number = first.fd[0];
   REQUIRE(watcher.watch(number, UV_READABLE, &Recorder::ready, &r) == 0);
@@ -127,23 +122,20 @@ TEST_CASE("an fd closed without forget() and its number reused is watched afresh
   REQUIRE(second.fd[0] == number);
   REQUIRE(watcher.watch(number, UV_READABLE, &Recorder::ready, &r) == 0);  // MOD fails, ADD is done
   REQUIRE(::write(second.fd[1], "y", 1) == 1);
-  turn(loop);
+  turn();
   REQUIRE(r.seen.size() == 1);
   CHECK(r.seen[0].events == UV_READABLE);
   watcher.forget_owner(&r);
   CHECK(watcher.watched() == 0);
 }
 
-TEST_CASE("a hang-up reports every watched direction; a socket error is reported once, as failed") {
-  prober::io::Loop loop;
-  SocketWatcher watcher(loop.get());
-  Recorder r;
+TEST_CASE_FIXTURE(Watching, "a hang-up reports every watched direction; a socket error is reported once, as failed") {
   {
     Pair p;
     REQUIRE(watcher.watch(p.fd[0], UV_READABLE, &Recorder::ready, &r) == 0);
     ::close(p.fd[1]);
     p.fd[1] = -1;
-    turn(loop);
+    turn();
     REQUIRE_FALSE(r.seen.empty());
     CHECK(r.seen[0].events == UV_READABLE);
     CHECK_FALSE(r.seen[0].failed);
@@ -173,8 +165,8 @@ TEST_CASE("a hang-up reports every watched direction; a socket error is reported
   for (int i = 0; i < 50 && r.seen.empty(); ++i) uv_run(loop.get(), UV_RUN_ONCE);
   REQUIRE(r.seen.size() == 1);
   CHECK(r.seen[0].failed);
-  turn(loop);
-  turn(loop);
+  turn();
+  turn();
   CHECK(r.seen.size() == 1);  // not again: no longer watched until watch() is called again
   CHECK(watcher.watched() == 1);
   watcher.forget(fd);
