@@ -36,8 +36,8 @@ int ip_version_of(const std::string& address) {
   return 0;
 }
 
-AddressLookup::AddressLookup(io::AresResolver& resolver, std::string host, config::IpVersion version)
-    : resolver_(resolver), host_(std::move(host)), version_(version) {}
+AddressLookup::AddressLookup(std::shared_ptr<io::AresResolver> resolver, std::string host, config::IpVersion version)
+    : resolver_(std::move(resolver)), host_(std::move(host)), version_(version) {}
 
 std::optional<AddressLookupResult> AddressLookup::start(Done done) {
   if (started_) {  // a second start would mix two lookups' answers: refuse it loudly
@@ -60,7 +60,7 @@ std::optional<AddressLookupResult> AddressLookup::start(Done done) {
   }
   for (int index = 0; index < 2; ++index) {
     if (!wants(version_, index)) continue;
-    for (auto& a : resolver_.hosts_file_addresses(host_, index == 0 ? AF_INET : AF_INET6)) {
+    for (auto& a : resolver_->hosts_file_addresses(host_, index == 0 ? AF_INET : AF_INET6)) {
       immediate.addresses.push_back(a);
     }
   }
@@ -78,15 +78,15 @@ std::optional<AddressLookupResult> AddressLookup::start(Done done) {
   for (int index = 0; index < 2; ++index) answers_[index].asked = wants(version_, index);
   for (int index = 0; index < 2; ++index) {
     if (!answers_[index].asked) continue;
-    answers_[index].id = resolver_.query(host_, index == 0 ? ns_t_a : ns_t_aaaa,
-                                         [this, index](io::DnsReply reply) { on_reply(index, std::move(reply)); });
+    answers_[index].id = resolver_->query(host_, index == 0 ? ns_t_a : ns_t_aaaa,
+                                          [this, index](io::DnsReply reply) { on_reply(index, std::move(reply)); });
   }
   return std::nullopt;
 }
 
 void AddressLookup::cancel() noexcept {
   for (auto& answer : answers_) {
-    if (answer.asked && !answer.done && answer.id != 0) resolver_.cancel(answer.id);
+    if (answer.asked && !answer.done && answer.id != 0) resolver_->cancel(answer.id);
     answer.id = 0;
   }
   done_ = nullptr;
@@ -95,7 +95,7 @@ void AddressLookup::cancel() noexcept {
 std::optional<std::string> AddressLookup::unusable_reply() const {
   for (const auto& answer : answers_) {
     if (!answer.asked || answer.done || answer.id == 0) continue;
-    if (auto what = resolver_.unusable_reply(answer.id)) return what;
+    if (auto what = resolver_->unusable_reply(answer.id)) return what;
   }
   return std::nullopt;
 }
@@ -115,7 +115,7 @@ void AddressLookup::on_reply(int index, io::DnsReply reply) {
 
 AddressLookupResult AddressLookup::combine() const {
   AddressLookupResult result;
-  result.dns.server = resolver_.servers();
+  result.dns.server = resolver_->servers();
   Failure failures[2];
   std::string details[2];
   std::vector<std::string> found[2];

@@ -2,6 +2,7 @@
 // Resolves a target's host with c-ares into the addresses to probe, per ip_version: A and AAAA
 // asked in parallel, each answer's rcode kept, so "no AAAA record" and "NXDOMAIN" stay apart.
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,7 @@ struct AddressLookupResult {
 class AddressLookup {
  public:
   using Done = std::function<void(AddressLookupResult)>;
-  AddressLookup(io::AresResolver& resolver, std::string host, config::IpVersion version);
+  AddressLookup(std::shared_ptr<io::AresResolver> resolver, std::string host, config::IpVersion version);
   AddressLookup(const AddressLookup&) = delete;
   AddressLookup& operator=(const AddressLookup&) = delete;
   ~AddressLookup() { cancel(); }
@@ -47,7 +48,7 @@ class AddressLookup {
   void on_reply(int index, io::DnsReply reply);
   AddressLookupResult combine() const;
 
-  io::AresResolver& resolver_;
+  std::shared_ptr<io::AresResolver> resolver_;  // held: the pool may let go of it meanwhile
   const std::string host_;
   const config::IpVersion version_;
   bool started_ = false;

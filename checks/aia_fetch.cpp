@@ -122,8 +122,8 @@ std::optional<AiaOutcome> AiaFetch::start(std::string url, std::vector<std::stri
   options.servers = dns_servers_;
   auto resolver = env_.resolvers.get(options);
   if (auto* error = std::get_if<std::string>(&resolver)) return AiaOutcome{false, false, *error};
-  lookup_ =
-      std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), target.host, config::IpVersion::kAny);
+  lookup_ = std::make_unique<AddressLookup>(std::get<std::shared_ptr<io::AresResolver>>(std::move(resolver)),
+                                            target.host, config::IpVersion::kAny);
   auto immediate = lookup_->start([this](AddressLookupResult r) { on_address(std::move(r)); });
   if (immediate) on_address(std::move(*immediate));
   return std::nullopt;

@@ -46,7 +46,7 @@ class DnsRun final : public CheckRun {
   DoneCallback done_;
   std::chrono::system_clock::time_point started_at_;
   std::uint64_t started_ns_ = 0;
-  io::AresResolver* resolver_ = nullptr;
+  std::shared_ptr<io::AresResolver> resolver_;  // held: the pool may let go of it meanwhile
   io::AresResolver::QueryId query_ = 0;
 };
 
@@ -117,7 +117,7 @@ void DnsRun::start(io::ResolverPool& resolvers) {
     if (auto done = std::move(done_)) done({std::move(r)});
     return;
   }
-  resolver_ = std::get<io::AresResolver*>(resolver);
+  resolver_ = std::get<std::shared_ptr<io::AresResolver>>(std::move(resolver));
   query_ = resolver_->query(monitor_.target, spec_->type, [this](io::DnsReply reply) { on_reply(std::move(reply)); });
 }
 

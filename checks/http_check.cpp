@@ -95,7 +95,8 @@ class HttpProbe final : public Probe {
     }
     auto family = ip_version_of(address_) == 6 ? config::IpVersion::kV6 : config::IpVersion::kV4;
     // A fresh lookup per hop: nothing of an earlier hop's answers can leak into this one.
-    lookup_ = std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), url_.host, family);
+    lookup_ = std::make_unique<AddressLookup>(std::get<std::shared_ptr<io::AresResolver>>(std::move(resolver)),
+                                              url_.host, family);
     auto immediate = lookup_->start([this](AddressLookupResult r) { on_hop_address(std::move(r)); });
     if (immediate) on_hop_address(std::move(*immediate));
   }

@@ -33,9 +33,9 @@ class TargetRun final : public CheckRun {
       finish({std::move(r)});
       return;
     }
-    dns_server_ = std::get<io::AresResolver*>(resolver)->servers();
-    lookup_ = std::make_unique<AddressLookup>(*std::get<io::AresResolver*>(resolver), spec_->target.host,
-                                              spec_->monitor().ip_version);
+    auto& shared = std::get<std::shared_ptr<io::AresResolver>>(resolver);
+    dns_server_ = shared->servers();
+    lookup_ = std::make_unique<AddressLookup>(std::move(shared), spec_->target.host, spec_->monitor().ip_version);
     auto immediate = lookup_->start([this](AddressLookupResult result) { on_addresses(std::move(result)); });
     if (immediate) on_addresses(std::move(*immediate));
   }

@@ -93,10 +93,10 @@ checks::Diagnostic summarize_authoritative(const std::string& zone, const std::s
   return d;
 }
 
-AuthoritativeDns::AuthoritativeDns(uv_loop_t* loop, io::AresResolver& resolver, std::string name, int type,
-                                   bool dns_failed, std::chrono::milliseconds per_query)
+AuthoritativeDns::AuthoritativeDns(uv_loop_t* loop, std::shared_ptr<io::AresResolver> resolver, std::string name,
+                                   int type, bool dns_failed, std::chrono::milliseconds per_query)
     : loop_(loop),
-      resolver_(resolver),
+      resolver_(std::move(resolver)),
       name_(without_dot(std::move(name))),
       type_(type),
       dns_failed_(dns_failed),
@@ -151,7 +151,7 @@ void AuthoritativeDns::start(Done done) {
     auto dot = suffix.find('.');
     suffix = dot == std::string::npos ? "" : suffix.substr(dot + 1);
   }
-  for (auto& [s, asked] : suffixes_) ask(resolver_, s, kNs, asked);
+  for (auto& [s, asked] : suffixes_) ask(*resolver_, s, kNs, asked);
 }
 
 void AuthoritativeDns::step_done() {
@@ -184,7 +184,7 @@ void AuthoritativeDns::find_servers() {
     if (done) done(conclude(false));
     return;
   }
-  for (auto& [ns, asked] : ns_addresses_) ask(resolver_, ns, kA, asked);
+  for (auto& [ns, asked] : ns_addresses_) ask(*resolver_, ns, kA, asked);
 }
 
 void AuthoritativeDns::ask_servers() {
@@ -203,7 +203,7 @@ void AuthoritativeDns::ask_servers() {
   for (auto& s : servers_) {
     for (bool tcp : {false, true}) {
       io::ResolverOptions options{{s.address}, tcp, per_query_, 1};
-      auto made = io::AresResolver::create(loop_, resolver_.sockets(), options);
+      auto made = io::AresResolver::create(loop_, resolver_->sockets(), options);
       if (auto* error = std::get_if<std::string>(&made)) {
         (tcp ? s.tcp : s.udp) = DnsAsked{true, ARES_EBADSTR, std::nullopt, false, {}, std::nullopt, *error, 0};
         continue;
@@ -229,7 +229,7 @@ checks::Diagnostic AuthoritativeDns::conclude(bool cut) const {
     for (const auto& [suffix, a] : suffixes_) asked.push_back(suffix + " NS: " + outcome_text(a));
     bool any_answer =
         std::any_of(suffixes_.begin(), suffixes_.end(), [](const auto& s) { return s.second.rcode.has_value(); });
-    d.summary = (cut ? "cut short: " : std::string()) + "the resolver (" + resolver_.servers() + ")" +
+    d.summary = (cut ? "cut short: " : std::string()) + "the resolver (" + resolver_->servers() + ")" +
                 (any_answer ? " named no authoritative server for " + name_ + " or any parent"
                             : " answered no NS query either, for " + name_ +
                                   " or any parent: the resolver, or the "
@@ -243,7 +243,7 @@ checks::Diagnostic AuthoritativeDns::conclude(bool cut) const {
     for (const auto& [ns, a] : ns_addresses_) d.details.push_back(ns + " A: " + outcome_text(a));
     return d;
   }
-  d = summarize_authoritative(zone_, question, servers_, dns_failed_, resolver_.servers());
+  d = summarize_authoritative(zone_, question, servers_, dns_failed_, resolver_->servers());
   if (cut) d.summary = "cut short at the deadline: " + d.summary;
   return d;
 }

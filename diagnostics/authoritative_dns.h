@@ -43,8 +43,8 @@ class AuthoritativeDns final : public Step {
  public:
   // `type`: the record type the check asked (A for URLs). `dns_failed`: the check failed at DNS
   // (then servers that all answer well mean the resolver alone fails).
-  AuthoritativeDns(uv_loop_t* loop, io::AresResolver& resolver, std::string name, int type, bool dns_failed,
-                   std::chrono::milliseconds per_query);
+  AuthoritativeDns(uv_loop_t* loop, std::shared_ptr<io::AresResolver> resolver, std::string name, int type,
+                   bool dns_failed, std::chrono::milliseconds per_query);
   ~AuthoritativeDns() override;
   void start(Done done) override;
   checks::Diagnostic cut_short() override;
@@ -58,7 +58,7 @@ class AuthoritativeDns final : public Step {
   checks::Diagnostic conclude(bool cut) const;
 
   uv_loop_t* loop_;
-  io::AresResolver& resolver_;
+  std::shared_ptr<io::AresResolver> resolver_;  // held: the pool may let go of it meanwhile
   const std::string name_;
   const int type_;
   const bool dns_failed_;

@@ -39,11 +39,11 @@ void Diagnosis::start(Done done) {
     options.try_timeout = per_query;
     options.tries = 1;
     auto resolver = env_.resolvers.get(options);
-    auto** r = std::get_if<io::AresResolver*>(&resolver);
+    auto* r = std::get_if<std::shared_ptr<io::AresResolver>>(&resolver);
     // A name the hosts file answers ("localhost") was never asked of DNS: nothing to diagnose there.
     if (r && (*r)->hosts_file_addresses(*plan_.dns_name, AF_INET).empty() &&
         (*r)->hosts_file_addresses(*plan_.dns_name, AF_INET6).empty()) {
-      steps_.push_back(std::make_unique<AuthoritativeDns>(loop_, **r, *plan_.dns_name, plan_.dns_type,
+      steps_.push_back(std::make_unique<AuthoritativeDns>(loop_, *r, *plan_.dns_name, plan_.dns_type,
                                                           result_.failure.phase == checks::Phase::kDns, per_query));
     }
   }

@@ -236,16 +236,34 @@ std::optional<std::string> AresResolver::server_address_error(const std::string&
   return std::nullopt;
 }
 
-std::variant<AresResolver*, std::string> ResolverPool::get(const ResolverOptions& options) {
+ResolverPool::ResolverPool(uv_loop_t* loop, std::size_t max_kept)
+    : loop_(loop), max_kept_(std::max<std::size_t>(max_kept, 1)), sockets_(loop), reaper_(loop, [this] { reap(); }) {}
+
+std::variant<std::shared_ptr<AresResolver>, std::string> ResolverPool::get(const ResolverOptions& options) {
   std::string key = options.use_tcp ? "tcp|" : "udp|";
   for (const auto& s : options.servers) key += s + ",";
   key += "|" + std::to_string(options.try_timeout.count()) + "|" + std::to_string(options.tries);
-  if (auto it = resolvers_.find(key); it != resolvers_.end()) return it->second.get();
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    kept_.splice(kept_.begin(), kept_, it->second);  // now the most recently used
+    return kept_.front().second;
+  }
   auto created = AresResolver::create(loop_, sockets_, options);
   if (auto* error = std::get_if<std::string>(&created)) return *error;
-  auto& slot = resolvers_[key];
-  slot = std::move(std::get<std::unique_ptr<AresResolver>>(created));
-  return slot.get();
+  std::shared_ptr<AresResolver> resolver = std::move(std::get<std::unique_ptr<AresResolver>>(created));
+  kept_.emplace_front(key, resolver);
+  by_key_[key] = kept_.begin();
+  if (kept_.size() > max_kept_) {
+    by_key_.erase(kept_.back().first);
+    retired_.push_back(std::move(kept_.back().second));
+    kept_.pop_back();
+    if (!reaper_.active()) reaper_.start(1000, 1000);
+  }
+  return resolver;
+}
+
+void ResolverPool::reap() noexcept {
+  std::erase_if(retired_, [](const std::shared_ptr<AresResolver>& r) { return r.use_count() == 1; });
+  if (retired_.empty()) reaper_.stop();
 }
 
 }  // namespace prober::io

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <list>
 #include <memory>
 #include <optional>
 #include <random>
@@ -114,16 +114,33 @@ class AresResolver {
   std::mt19937 random_ids_{std::random_device{}()};
 };
 
-// One resolver per distinct server list, created on first use and kept for the process.
+// One resolver per distinct server list (with its transport, timeout and tries), created on first
+// use. The pool keeps the `max_kept` most recently used: /probe makes a server list of every DNS
+// target it is asked about and a resolver holds ~80 KB (c-ares' channel), so keeping every one
+// would let whoever may call /probe grow the agent without bound. A resolver the pool lets go
+// lives on while a check holds it, and is destroyed from the pool's own timer: never inside one
+// of its own callbacks, where c-ares forbids it.
 class ResolverPool {
  public:
-  explicit ResolverPool(uv_loop_t* loop) : loop_(loop), sockets_(loop) {}
-  std::variant<AresResolver*, std::string> get(const ResolverOptions& options);
+  static constexpr std::size_t kMaxKept = 256;
+
+  explicit ResolverPool(uv_loop_t* loop, std::size_t max_kept = kMaxKept);
+  std::variant<std::shared_ptr<AresResolver>, std::string> get(const ResolverOptions& options);
+  std::size_t kept() const noexcept { return by_key_.size(); }
+  // Let go of by the pool, not destroyed yet (still held, or waiting for the timer).
+  std::size_t retired() const noexcept { return retired_.size(); }
 
  private:
+  using Kept = std::list<std::pair<std::string, std::shared_ptr<AresResolver>>>;  // most recent first
+  void reap() noexcept;
+
   uv_loop_t* loop_;
+  std::size_t max_kept_;
   SocketWatcher sockets_;  // every resolver's sockets; declared first, so it outlives them
-  std::map<std::string, std::unique_ptr<AresResolver>> resolvers_;
+  Kept kept_;
+  std::unordered_map<std::string, Kept::iterator> by_key_;
+  std::vector<std::shared_ptr<AresResolver>> retired_;
+  UvTimer reaper_;
 };
 
 }  // namespace prober::io
