@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -37,8 +38,12 @@ struct HttpServer::Connection {
   std::unique_ptr<net::TlsServerSession> tls;
   char buffer[4096];
   bool answered = false;
-  bool writing = false;    // an answer is on its way out
-  std::size_t unsent = 0;  // of it, bytes still queued at the last look
+  bool writing = false;      // an answer is on its way out
+  std::size_t unsent = 0;    // of it, bytes still queued at the last look
+  bool busy = false;         // a request is being answered: bytes that come meanwhile wait in `held`
+  bool reading = true;       // libuv reads the socket (stopped when `held` is full, or at end of file)
+  bool peer_closed = false;  // the client closed its side after its request: answered, then dropped
+  std::string held;          // what the client sent while its request was being answered
 };
 
 HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits, Security security)
@@ -132,27 +137,56 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
   if (!conn) return;
   HttpServer* server = conn->server;
   if (n < 0) {
+    // A client may close its side once its request is sent: it still gets the answer.
+    if (n == UV_EOF && conn->busy) {
+      conn->peer_closed = true;
+      conn->reading = false;  // libuv stopped at the end of file
+      return;
+    }
     server->drop(conn->id);
     return;
   }
   if (n == 0) return;
   std::string_view bytes(buf->base, static_cast<std::size_t>(n));
+  if (conn->busy) {
+    // Reading goes on while a request is answered (stopping and starting again costs two
+    // epoll_ctl calls a request); what comes meanwhile is read once the answer is out.
+    conn->held.append(bytes);
+    if (conn->held.size() >= kMaxRequestBytes) {
+      uv_read_stop(stream);  // the rest waits in the kernel
+      conn->reading = false;
+    }
+    return;
+  }
+  server->consume(conn, bytes);
+}
+
+void HttpServer::consume(Connection* conn, std::string_view bytes) {
   std::string plain;
   if (conn->tls) {
     std::string wire;
     auto status = conn->tls->receive(bytes, plain, wire);
     if (status == net::TlsServerSession::Status::kPlainHttp) {
-      ++server->tls_failures_;  // Go's net/http answers the same
-      server->write(conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
-                    AfterWrite::kDrop);
+      ++tls_failures_;    // Go's net/http answers the same
+      conn->busy = true;  // nothing more is read: the connection ends with this
+      if (write(conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+                AfterWrite::kDrop) != Sent::kQueued) {
+        drop(conn->id);
+      }
       return;
     }
     if (status != net::TlsServerSession::Status::kOk) {
-      if (status == net::TlsServerSession::Status::kFailed) ++server->tls_failures_;
-      if (wire.empty() || !server->write(conn, std::move(wire), AfterWrite::kDrop)) server->drop(conn->id);
+      if (status == net::TlsServerSession::Status::kFailed) ++tls_failures_;
+      conn->busy = true;
+      if (wire.empty() || write(conn, std::move(wire), AfterWrite::kDrop) != Sent::kQueued) {
+        drop(conn->id);
+      }
       return;
     }
-    if (!wire.empty() && !server->write(conn, std::move(wire), AfterWrite::kNothing)) return;
+    if (!wire.empty() && write(conn, std::move(wire), AfterWrite::kNothing) == Sent::kFailed) {
+      drop(conn->id);
+      return;
+    }
     if (plain.empty()) return;
     bytes = plain;
   }
@@ -160,19 +194,18 @@ void HttpServer::on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) no
     case HttpRequestParser::State::kNeedMore:
       return;
     case HttpRequestParser::State::kTooLarge:
-      server->respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
+      respond(conn->id, HttpResponse{413, "text/plain; charset=utf-8", "request too large\n"});
       return;
     case HttpRequestParser::State::kBad:
-      server->respond(conn->id,
-                      HttpResponse{400, "text/plain; charset=utf-8", "bad request: " + conn->parser.error() + "\n"});
+      respond(conn->id, HttpResponse{400, "text/plain; charset=utf-8", "bad request: " + conn->parser.error() + "\n"});
       return;
     case HttpRequestParser::State::kComplete:
       break;
   }
   if (conn->answered) return;  // bytes after an answered request
-  uv_read_stop(stream);
+  conn->busy = true;
   conn->timeout.stop();
-  server->on_request(conn);
+  on_request(conn);
 }
 
 // A complete request: the web configuration's rate limit and basic auth, then the handler.
@@ -232,14 +265,14 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   Connection* c = it->second.get();
   if (c->answered) return;
   c->answered = true;
-  uv_read_stop(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
+  c->busy = true;  // (already, unless the request was refused before it was whole)
   // A client that takes none of the answer for write_timeout is dropped, and the answer's
   // memory with it.
   c->timeout.start(limits_.write_timeout_ms);
   // Keep the connection for the next request when the client asked for it (HTTP/1.1 default)
   // and sent nothing more; /probe scrapes then cost no TCP set-up each.
-  bool keep =
-      c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() && !c->parser.pipelined();
+  bool keep = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.keep_alive() &&
+              !c->parser.pipelined() && !c->peer_closed;
   bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
   if (c->security)
     response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
@@ -251,13 +284,39 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
     bytes = std::move(wire);
     body.clear();
   }
-  if (!write(c, std::move(bytes), keep ? AfterWrite::kResume : AfterWrite::kDrop, std::move(body))) return;
-  c->writing = true;
-  c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
+  // With the next request already here, the answer goes through libuv's queue, and the next
+  // one is read from its callback, not from inside this call.
+  switch (
+      write(c, std::move(bytes), keep ? AfterWrite::kResume : AfterWrite::kDrop, std::move(body), c->held.empty())) {
+    case Sent::kFailed:
+      return drop(id);
+    case Sent::kDone:
+      return keep ? resume(id) : drop(id);
+    case Sent::kQueued:
+      c->writing = true;
+      c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
+  }
 }
 
-// Queues bytes on the connection; false (and the connection dropped) when libuv refuses them.
-bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::string body) {
+// Writes bytes on the connection: at once when the socket takes them all (most answers: no write
+// request, and no extra turn of the loop for its callback), else through libuv's queue.
+HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::string body, bool at_once) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(c->tcp.get());
+  if (at_once) {
+    uv_buf_t now[] = {uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size())),
+                      uv_buf_init(body.data(), static_cast<unsigned>(body.size()))};
+    int wrote = uv_try_write(stream, now, body.empty() ? 1 : 2);  // UV_EAGAIN while writes are queued
+    if (wrote < 0 && wrote != UV_EAGAIN) return Sent::kFailed;
+    auto taken = static_cast<std::size_t>(std::max(wrote, 0));
+    if (taken == bytes.size() + body.size()) return Sent::kDone;
+    if (taken >= bytes.size()) {
+      body.erase(0, taken - bytes.size());
+      bytes.clear();
+      bytes.swap(body);
+    } else {
+      bytes.erase(0, taken);
+    }
+  }
   auto pending = std::make_unique<PendingWrite>();
   pending->bytes = std::move(bytes);
   pending->body = std::move(body);
@@ -272,17 +331,13 @@ bool HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::
   pending->req.data = pending.get();
   uv_buf_t bufs[] = {uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size())),
                      uv_buf_init(pending->body.data(), static_cast<unsigned>(pending->body.size()))};
-  int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(c->tcp.get()), bufs, pending->body.empty() ? 1 : 2,
-                    [](uv_write_t* w, int status) {
-                      std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
-                      done->done(status);
-                    });
-  if (rc != 0) {
-    drop(id);
-    return false;
-  }
+  int rc = uv_write(&pending->req, stream, bufs, pending->body.empty() ? 1 : 2, [](uv_write_t* w, int status) {
+    std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
+    done->done(status);
+  });
+  if (rc != 0) return Sent::kFailed;
   (void)pending.release();  // now libuv's, freed in the callback
-  return true;
+  return Sent::kQueued;
 }
 
 void HttpServer::drop(std::uint64_t id) { connections_.erase(id); }
@@ -291,11 +346,23 @@ void HttpServer::resume(std::uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   Connection* c = it->second.get();
+  if (c->peer_closed && c->held.empty()) return drop(id);
   c->parser.reset();
   c->answered = false;
   c->writing = false;
+  c->busy = false;
   c->timeout.start(limits_.idle_timeout_ms);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
+  if (!c->reading && !c->peer_closed) {
+    c->reading = true;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(c->tcp.get()), &HttpServer::on_alloc, &HttpServer::on_read);
+  }
+  if (c->held.empty()) return;
+  consume(c, std::exchange(c->held, std::string()));
+  // A client that closed its side after a part of a request will send no more of it.
+  if (auto again = connections_.find(id);
+      again != connections_.end() && again->second->peer_closed && !again->second->busy) {
+    drop(id);
+  }
 }
 
 }  // namespace prober::net

@@ -59,12 +59,16 @@ class HttpServer {
   static void on_connection(uv_stream_t* server, int status) noexcept;
   static void on_alloc(uv_handle_t* handle, size_t size, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* stream, ssize_t n, const uv_buf_t* buf) noexcept;
+  void consume(Connection* conn, std::string_view bytes);  // the client's bytes, in order
   void on_idle(Connection* conn) noexcept;
   void on_request(Connection* conn);
   bool take_token(const EndpointSecurity& security);
   void respond(std::uint64_t id, HttpResponse response);
   enum class AfterWrite { kNothing, kResume, kDrop };
-  bool write(Connection* conn, std::string bytes, AfterWrite after, std::string body = {});
+  // kDone: written to the socket at once, and `after` is the caller's to do; kQueued: libuv
+  // writes the rest and does `after`; kFailed: the connection is to be dropped.
+  enum class Sent { kDone, kQueued, kFailed };
+  Sent write(Connection* conn, std::string bytes, AfterWrite after, std::string body = {}, bool at_once = true);
   void drop(std::uint64_t id);
   void resume(std::uint64_t id);  // a kept-alive connection waits for its next request
 

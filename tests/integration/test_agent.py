@@ -309,6 +309,43 @@ class HostileClients(unittest.TestCase):
             self.assertEqual(s.recv(100), b"")  # the kept-alive connection, idle: closed
             self.assertLess(time.monotonic() - start, 3)
 
+    def test_what_a_client_sends_while_its_request_is_answered_is_answered_after(self):
+        # The connection is read while a /probe runs: a request sent meanwhile on the same kept-alive
+        # connection waits for the first answer and then gets its own; a client that closed its
+        # side after its request still gets the answer.
+        stall = urllib.parse.quote(f"http://127.0.0.1:{LAB.fixture_port}/stall", safe="")
+        slow = (f"GET /probe?target={stall}&module=stall HTTP/1.1\r\nHost: x\r\n"
+                "X-Prometheus-Scrape-Timeout-Seconds: 0.5\r\n\r\n").encode()
+
+        def read_answers(s, count):
+            data = b""
+            while data.count(b"HTTP/1.1 ") < count or not data.endswith(b"ok\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+        with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
+            s.settimeout(10)
+            s.sendall(slow)
+            time.sleep(0.2)  # the probe runs
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = read_answers(s, 2)
+            self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 2, data[-300:])
+            self.assertLess(data.index(b"probe_success 0"), data.rindex(b"HTTP/1.1 200 OK"))
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # and the connection is still kept
+            self.assertTrue(read_answers(s, 1).endswith(b"ok\n"))
+        with socket.create_connection(("127.0.0.1", self.agent.port)) as s:
+            s.settimeout(10)
+            s.sendall(slow)
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            self.assertIn(b"probe_success 0", data)
+            self.assertIn(b"Connection: close", data)
+
     def test_probe_runs_are_capped_and_the_scrape_timeout_header_is_strict(self):
         stall = urllib.parse.quote(f"http://127.0.0.1:{LAB.fixture_port}/stall", safe="")
         for bad in ("inf", "1e20", "-1", "nan", "0", "abc", "1.2.3", ""):
