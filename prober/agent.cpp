@@ -49,6 +49,8 @@ Agent::Agent(AgentOptions options)
       loop_.get(), *env_, [this](const std::string& m, checks::FailureClass c, std::vector<checks::Diagnostic> d) {
         on_diagnosis(m, c, std::move(d));
       });
+  uv_check_init(loop_.get(), reaper_.get());
+  reaper_.get()->data = this;
   declare_agent_metrics();
 }
 

@@ -127,7 +127,9 @@ class Agent {
   std::uint64_t scrape_slice_end_ns_ = 0;  // when the last slice ended (uv_hrtime)
   std::size_t last_scrape_bytes_ = 0;
   std::uint64_t next_probe_ = 1;
-  io::UvTimer reaper_{loop_.get()};  // frees finished /probe runs outside their callbacks
+  // Frees finished /probe runs outside their callbacks: a check handle runs after the loop's I/O
+  // in the same turn, where a 0 ms timer would cost the loop a turn (and a poll) of its own.
+  io::UvHandle<uv_check_t> reaper_;
   io::UvHandle<uv_signal_t> sighup_, sigterm_, sigint_;
   io::UvHandle<uv_fs_poll_t> watch_;
   io::UvTimer remote_poll_{loop_.get()};

@@ -192,7 +192,11 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
     respond({200, kExposition, report::probe_exposition(results, results.size() > 1)});
     probes_[id].finished = true;
-    reaper_.start(0, 0, [this] { std::erase_if(probes_, [](const auto& kv) { return kv.second.finished; }); });
+    uv_check_start(reaper_.get(), [](uv_check_t* handle) {
+      auto* self = static_cast<Agent*>(handle->data);
+      uv_check_stop(handle);
+      if (self) std::erase_if(self->probes_, [](const auto& kv) { return kv.second.finished; });
+    });
   });
 }
 
