@@ -30,8 +30,7 @@ std::string describe_servers(ares_channel channel) {
 }  // namespace
 
 AresResolver::AresResolver(uv_loop_t* loop, SocketWatcher& sockets, Key)
-    : loop_(loop),
-      sockets_(sockets),
+    : sockets_(sockets),
       timer_(loop, [this] { process(ARES_SOCKET_BAD, ARES_SOCKET_BAD); }),
       deferred_timer_(loop, [this] { deliver_deferred(); }) {}
 

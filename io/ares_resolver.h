@@ -20,7 +20,6 @@
 
 #include "io/dns_wire_watch.h"
 #include "io/socket_watcher.h"
-#include "io/uv_handle.h"
 #include "io/uv_timer.h"
 
 namespace prober::io {
@@ -95,7 +94,6 @@ class AresResolver {
   void rearm_timer() noexcept;
   void process(ares_socket_t read_fd, ares_socket_t write_fd) noexcept;
 
-  uv_loop_t* loop_;
   SocketWatcher& sockets_;
   ares_channel channel_ = nullptr;
   bool destroying_ = false;
@@ -116,7 +114,7 @@ class AresResolver {
 
 // One resolver per distinct server list (with its transport, timeout and tries), created on first
 // use. The pool keeps the `max_kept` most recently used: /probe makes a server list of every DNS
-// target it is asked about and a resolver holds ~80 KB (c-ares' channel), so keeping every one
+// target it is asked about and a resolver holds ~90 KB (c-ares' channel), so keeping every one
 // would let whoever may call /probe grow the agent without bound. A resolver the pool lets go
 // lives on while a check holds it, and is destroyed from the pool's own timer: never inside one
 // of its own callbacks, where c-ares forbids it.

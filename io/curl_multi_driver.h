@@ -6,7 +6,6 @@
 #include <uv.h>
 
 #include <functional>
-#include <memory>
 #include <unordered_map>
 
 #include "io/socket_watcher.h"

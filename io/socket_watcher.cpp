@@ -64,7 +64,7 @@ int SocketWatcher::watch(int fd, int events, Ready ready, void* owner) noexcept 
   if (rc != 0 && op == EPOLL_CTL_MOD && errno == ENOENT) rc = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   if (rc != 0) {
     int error = errno;
-    if (added) entry = Entry{nullptr, nullptr, entry.generation, 0};
+    if (added) entry.clear();
     return -error;
   }
   entry.events = wanted;
@@ -78,11 +78,8 @@ void SocketWatcher::forget(int fd) noexcept {
   if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return;
   Entry& entry = entries_[static_cast<std::size_t>(fd)];
   if (entry.ready == nullptr) return;
-  if (entry.events != 0) {
-    epoll_event ev{};  // ignored by EPOLL_CTL_DEL; kernels before 2.6.9 wanted it non-null
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);
-  }
-  entry = Entry{nullptr, nullptr, entry.generation, 0};
+  if (entry.events != 0) leave_set(fd);
+  entry.clear();
   if (--watched_ == 0) uv_unref(poll_.base());
 }
 
@@ -90,6 +87,11 @@ void SocketWatcher::forget_owner(const void* owner) noexcept {
   for (std::size_t fd = 0; fd < entries_.size(); ++fd) {
     if (entries_[fd].ready != nullptr && entries_[fd].owner == owner) forget(static_cast<int>(fd));
   }
+}
+
+void SocketWatcher::leave_set(int fd) noexcept {
+  epoll_event ev{};  // ignored by EPOLL_CTL_DEL; kernels before 2.6.9 wanted it non-null
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);
 }
 
 void SocketWatcher::on_epoll_ready(uv_poll_t* handle, int, int) noexcept {
@@ -111,10 +113,7 @@ void SocketWatcher::dispatch() noexcept {
     if (entry.ready == nullptr) {
       // Forgotten since the batch was fetched, or still in the kernel's set after being closed
       // in one process while another holds it: then take it out, or it is reported forever.
-      if (entry.generation == generation) {
-        epoll_event ev{};
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);
-      }
+      if (entry.generation == generation) leave_set(fd);
       continue;
     }
     if (entry.generation != generation || entry.events == 0) continue;  // the fd number was reused
@@ -124,8 +123,7 @@ void SocketWatcher::dispatch() noexcept {
     if (got & EPOLLERR) {
       // As a uv_poll does: stop watching the socket and report the error once; the owner meets
       // the socket's own error when it reads or writes, and watches again if it wants to.
-      epoll_event ev{};
-      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);
+      leave_set(fd);
       entry.events = 0;
       ready(owner, fd, watched, true);
       continue;

@@ -48,10 +48,16 @@ class SocketWatcher {
     void* owner = nullptr;
     std::uint32_t generation = 0;  // tells an event for an fd number reused since it was fetched
     std::uint32_t events = 0;      // the epoll events registered; 0: not in the epoll set
+    void clear() noexcept {        // not watched; the generation stays, to tell its events apart
+      ready = nullptr;
+      owner = nullptr;
+      events = 0;
+    }
   };
 
   static void on_epoll_ready(uv_poll_t* handle, int status, int events) noexcept;
   void dispatch() noexcept;
+  void leave_set(int fd) noexcept;  // EPOLL_CTL_DEL, errors ignored
 
   int epoll_fd_ = -1;
   UvHandle<uv_poll_t> poll_;
