@@ -1,9 +1,11 @@
 #include "checks/dns_message.h"
 
-#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <utility>
+
+#include "io/socket_address.h"
 
 namespace prober::checks {
 namespace {
@@ -109,9 +111,7 @@ bool format_rdata(Reader& r, int type, std::size_t end, std::string& out) {
     case 28: {
       std::size_t want = type == 1 ? 4 : 16;
       if (end - r.pos() != want || !r.bytes(want, text)) return false;
-      char buffer[INET6_ADDRSTRLEN] = {};
-      inet_ntop(type == 1 ? AF_INET : AF_INET6, text.data(), buffer, sizeof buffer);
-      out = buffer;
+      out = io::address_text(type == 1 ? AF_INET : AF_INET6, text.data());
       return true;
     }
     case 2:

@@ -1,8 +1,12 @@
 #include "checks/timings.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <string>
+#include <system_error>
 
 #include <uv.h>
 
@@ -44,9 +48,14 @@ Micros since(std::uint64_t hrtime_ns) { return Micros(static_cast<std::int64_t>(
 double to_ms(Micros d) { return std::round(static_cast<double>(d.count()) / 100.0) / 10.0; }
 
 std::string format_ms(double ms) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f ms", ms);
-  return text;
+  // What "%.1f ms" writes, without printf's set-up: a message of every check has durations.
+  char text[48];
+  auto [end, error] = std::to_chars(text, text + sizeof text, ms, std::chars_format::fixed, 1);
+  if (error != std::errc()) {  // hundreds of digits: no duration is that long, but say what it is
+    std::snprintf(text, sizeof text, "%.3g", ms);
+    end = text + std::strlen(text);
+  }
+  return std::string(text, end) + " ms";
 }
 
 }  // namespace prober::checks

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include <charconv>
 #include <cstddef>
 #include <cstring>
 
@@ -31,6 +32,22 @@ SocketAddress socket_address(const std::string& ip, int port) {
   }
   out.set_port(port);
   return out;
+}
+
+std::string address_text(int family, const void* bytes) {
+  if (family == AF_INET) {
+    const auto* b = static_cast<const unsigned char*>(bytes);
+    char text[16];
+    char* at = text;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *at++ = '.';
+      at = std::to_chars(at, text + sizeof text, b[i]).ptr;
+    }
+    return std::string(text, at);
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  if (family != AF_INET6 || !inet_ntop(AF_INET6, bytes, text, sizeof text)) return "";
+  return text;
 }
 
 SocketAddress abstract_socket_address(const std::string& name) {

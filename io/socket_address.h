@@ -18,6 +18,9 @@ struct SocketAddress {
 
 // `ip`: an IPv4 or IPv6 literal (the address a check probed); an unusable one gives family 0.
 SocketAddress socket_address(const std::string& ip, int port);
+// The text of an IPv4 (4 bytes) or IPv6 (16 bytes) address in network order, as inet_ntop writes
+// it; IPv4 without inet_ntop's sprintf, which a DNS check's every A record paid for.
+std::string address_text(int family, const void* bytes);
 // A Linux abstract Unix socket: `name` after a leading zero byte, no file. A name too long for
 // sun_path gives family 0.
 SocketAddress abstract_socket_address(const std::string& name);

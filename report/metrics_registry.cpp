@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <string_view>
@@ -11,6 +12,32 @@
 #include "checks/text.h"
 
 namespace prober::report {
+
+namespace {
+
+// A whole number of microseconds from 100 µs to under 1 000 s — what nearly every duration the
+// agent reports in seconds is — as "%.9g" writes it: the number has at most nine significant
+// digits, so its decimal digits are the answer. The general to_chars below costs ~1 200
+// instructions a value, several times per /probe answer and per monitor in a scrape.
+bool append_micros(std::string& out, double v) {
+  if (!(v >= 1e-4 && v < 1e3)) return false;  // below: "%g" writes an exponent
+  double whole = std::round(v * 1e6);
+  if (whole / 1e6 != v) return false;  // not a whole number of microseconds
+  auto micros = static_cast<std::uint64_t>(whole);
+  char text[24];
+  char* at = std::to_chars(text, text + 8, micros / 1000000).ptr;
+  if (std::uint64_t fraction = micros % 1000000) {
+    *at++ = '.';
+    char* digits = at;
+    for (int i = 5; i >= 0; --i, fraction /= 10) digits[i] = static_cast<char>('0' + fraction % 10);
+    at += 6;
+    while (at[-1] == '0') --at;
+  }
+  out.append(text, at);
+  return true;
+}
+
+}  // namespace
 
 void append_value(std::string& out, double v) {
   if (std::isnan(v)) {
@@ -23,8 +50,10 @@ void append_value(std::string& out, double v) {
   }
   // to_chars writes what printf's "%.0f" and "%.9g" write, without the locale and stream set-up
   // that made snprintf a visible part of every scrape.
+  bool whole = v == std::floor(v);
+  if (!whole && append_micros(out, v)) return;
   char text[32];
-  std::to_chars_result written = v == std::floor(v) && std::fabs(v) < 1e15
+  std::to_chars_result written = whole && std::fabs(v) < 1e15
                                      ? std::to_chars(text, text + sizeof text, v, std::chars_format::fixed, 0)
                                      : std::to_chars(text, text + sizeof text, v, std::chars_format::general, 9);
   out.append(text, written.ptr);

@@ -31,7 +31,7 @@ const char* rendered_phase(std::string_view phase) {
 // Most series of a monitor carry its labels only: rows (one per monitor) hold them. The info series
 // change their labels, so they are plain families.
 struct ProbeFamily {
-  const char* name;
+  std::string_view name;  // a view: the lookup by name compares lengths before bytes
   const char* help;
   bool row;     // declare_row, not declare
   bool phases;  // one series per phase (kPhasePairs)
@@ -75,12 +75,13 @@ Labels probe_base_labels(const std::string& monitor, const std::vector<checks::C
 void declare_probe_metrics(MetricsRegistry& r) {
   for (const ProbeFamily& f : kProbeFamilies) {
     auto kind = MetricsRegistry::Kind::kGauge;
+    std::string name(f.name);
     if (!f.row)
-      r.declare(f.name, kind, f.help);
+      r.declare(name, kind, f.help);
     else if (f.phases)
-      r.declare_row(f.name, kind, f.help, std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
+      r.declare_row(name, kind, f.help, std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
     else
-      r.declare_row(f.name, kind, f.help);
+      r.declare_row(name, kind, f.help);
   }
 }
 
@@ -198,50 +199,56 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
   // Each series as the registry would hold it: a row's series keyed by the result's labels (then
   // the phase), an info series by its full labels (replacing the one of the same result labels);
   // rendered in the registry's order and by its writers, so the text is the same as through it.
+  // A result's labels are rendered once and its series point at them: this answers every /probe.
+  std::vector<std::string> texts;
+  texts.reserve(results.size());
   struct Series {
     std::size_t family;
-    std::string base;             // the result's labels, rendered
+    std::size_t base;             // the result's labels: texts[base]
     std::string full;             // an info series' labels; empty for a row's series
     const char* phase = nullptr;  // static (kPhasePairs); a row's phases are rendered in its text's order
     double value = 1;
-    const std::string& key() const { return full.empty() ? base : full; }  // what the registry orders by
+  };
+  auto key = [&texts](const Series& s) -> std::string_view {  // what the registry orders by
+    return s.full.empty() ? std::string_view(texts[s.base]) : std::string_view(s.full);
   };
   std::vector<Series> series;
   series.reserve(results.size() * 24);
-  std::string text;
   std::size_t hint = 0;
   bool several = results.size() > 1;
   each_probe_series(
-      Labels{}, results, per_address, [&text](const Labels& l) { text = format_labels(l); },
+      Labels{}, results, per_address, [&texts](const Labels& l) { texts.push_back(format_labels(l)); },
       [&](const char* name, const Labels&, std::pair<std::string_view, std::string_view> extra, double v) {
         std::size_t family = family_index(name, hint);
         if (family == std::size(kProbeFamilies)) return;  // not declared: the registry would refuse it too
         const char* phase = extra.first.empty() ? nullptr : rendered_phase(extra.second);
+        std::size_t base = texts.size() - 1;
         if (several) {  // a second result of the same labels sets the same series again
           auto same = std::find_if(series.begin(), series.end(), [&](const Series& s) {
-            return s.family == family && s.phase == phase && s.base == text;
+            return s.family == family && s.phase == phase && texts[s.base] == texts[base];
           });
           if (same != series.end()) {
             same->value = v;
             return;
           }
         }
-        series.push_back({family, text, std::string(), phase, v});
+        series.push_back({family, base, std::string(), phase, v});
       },
       [&](const char* name, const Labels&, const Labels& extra) {
         std::size_t family = family_index(name, hint);
         if (family == std::size(kProbeFamilies)) return;  // not declared: the registry would refuse it too
+        std::size_t base = texts.size() - 1;
         if (several) {  // replaces the info series of the same result labels, or ends it
-          std::erase_if(series, [&](const Series& s) { return s.family == family && s.base == text; });
+          std::erase_if(series, [&](const Series& s) { return s.family == family && texts[s.base] == texts[base]; });
         }
         if (extra.empty()) return;
-        std::string full = text;
+        std::string full = texts[base];
         for (const auto& [k, v] : extra) full = with_label(full, k, v);
-        series.push_back({family, text, std::move(full)});
+        series.push_back({family, base, std::move(full)});
       });
-  std::stable_sort(series.begin(), series.end(), [](const Series& a, const Series& b) {
+  std::stable_sort(series.begin(), series.end(), [&key](const Series& a, const Series& b) {
     if (a.family != b.family) return a.family < b.family;
-    if (a.key() != b.key()) return a.key() < b.key();
+    if (key(a) != key(b)) return key(a) < key(b);
     return std::string_view(a.phase ? a.phase : "") < std::string_view(b.phase ? b.phase : "");
   });
   std::string out;
@@ -251,7 +258,7 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
     const ProbeFamily& f = kProbeFamilies[s.family];
     if (s.family != current) append_header(out, f.name, f.help, MetricsRegistry::Kind::kGauge);
     current = s.family;
-    append_series(out, f.name, s.key(), s.phase, s.value);
+    append_series(out, f.name, key(s), s.phase, s.value);
   }
   return out;
 }

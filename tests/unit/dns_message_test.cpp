@@ -1,11 +1,17 @@
 // The DNS answer parser, on packets built here byte by byte, including hostile ones.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <array>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "checks/dns_message.h"
+#include "io/socket_address.h"
 
 using namespace prober::checks;
 
@@ -186,4 +192,17 @@ TEST_CASE("hostile answers are errors, never crashes") {
     }
     CHECK(std::holds_alternative<DnsMessage>(parse_dns_message(full.data(), full.size())));
   }
+}
+
+TEST_CASE("an address's text is what inet_ntop writes") {
+  std::mt19937 random(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::uint32_t v4 = i < 3 ? std::array<std::uint32_t, 3>{0, 0xffffffff, 0x0a000001}[i] : random();
+    std::array<unsigned char, 16> v6{};
+    for (auto& b : v6) b = static_cast<unsigned char>(i % 3 == 0 ? 0 : random());
+    char expected[INET6_ADDRSTRLEN];
+    CHECK(prober::io::address_text(AF_INET, &v4) == inet_ntop(AF_INET, &v4, expected, sizeof expected));
+    CHECK(prober::io::address_text(AF_INET6, v6.data()) == inet_ntop(AF_INET6, v6.data(), expected, sizeof expected));
+  }
+  CHECK(prober::io::address_text(AF_UNIX, "x").empty());
 }

@@ -83,6 +83,11 @@ TEST_CASE("values in the Prometheus text format") {
   CHECK(format_value(1795619155) == "1795619155");
   CHECK(format_value(std::numeric_limits<double>::quiet_NaN()) == "NaN");
   CHECK(format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+  CHECK(format_value(0.0001) == "0.0001");
+  CHECK(format_value(0.000099) == "9.9e-05");
+  CHECK(format_value(999.999999) == "999.999999");
+  CHECK(format_value(0.0123) == "0.0123");
+  CHECK(format_value(-0.5) == "-0.5");
   // The same text as printf's "%.0f" for whole numbers below 1e15 and "%.9g" for the rest.
   std::mt19937_64 rng(11);
   for (int i = 0; i < 200000; ++i) {
@@ -96,8 +101,8 @@ TEST_CASE("values in the Prometheus text format") {
         v = static_cast<double>(static_cast<std::int64_t>(bits) >> (bits % 64));
         break;  // whole
       case 2:
-        v = static_cast<double>(bits % 100000000) / 1e6;
-        break;  // seconds as timed
+        v = static_cast<double>(bits % (bits & 1 ? 1100000000 : 200)) / 1e6;
+        break;  // seconds as timed: whole microseconds, past 1 000 s and under 100 µs too
       default:
         v = std::ldexp(static_cast<double>(bits % 1000), static_cast<int>(bits % 120) - 60);
         break;

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 #include "checks/timings.h"
 
 using namespace prober::checks;
@@ -51,4 +53,13 @@ TEST_CASE("milliseconds with 0.1 ms resolution") {
   CHECK(to_ms(Micros(12345)) == doctest::Approx(12.3));
   CHECK(to_ms(Micros(12351)) == doctest::Approx(12.4));
   CHECK(to_ms(Micros(0)) == 0.0);
+}
+
+TEST_CASE("format_ms writes what printf's %.1f writes") {
+  for (double ms : {0.0, 0.04, 0.05, 0.15, 1.25, 12.345, 999.95, 1e6 + 0.06, -3.25, 123456789.987}) {
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%.1f ms", ms);
+    CHECK(format_ms(ms) == expected);
+  }
+  CHECK(format_ms(1e300).ends_with(" ms"));  // too long for fixed notation: still a duration
 }
