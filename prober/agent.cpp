@@ -58,6 +58,7 @@ Agent::~Agent() {
   server_.reset();
   scheduler_.reset();
   probes_.clear();
+  probe_checks_.clear();
   diagnoses_.reset();
   sinks_.clear();  // their timers and requests first,
   http_.reset();   // then the requests' curl handles,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "alerting/alert_state.h"
@@ -64,7 +65,7 @@ class Agent {
  private:
   class Observer;
   struct ProbeRun {
-    std::unique_ptr<checks::Check> check;
+    std::shared_ptr<const checks::Check> check;
     std::unique_ptr<scheduler::OneShotRunner> runner;
     bool finished = false;
   };
@@ -115,6 +116,13 @@ class Agent {
   std::optional<config::DefinitionDigest> loaded_digest_;
   bool listens_on_loopback_ = true;  // an open /probe is served on loopback only
   std::map<std::uint64_t, ProbeRun> probes_;
+  // /probe's checks by module, target and timeout. A Check is an immutable definition that any
+  // number of runs may start (checks/check.h), so the /probe of a target Prometheus scrapes every
+  // 15 s starts the check made the first time instead of making it again (parsing the URL, the
+  // module's expectations). Emptied by every configuration accepted, and when it holds
+  // kMaxProbeChecks: whoever may call /probe names the targets.
+  static constexpr std::size_t kMaxProbeChecks = 256;
+  std::unordered_map<std::string, std::shared_ptr<const checks::Check>> probe_checks_;
   // /metrics answers rendered in slices between other loop work (an idle handle runs while any
   // is unfinished): a scrape of a large registry never holds the checks' timers back.
   struct Scrape {

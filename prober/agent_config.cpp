@@ -163,6 +163,7 @@ void Agent::apply(config::Config next, std::map<std::string, std::unique_ptr<che
   else
     next.vantage.name = config_.vantage.name;  // results keep one vantage name for the process' life
   config_ = std::move(next);
+  probe_checks_.clear();  // made from the modules and /probe settings just replaced
   by_name_.clear();
   by_name_.reserve(config_.monitors.size());
   for (const auto& m : config_.monitors) by_name_.push_back(m.get());

@@ -183,11 +183,21 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   if (running >= static_cast<std::size_t>(endpoint.probe.max_concurrent)) {
     return respond(text(429, "too many /probe runs at once (sinks.prometheus.probe.max_concurrent)\n"));
   }
-  auto made = checks::make_check(*env_, m);
-  if (auto* error = std::get_if<std::string>(&made)) return respond(text(400, *error + "\n"));
+  std::string key = module_name;
+  key.append(1, '\0').append(target).append(1, '\0').append(std::to_string(m.timeout.count()));
+  std::shared_ptr<const checks::Check> check;
+  if (auto cached = probe_checks_.find(key); cached != probe_checks_.end()) {
+    check = cached->second;
+  } else {
+    auto made = checks::make_check(*env_, m);
+    if (auto* error = std::get_if<std::string>(&made)) return respond(text(400, *error + "\n"));
+    check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
+    if (probe_checks_.size() >= kMaxProbeChecks) probe_checks_.clear();
+    probe_checks_.emplace(std::move(key), check);
+  }
   std::uint64_t id = next_probe_++;
   ProbeRun& run = probes_[id];
-  run.check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
+  run.check = check;
   run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get());
   run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
     respond({200, kExposition, report::probe_exposition(results, results.size() > 1)});

@@ -136,6 +136,43 @@ class Agent(unittest.TestCase):
         self.assertLess(grown, 40e6, f"the heap grew by {grown / 1e6:.1f} MB for 1 200 DNS servers")
         self.assertIn("probe_success 1", probe(LAB.dns.server)[1])  # a resolver let go of is made again
 
+    def test_probes_of_one_target_each_see_it_as_it_is_now(self):
+        # /probe keeps the check it made for a module and target; every run must still be new:
+        # the target going away and coming back, and a reload that changes the module.
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        listener.listen(16)
+        self.addCleanup(listener.close)
+        target = f"127.0.0.1:{port}"
+        config = lab_config(interval="60s")
+        config["modules"]["tcp_lab"] = {"type": "tcp"}
+        config["modules"]["http_lab"] = {"type": "http", "expect": {"status": [[200, 299]]}}
+        agent = AgentProcess(config)
+        self.addCleanup(agent.stop)
+        for _ in range(3):
+            self.assertIn("probe_success 1", agent.get(f"/probe?module=tcp_lab&target={target}")[1])
+        listener.close()
+        for _ in range(3):
+            text = agent.get(f"/probe?module=tcp_lab&target={target}")[1]
+            self.assertIn("probe_success 0", text)
+            self.assertIn('probe_failure_info{class="tcp_refused",phase="connect"} 1', text)
+        again = socket.socket()
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
+        again.listen(16)
+        self.addCleanup(again.close)
+        self.assertIn("probe_success 1", agent.get(f"/probe?module=tcp_lab&target={target}")[1])
+
+        ok = urllib.parse.quote(f"http://127.0.0.1:{LAB.port('http')}/ok", safe="")
+        self.assertIn("probe_success 1", agent.get(f"/probe?module=http_lab&target={ok}")[1])
+        config["modules"]["http_lab"]["expect"]["status"] = [[500, 599]]
+        agent.write_config(config)
+        self.assertEqual(agent.get("/-/reload", "POST")[0], 200)
+        text = agent.get(f"/probe?module=http_lab&target={ok}")[1]
+        self.assertIn("probe_success 0", text)
+        self.assertIn("probe_http_status_code 200", text)
+
     def test_reload_good_then_bad(self):
         wait_for(all_monitors_reported(self.agent, ["home"]), "first results")
         config = lab_config()
