@@ -1,10 +1,10 @@
 #include "checks/cert_info.h"
 
-#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <cmath>
 #include <ctime>
@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "io/openssl_handles.h"
+#include "io/socket_address.h"
 
 namespace prober::checks {
 namespace {
@@ -54,9 +55,8 @@ std::string hex(const unsigned char* data, unsigned int length) {
 }
 
 std::string ip_text(const ASN1_OCTET_STRING* ip) {
-  char text[INET6_ADDRSTRLEN] = {};
   int family = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : AF_UNSPEC;
-  if (family != AF_UNSPEC && inet_ntop(family, ip->data, text, sizeof text)) return text;
+  if (family != AF_UNSPEC) return io::address_text(family, ip->data);
   return "IP:" + hex(ip->data, static_cast<unsigned int>(ip->length));  // not one address: its bytes
 }
 

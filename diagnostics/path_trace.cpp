@@ -1,6 +1,5 @@
 #include "diagnostics/path_trace.h"
 
-#include <arpa/inet.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -21,12 +20,10 @@ namespace {
 constexpr int kBasePort = 33434;  // traceroute's: middleboxes and hosts know these probes
 
 std::string address_text(const sockaddr* sa) {
-  char buffer[INET6_ADDRSTRLEN] = {};
-  if (sa->sa_family == AF_INET)
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buffer, sizeof buffer);
-  else if (sa->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, buffer, sizeof buffer);
-  return buffer;
+  if (sa->sa_family == AF_INET) return io::address_text(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+  if (sa->sa_family == AF_INET6)
+    return io::address_text(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+  return "";
 }
 
 // What an ICMP error says, for IPv4 (RFC 792) and IPv6 (RFC 4443): a router's time exceeded,

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "io/socket_address.h"
+
 namespace prober::io {
 namespace {
 
@@ -16,12 +18,10 @@ std::string describe_servers(ares_channel channel) {
   if (ares_get_servers_ports(channel, &servers) != ARES_SUCCESS) return "";
   std::string out;
   for (auto* s = servers; s; s = s->next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    inet_ntop(s->family, &s->addr, text, sizeof text);
+    std::string text = address_text(s->family, &s->addr);
     int port = s->udp_port ? s->udp_port : 53;
     if (!out.empty()) out += ",";
-    out += s->family == AF_INET6 ? "[" + std::string(text) + "]:" + std::to_string(port)
-                                 : std::string(text) + ":" + std::to_string(port);
+    out += s->family == AF_INET6 ? "[" + text + "]:" + std::to_string(port) : text + ":" + std::to_string(port);
   }
   ares_free_data(servers);
   return out;
@@ -118,11 +118,7 @@ std::vector<std::string> AresResolver::hosts_file_addresses(std::string_view nam
   hostent* host = nullptr;
   std::string n(name);
   if (ares_gethostbyname_file(channel_, n.c_str(), family, &host) != ARES_SUCCESS || !host) return out;
-  for (char** a = host->h_addr_list; *a; ++a) {
-    char text[INET6_ADDRSTRLEN] = {};
-    inet_ntop(host->h_addrtype, *a, text, sizeof text);
-    out.emplace_back(text);
-  }
+  for (char** a = host->h_addr_list; *a; ++a) out.push_back(address_text(host->h_addrtype, *a));
   ares_free_hostent(host);
   return out;
 }

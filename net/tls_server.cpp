@@ -1,15 +1,17 @@
 #include "net/tls_server.h"
 
-#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "io/socket_address.h"
 
 namespace prober::net {
 namespace {
@@ -170,9 +172,8 @@ std::vector<std::string> subject_alt_names(X509* cert) {
       out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s));
     } else if (name->type == GEN_IPADD) {
       const ASN1_OCTET_STRING* ip = name->d.iPAddress;
-      char text[INET6_ADDRSTRLEN] = {};
       int family = ASN1_STRING_length(ip) == 4 ? AF_INET : ASN1_STRING_length(ip) == 16 ? AF_INET6 : 0;
-      if (family && inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text)) out.emplace_back(text);
+      if (family) out.push_back(io::address_text(family, ASN1_STRING_get0_data(ip)));
     }
   }
   return out;
