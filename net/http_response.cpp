@@ -34,10 +34,16 @@ const char* reason(int status) {
 
 }  // namespace
 
+std::size_t body_size(const HttpResponse& response) {
+  std::size_t size = response.body.size();
+  for (const auto& piece : response.body_pieces) size += piece.size();
+  return size;
+}
+
 std::string serialize_head(const HttpResponse& response, bool keep_alive) {
   std::string bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +
                       "\r\nContent-Type: " + response.content_type +
-                      "\r\nContent-Length: " + std::to_string(response.body.size());
+                      "\r\nContent-Length: " + std::to_string(body_size(response));
   for (const auto& [name, value] : response.headers) bytes += "\r\n" + name + ": " + value;
   bytes += keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
   return bytes;

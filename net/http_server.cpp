@@ -18,10 +18,24 @@ namespace prober::net {
 // down mid-write.
 struct PendingWrite {
   uv_write_t req{};
-  std::string bytes;
-  std::string body;  // sent after `bytes`; empty for most writes
+  std::vector<std::string> parts;  // sent in order, the first from `offset`
+  std::size_t offset = 0;
   std::function<void(int status)> done;
 };
+
+namespace {
+
+std::vector<uv_buf_t> buffers(std::vector<std::string>& parts, std::size_t offset) {
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(parts.size());
+  for (auto& part : parts) {
+    bufs.push_back(uv_buf_init(part.data() + offset, static_cast<unsigned>(part.size() - offset)));
+    offset = 0;
+  }
+  return bufs;
+}
+
+}  // namespace
 
 struct HttpServer::Listener {
   io::UvHandle<uv_tcp_t> tcp;
@@ -277,12 +291,22 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   if (c->security)
     response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
   std::string bytes = serialize_head(response, keep);
-  std::string body = head ? std::string() : std::move(response.body);
+  std::vector<std::string> body;
+  if (!head) {
+    body.reserve(1 + response.body_pieces.size());
+    body.push_back(std::move(response.body));
+    for (auto& piece : response.body_pieces) body.push_back(std::move(piece));
+  }
   if (c->tls) {
+    // Encrypted piece by piece: the records of a large answer are never one buffer either.
     std::string wire;
-    if (!c->tls->send(bytes + body, wire)) return drop(id);
+    if (!c->tls->send(bytes, wire)) return drop(id);
     bytes = std::move(wire);
-    body.clear();
+    for (auto& piece : body) {
+      wire.clear();
+      if (!c->tls->send(piece, wire)) return drop(id);
+      piece = std::move(wire);
+    }
   }
   // With the next request already here, the answer goes through libuv's queue, and the next
   // one is read from its callback, not from inside this call.
@@ -298,28 +322,39 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   }
 }
 
-// Writes bytes on the connection: at once when the socket takes them all (most answers: no write
-// request, and no extra turn of the loop for its callback), else through libuv's queue.
-HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::string body, bool at_once) {
+// Writes bytes, then the `more` parts, on the connection: at once when the socket takes them all
+// (most answers: no write request, and no extra turn of the loop for its callback), else through
+// libuv's queue. What the socket took at once is skipped by an offset, never erased: erasing the
+// front of a 300 MB answer moves the rest.
+HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::vector<std::string> more,
+                                   bool at_once) {
   auto* stream = reinterpret_cast<uv_stream_t*>(c->tcp.get());
+  std::vector<std::string> parts;
+  parts.reserve(1 + more.size());
+  if (!bytes.empty()) parts.push_back(std::move(bytes));
+  for (auto& part : more) {
+    if (!part.empty()) parts.push_back(std::move(part));
+  }
+  if (parts.empty()) return Sent::kDone;
+  std::size_t first = 0, offset = 0;
   if (at_once) {
-    uv_buf_t now[] = {uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size())),
-                      uv_buf_init(body.data(), static_cast<unsigned>(body.size()))};
-    int wrote = uv_try_write(stream, now, body.empty() ? 1 : 2);  // UV_EAGAIN while writes are queued
-    if (wrote < 0 && wrote != UV_EAGAIN) return Sent::kFailed;
+    // A socket takes at most its send buffer (256 KiB): a few parts are all it can take now.
+    constexpr std::size_t kMaxParts = 16;
+    uv_buf_t now[kMaxParts];
+    unsigned count = 0;
+    for (; count < kMaxParts && count < parts.size(); ++count)
+      now[count] = uv_buf_init(parts[count].data(), static_cast<unsigned>(parts[count].size()));
+    int wrote = uv_try_write(stream, now, count);
+    if (wrote < 0 && wrote != UV_EAGAIN) return Sent::kFailed;  // UV_EAGAIN while writes are queued
     auto taken = static_cast<std::size_t>(std::max(wrote, 0));
-    if (taken == bytes.size() + body.size()) return Sent::kDone;
-    if (taken >= bytes.size()) {
-      body.erase(0, taken - bytes.size());
-      bytes.clear();
-      bytes.swap(body);
-    } else {
-      bytes.erase(0, taken);
-    }
+    while (first < parts.size() && taken >= parts[first].size()) taken -= parts[first++].size();
+    if (first == parts.size()) return Sent::kDone;
+    offset = taken;
   }
   auto pending = std::make_unique<PendingWrite>();
-  pending->bytes = std::move(bytes);
-  pending->body = std::move(body);
+  pending->parts.assign(std::make_move_iterator(parts.begin() + static_cast<std::ptrdiff_t>(first)),
+                        std::make_move_iterator(parts.end()));
+  pending->offset = offset;
   std::uint64_t id = c->id;
   std::weak_ptr<bool> alive = alive_;
   pending->done = [this, id, alive, after](int status) {
@@ -329,12 +364,12 @@ HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite 
     if (after == AfterWrite::kResume) resume(id);
   };
   pending->req.data = pending.get();
-  uv_buf_t bufs[] = {uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size())),
-                     uv_buf_init(pending->body.data(), static_cast<unsigned>(pending->body.size()))};
-  int rc = uv_write(&pending->req, stream, bufs, pending->body.empty() ? 1 : 2, [](uv_write_t* w, int status) {
-    std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
-    done->done(status);
-  });
+  auto bufs = buffers(pending->parts, pending->offset);  // libuv copies the array, not the bytes
+  int rc =
+      uv_write(&pending->req, stream, bufs.data(), static_cast<unsigned>(bufs.size()), [](uv_write_t* w, int status) {
+        std::unique_ptr<PendingWrite> done(static_cast<PendingWrite*>(w->data));
+        done->done(status);
+      });
   if (rc != 0) return Sent::kFailed;
   (void)pending.release();  // now libuv's, freed in the callback
   return Sent::kQueued;

@@ -127,13 +127,12 @@ class Agent {
   // is unfinished): a scrape of a large registry never holds the checks' timers back.
   struct Scrape {
     report::MetricsRegistry::Cursor cursor;
-    std::string body;
+    std::vector<std::string> pieces;  // the answer so far, in pieces of about kScrapePieceBytes
     net::HttpServer::Respond respond;
   };
   std::vector<std::unique_ptr<Scrape>> scrapes_;
   io::UvHandle<uv_idle_t> scrape_idle_;
   std::uint64_t scrape_slice_end_ns_ = 0;  // when the last slice ended (uv_hrtime)
-  std::size_t last_scrape_bytes_ = 0;
   std::uint64_t next_probe_ = 1;
   // Frees finished /probe runs outside their callbacks: a check handle runs after the loop's I/O
   // in the same turn, where a 0 ms timer would cost the loop a turn (and a poll) of its own.

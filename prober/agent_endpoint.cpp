@@ -83,15 +83,23 @@ void Agent::render_scrapes() {
   // time and ends in a bounded number of turns instead of starving behind them.
   constexpr std::uint64_t kMinSliceNs = 5'000'000, kMaxSliceNs = 200'000'000;
   constexpr std::size_t kSeriesPerStep = 256;
+  // The answer grows in pieces of a fixed size, never by doubling one buffer: at 200 000 monitors
+  // it is ~300 MB, and each doubling copied all of it inside one slice (0.9 s at the last).
+  constexpr std::size_t kPieceBytes = 1 << 20, kPieceRoom = 256 << 10;
   std::uint64_t now = uv_hrtime();
   std::uint64_t rest_of_turn = now > scrape_slice_end_ns_ ? now - scrape_slice_end_ns_ : 0;
   std::uint64_t until = now + std::clamp(rest_of_turn / 4, kMinSliceNs, kMaxSliceNs);
   while (!scrapes_.empty() && uv_hrtime() < until) {
     for (auto it = scrapes_.begin(); it != scrapes_.end();) {
       Scrape& s = **it;
-      if (registry_.render_some(s.cursor, s.body, kSeriesPerStep)) {
-        last_scrape_bytes_ = s.body.size();
-        s.respond({200, kExposition, std::move(s.body)});
+      if (s.pieces.empty() || s.pieces.back().size() > kPieceBytes - kPieceRoom) {
+        s.pieces.emplace_back().reserve(kPieceBytes);
+      }
+      if (registry_.render_some(s.cursor, s.pieces.back(), kSeriesPerStep)) {
+        net::HttpResponse answer{200, kExposition, std::move(s.pieces.front()), {}, {}};
+        answer.body_pieces.assign(std::make_move_iterator(s.pieces.begin() + 1),
+                                  std::make_move_iterator(s.pieces.end()));
+        s.respond(std::move(answer));
         it = scrapes_.erase(it);
       } else {
         ++it;
@@ -111,9 +119,6 @@ void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& re
     refresh_process_metrics();
     if (scrapes_.empty()) scrape_slice_end_ns_ = uv_hrtime();
     scrapes_.push_back(std::make_unique<Scrape>(Scrape{{}, {}, respond}));
-    // Room for the answer at once (the last one's size and an eighth): a body of 100 MB grown by
-    // doubling would copy itself, tens of milliseconds each, inside the slices.
-    scrapes_.back()->body.reserve(last_scrape_bytes_ + last_scrape_bytes_ / 8);
     if (!scrape_idle_.initialized()) {
       uv_idle_init(loop_.get(), scrape_idle_.get());
       scrape_idle_.get()->data = this;
