@@ -91,7 +91,10 @@ class Agent {
   void handle(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   void probe(const net::HttpRequest& request, const net::HttpServer::Respond& respond);
   void refresh_process_metrics();
-  void render_scrapes();  // one slice of every /metrics answer being rendered
+  void render_scrapes();  // one slice of every /metrics and /results answer being rendered
+  // Answers `respond` with what `step` renders, a step at a time between other loop work.
+  void answer_in_slices(const char* content_type, std::function<bool(std::string&)> step,
+                        const net::HttpServer::Respond& respond);
   void shutdown(const char* signal_name);
   void declare_agent_metrics();
 
@@ -123,11 +126,12 @@ class Agent {
   // kMaxProbeChecks: whoever may call /probe names the targets.
   static constexpr std::size_t kMaxProbeChecks = 256;
   std::unordered_map<std::string, std::shared_ptr<const checks::Check>> probe_checks_;
-  // /metrics answers rendered in slices between other loop work (an idle handle runs while any
-  // is unfinished): a scrape of a large registry never holds the checks' timers back.
+  // /metrics and /results answers rendered in slices between other loop work (an idle handle
+  // runs while any is unfinished): a scrape of a large registry never holds the checks' timers back.
   struct Scrape {
-    report::MetricsRegistry::Cursor cursor;
-    std::vector<std::string> pieces;  // the answer so far, in pieces of about kScrapePieceBytes
+    const char* content_type;
+    std::function<bool(std::string&)> step;  // appends the next part of the answer; true once whole
+    std::vector<std::string> pieces;         // the answer so far, in pieces of about 1 MiB
     net::HttpServer::Respond respond;
   };
   std::vector<std::unique_ptr<Scrape>> scrapes_;

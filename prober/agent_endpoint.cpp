@@ -82,7 +82,6 @@ void Agent::render_scrapes() {
   // with checks (thousands due at once, a sanitizer build) the scrape still gets a fifth of the
   // time and ends in a bounded number of turns instead of starving behind them.
   constexpr std::uint64_t kMinSliceNs = 5'000'000, kMaxSliceNs = 200'000'000;
-  constexpr std::size_t kSeriesPerStep = 256;
   // The answer grows in pieces of a fixed size, never by doubling one buffer: at 200 000 monitors
   // it is ~300 MB, and each doubling copied all of it inside one slice (0.9 s at the last).
   constexpr std::size_t kPieceBytes = 1 << 20, kPieceRoom = 256 << 10;
@@ -95,8 +94,8 @@ void Agent::render_scrapes() {
       if (s.pieces.empty() || s.pieces.back().size() > kPieceBytes - kPieceRoom) {
         s.pieces.emplace_back().reserve(kPieceBytes);
       }
-      if (registry_.render_some(s.cursor, s.pieces.back(), kSeriesPerStep)) {
-        net::HttpResponse answer{200, kExposition, std::move(s.pieces.front()), {}, {}};
+      if (s.step(s.pieces.back())) {
+        net::HttpResponse answer{200, s.content_type, std::move(s.pieces.front()), {}, {}};
         answer.body_pieces.assign(std::make_move_iterator(s.pieces.begin() + 1),
                                   std::make_move_iterator(s.pieces.end()));
         s.respond(std::move(answer));
@@ -110,6 +109,19 @@ void Agent::render_scrapes() {
   if (scrapes_.empty()) uv_idle_stop(scrape_idle_.get());
 }
 
+void Agent::answer_in_slices(const char* content_type, std::function<bool(std::string&)> step,
+                             const net::HttpServer::Respond& respond) {
+  if (scrapes_.empty()) scrape_slice_end_ns_ = uv_hrtime();
+  scrapes_.push_back(std::make_unique<Scrape>(Scrape{content_type, std::move(step), {}, respond}));
+  if (!scrape_idle_.initialized()) {
+    uv_idle_init(loop_.get(), scrape_idle_.get());
+    scrape_idle_.get()->data = this;
+  }
+  uv_idle_start(scrape_idle_.get(), [](uv_idle_t* h) {
+    if (h->data) static_cast<Agent*>(h->data)->render_scrapes();
+  });
+}
+
 void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& respond) {
   if (q.path == "/metrics") {
     registry_.set("prober_http_connections_refused_total", {}, static_cast<double>(server_->refused_connections()));
@@ -117,21 +129,24 @@ void Agent::handle(const net::HttpRequest& q, const net::HttpServer::Respond& re
     registry_.set("prober_http_tls_failures_total", {}, static_cast<double>(server_->tls_failures()));
     registry_.set("prober_http_unauthorized_total", {}, static_cast<double>(server_->unauthorized_requests()));
     refresh_process_metrics();
-    if (scrapes_.empty()) scrape_slice_end_ns_ = uv_hrtime();
-    scrapes_.push_back(std::make_unique<Scrape>(Scrape{{}, {}, respond}));
-    if (!scrape_idle_.initialized()) {
-      uv_idle_init(loop_.get(), scrape_idle_.get());
-      scrape_idle_.get()->data = this;
-    }
-    uv_idle_start(scrape_idle_.get(), [](uv_idle_t* h) {
-      if (h->data) static_cast<Agent*>(h->data)->render_scrapes();
-    });
-    return;
+    constexpr std::size_t kSeriesPerStep = 256;
+    return answer_in_slices(
+        kExposition,
+        [this, cursor = report::MetricsRegistry::Cursor{}](std::string& out) mutable {
+          return registry_.render_some(cursor, out, kSeriesPerStep);
+        },
+        respond);
   }
   if (q.path == "/healthz") return respond(text(200, "ok\n"));
   if (q.path == "/readyz") return respond(ready_ && !stopping_ ? text(200, "ready\n") : text(503, "not ready\n"));
   if (q.path == "/results") {
-    return respond({200, "application/json", store_.to_text(std::chrono::system_clock::now())});
+    // A step inflates each monitor's packed results: 64 of them are well under a millisecond.
+    constexpr std::size_t kMonitorsPerStep = 64;
+    return answer_in_slices(
+        "application/json",
+        [this, cursor = report::ResultStore::Cursor{}, now = std::chrono::system_clock::now()](
+            std::string& out) mutable { return store_.render_some(cursor, out, kMonitorsPerStep, now); },
+        respond);
   }
   if (q.path == "/-/reload") {
     if (q.method != "POST" && q.method != "PUT") return respond(text(405, "use POST\n"));

@@ -98,16 +98,29 @@ ResultStore::Earlier& ResultStore::earlier(Entry& e) {
 void ResultStore::forget(const std::string& monitor) { entries_.erase(monitor); }
 
 std::string ResultStore::to_text(std::chrono::system_clock::time_point now) const {
+  std::string out;
+  Cursor c;
+  render_some(c, out, entries_.size() + 1, now);
+  return out;
+}
+
+bool ResultStore::render_some(Cursor& c, std::string& out, std::size_t budget,
+                              std::chrono::system_clock::time_point now) const {
   // The stored texts are pasted in as they were given: no parse and no re-serialisation per request.
-  std::string out = "{";
   auto paste = [&](const std::string& packed) {
     if (!packer_.unpack_into(packed, out)) out += "null";  // never: the packer made it
   };
-  for (const auto& [name, e] : entries_) {
+  if (!c.opened) out += "{";
+  c.opened = true;
+  auto it = c.after ? entries_.upper_bound(*c.after) : entries_.begin();
+  const std::string* last = c.after ? &*c.after : nullptr;
+  for (; it != entries_.end() && budget > 0; ++it, --budget) {
+    const auto& [name, e] = *it;
     static const std::string kNone;
     const std::string& failure = e.last_failed() ? e.last : e.earlier ? e.earlier->last_failure : kNone;
     bool keep = !failure.empty() && now - e.earlier->failed_at < kKeepFailures;
-    if (out.size() > 1) out += ",\n";
+    if (last) out += ",\n";
+    last = &name;
     out += checks::json_text(name);
     out += ":{\"last\":";
     paste(e.last);
@@ -123,7 +136,10 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
       paste(e.earlier->last_diagnosis);
     out += "}";
   }
-  return out + "}\n";
+  if (last && (!c.after || last != &*c.after)) c.after = *last;  // the name copied once a step
+  if (it != entries_.end()) return false;
+  out += "}\n";
+  return true;
 }
 
 }  // namespace prober::report

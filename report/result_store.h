@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,14 @@ class ResultStore {
   // {"monitor": {"last": [...], "last_failure": [...] or null, "last_diagnosis": {...} or null}, ...}
   // as JSON text.
   std::string to_text(std::chrono::system_clock::time_point now) const;
+  // The same text in steps, for an answer rendered between other loop work: appends up to `budget`
+  // monitors after the cursor's to `out`; true once the text is whole. Monitors added or removed
+  // between steps do not invalidate the cursor (it is a name, not an iterator).
+  struct Cursor {
+    bool opened = false;
+    std::optional<std::string> after;  // the last monitor written
+  };
+  bool render_some(Cursor& c, std::string& out, std::size_t budget, std::chrono::system_clock::time_point now) const;
   static constexpr std::chrono::hours kKeepFailures{1};
 
  private:

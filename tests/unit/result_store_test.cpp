@@ -71,3 +71,36 @@ TEST_CASE("a diagnosis is shown with its monitor, and a forgotten monitor is gon
   CHECK_FALSE(j.contains("m"));
   CHECK(j.contains("other"));
 }
+
+TEST_CASE("rendered in steps, the text is the one rendered at once; monitors come and go between steps") {
+  ResultStore store;
+  const auto now = Clock::time_point(std::chrono::hours(1000));
+  for (int i = 0; i < 50; ++i) {
+    store.record("m" + std::to_string(i), "[{\"n\":" + std::to_string(i) + "}]", i % 3 == 0, now);
+  }
+  store.record_diagnosis("m4", R"({"class":"tcp_refused"})");
+  const std::string whole = store.to_text(now);
+  for (std::size_t budget : {1, 2, 7, 49, 50, 51}) {
+    ResultStore::Cursor cursor;
+    std::string out;
+    int steps = 1;
+    while (!store.render_some(cursor, out, budget, now)) ++steps;
+    CHECK(out == whole);
+    CHECK(steps == static_cast<int>((50 + budget - 1) / budget));  // no step left for the closing brace alone
+  }
+
+  // Between steps: a monitor already written goes away, one not yet written arrives.
+  ResultStore::Cursor cursor;
+  std::string out;
+  CHECK_FALSE(store.render_some(cursor, out, 10, now));
+  store.forget("m0");
+  store.record("m99", "[{\"n\":99}]", false, now);
+  while (!store.render_some(cursor, out, 10, now)) {
+  }
+  auto j = nlohmann::json::parse(out);  // still one JSON object
+  CHECK(j.contains("m0"));              // written before it went
+  CHECK(j.contains("m99"));
+  CHECK(j.size() == 51);
+  ResultStore empty;
+  CHECK(empty.to_text(now) == "{}\n");
+}
