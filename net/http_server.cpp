@@ -58,6 +58,10 @@ struct HttpServer::Connection {
   bool reading = true;       // libuv reads the socket (stopped when `held` is full, or at end of file)
   bool peer_closed = false;  // the client closed its side after its request: answered, then dropped
   std::string held;          // what the client sent while its request was being answered
+  // A TLS answer's body not yet encrypted (send_encrypted), and what to do once it is all out.
+  std::vector<std::string> unencrypted;
+  std::size_t encrypted = 0;
+  AfterWrite after_all = AfterWrite::kNothing;
 };
 
 HttpServer::HttpServer(uv_loop_t* loop, Handler handler, HttpServerLimits limits, Security security)
@@ -297,28 +301,47 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
     body.push_back(std::move(response.body));
     for (auto& piece : response.body_pieces) body.push_back(std::move(piece));
   }
+  AfterWrite after = keep ? AfterWrite::kResume : AfterWrite::kDrop;
   if (c->tls) {
-    // Encrypted piece by piece: the records of a large answer are never one buffer either.
     std::string wire;
     if (!c->tls->send(bytes, wire)) return drop(id);
-    bytes = std::move(wire);
-    for (auto& piece : body) {
-      wire.clear();
-      if (!c->tls->send(piece, wire)) return drop(id);
-      piece = std::move(wire);
-    }
+    c->unencrypted = std::move(body);
+    c->encrypted = 0;
+    c->after_all = after;
+    return send_encrypted(c, std::move(wire), c->held.empty());
   }
   // With the next request already here, the answer goes through libuv's queue, and the next
   // one is read from its callback, not from inside this call.
-  switch (
-      write(c, std::move(bytes), keep ? AfterWrite::kResume : AfterWrite::kDrop, std::move(body), c->held.empty())) {
+  sent(c, write(c, std::move(bytes), after, std::move(body), c->held.empty()), after);
+}
+
+// After write(): does `after` for an answer written at once, or notes that one is on its way.
+void HttpServer::sent(Connection* c, Sent how, AfterWrite after) {
+  switch (how) {
     case Sent::kFailed:
-      return drop(id);
+      return drop(c->id);
     case Sent::kDone:
-      return keep ? resume(id) : drop(id);
+      return after == AfterWrite::kResume ? resume(c->id) : drop(c->id);
     case Sent::kQueued:
       c->writing = true;
       c->unsent = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(c->tcp.get()));
+  }
+}
+
+// A TLS answer is encrypted about 1 MiB at a time, the next part once the last is written:
+// encrypting a 300 MB /metrics answer at once held the loop for as long.
+void HttpServer::send_encrypted(Connection* c, std::string wire, bool at_once) {
+  constexpr std::size_t kBatchBytes = 1 << 20;
+  while (true) {
+    while (c->encrypted < c->unencrypted.size() && wire.size() < kBatchBytes) {
+      if (!c->tls->send(c->unencrypted[c->encrypted], wire)) return drop(c->id);
+      std::string().swap(c->unencrypted[c->encrypted++]);
+    }
+    bool last = c->encrypted == c->unencrypted.size();
+    if (last) c->unencrypted.clear();
+    AfterWrite after = last ? c->after_all : AfterWrite::kNextPiece;
+    Sent how = write(c, std::exchange(wire, std::string()), after, {}, at_once);
+    if (how != Sent::kDone || last) return sent(c, how, after);  // else the socket took it all: on
   }
 }
 
@@ -362,6 +385,9 @@ HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite 
     if (!a || !*a) return;
     if (status != 0 || after == AfterWrite::kDrop) return drop(id);
     if (after == AfterWrite::kResume) resume(id);
+    if (after == AfterWrite::kNextPiece) {
+      if (auto it = connections_.find(id); it != connections_.end()) send_encrypted(it->second.get(), {}, true);
+    }
   };
   pending->req.data = pending.get();
   auto bufs = buffers(pending->parts, pending->offset);  // libuv copies the array, not the bytes

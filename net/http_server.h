@@ -64,12 +64,15 @@ class HttpServer {
   void on_request(Connection* conn);
   bool take_token(const EndpointSecurity& security);
   void respond(std::uint64_t id, HttpResponse response);
-  enum class AfterWrite { kNothing, kResume, kDrop };
+  // kNextPiece: encrypt and write the next part of a TLS answer (send_encrypted).
+  enum class AfterWrite { kNothing, kResume, kDrop, kNextPiece };
   // kDone: written to the socket at once, and `after` is the caller's to do; kQueued: libuv
   // writes the rest and does `after`; kFailed: the connection is to be dropped.
   enum class Sent { kDone, kQueued, kFailed };
   Sent write(Connection* conn, std::string bytes, AfterWrite after, std::vector<std::string> more = {},
              bool at_once = true);
+  void sent(Connection* conn, Sent how, AfterWrite after);
+  void send_encrypted(Connection* conn, std::string wire, bool at_once);
   void drop(std::uint64_t id);
   void resume(std::uint64_t id);  // a kept-alive connection waits for its next request
 

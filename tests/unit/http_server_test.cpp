@@ -4,6 +4,10 @@
 
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +19,8 @@
 #include <variant>
 
 #include "io/loop.h"
+#include "io/openssl_handles.h"
+#include "net/tls_server.h"
 
 namespace {
 
@@ -74,6 +80,57 @@ std::pair<std::string, std::string> read_answer(int fd) {
     if (head_end != std::string::npos && in.size() >= head_end + length) break;
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
     if (n <= 0) return {in.substr(0, head_end == std::string::npos ? in.size() : head_end), ""};
+    in.append(buffer, static_cast<std::size_t>(n));
+  }
+  return {in.substr(0, head_end), in.substr(head_end, length)};
+}
+
+std::string pem_of(EVP_PKEY* key, X509* cert) {
+  prober::io::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (key) PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  if (cert) PEM_write_bio_X509(bio.get(), cert);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// The endpoint's TLS with a self-signed P-256 certificate made now.
+std::shared_ptr<const prober::net::EndpointSecurity> tls_security() {
+  prober::io::EvpPkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  prober::io::X509Ptr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
+  prober::config::WebTlsConfig tls;
+  tls.cert = pem_of(nullptr, cert.get());
+  tls.key = pem_of(key.get(), nullptr);
+  auto made = prober::net::TlsServerContext::make(tls);
+  REQUIRE(std::holds_alternative<std::shared_ptr<const prober::net::TlsServerContext>>(made));
+  auto security = std::make_shared<prober::net::EndpointSecurity>();
+  security->tls = std::get<std::shared_ptr<const prober::net::TlsServerContext>>(made);
+  return security;
+}
+
+// One answer's head and body over TLS (the certificate is not verified: not what is tested).
+std::pair<std::string, std::string> read_tls_answer(SSL* ssl) {
+  std::string in;
+  char buffer[65536];
+  std::size_t head_end = std::string::npos, length = 0;
+  while (true) {
+    if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
+      auto at = in.find("Content-Length: ");
+      length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
+      head_end += 4;
+    }
+    if (head_end != std::string::npos && in.size() >= head_end + length) break;
+    int n = SSL_read(ssl, buffer, sizeof buffer);
+    if (n <= 0) return {in, ""};
     in.append(buffer, static_cast<std::size_t>(n));
   }
   return {in.substr(0, head_end), in.substr(head_end, length)};
@@ -160,3 +217,46 @@ TEST_CASE("a client that leaves in the middle of a large answer leaves nothing b
 }
 
 }  // namespace
+
+TEST_CASE("over TLS, an answer in pieces is encrypted as it goes out and arrives whole; the connection is kept") {
+  std::signal(SIGPIPE, SIG_IGN);
+  prober::io::Loop loop;
+  const HttpResponse answer = big_answer(12, 512 * 1024 + 3);  // ~6 MB: several batches of records
+  auto security = tls_security();
+  auto made = HttpServer::listen(
+      loop.get(), "127.0.0.1:0",
+      [&](const prober::net::HttpRequest& q, auto respond) {
+        respond(q.path == "/big" ? answer : HttpResponse{200, "text/plain", "small\n", {}, {}});
+      },
+      {}, [security] { return security; });
+  REQUIRE(std::holds_alternative<std::unique_ptr<HttpServer>>(made));
+  auto& server = std::get<std::unique_ptr<HttpServer>>(made);
+  std::atomic<bool> done{false};
+  std::string head, body, second_body;
+  std::thread client([&] {
+    int fd = connect_to(server->port());
+    prober::io::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+    prober::io::SslPtr ssl(SSL_new(ctx.get()));
+    SSL_set_fd(ssl.get(), fd);
+    if (fd >= 0 && SSL_connect(ssl.get()) == 1) {
+      std::string request = "GET /big HTTP/1.1\r\nHost: t\r\n\r\n";
+      SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      std::tie(head, body) = read_tls_answer(ssl.get());
+      request = "GET /small HTTP/1.1\r\nHost: t\r\n\r\n";
+      SSL_write(ssl.get(), request.data(), static_cast<int>(request.size()));
+      second_body = read_tls_answer(ssl.get()).second;
+    }
+    if (fd >= 0) close(fd);
+    done = true;
+  });
+  run_until(loop, done);
+  client.join();
+  CHECK(head.find("HTTP/1.1 200 OK") == 0);
+  CHECK(head.find("Content-Length: " + std::to_string(expected_body(answer).size()) + "\r\n") != std::string::npos);
+  CHECK(body.size() == expected_body(answer).size());
+  CHECK((body == expected_body(answer)));
+  CHECK(second_body == "small\n");
+  server.reset();
+  CHECK(loop.close() == 0);
+}
