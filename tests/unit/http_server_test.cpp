@@ -66,8 +66,10 @@ void send_all(int fd, const std::string& bytes) {
   }
 }
 
-// One answer's head and body (by its Content-Length) from fd; the body empty on a short read.
-std::pair<std::string, std::string> read_answer(int fd) {
+// One answer's head and body (by its Content-Length), read with `read` (recv or SSL_read: the
+// bytes into a buffer, 0 or less at the end); the body empty on a short read.
+template <typename Read>
+std::pair<std::string, std::string> read_answer_with(Read read) {
   std::string in;
   char buffer[65536];
   std::size_t head_end = std::string::npos, length = 0;
@@ -78,11 +80,21 @@ std::pair<std::string, std::string> read_answer(int fd) {
       head_end += 4;
     }
     if (head_end != std::string::npos && in.size() >= head_end + length) break;
-    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    auto n = read(buffer, sizeof buffer);
     if (n <= 0) return {in.substr(0, head_end == std::string::npos ? in.size() : head_end), ""};
     in.append(buffer, static_cast<std::size_t>(n));
   }
   return {in.substr(0, head_end), in.substr(head_end, length)};
+}
+
+std::pair<std::string, std::string> read_answer(int fd) {
+  return read_answer_with([fd](char* buffer, std::size_t size) { return recv(fd, buffer, size, 0); });
+}
+
+// Over TLS (the certificate is not verified: not what is tested).
+std::pair<std::string, std::string> read_tls_answer(SSL* ssl) {
+  return read_answer_with(
+      [ssl](char* buffer, std::size_t size) { return SSL_read(ssl, buffer, static_cast<int>(size)); });
 }
 
 std::string pem_of(EVP_PKEY* key, X509* cert) {
@@ -115,25 +127,6 @@ std::shared_ptr<const prober::net::EndpointSecurity> tls_security() {
   auto security = std::make_shared<prober::net::EndpointSecurity>();
   security->tls = std::get<std::shared_ptr<const prober::net::TlsServerContext>>(made);
   return security;
-}
-
-// One answer's head and body over TLS (the certificate is not verified: not what is tested).
-std::pair<std::string, std::string> read_tls_answer(SSL* ssl) {
-  std::string in;
-  char buffer[65536];
-  std::size_t head_end = std::string::npos, length = 0;
-  while (true) {
-    if (head_end == std::string::npos && (head_end = in.find("\r\n\r\n")) != std::string::npos) {
-      auto at = in.find("Content-Length: ");
-      length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
-      head_end += 4;
-    }
-    if (head_end != std::string::npos && in.size() >= head_end + length) break;
-    int n = SSL_read(ssl, buffer, sizeof buffer);
-    if (n <= 0) return {in, ""};
-    in.append(buffer, static_cast<std::size_t>(n));
-  }
-  return {in.substr(0, head_end), in.substr(head_end, length)};
 }
 
 // Runs the loop until `done`, at most 20 s.
