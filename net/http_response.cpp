@@ -32,13 +32,13 @@ const char* reason(int status) {
   }
 }
 
-}  // namespace
-
 std::size_t body_size(const HttpResponse& response) {
   std::size_t size = response.body.size();
   for (const auto& piece : response.body_pieces) size += piece.size();
   return size;
 }
+
+}  // namespace
 
 std::string serialize_head(const HttpResponse& response, bool keep_alive) {
   std::string bytes = "HTTP/1.1 " + std::to_string(response.status) + " " + reason(response.status) +

@@ -17,8 +17,6 @@ struct HttpResponse {
   std::vector<std::string> body_pieces;
 };
 
-std::size_t body_size(const HttpResponse& response);
-
 // The status line and headers; the body goes out after them as it is (a /metrics answer of
 // 100 MB is not copied once more).
 std::string serialize_head(const HttpResponse& response, bool keep_alive);

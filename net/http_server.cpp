@@ -58,7 +58,7 @@ struct HttpServer::Connection {
   bool reading = true;       // libuv reads the socket (stopped when `held` is full, or at end of file)
   bool peer_closed = false;  // the client closed its side after its request: answered, then dropped
   std::string held;          // what the client sent while its request was being answered
-  // A TLS answer's body not yet encrypted (send_encrypted), and what to do once it is all out.
+  // A TLS answer, head and body, not yet encrypted (send_encrypted), and what to do once it is out.
   std::vector<std::string> unencrypted;
   std::size_t encrypted = 0;
   AfterWrite after_all = AfterWrite::kNothing;
@@ -294,25 +294,23 @@ void HttpServer::respond(std::uint64_t id, HttpResponse response) {
   bool head = c->parser.state() == HttpRequestParser::State::kComplete && c->parser.request().method == "HEAD";
   if (c->security)
     response.headers.insert(response.headers.end(), c->security->headers.begin(), c->security->headers.end());
-  std::string bytes = serialize_head(response, keep);
-  std::vector<std::string> body;
+  std::vector<std::string> parts;  // the head, then the body
+  parts.reserve(head ? 1 : 2 + response.body_pieces.size());
+  parts.push_back(serialize_head(response, keep));
   if (!head) {
-    body.reserve(1 + response.body_pieces.size());
-    body.push_back(std::move(response.body));
-    for (auto& piece : response.body_pieces) body.push_back(std::move(piece));
+    parts.push_back(std::move(response.body));
+    for (auto& piece : response.body_pieces) parts.push_back(std::move(piece));
   }
   AfterWrite after = keep ? AfterWrite::kResume : AfterWrite::kDrop;
   if (c->tls) {
-    std::string wire;
-    if (!c->tls->send(bytes, wire)) return drop(id);
-    c->unencrypted = std::move(body);
+    c->unencrypted = std::move(parts);
     c->encrypted = 0;
     c->after_all = after;
-    return send_encrypted(c, std::move(wire), c->held.empty());
+    return send_encrypted(c, c->held.empty());
   }
   // With the next request already here, the answer goes through libuv's queue, and the next
   // one is read from its callback, not from inside this call.
-  sent(c, write(c, std::move(bytes), after, std::move(body), c->held.empty()), after);
+  sent(c, write(c, std::move(parts), after, c->held.empty()), after);
 }
 
 // After write(): does `after` for an answer written at once, or notes that one is on its way.
@@ -330,9 +328,10 @@ void HttpServer::sent(Connection* c, Sent how, AfterWrite after) {
 
 // A TLS answer is encrypted about 1 MiB at a time, the next part once the last is written:
 // encrypting a 300 MB /metrics answer at once held the loop for as long.
-void HttpServer::send_encrypted(Connection* c, std::string wire, bool at_once) {
+void HttpServer::send_encrypted(Connection* c, bool at_once) {
   constexpr std::size_t kBatchBytes = 1 << 20;
   while (true) {
+    std::string wire;
     while (c->encrypted < c->unencrypted.size() && wire.size() < kBatchBytes) {
       if (!c->tls->send(c->unencrypted[c->encrypted], wire)) return drop(c->id);
       std::string().swap(c->unencrypted[c->encrypted++]);
@@ -340,24 +339,24 @@ void HttpServer::send_encrypted(Connection* c, std::string wire, bool at_once) {
     bool last = c->encrypted == c->unencrypted.size();
     if (last) c->unencrypted.clear();
     AfterWrite after = last ? c->after_all : AfterWrite::kNextPiece;
-    Sent how = write(c, std::exchange(wire, std::string()), after, {}, at_once);
+    Sent how = write(c, std::move(wire), after, at_once);
     if (how != Sent::kDone || last) return sent(c, how, after);  // else the socket took it all: on
   }
 }
 
-// Writes bytes, then the `more` parts, on the connection: at once when the socket takes them all
-// (most answers: no write request, and no extra turn of the loop for its callback), else through
+HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite after, bool at_once) {
+  std::vector<std::string> parts;
+  parts.push_back(std::move(bytes));
+  return write(c, std::move(parts), after, at_once);
+}
+
+// Writes the parts in order on the connection: at once when the socket takes them all (most
+// answers: no write request, and no extra turn of the loop for its callback), else through
 // libuv's queue. What the socket took at once is skipped by an offset, never erased: erasing the
 // front of a 300 MB answer moves the rest.
-HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite after, std::vector<std::string> more,
-                                   bool at_once) {
+HttpServer::Sent HttpServer::write(Connection* c, std::vector<std::string> parts, AfterWrite after, bool at_once) {
   auto* stream = reinterpret_cast<uv_stream_t*>(c->tcp.get());
-  std::vector<std::string> parts;
-  parts.reserve(1 + more.size());
-  if (!bytes.empty()) parts.push_back(std::move(bytes));
-  for (auto& part : more) {
-    if (!part.empty()) parts.push_back(std::move(part));
-  }
+  std::erase_if(parts, [](const std::string& part) { return part.empty(); });
   if (parts.empty()) return Sent::kDone;
   std::size_t first = 0, offset = 0;
   if (at_once) {
@@ -386,7 +385,7 @@ HttpServer::Sent HttpServer::write(Connection* c, std::string bytes, AfterWrite 
     if (status != 0 || after == AfterWrite::kDrop) return drop(id);
     if (after == AfterWrite::kResume) resume(id);
     if (after == AfterWrite::kNextPiece) {
-      if (auto it = connections_.find(id); it != connections_.end()) send_encrypted(it->second.get(), {}, true);
+      if (auto it = connections_.find(id); it != connections_.end()) send_encrypted(it->second.get(), true);
     }
   };
   pending->req.data = pending.get();

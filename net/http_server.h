@@ -69,10 +69,10 @@ class HttpServer {
   // kDone: written to the socket at once, and `after` is the caller's to do; kQueued: libuv
   // writes the rest and does `after`; kFailed: the connection is to be dropped.
   enum class Sent { kDone, kQueued, kFailed };
-  Sent write(Connection* conn, std::string bytes, AfterWrite after, std::vector<std::string> more = {},
-             bool at_once = true);
+  Sent write(Connection* conn, std::string bytes, AfterWrite after, bool at_once = true);
+  Sent write(Connection* conn, std::vector<std::string> parts, AfterWrite after, bool at_once);
   void sent(Connection* conn, Sent how, AfterWrite after);
-  void send_encrypted(Connection* conn, std::string wire, bool at_once);
+  void send_encrypted(Connection* conn, bool at_once);
   void drop(std::uint64_t id);
   void resume(std::uint64_t id);  // a kept-alive connection waits for its next request
 

@@ -1,5 +1,7 @@
 #include "report/result_store.h"
 
+#include <iterator>
+
 #include "checks/check_result_json.h"
 
 namespace prober::report {
@@ -112,15 +114,14 @@ bool ResultStore::render_some(Cursor& c, std::string& out, std::size_t budget,
   };
   if (!c.opened) out += "{";
   c.opened = true;
-  auto it = c.after ? entries_.upper_bound(*c.after) : entries_.begin();
-  const std::string* last = c.after ? &*c.after : nullptr;
+  const auto from = c.after ? entries_.upper_bound(*c.after) : entries_.begin();
+  auto it = from;
   for (; it != entries_.end() && budget > 0; ++it, --budget) {
     const auto& [name, e] = *it;
     static const std::string kNone;
     const std::string& failure = e.last_failed() ? e.last : e.earlier ? e.earlier->last_failure : kNone;
     bool keep = !failure.empty() && now - e.earlier->failed_at < kKeepFailures;
-    if (last) out += ",\n";
-    last = &name;
+    if (it != from || c.after) out += ",\n";
     out += checks::json_text(name);
     out += ":{\"last\":";
     paste(e.last);
@@ -136,7 +137,7 @@ bool ResultStore::render_some(Cursor& c, std::string& out, std::size_t budget,
       paste(e.earlier->last_diagnosis);
     out += "}";
   }
-  if (last && (!c.after || last != &*c.after)) c.after = *last;  // the name copied once a step
+  if (it != from) c.after = std::prev(it)->first;  // the name copied once a step
   if (it != entries_.end()) return false;
   out += "}\n";
   return true;
