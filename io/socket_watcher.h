@@ -55,8 +55,12 @@ class SocketWatcher {
     }
   };
 
+  static constexpr int kBatch = 256;     // events fetched by one epoll_wait
+  static constexpr int kMaxBatches = 8;  // full batches handled in one turn of the loop
+
   static void on_epoll_ready(uv_poll_t* handle, int status, int events) noexcept;
   void dispatch() noexcept;
+  int dispatch_batch() noexcept;    // one epoll_wait's events; returns how many it fetched
   void leave_set(int fd) noexcept;  // EPOLL_CTL_DEL, errors ignored
 
   int epoll_fd_ = -1;

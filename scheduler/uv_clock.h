@@ -34,6 +34,9 @@ class UvTimerFactory final : public TimerFactory {
   ~UvTimerFactory() override;
   std::unique_ptr<Timer> create(std::function<void()> callback) override;
   void close() noexcept;  // before the loop closes; timers it made must be gone by then
+  // Timers fired in one turn of the loop at most; the loop reads its sockets before the next
+  // ones (a turn starting this many checks takes a few ms).
+  static constexpr std::size_t kMaxFiredPerTurn = 128;
 
  private:
   class QueuedTimer;

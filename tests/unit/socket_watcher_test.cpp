@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
 #include <vector>
 
 #include "io/loop.h"
@@ -172,4 +173,24 @@ TEST_CASE_FIXTURE(Watching, "a hang-up reports every watched direction; a socket
   watcher.forget(fd);
   CHECK(watcher.watched() == 0);
   ::close(fd);
+}
+
+TEST_CASE_FIXTURE(Watching, "more ready sockets than one epoll batch are all reported in one turn") {
+  // A held-up agent has thousands of answers waiting: reading only one batch of them a turn,
+  // while the same turns start new checks, let the unread ones pile up.
+  constexpr int kPairs = 700;
+  std::vector<std::unique_ptr<Pair>> pairs;
+  for (int i = 0; i < kPairs; ++i) {
+    pairs.push_back(std::make_unique<Pair>());
+    REQUIRE(::write(pairs.back()->fd[1], "x", 1) == 1);
+    // As the checks' owners do: read what made the socket ready.
+    auto read_it = [](void* self, int fd, int events, bool failed) {
+      char byte = 0;
+      if (::read(fd, &byte, 1) == 1) Recorder::ready(self, fd, events, failed);
+    };
+    REQUIRE(watcher.watch(pairs.back()->fd[0], UV_READABLE, read_it, &r) == 0);
+  }
+  turn();
+  CHECK(r.seen.size() == kPairs);
+  for (auto& p : pairs) watcher.forget(p->fd[0]);
 }

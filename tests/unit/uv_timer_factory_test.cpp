@@ -97,3 +97,35 @@ TEST_CASE("many timers armed, re-armed and disarmed at random: each enabled one 
   for (int i = 0; i < kTimers; ++i) CHECK(count[i] == (due[i] >= 0 ? 1 : 0));
   for (std::size_t k = 1; k < fired_order.size(); ++k) CHECK(due[fired_order[k - 1]] <= due[fired_order[k]]);
 }
+
+TEST_CASE("a backlog of due timers fires in bounded turns, the loop's I/O read between them") {
+  Fixture f;
+  constexpr int kTimers = 1000;
+  std::vector<int> fired_order;
+  std::vector<std::unique_ptr<scheduler::Timer>> t;
+  for (int i = 0; i < kTimers; ++i) {
+    t.push_back(f.timers->create([&fired_order, i] { fired_order.push_back(i); }));
+    t.back()->enable(Millis(0));
+  }
+  // I/O that is ready before the loop starts: it must be read after the first turn's timers,
+  // not after all of them (a held-up agent would otherwise start thousands of checks while the
+  // answers of those in flight wait unread).
+  struct Probe {
+    uv_async_t async{};
+    std::vector<std::size_t> seen;  // timers fired when the I/O was read
+    const std::vector<int>* fired = nullptr;
+  } probe;
+  probe.fired = &fired_order;
+  uv_async_init(f.loop.get(), &probe.async, [](uv_async_t* a) {
+    auto* p = static_cast<Probe*>(a->data);
+    p->seen.push_back(p->fired->size());
+    uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+  });
+  probe.async.data = &probe;
+  uv_async_send(&probe.async);
+  f.run();
+  REQUIRE(probe.seen.size() == 1);
+  CHECK(probe.seen[0] <= scheduler::UvTimerFactory::kMaxFiredPerTurn);
+  REQUIRE(fired_order.size() == kTimers);
+  for (int i = 0; i < kTimers; ++i) CHECK(fired_order[i] == i);
+}
