@@ -4,6 +4,7 @@
 
 #include "checks/explain.h"
 #include "checks/findings.h"
+#include "checks/timings.h"
 
 namespace prober::scheduler {
 
@@ -19,6 +20,13 @@ void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, c
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   for (auto& r : results) checks::add_certificate_findings(r, now.count());
   checks::explain(results);
+}
+
+void add_held_up_hint(std::vector<checks::CheckResult>& results, std::chrono::milliseconds late) {
+  std::string hint = "prober itself was held up for " + checks::format_ms(static_cast<double>(late.count())) +
+                     " during this check (its process paused or short of CPU): the deadline was "
+                     "extended by that much, and the timings include it";
+  for (auto& r : results) r.hints.push_back(hint);
 }
 
 }  // namespace prober::scheduler

@@ -18,6 +18,7 @@ struct Scheduler::Entry {
   Millis offset{0};
   Millis due_at{0};
   Millis started_at{0};
+  Millis held_up{0};  // how late the run's deadline came, when it was extended for that
   bool running = false;
   bool queued = false;
   int consecutive_failures = 0;
@@ -58,9 +59,8 @@ void Scheduler::add(const std::string& name, MonitorSchedule schedule, std::uniq
   e->timer = timers_.create([this, raw] {
     if (!raw->running) {
       on_due(*raw);
-    } else if (raw->run) {  // the deadline
-      auto results = raw->run->cancel();
-      on_done(*raw, raw->generation, std::move(results), true);
+    } else if (raw->run) {
+      on_deadline(*raw);
     }
   });
   auto [it, added] = entries_.emplace(name, std::move(e));
@@ -121,6 +121,7 @@ void Scheduler::start(Entry& e) {
   if (observer_) observer_->on_lag(std::max(Millis(0), now - e.due_at));
   e.running = true;
   e.started_at = now;
+  e.held_up = Millis(0);
   ++e.generation;
   ++in_flight_;
   if (observer_) observer_->on_in_flight(in_flight_);
@@ -135,6 +136,23 @@ void Scheduler::start(Entry& e) {
   if (e.running && e.generation == generation) e.run = std::move(run);
 }
 
+void Scheduler::on_deadline(Entry& e) {
+  // Late by more than kHeldUp: the loop itself was held up (a paused VM or container, a CPU
+  // quota, a turn that ran long), and what the target sent meanwhile waits unread in the
+  // sockets. Cancelling now would report the target as timed out for the agent's own hold-up (a
+  // false alert: seen with a paused agent and a target answering in 1 s). The run gets that
+  // time back once, at most its timeout: its I/O is read first, and what has not come by then
+  // is a timeout of the target's.
+  Millis late = clock_.now() - (e.started_at + e.schedule.timeout);
+  if (e.held_up.count() == 0 && late >= kHeldUp) {
+    e.held_up = late;
+    e.timer->enable(std::min(late, e.schedule.timeout));
+    return;
+  }
+  auto results = e.run->cancel();
+  on_done(e, e.generation, std::move(results), true);
+}
+
 void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out) {
   if (!e.running || generation != e.generation) return;  // a late completion of an abandoned run
   e.running = false;
@@ -143,6 +161,7 @@ void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::
   if (observer_) observer_->on_in_flight(in_flight_);
   auto elapsed = std::chrono::duration_cast<checks::Micros>(clock_.now() - e.started_at);
   finish_results(results, timed_out, elapsed, e.schedule.timeout);
+  if (e.held_up.count() > 0) add_held_up_hint(results, e.held_up);
   bool failed = false;
   for (const auto& r : results) failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
   std::string name = *e.name;

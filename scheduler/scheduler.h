@@ -2,7 +2,8 @@
 // Runs every monitor at offset + k·interval (after a non-ok result, min(retry_interval, interval)
 // later until max_check_attempts is reached), never two runs of one monitor at once (the later is skipped
 // and counted), at most max_in_flight at once (the rest queue, counted), each run under a
-// deadline armed here: at the deadline the check is cancelled and timed out by phase.
+// deadline armed here: at the deadline the check is cancelled and timed out by phase — unless the
+// deadline came late because the agent itself was held up, then the run first gets that time back.
 #include <deque>
 #include <functional>
 #include <map>
@@ -59,11 +60,15 @@ class Scheduler {
   std::size_t max_in_flight() const { return max_in_flight_; }
   // When the monitor's next run is due (for tests and /results).
   Millis next_due(const std::string& name) const;
+  // A deadline that fires this late or later means the loop was held up (the process paused or
+  // short of CPU), not that the target was slow.
+  static constexpr Millis kHeldUp{250};
 
  private:
   struct Entry;
   void on_due(Entry& e);
   void start(Entry& e);
+  void on_deadline(Entry& e);
   void on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out);
   void arm_next(Entry& e, bool failed);
   void start_queued();

@@ -202,6 +202,43 @@ class RepeatedRuns(unittest.TestCase):
             self.assertEqual(len(sig), 2, sig)
         self.assertGreaterEqual(len(runs["http_timeout"]), 2)
 
+    def test_a_paused_agent_reports_no_timeout_for_answers_that_came_meanwhile(self):
+        """The agent's VM or container paused (SIGSTOP here) past its checks' deadline while the
+        target answered in 300 ms: when it resumes, that answer waits in its socket, and the check
+        still has its redirect's second request to make (another 300 ms). Reporting it as timed
+        out would be a false alert of the agent's own making."""
+        url = f"http://127.0.0.1:{LAB.fixture_port}/slow-redirect"
+        monitors = [{"name": f"slow{i}", "type": "http", "url": url} for i in range(20)]
+        agent = AgentProcess({"defaults": {"interval": "2s", "timeout": "1s"}, "monitors": monitors})
+
+        def held_up():
+            return [r for r in agent.results() if any("held up" in h for h in r["hints"])]
+        try:
+            wait_for(lambda: len(agent.results()) >= 20, "a run of every monitor", 30)
+            # A pause in a check's first request makes the case; one in its second does not (that
+            # answer is read before any timer): pause until one has, ten times at most.
+            for _ in range(10):
+                wait_for(lambda: agent.metric_now("prober_checks_in_flight") > 0, "a check in flight", 10)
+                agent.process.send_signal(signal.SIGSTOP)
+                time.sleep(2.5)
+                agent.process.send_signal(signal.SIGCONT)
+                time.sleep(2)
+                if held_up():
+                    break
+            time.sleep(2)  # the runs of the slots that passed in the pauses report too
+            stopped = agent.stop()
+        finally:
+            if agent.process.poll() is None:
+                agent.process.send_signal(signal.SIGCONT)
+                agent.stop()
+        self.assertEqual(stopped, 0, agent.log()[-2000:])
+        results = agent.results()
+        wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
+        self.assertEqual(wrong, [])
+        held = held_up()
+        self.assertTrue(held, "no check was in its first request through a pause: the test saw nothing")
+        self.assertGreater(held[0]["timings_ms"]["total"], 1000, held[0])
+
     @staticmethod
     def _epoch(started_at):
         # "2026-11-30T10:00:00.123Z"

@@ -58,6 +58,9 @@ class FakeTimerFactory final : public scheduler::TimerFactory {
     }
     clock_.now_ = target;
   }
+  // Moves time forward by `by` without firing anything, as a loop held up (a paused process):
+  // what came due fires at the next advance(), late.
+  void hold_up(Millis by) { clock_.now_ += by; }
   void forget(FakeTimer* t) { timers_.erase(std::remove(timers_.begin(), timers_.end(), t), timers_.end()); }
 
  private:

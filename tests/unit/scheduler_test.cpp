@@ -410,3 +410,55 @@ TEST_CASE("--shard i/n, and a StatefulSet pod name's ordinal") {
   CHECK(!parse_shard("1/0", error));
   CHECK(!parse_shard("1", error));
 }
+
+TEST_CASE("a deadline that comes late because the loop was held up gives the run that time back, once") {
+  Harness h;
+  auto* check = h.add("paused", every(Millis(60000), Millis(3000)));
+  h.timers.advance(h.scheduler->next_due("paused") - h.clock.now());
+  REQUIRE(check->starts() == 1);
+
+  SUBCASE("the answer that came meanwhile is read: no timeout, and the result says why it took long") {
+    h.timers.hold_up(Millis(6000));  // the process paused 6 s, 3 s past the deadline
+    h.timers.advance(Millis(0));     // the late deadline fires first, as libuv runs timers first
+    CHECK(check->cancels() == 0);
+    check->complete(checks::FailureClass::kOk);  // then the loop reads the answer
+    REQUIRE(h.results["paused"].size() == 1);
+    const auto& r = h.results["paused"][0];
+    CHECK(r.failure.failure_class == checks::FailureClass::kOk);
+    REQUIRE(r.hints.size() == 1);
+    CHECK(r.hints[0].find("held up for 3000.0 ms") != std::string::npos);
+  }
+  SUBCASE("nothing came: a timeout at the extended deadline, not before") {
+    h.timers.hold_up(Millis(4000));  // 1 s late
+    h.timers.advance(Millis(999));
+    CHECK(check->cancels() == 0);
+    h.timers.advance(Millis(1));
+    CHECK(check->cancels() == 1);
+    REQUIRE(h.results["paused"].size() == 1);
+    CHECK(h.results["paused"][0].failure.failure_class == checks::FailureClass::kTcpTimeout);
+    CHECK(h.results["paused"][0].timings.total == checks::Micros(5'000'000));
+  }
+  SUBCASE("held up again past the extended deadline: the timeout is not put off twice") {
+    h.timers.hold_up(Millis(4000));
+    h.timers.advance(Millis(0));
+    h.timers.hold_up(Millis(5000));
+    h.timers.advance(Millis(0));
+    CHECK(check->cancels() == 1);
+  }
+  SUBCASE("a deadline late by less than kHeldUp times out at once, as before") {
+    h.timers.hold_up(Scheduler::kHeldUp + Millis(3000) - Millis(1));
+    h.timers.advance(Millis(0));
+    CHECK(check->cancels() == 1);
+    CHECK(h.results["paused"][0].hints.empty());
+  }
+  SUBCASE("the next run of the monitor starts with its full deadline again") {
+    h.timers.hold_up(Millis(4000));
+    h.timers.advance(Millis(0));
+    check->complete(checks::FailureClass::kOk);
+    h.timers.advance(h.scheduler->next_due("paused") - h.clock.now());
+    REQUIRE(check->starts() == 2);
+    h.timers.advance(Millis(3000));
+    CHECK(check->cancels() == 1);
+    CHECK(h.results["paused"].back().hints.empty());
+  }
+}
