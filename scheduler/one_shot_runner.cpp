@@ -19,6 +19,13 @@ void OneShotRunner::run(const checks::Check& check, std::chrono::milliseconds ti
 
 void OneShotRunner::on_deadline() noexcept {
   if (!run_ || !done_) return;
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(checks::since(started_ns_));
+  auto late = elapsed - timeout_;
+  if (auto more = held_up_extension(late, timeout_, held_up_.count() > 0); more.count() > 0) {
+    held_up_ = late;
+    deadline_.start(static_cast<uint64_t>(more.count()), 0, [this] { on_deadline(); });
+    return;
+  }
   try {
     finish(run_->cancel(), true);
   } catch (...) {
@@ -30,6 +37,7 @@ void OneShotRunner::finish(std::vector<checks::CheckResult> results, bool timed_
   if (!done_) return;
   deadline_.stop();
   finish_results(results, timed_out, checks::since(started_ns_), timeout_);
+  if (held_up_.count() > 0) add_held_up_hint(results, held_up_);
   auto done = std::move(done_);
   done(std::move(results));
 }

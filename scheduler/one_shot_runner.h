@@ -1,6 +1,7 @@
 #pragma once
 // Runs one check once with a deadline armed here, outside the check (the scheduler's rule):
-// at the deadline the run is cancelled and its unfinished probes are classified by phase.
+// at the deadline the run is cancelled and its unfinished probes are classified by phase — put
+// off once when it came late because the agent was held up (run_results.h).
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -30,6 +31,7 @@ class OneShotRunner {
   Done done_;
   std::chrono::milliseconds timeout_{0};
   std::uint64_t started_ns_ = 0;
+  std::chrono::milliseconds held_up_{0};   // how late the deadline came, when it was put off
   std::unique_ptr<checks::CheckRun> run_;  // declared last: destroyed first, stopping its I/O
 };
 

@@ -1,5 +1,6 @@
 #include "scheduler/run_results.h"
 
+#include <algorithm>
 #include <string>
 
 #include "checks/explain.h"
@@ -20,6 +21,12 @@ void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, c
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   for (auto& r : results) checks::add_certificate_findings(r, now.count());
   checks::explain(results);
+}
+
+std::chrono::milliseconds held_up_extension(std::chrono::milliseconds late, std::chrono::milliseconds timeout,
+                                            bool already) {
+  if (already || late < kHeldUp) return std::chrono::milliseconds(0);
+  return std::min(late, timeout);
 }
 
 void add_held_up_hint(std::vector<checks::CheckResult>& results, std::chrono::milliseconds late) {

@@ -137,16 +137,12 @@ void Scheduler::start(Entry& e) {
 }
 
 void Scheduler::on_deadline(Entry& e) {
-  // Late by more than kHeldUp: the loop itself was held up (a paused VM or container, a CPU
-  // quota, a turn that ran long), and what the target sent meanwhile waits unread in the
-  // sockets. Cancelling now would report the target as timed out for the agent's own hold-up (a
-  // false alert: seen with a paused agent and a target answering in 1 s). The run gets that
-  // time back once, at most its timeout: its I/O is read first, and what has not come by then
-  // is a timeout of the target's.
+  // Late: the loop itself was held up (a paused VM or container, a CPU quota, a turn that ran
+  // long). The run gets that time back once, its I/O read first (run_results.h).
   Millis late = clock_.now() - (e.started_at + e.schedule.timeout);
-  if (e.held_up.count() == 0 && late >= kHeldUp) {
+  if (Millis more = held_up_extension(late, e.schedule.timeout, e.held_up.count() > 0); more.count() > 0) {
     e.held_up = late;
-    e.timer->enable(std::min(late, e.schedule.timeout));
+    e.timer->enable(more);
     return;
   }
   auto results = e.run->cancel();

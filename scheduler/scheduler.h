@@ -60,9 +60,6 @@ class Scheduler {
   std::size_t max_in_flight() const { return max_in_flight_; }
   // When the monitor's next run is due (for tests and /results).
   Millis next_due(const std::string& name) const;
-  // A deadline that fires this late or later means the loop was held up (the process paused or
-  // short of CPU), not that the target was slow.
-  static constexpr Millis kHeldUp{250};
 
  private:
   struct Entry;

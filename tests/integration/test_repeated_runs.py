@@ -239,6 +239,31 @@ class RepeatedRuns(unittest.TestCase):
         self.assertTrue(held, "no check was in its first request through a pause: the test saw nothing")
         self.assertGreater(held[0]["timings_ms"]["total"], 1000, held[0])
 
+    def test_a_paused_agent_answers_probe_with_what_the_target_did(self):
+        """The same pause under /probe (blackbox's pattern): a probe whose first answer came while
+        the agent was paused, and whose deadline passed meanwhile, is still judged on the target."""
+        config = {"monitors": [], "modules": {"slow": {"type": "http", "timeout": "1s"}}}
+        agent = AgentProcess(config)
+        target = f"http://127.0.0.1:{LAB.fixture_port}/slow-redirect"
+        try:
+            for _ in range(2):
+                with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                    answer = pool.submit(agent.get, f"/probe?module=slow&target={target}")
+                    time.sleep(0.1)  # the probe's first request sent, its answer 300 ms away
+                    agent.process.send_signal(signal.SIGSTOP)
+                    time.sleep(2)
+                    agent.process.send_signal(signal.SIGCONT)
+                    status, text = answer.result(timeout=20)
+                self.assertEqual(status, 200)
+                self.assertIn("probe_success 1", text)
+                self.assertNotIn("probe_failure_info", text)
+            stopped = agent.stop()
+        finally:
+            if agent.process.poll() is None:
+                agent.process.send_signal(signal.SIGCONT)
+                agent.stop()
+        self.assertEqual(stopped, 0, agent.log()[-2000:])
+
     @staticmethod
     def _epoch(started_at):
         # "2026-11-30T10:00:00.123Z"

@@ -9,6 +9,7 @@
 #include "../support/fake_time.h"
 #include "scheduler/offsets.h"
 #include "scheduler/open_files.h"
+#include "scheduler/run_results.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/shard.h"
 
@@ -446,7 +447,7 @@ TEST_CASE("a deadline that comes late because the loop was held up gives the run
     CHECK(check->cancels() == 1);
   }
   SUBCASE("a deadline late by less than kHeldUp times out at once, as before") {
-    h.timers.hold_up(Scheduler::kHeldUp + Millis(3000) - Millis(1));
+    h.timers.hold_up(scheduler::kHeldUp + Millis(3000) - Millis(1));
     h.timers.advance(Millis(0));
     CHECK(check->cancels() == 1);
     CHECK(h.results["paused"][0].hints.empty());
@@ -461,4 +462,14 @@ TEST_CASE("a deadline that comes late because the loop was held up gives the run
     CHECK(check->cancels() == 1);
     CHECK(h.results["paused"].back().hints.empty());
   }
+}
+
+TEST_CASE("held_up_extension: the lateness, at most the timeout, once; nothing under kHeldUp") {
+  using std::chrono::milliseconds;
+  CHECK(held_up_extension(milliseconds(249), milliseconds(3000), false) == milliseconds(0));
+  CHECK(held_up_extension(milliseconds(250), milliseconds(3000), false) == milliseconds(250));
+  CHECK(held_up_extension(milliseconds(2000), milliseconds(3000), false) == milliseconds(2000));
+  CHECK(held_up_extension(milliseconds(9000), milliseconds(3000), false) == milliseconds(3000));
+  CHECK(held_up_extension(milliseconds(9000), milliseconds(3000), true) == milliseconds(0));
+  CHECK(held_up_extension(milliseconds(-5), milliseconds(3000), false) == milliseconds(0));
 }
