@@ -219,19 +219,13 @@ class RepeatedRuns(unittest.TestCase):
             # answer is read before any timer): pause until one has, ten times at most.
             for _ in range(10):
                 wait_for(lambda: agent.metric_now("prober_checks_in_flight") > 0, "a check in flight", 10)
-                agent.process.send_signal(signal.SIGSTOP)
-                time.sleep(2.5)
-                agent.process.send_signal(signal.SIGCONT)
+                self._pause(agent, 2.5)
                 time.sleep(2)
                 if held_up():
                     break
             time.sleep(2)  # the runs of the slots that passed in the pauses report too
-            stopped = agent.stop()
         finally:
-            if agent.process.poll() is None:
-                agent.process.send_signal(signal.SIGCONT)
-                agent.stop()
-        self.assertEqual(stopped, 0, agent.log()[-2000:])
+            self._stop_resumed(agent)
         results = agent.results()
         wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
         self.assertEqual(wrong, [])
@@ -250,19 +244,26 @@ class RepeatedRuns(unittest.TestCase):
                 with concurrent.futures.ThreadPoolExecutor(1) as pool:
                     answer = pool.submit(agent.get, f"/probe?module=slow&target={target}")
                     time.sleep(0.1)  # the probe's first request sent, its answer 300 ms away
-                    agent.process.send_signal(signal.SIGSTOP)
-                    time.sleep(2)
-                    agent.process.send_signal(signal.SIGCONT)
+                    self._pause(agent, 2)
                     status, text = answer.result(timeout=20)
                 self.assertEqual(status, 200)
                 self.assertIn("probe_success 1", text)
                 self.assertNotIn("probe_failure_info", text)
-            stopped = agent.stop()
         finally:
-            if agent.process.poll() is None:
-                agent.process.send_signal(signal.SIGCONT)
-                agent.stop()
-        self.assertEqual(stopped, 0, agent.log()[-2000:])
+            self._stop_resumed(agent)
+
+    @staticmethod
+    def _pause(agent, seconds):
+        """The agent stopped for `seconds`, as a paused VM or container, then resumed."""
+        agent.process.send_signal(signal.SIGSTOP)
+        time.sleep(seconds)
+        agent.process.send_signal(signal.SIGCONT)
+
+    def _stop_resumed(self, agent):
+        """Stops the agent (resumed first, should a pause have been cut short): a clean exit."""
+        if agent.process.poll() is None:
+            agent.process.send_signal(signal.SIGCONT)
+        self.assertEqual(agent.stop(), 0, agent.log()[-2000:])
 
     @staticmethod
     def _epoch(started_at):
