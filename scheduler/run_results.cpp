@@ -30,9 +30,10 @@ std::chrono::milliseconds held_up_extension(std::chrono::milliseconds late, std:
 }
 
 void add_held_up_hint(std::vector<checks::CheckResult>& results, std::chrono::milliseconds late) {
-  std::string hint = "prober itself was held up for " + checks::format_ms(static_cast<double>(late.count())) +
+  // The deadline's lateness is what the agent can see of the hold-up: at least that long.
+  std::string hint = "prober itself was held up for at least " + checks::format_ms(static_cast<double>(late.count())) +
                      " during this check (its process paused or short of CPU): the deadline was "
-                     "extended by that much, and the timings include it";
+                     "put off by that much, and the timings include the hold-up";
   for (auto& r : results) r.hints.push_back(hint);
 }
 
