@@ -12,6 +12,7 @@ OneShotRunner::OneShotRunner(uv_loop_t* loop) : deadline_(loop) {}
 void OneShotRunner::run(const checks::Check& check, std::chrono::milliseconds timeout, Done done) {
   done_ = std::move(done);
   timeout_ = timeout;
+  hold_up_ = {};
   started_ns_ = uv_hrtime();
   deadline_.start(static_cast<uint64_t>(timeout.count()), 0, [this] { on_deadline(); });
   run_ = check.start([this](std::vector<checks::CheckResult> results) { finish(std::move(results), false); });
@@ -21,8 +22,7 @@ void OneShotRunner::on_deadline() noexcept {
   if (!run_ || !done_) return;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(checks::since(started_ns_));
   auto late = elapsed - timeout_;
-  if (auto more = held_up_extension(late, timeout_, held_up_.count() > 0); more.count() > 0) {
-    held_up_ = late;
+  if (auto more = hold_up_.put_off(late, timeout_); more.count() > 0) {
     deadline_.start(static_cast<uint64_t>(more.count()), 0, [this] { on_deadline(); });
     return;
   }
@@ -37,7 +37,7 @@ void OneShotRunner::finish(std::vector<checks::CheckResult> results, bool timed_
   if (!done_) return;
   deadline_.stop();
   finish_results(results, timed_out, checks::since(started_ns_), timeout_);
-  if (held_up_.count() > 0) add_held_up_hint(results, held_up_);
+  hold_up_.annotate(results);
   auto done = std::move(done_);
   done(std::move(results));
 }

@@ -9,6 +9,7 @@
 
 #include "checks/check.h"
 #include "io/uv_timer.h"
+#include "scheduler/run_results.h"
 
 namespace prober::scheduler {
 
@@ -31,7 +32,7 @@ class OneShotRunner {
   Done done_;
   std::chrono::milliseconds timeout_{0};
   std::uint64_t started_ns_ = 0;
-  std::chrono::milliseconds held_up_{0};   // how late the deadline came, when it was put off
+  HeldUpDeadline hold_up_;
   std::unique_ptr<checks::CheckRun> run_;  // declared last: destroyed first, stopping its I/O
 };
 

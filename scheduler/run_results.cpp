@@ -23,15 +23,16 @@ void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, c
   checks::explain(results);
 }
 
-std::chrono::milliseconds held_up_extension(std::chrono::milliseconds late, std::chrono::milliseconds timeout,
-                                            bool already) {
-  if (already || late < kHeldUp) return std::chrono::milliseconds(0);
+std::chrono::milliseconds HeldUpDeadline::put_off(std::chrono::milliseconds late, std::chrono::milliseconds timeout) {
+  if (late_.count() > 0 || late < kHeldUp) return std::chrono::milliseconds(0);
+  late_ = late;
   return std::min(late, timeout);
 }
 
-void add_held_up_hint(std::vector<checks::CheckResult>& results, std::chrono::milliseconds late) {
+void HeldUpDeadline::annotate(std::vector<checks::CheckResult>& results) const {
+  if (late_.count() == 0) return;
   // The deadline's lateness is what the agent can see of the hold-up: at least that long.
-  std::string hint = "prober itself was held up for at least " + checks::format_ms(static_cast<double>(late.count())) +
+  std::string hint = "prober itself was held up for at least " + checks::format_ms(static_cast<double>(late_.count())) +
                      " during this check (its process paused or short of CPU): the deadline was "
                      "put off by that much, and the timings include the hold-up";
   for (auto& r : results) r.hints.push_back(hint);

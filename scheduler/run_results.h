@@ -13,14 +13,20 @@ void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, c
 // A deadline that fires this late or later means the loop was held up (the process paused or
 // short of CPU), not that the target was slow.
 constexpr std::chrono::milliseconds kHeldUp{250};
-// How long to put off a run's deadline that fired `late`: answers that came while the agent was
-// held up wait unread in its sockets, and cancelling now would report the target as timed out
-// for the agent's own hold-up (a false alert). Its lateness, at most `timeout`, once (`already`:
-// it was put off before); zero: keep the deadline.
-std::chrono::milliseconds held_up_extension(std::chrono::milliseconds late, std::chrono::milliseconds timeout,
-                                            bool already);
-// The run's deadline came `late` because the agent was held up, and was put off: each result
-// says so, since its timings include that time.
-void add_held_up_hint(std::vector<checks::CheckResult>& results, std::chrono::milliseconds late);
+// One run's deadline against the agent's own hold-ups, for every runner (a fresh one per run).
+// Answers that came while the agent was held up wait unread in its sockets, and cancelling at a
+// late deadline would report the target as timed out for the agent's hold-up (a false alert).
+class HeldUpDeadline {
+ public:
+  // The deadline fired `late`: how long to put it off — its lateness, at most `timeout`, once;
+  // zero: the run times out now.
+  std::chrono::milliseconds put_off(std::chrono::milliseconds late, std::chrono::milliseconds timeout);
+  // When the deadline was put off, each result says the agent was held up (for at least that
+  // long), since its timings include that time.
+  void annotate(std::vector<checks::CheckResult>& results) const;
+
+ private:
+  std::chrono::milliseconds late_{0};  // how late the deadline came, once put off
+};
 
 }  // namespace prober::scheduler

@@ -18,7 +18,7 @@ struct Scheduler::Entry {
   Millis offset{0};
   Millis due_at{0};
   Millis started_at{0};
-  Millis held_up{0};  // how late the run's deadline came, when it was extended for that
+  HeldUpDeadline hold_up;  // the running run's
   bool running = false;
   bool queued = false;
   int consecutive_failures = 0;
@@ -121,7 +121,7 @@ void Scheduler::start(Entry& e) {
   if (observer_) observer_->on_lag(std::max(Millis(0), now - e.due_at));
   e.running = true;
   e.started_at = now;
-  e.held_up = Millis(0);
+  e.hold_up = {};
   ++e.generation;
   ++in_flight_;
   if (observer_) observer_->on_in_flight(in_flight_);
@@ -140,8 +140,7 @@ void Scheduler::on_deadline(Entry& e) {
   // Late: the loop itself was held up (a paused VM or container, a CPU quota, a turn that ran
   // long). The run gets that time back once, its I/O read first (run_results.h).
   Millis late = clock_.now() - (e.started_at + e.schedule.timeout);
-  if (Millis more = held_up_extension(late, e.schedule.timeout, e.held_up.count() > 0); more.count() > 0) {
-    e.held_up = late;
+  if (Millis more = e.hold_up.put_off(late, e.schedule.timeout); more.count() > 0) {
     e.timer->enable(more);
     return;
   }
@@ -157,7 +156,7 @@ void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::
   if (observer_) observer_->on_in_flight(in_flight_);
   auto elapsed = std::chrono::duration_cast<checks::Micros>(clock_.now() - e.started_at);
   finish_results(results, timed_out, elapsed, e.schedule.timeout);
-  if (e.held_up.count() > 0) add_held_up_hint(results, e.held_up);
+  e.hold_up.annotate(results);
   bool failed = false;
   for (const auto& r : results) failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
   std::string name = *e.name;

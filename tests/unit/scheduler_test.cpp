@@ -464,12 +464,20 @@ TEST_CASE("a deadline that comes late because the loop was held up gives the run
   }
 }
 
-TEST_CASE("held_up_extension: the lateness, at most the timeout, once; nothing under kHeldUp") {
+TEST_CASE("HeldUpDeadline: put off by the lateness, at most the timeout, once; nothing under kHeldUp") {
   using std::chrono::milliseconds;
-  CHECK(held_up_extension(milliseconds(249), milliseconds(3000), false) == milliseconds(0));
-  CHECK(held_up_extension(milliseconds(250), milliseconds(3000), false) == milliseconds(250));
-  CHECK(held_up_extension(milliseconds(2000), milliseconds(3000), false) == milliseconds(2000));
-  CHECK(held_up_extension(milliseconds(9000), milliseconds(3000), false) == milliseconds(3000));
-  CHECK(held_up_extension(milliseconds(9000), milliseconds(3000), true) == milliseconds(0));
-  CHECK(held_up_extension(milliseconds(-5), milliseconds(3000), false) == milliseconds(0));
+  auto put_off = [](milliseconds late) { return HeldUpDeadline().put_off(late, milliseconds(3000)); };
+  CHECK(put_off(milliseconds(249)) == milliseconds(0));
+  CHECK(put_off(milliseconds(250)) == milliseconds(250));
+  CHECK(put_off(milliseconds(2000)) == milliseconds(2000));
+  CHECK(put_off(milliseconds(9000)) == milliseconds(3000));
+  HeldUpDeadline once;
+  REQUIRE(once.put_off(milliseconds(9000), milliseconds(3000)) == milliseconds(3000));
+  CHECK(once.put_off(milliseconds(9000), milliseconds(3000)) == milliseconds(0));
+  CHECK(put_off(milliseconds(-5)) == milliseconds(0));
+  std::vector<checks::CheckResult> results(2);
+  HeldUpDeadline().annotate(results);  // never put off: no hint
+  CHECK(results[0].hints.empty());
+  once.annotate(results);
+  CHECK(results[1].hints.size() == 1);
 }
