@@ -247,19 +247,15 @@ void MetricsRegistry::observe_rendered(const std::string& name, const std::strin
   ++h.count;
 }
 
-namespace {
-
-std::string pair_text(const std::string& key, const std::string& value) {
+std::string rendered_pair(const std::string& key, const std::string& value) {
   std::string rendered = format_labels({{key, value}});  // {key="value"} with escaping
   return rendered.substr(1, rendered.size() - 2);
 }
 
-}  // namespace
-
 void MetricsRegistry::remove_with_label(const std::string& key, const std::vector<std::string>& values) {
   if (values.empty()) return;
   std::unordered_set<std::string> wanted;  // key="value" as rendered, escapes included
-  for (const auto& v : values) wanted.insert(pair_text(key, v));
+  for (const auto& v : values) wanted.insert(rendered_pair(key, v));
   const std::string opening = key + "=\"";
   // The rendered key="value" pair of `key` in a label set, or "" when it has none.
   auto pair_of = [&opening](std::string_view rendered) -> std::string_view {
@@ -295,6 +291,11 @@ void MetricsRegistry::remove_with_label(const std::string& key, const std::vecto
 }
 
 void MetricsRegistry::set_info(const std::string& name, const Labels& base, const Labels& extra) {
+  if (extra.size() == 1) {
+    SharedLabels rendered(format_labels(base));
+    set_info_pair(name, rendered, rendered_pair(extra.begin()->first, extra.begin()->second));
+    return;
+  }
   Labels full = base;
   full.insert(extra.begin(), extra.end());
   SharedLabels rendered(format_labels(base));
@@ -308,16 +309,47 @@ void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& b
   auto it = index.find(base.text());
   if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
   LabelText held_base;
-  if (it != index.end()) {
-    held_base = it->first;  // the text the family's other series already share
-    if (auto old = f.values.find(*it->second); old != f.values.end()) f.values.erase(old);
-    index.erase(it);
-  }
+  if (it != index.end()) held_base = it->first;  // the text the family's other series already share
+  drop_info(name, f, base.text(), {});
   if (full.empty()) return;
-  if (!held_base) held_base = base.held();
+  if (!held_base) held_base = held_text(base);
   LabelText text(full);
   f.values.insert_or_assign(SeriesKey{text, nullptr}, 1);
   index.emplace(std::move(held_base), std::move(text));
+}
+
+void MetricsRegistry::set_info_pair(const std::string& name, SharedLabels& base, std::string_view pair) {
+  Family& f = families_.at(name);
+  if (f.rows) throw std::logic_error("metrics: an info series in a row family");
+  auto held = f.values.find(KeyView{base.text(), pair});
+  if (held != f.values.end() && !pair.empty()) return;  // unchanged (most runs)
+  drop_info(name, f, base.text(), pair);
+  if (pair.empty()) return;
+  auto stored = info_pairs_.find(pair);
+  if (stored == info_pairs_.end()) stored = info_pairs_.emplace(pair).first;
+  f.values.emplace(SeriesKey{held_text(base), stored->c_str()}, 1);
+}
+
+LabelText MetricsRegistry::held_text(SharedLabels& labels) {
+  // A run's info series come after its row series (each_probe_series): their row holds the text.
+  if (auto row = rows_.find(labels.text()); row != rows_.end()) return row->first;
+  return labels.held();
+}
+
+void MetricsRegistry::drop_info(const std::string& name, Family& f, std::string_view base, std::string_view keep) {
+  if (auto index = info_index_.find(name); index != info_index_.end()) {
+    if (auto it = index->second.find(base); it != index->second.end()) {
+      if (auto old = f.values.find(std::string_view(*it->second)); old != f.values.end()) f.values.erase(old);
+      index->second.erase(it);
+    }
+  }
+  // The pair-form series of `base`: next to each other in the map, (base, pair) after (base).
+  for (auto it = f.values.lower_bound(KeyView{base, {}}); it != f.values.end() && *it->first.labels == base;) {
+    if (it->first.extra && view_of(it->first.extra) != keep)
+      it = f.values.erase(it);
+    else
+      ++it;
+  }
 }
 
 std::optional<double> MetricsRegistry::value(const std::string& name, const Labels& labels) const {

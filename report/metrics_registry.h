@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +72,11 @@ class MetricsRegistry {
   // remove_with_label, and not found by value().
   void set_rendered(const std::string& name, SharedLabels& labels, double value, const char* extra = nullptr);
   void set_info_rendered(const std::string& name, SharedLabels& base, std::string_view full);
+  // The same for an info series with one pair beyond `base` (`pair` rendered, version="TLS 1.3";
+  // empty: no info series now): it holds `base`'s shared text and the pair, which the registry
+  // keeps once for its life (the values of such a pair come from a small set, such as the TLS
+  // versions), so a monitor's series costs a map node rather than a label text and an index entry.
+  void set_info_pair(const std::string& name, SharedLabels& base, std::string_view pair);
 
   // Families in declaration order; `last` (if declared) is written last, as blackbox does
   // with probe_success.
@@ -148,6 +154,10 @@ class MetricsRegistry {
   };
   static constexpr std::size_t kMaxColumns = 64;
 
+  // The text the series of these labels already share, if any series has it; else `labels`' own.
+  LabelText held_text(SharedLabels& labels);
+  // Drops `f`'s info series of `base`, in either form, but the one with `keep` as its pair.
+  void drop_info(const std::string& name, Family& f, std::string_view base, std::string_view keep);
   void render(std::string& out, const std::string& name, const Family& f) const;
   // The cell of `f`'s series with these labels and extra pair, made when missing.
   double& row_cell(Family& f, SharedLabels& labels, const char* extra);
@@ -164,10 +174,12 @@ class MetricsRegistry {
   std::map<std::string, std::map<LabelText, LabelText, TextLess>> info_index_;
   std::map<std::string, Family> families_;
   std::map<LabelText, Row, TextLess> rows_;
-  std::vector<Family*> column_families_;  // by column index (families_ never moves a Family)
+  std::vector<Family*> column_families_;           // by column index (families_ never moves a Family)
+  std::set<std::string, std::less<>> info_pairs_;  // set_info_pair's pairs, their storage for the series
 };
 
-std::string format_labels(const Labels& labels);  // {a="1",b="x\"y"}
+std::string format_labels(const Labels& labels);                              // {a="1",b="x\"y"}
+std::string rendered_pair(const std::string& key, const std::string& value);  // b="x\"y"
 // A rendered label set with key="value" added where format_labels would put it (keys in order),
 // or replaced when `key` is there: `{a="1",c="3"}` + b=2 -> `{a="1",b="2",c="3"}`.
 std::string with_label(std::string_view rendered, std::string_view key, std::string_view value);

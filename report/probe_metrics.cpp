@@ -177,6 +177,10 @@ void record_probe_series(MetricsRegistry& reg, const Labels& base, const std::ve
           reg.set_rendered(name, with_label(text.text(), extra.first, extra.second), v);
       },
       [&](const char* name, const Labels&, const Labels& extra) {
+        if (extra.size() == 1) {  // the TLS version: one pair from a small set
+          reg.set_info_pair(name, text, rendered_pair(extra.begin()->first, extra.begin()->second));
+          return;
+        }
         std::string full(text.text());
         for (const auto& [k, v] : extra) full = with_label(full, k, v);
         reg.set_info_rendered(name, text, extra.empty() ? std::string() : std::move(full));
@@ -205,9 +209,11 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
   struct Series {
     std::size_t family;
     std::size_t base;             // the result's labels: texts[base]
-    std::string full;             // an info series' labels; empty for a row's series
+    std::string full;             // an info series' labels when it has more than one pair; else empty
     const char* phase = nullptr;  // static (kPhasePairs); a row's phases are rendered in its text's order
+    std::string pair;             // an info series' one pair (rendered), as the registry holds it
     double value = 1;
+    std::string_view extra() const { return phase ? std::string_view(phase) : std::string_view(pair); }
   };
   auto key = [&texts](const Series& s) -> std::string_view {  // what the registry orders by
     return s.full.empty() ? std::string_view(texts[s.base]) : std::string_view(s.full);
@@ -232,7 +238,7 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
             return;
           }
         }
-        series.push_back({family, base, std::string(), phase, v});
+        series.push_back({family, base, std::string(), phase, std::string(), v});
       },
       [&](const char* name, const Labels&, const Labels& extra) {
         std::size_t family = family_index(name, hint);
@@ -242,6 +248,11 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
           std::erase_if(series, [&](const Series& s) { return s.family == family && texts[s.base] == texts[base]; });
         }
         if (extra.empty()) return;
+        if (extra.size() == 1) {
+          series.push_back(
+              {family, base, std::string(), nullptr, rendered_pair(extra.begin()->first, extra.begin()->second)});
+          return;
+        }
         std::string full = texts[base];
         for (const auto& [k, v] : extra) full = with_label(full, k, v);
         series.push_back({family, base, std::move(full)});
@@ -249,7 +260,7 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
   std::stable_sort(series.begin(), series.end(), [&key](const Series& a, const Series& b) {
     if (a.family != b.family) return a.family < b.family;
     if (key(a) != key(b)) return key(a) < key(b);
-    return std::string_view(a.phase ? a.phase : "") < std::string_view(b.phase ? b.phase : "");
+    return a.extra() < b.extra();
   });
   std::string out;
   out.reserve(256 + series.size() * 96);
@@ -258,7 +269,7 @@ std::string probe_exposition(const std::vector<checks::CheckResult>& results, bo
     const ProbeFamily& f = kProbeFamilies[s.family];
     if (s.family != current) append_header(out, f.name, f.help, MetricsRegistry::Kind::kGauge);
     current = s.family;
-    append_series(out, f.name, key(s), s.phase, s.value);
+    append_series(out, f.name, key(s), s.phase ? s.phase : s.pair.empty() ? nullptr : s.pair.c_str(), s.value);
   }
   return out;
 }

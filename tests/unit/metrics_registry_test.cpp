@@ -226,6 +226,60 @@ TEST_CASE("a label text given to several families is held once, and let go with 
   CHECK(r.exposition().empty());
 }
 
+TEST_CASE("an info series of one pair holds its monitor's text and a pair kept once, and is replaced like any") {
+  MetricsRegistry r;
+  r.declare_row("up", MetricsRegistry::Kind::kGauge, "U");
+  r.declare("tls", MetricsRegistry::Kind::kGauge, "T");
+  LabelText text(format_labels({{"monitor", "m"}, {"type", "http"}}));
+  auto run = [&](const std::string& pair) {
+    SharedLabels labels{std::string(*text)};  // rendered anew at every run, as the agent does
+    r.set_rendered("up", labels, 1);
+    r.set_info_pair("tls", labels, pair);
+  };
+  {
+    SharedLabels first(text);
+    r.set_rendered("up", first, 1);
+  }
+  run(R"(version="TLS 1.3")");
+  run(R"(version="TLS 1.3")");
+  CHECK(text.use_count() == 3);  // ours, the row, the info series: no text of its own, no index entry
+  const std::string header =
+      "# HELP up U\n# TYPE up gauge\nup{monitor=\"m\",type=\"http\"} 1\n# HELP tls T\n# TYPE tls gauge\n";
+  CHECK(r.exposition() == header + "tls{monitor=\"m\",type=\"http\",version=\"TLS 1.3\"} 1\n");
+  run(R"(version="TLS 1.2")");  // replaced
+  CHECK(r.exposition() == header + "tls{monitor=\"m\",type=\"http\",version=\"TLS 1.2\"} 1\n");
+  CHECK(text.use_count() == 3);
+
+  // The same family given a series of several pairs for the same labels, and back: one at a time.
+  SharedLabels labels{std::string(*text)};
+  r.set_info_rendered("tls", labels, with_label(with_label(*text, "a", "1"), "version", "x"));
+  CHECK(r.exposition() == header + "tls{a=\"1\",monitor=\"m\",type=\"http\",version=\"x\"} 1\n");
+  run(R"(version="TLS 1.2")");
+  CHECK(r.exposition() == header + "tls{monitor=\"m\",type=\"http\",version=\"TLS 1.2\"} 1\n");
+  r.set_info("tls", {{"monitor", "m"}, {"type", "http"}}, {{"version", "TLS 1.3"}});  // through the Labels form
+  CHECK(r.exposition() == header + "tls{monitor=\"m\",type=\"http\",version=\"TLS 1.3\"} 1\n");
+
+  // Several monitors, whole and in slices; none now, and gone with its monitor.
+  for (int i = 0; i < 9; ++i) {
+    SharedLabels other{format_labels({{"monitor", "m" + std::to_string(i)}})};
+    r.set_info_pair("tls", other, i % 2 ? R"(version="TLS 1.3")" : R"(version="TLS 1.2")");
+  }
+  std::string whole = r.exposition();
+  for (std::size_t budget : {1, 2, 4}) {
+    MetricsRegistry::Cursor cursor;
+    std::string out;
+    while (!r.render_some(cursor, out, budget)) {
+    }
+    CHECK(out == whole);
+  }
+  run("");
+  CHECK(r.exposition().find(R"(tls{monitor="m",)") == std::string::npos);
+  CHECK(text.use_count() == 2);
+  r.remove_with_label("monitor", {"m", "m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"});
+  CHECK(r.exposition().empty());
+  CHECK(text.use_count() == 1);
+}
+
 TEST_CASE("a series with a static extra pair renders as the full label set would, whole or in slices") {
   MetricsRegistry r;
   r.declare("d", MetricsRegistry::Kind::kGauge, "D");
