@@ -1,6 +1,8 @@
 #include "report/result_store.h"
 
+#include <cstdint>
 #include <iterator>
+#include <utility>
 
 #include "checks/check_result_json.h"
 
@@ -20,6 +22,43 @@ CheckResult sample(const char* type, const char* target) {
   r.message = std::string(type) + " ok in 12.3 ms";
   r.timings.total = Micros(12345);
   return r;
+}
+
+// The index of the quote that closes the JSON string opening at `at`, or npos.
+std::size_t string_end(std::string_view json, std::size_t at) {
+  for (std::size_t i = at + 1; i < json.size(); ++i) {
+    if (json[i] == '\\')
+      ++i;
+    else if (json[i] == '"')
+      return i;
+  }
+  return std::string_view::npos;
+}
+
+// Where the first result's "tls" object is in a results array's text ([{...,"tls":{...},...}]):
+// its first and one-past-last byte; {0, 0} when there is none. A member of a result is a key at
+// depth 2; a key is the only string a ':' follows.
+std::pair<std::size_t, std::size_t> first_tls_object(std::string_view json) {
+  constexpr std::string_view kKey = R"("tls":{)";
+  int depth = 0;
+  std::size_t object = std::string_view::npos;  // where the object opens, once found
+  int object_depth = 0;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    char ch = json[i];
+    if (ch == '"') {
+      if (object == std::string_view::npos && depth == 2 && json.substr(i, kKey.size()) == kKey) {
+        object = i + kKey.size() - 1;
+        object_depth = depth;
+      }
+      i = string_end(json, i);
+      if (i == std::string_view::npos) return {0, 0};
+    } else if (ch == '{' || ch == '[') {
+      ++depth;
+    } else if (ch == '}' || ch == ']') {
+      if (--depth == object_depth && object != std::string_view::npos) return {object, i + 1};
+    }
+  }
+  return {0, 0};
 }
 
 }  // namespace
@@ -70,20 +109,60 @@ std::string result_dictionary() {
 
 ResultStore::ResultStore() : packer_(result_dictionary()) {}
 
+ResultStore::Held ResultStore::hold(std::string_view text) {
+  // An HTTP result's facts without TLS (~170 bytes of nulls) pack to a few bytes in the text:
+  // not worth a second deflate.
+  constexpr std::size_t kWorthSharing = 256;
+  Held held;
+  auto [from, to] = first_tls_object(text);
+  if (to - from < kWorthSharing || to > UINT32_MAX) {
+    held.packed = packer_.pack(text);
+    return held;
+  }
+  std::string rest;
+  rest.reserve(text.size() - (to - from));
+  rest.append(text.substr(0, from)).append(text.substr(to));
+  held.packed = packer_.pack(rest);
+  std::string facts = packer_.pack(text.substr(from, to - from));  // the same facts pack the same
+  auto found = tls_facts_.find(std::string_view(facts));
+  if (found == tls_facts_.end()) {
+    if (tls_facts_.size() >= 2 * swept_size_ + 64) {
+      std::erase_if(tls_facts_, [](const LabelText& t) { return t.use_count() == 1; });  // only the set's
+      swept_size_ = tls_facts_.size();
+    }
+    found = tls_facts_.emplace(facts).first;
+  }
+  held.tls = *found;
+  held.tls_at = static_cast<std::uint32_t>(from);
+  return held;
+}
+
+void ResultStore::paste(const Held& held, std::string& out) const {
+  std::size_t at = out.size();
+  if (!packer_.unpack_into(held.packed, out)) {
+    out += "null";  // never: the packer made it
+    return;
+  }
+  if (!held.tls) return;
+  std::string facts;
+  if (!packer_.unpack_into(*held.tls, facts) || at + held.tls_at > out.size()) facts = "null";  // never, as above
+  out.insert(at + held.tls_at, facts);
+}
+
 void ResultStore::record(const std::string& monitor, std::string_view results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
-  std::string packed = packer_.pack(results_json);
+  Held held = hold(results_json);
   Entry& e = entries_[monitor];
   if (failed) {
     Earlier& before = earlier(e);
-    std::string().swap(before.last_failure);  // `last` is the last failure now
+    before.last_failure = Held{};  // `last` is the last failure now
     before.failed_at = now;
     before.last_failed = true;
   } else if (e.last_failed()) {
     e.earlier->last_failure = std::move(e.last);
     e.earlier->last_failed = false;
   }
-  e.last = std::move(packed);
+  e.last = std::move(held);
 }
 
 void ResultStore::record_diagnosis(const std::string& monitor, std::string_view diagnosis_json) {
@@ -109,32 +188,28 @@ std::string ResultStore::to_text(std::chrono::system_clock::time_point now) cons
 bool ResultStore::render_some(Cursor& c, std::string& out, std::size_t budget,
                               std::chrono::system_clock::time_point now) const {
   // The stored texts are pasted in as they were given: no parse and no re-serialisation per request.
-  auto paste = [&](const std::string& packed) {
-    if (!packer_.unpack_into(packed, out)) out += "null";  // never: the packer made it
-  };
   if (!c.opened) out += "{";
   c.opened = true;
   const auto from = c.after ? entries_.upper_bound(*c.after) : entries_.begin();
   auto it = from;
   for (; it != entries_.end() && budget > 0; ++it, --budget) {
     const auto& [name, e] = *it;
-    static const std::string kNone;
-    const std::string& failure = e.last_failed() ? e.last : e.earlier ? e.earlier->last_failure : kNone;
+    static const Held kNone;
+    const Held& failure = e.last_failed() ? e.last : e.earlier ? e.earlier->last_failure : kNone;
     bool keep = !failure.empty() && now - e.earlier->failed_at < kKeepFailures;
     if (it != from || c.after) out += ",\n";
     out += checks::json_text(name);
     out += ":{\"last\":";
-    paste(e.last);
+    paste(e.last, out);
     out += ",\"last_failure\":";
     if (keep)
-      paste(failure);
+      paste(failure, out);
     else
       out += "null";
     out += ",\"last_diagnosis\":";
-    if (!e.earlier || e.earlier->last_diagnosis.empty())
+    // (unpack_into fails never: the packer made what it is given)
+    if (!e.earlier || e.earlier->last_diagnosis.empty() || !packer_.unpack_into(e.earlier->last_diagnosis, out))
       out += "null";
-    else
-      paste(e.earlier->last_diagnosis);
     out += "}";
   }
   if (it != from) c.after = std::prev(it)->first;  // the name copied once a step

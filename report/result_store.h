@@ -2,14 +2,17 @@
 // The last results of every monitor for /results, and the last failure of each kept for an hour
 // after it recovered. Results carry no request headers, so no secret can show here.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "checks/check_result.h"
+#include "report/label_text.h"
 #include "report/packed_text.h"
 
 namespace prober::report {
@@ -39,28 +42,55 @@ class ResultStore {
   };
   bool render_some(Cursor& c, std::string& out, std::size_t budget, std::chrono::system_clock::time_point now) const;
   static constexpr std::chrono::hours kKeepFailures{1};
+  // How many distinct TLS facts the stored results hold (each held once, however many results
+  // have it), the unused ones among them included until the next sweep.
+  std::size_t shared_tls_facts() const { return tls_facts_.size(); }
 
  private:
   // Serialised JSON, not nlohmann trees (a tree costs several times the text's size), and packed
   // (packed_text.h): per monitor, for as long as the agent runs, a result is ~150 bytes, not ~800.
   // When the last run failed it is also the last failure: held once (`last_failed`), not copied
   // into `last_failure` (a failing monitor's result text is its largest piece of memory).
+  // A result text as held. Its first TLS facts ("tls":{...}: the certificate chain, names,
+  // versions; half of an HTTPS result packed) are held apart, packed, once for every result that
+  // has the same: the monitors of one site share them.
+  struct Held {
+    std::string packed;        // the text without those facts
+    LabelText tls;             // the facts, packed; none when the text has none worth sharing
+    std::uint32_t tls_at = 0;  // where they go back in the text
+    bool empty() const { return packed.empty(); }
+  };
+  Held hold(std::string_view text);
+  void paste(const Held& held, std::string& out) const;
   // What only a monitor that failed or was diagnosed has: most monitors never allocate it (and
   // their map node is 16 bytes smaller without the failure's time and flag).
   struct Earlier {
-    std::string last_failure;  // an earlier run's, when the last run did not fail
+    Held last_failure;  // an earlier run's, when the last run did not fail
     std::string last_diagnosis;
     std::chrono::system_clock::time_point failed_at{};
     bool last_failed = false;
   };
   struct Entry {
-    std::string last;
+    Held last;
     std::unique_ptr<Earlier> earlier;
     bool last_failed() const { return earlier && earlier->last_failed; }
   };
   static Earlier& earlier(Entry& e);
-  std::map<std::string, Entry> entries_;
+  struct TextLess {
+    using is_transparent = void;
+    static std::string_view view(const LabelText& t) { return *t; }
+    static std::string_view view(std::string_view t) { return t; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return view(a) < view(b);
+    }
+  };
   TextPacker packer_;
+  // Every TLS facts text a Held has, by its packed text. One no result holds any more is dropped
+  // when the set has doubled since the last sweep: at most as many unused as used, no count kept.
+  std::set<LabelText, TextLess> tls_facts_;
+  std::size_t swept_size_ = 0;
+  std::map<std::string, Entry> entries_;
 };
 
 }  // namespace prober::report

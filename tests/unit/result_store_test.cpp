@@ -1,8 +1,11 @@
 // What /results shows of a monitor's runs: the last, the last failure for an hour, the diagnosis.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "checks/check_result_json.h"
 #include "report/result_store.h"
 
 using prober::report::ResultStore;
@@ -103,4 +106,76 @@ TEST_CASE("rendered in steps, the text is the one rendered at once; monitors com
   CHECK(j.size() == 51);
   ResultStore empty;
   CHECK(empty.to_text(now) == "{}\n");
+}
+
+namespace {
+
+// A result line as the agent writes it, of an HTTPS check whose certificate is `leaf_sha256`'s.
+std::string https_line(const std::string& monitor, const std::string& leaf_sha256, const std::string& message) {
+  prober::checks::CheckResult r;
+  r.monitor = monitor;
+  r.type = "http";
+  r.target = "https://shop.example.net/" + monitor;
+  r.address = "203.0.113.7";
+  r.message = message;
+  r.http.status = 200;
+  prober::checks::CertInfo leaf;
+  leaf.subject = "CN=shop.example.net";
+  leaf.issuer = "CN=R11,O=Let's Encrypt,C=US";
+  leaf.sha256 = leaf_sha256;
+  leaf.dns_names = {"shop.example.net"};
+  leaf.not_after = 1775001600;
+  r.tls.version = "TLSv1.3";
+  r.tls.server_name = "shop.example.net";
+  r.tls.chain = {leaf, leaf};
+  std::string vantage = "v", region = "r";
+  prober::checks::ResultLineContext context{vantage, region, 7};
+  return prober::checks::result_line(r, &context);
+}
+
+}  // namespace
+
+TEST_CASE("equal TLS facts are held once; every text comes back byte for byte") {
+  ResultStore store;
+  const auto now = Clock::time_point(std::chrono::hours(1000));
+  std::map<std::string, std::string> lines;
+  for (int i = 0; i < 30; ++i) {  // three sites' certificates
+    std::string m = "m" + std::to_string(i);
+    lines[m] = "[" + https_line(m, std::string(64, "abc"[i % 3]), "HTTP 200") + "]";
+    store.record(m, lines[m], false, now);
+  }
+  CHECK(store.shared_tls_facts() == 3);
+  // Two results with facts, text that looks like a member inside strings, escapes before quotes,
+  // and texts without facts worth sharing.
+  lines["two"] = "[" + https_line("two", std::string(64, 'e'), R"(say "hi \ tls)") + "," +
+                 https_line("two", std::string(64, 'a'), R"(\\"tls":{"a":[}])") + "]";
+  lines["plain"] = R"([{"n":1,"tls":{"chain":[]},"z":"}]"}])";
+  lines["null"] = R"([{"tls":null},{"tls":{"a":1}}])";
+  lines["broken"] = R"([{"x":"unterminated)";
+  for (const char* m : {"two", "plain", "null", "broken"}) store.record(m, lines[m], false, now);
+  CHECK(store.shared_tls_facts() == 4);  // "two"'s first facts, a fourth site's; its second stay in its text
+  const std::string text = store.to_text(now);
+  for (const auto& [m, line] : lines) {
+    INFO(m);
+    CHECK(text.find("\"" + m + "\":{\"last\":" + line + ",") != std::string::npos);
+  }
+}
+
+TEST_CASE("the last failure keeps its TLS facts after the site's certificate changed; unused facts are dropped") {
+  ResultStore store;
+  const auto t0 = Clock::time_point(std::chrono::hours(1000));
+  const std::string old_cert = "[" + https_line("m", std::string(64, 'a'), "x") + "]";
+  store.record("m", old_cert, true, t0);
+  for (int i = 0; i < 500; ++i) {  // a new certificate at every run
+    std::string sha = std::to_string(i);
+    store.record("m", "[" + https_line("m", sha + std::string(64 - sha.size(), 'b'), "ok") + "]", false, t0);
+  }
+  const std::string last = "[" + https_line("m", std::string(64, 'c'), "ok") + "]";
+  store.record("m", last, false, t0);
+  CHECK(store.to_text(t0) ==
+        "{\"m\":{\"last\":" + last + ",\"last_failure\":" + old_cert + ",\"last_diagnosis\":null}}\n");
+  CHECK(store.shared_tls_facts() <= 2 * 2 + 64 + 1);  // the two held, and what the sweep has not dropped yet
+  store.forget("m");
+  store.record("n", last, false, t0);
+  CHECK(store.to_text(t0) == "{\"n\":{\"last\":" + last + ",\"last_failure\":null,\"last_diagnosis\":null}}\n");
 }
