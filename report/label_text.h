@@ -1,6 +1,7 @@
 #pragma once
 // A rendered label set ({a="1",b="2"}) that series of several families hold at once: a monitor's
-// probe_* series all carry the same labels, and the text is most of their memory.
+// probe_* series all carry the same labels, and the text is most of their memory. Any other
+// immutable text many holders keep alike is held the same way (/results' shared TLS facts).
 #include <cstdint>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,17 @@ class LabelText {
  private:
   struct Block;
   Block* block_ = nullptr;
+};
+
+// Orders LabelTexts by their text, and finds them by a string_view (no LabelText made to look).
+struct LabelTextLess {
+  using is_transparent = void;
+  static std::string_view view(const LabelText& t) { return *t; }
+  static std::string_view view(std::string_view t) { return t; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return view(a) < view(b);
+  }
 };
 
 }  // namespace prober::report

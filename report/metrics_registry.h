@@ -122,15 +122,6 @@ class MetricsRegistry {
       return view(a) < view(b);
     }
   };
-  struct TextLess {
-    using is_transparent = void;
-    static std::string_view view(const LabelText& t) { return *t; }
-    static std::string_view view(std::string_view t) { return t; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return view(a) < view(b);
-    }
-  };
   // A row family's series with one extra pair (or none): a column of rows_.
   struct Column {
     const char* extra;  // as in SeriesKey
@@ -171,9 +162,9 @@ class MetricsRegistry {
   std::vector<std::string> order_;
   // family -> rendered base labels -> rendered full labels of its current info series (both the
   // texts the series hold)
-  std::map<std::string, std::map<LabelText, LabelText, TextLess>> info_index_;
+  std::map<std::string, std::map<LabelText, LabelText, LabelTextLess>> info_index_;
   std::map<std::string, Family> families_;
-  std::map<LabelText, Row, TextLess> rows_;
+  std::map<LabelText, Row, LabelTextLess> rows_;
   std::vector<Family*> column_families_;           // by column index (families_ never moves a Family)
   std::set<std::string, std::less<>> info_pairs_;  // set_info_pair's pairs, their storage for the series
 };

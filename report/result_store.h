@@ -76,19 +76,10 @@ class ResultStore {
     bool last_failed() const { return earlier && earlier->last_failed; }
   };
   static Earlier& earlier(Entry& e);
-  struct TextLess {
-    using is_transparent = void;
-    static std::string_view view(const LabelText& t) { return *t; }
-    static std::string_view view(std::string_view t) { return t; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return view(a) < view(b);
-    }
-  };
   TextPacker packer_;
-  // Every TLS facts text a Held has, by its packed text. One no result holds any more is dropped
-  // when the set has doubled since the last sweep: at most as many unused as used, no count kept.
-  std::set<LabelText, TextLess> tls_facts_;
+  // Every TLS facts text a Held has, by its packed text. Those no result holds any more are
+  // dropped when the set has grown to twice its size after the last sweep, plus 64: no count kept.
+  std::set<LabelText, LabelTextLess> tls_facts_;
   std::size_t swept_size_ = 0;
   std::map<std::string, Entry> entries_;
 };
