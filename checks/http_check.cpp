@@ -44,6 +44,8 @@ class HttpProbe final : public Probe {
     address_ = result_.address;
     address_host_ = url_.host;
     first_host_ = url_.host;
+    // From here: a hold-up during the address lookup before is not taken off (it takes ms).
+    if (env_.hold_ups) held_at_start_ = env_.hold_ups->held_up();
     first_url_ = url_.url;
   }
 
@@ -141,6 +143,10 @@ class HttpProbe final : public Probe {
     }
   }
 
+  Micros held_up_since_start() const {
+    return env_.hold_ups ? std::chrono::duration_cast<Micros>(env_.hold_ups->held_up() - held_at_start_) : Micros(0);
+  }
+
   // What a hop's transfer found, whether it finished or was cut off at the deadline.
   void absorb(TransferReport& report) {
     apply_transfer(result_, report);
@@ -176,7 +182,8 @@ class HttpProbe final : public Probe {
     result_.http.final_url = url_.url;
     auto verdict = validate_response(expect_, result_.http, report.body);
     if (!verdict || verdict->failure.severity != Severity::kCritical) {
-      verdict = worse(worse(verdict, expiry_), validate_latency(expect_.config->response_time_ms, result_.timings));
+      verdict = worse(worse(verdict, expiry_),
+                      validate_latency(expect_.config->response_time_ms, result_.timings, held_up_since_start()));
       verdict = worse(verdict, validate_scheme(expect_.config->downgrade, first_url_, url_.url));
     }
     if (verdict) {
@@ -274,8 +281,9 @@ class HttpProbe final : public Probe {
   IssuerCompletion issuer_{env_, spec_->policy, monitor_};
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
-  std::unique_ptr<AddressLookup> lookup_;   // while a redirect target is resolved
-  std::unique_ptr<CurlTransfer> transfer_;  // while a hop is sent; declared last, stopped first
+  std::chrono::milliseconds held_at_start_{0};  // the agent's hold-ups so far (CheckEnv::hold_ups)
+  std::unique_ptr<AddressLookup> lookup_;       // while a redirect target is resolved
+  std::unique_ptr<CurlTransfer> transfer_;      // while a hop is sent; declared last, stopped first
 };
 
 class HttpProbes final : public ProbeFactory {

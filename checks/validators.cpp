@@ -94,16 +94,24 @@ std::optional<Verdict> validate_cert_expiry(const config::ExpiryThresholds& thre
   return std::nullopt;
 }
 
-std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings) {
+std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings,
+                                        Micros held_up) {
   if (!timings.total) return std::nullopt;
-  double ms = to_ms(*timings.total);
+  double total = to_ms(*timings.total);
+  double held = std::clamp(to_ms(held_up), 0.0, total);
+  double ms = total - held;
+  auto took = [&](double threshold, const char* level) {
+    std::string text = "response took " + format_ms(total);
+    if (held > 0) text += ", " + format_ms(ms) + " without the " + format_ms(held) + " prober itself was held up";
+    return text + " (" + level + " at " + format_ms(threshold) + ")";
+  };
   if (thresholds_ms.critical && ms >= *thresholds_ms.critical) {
     return Verdict{classify_validation(Validator::kLatency, Severity::kCritical),
-                   "response took " + format_ms(ms) + " (critical at " + format_ms(*thresholds_ms.critical) + ")"};
+                   took(*thresholds_ms.critical, "critical")};
   }
   if (thresholds_ms.warning && ms >= *thresholds_ms.warning) {
     return Verdict{classify_validation(Validator::kLatency, Severity::kWarning),
-                   "response took " + format_ms(ms) + " (warning at " + format_ms(*thresholds_ms.warning) + ")"};
+                   took(*thresholds_ms.warning, "warning")};
   }
   return std::nullopt;
 }

@@ -47,7 +47,10 @@ std::optional<Verdict> validate_tls_hygiene(const std::vector<std::string>& igno
 // An https:// first URL whose last hop is plain http://, at the monitor's chosen severity.
 std::optional<Verdict> validate_scheme(const std::string& downgrade, const std::string& first_url,
                                        const std::string& final_url);
-std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings);
+// `held_up`: how long the agent itself was held up during the check (CheckEnv::hold_ups): the
+// thresholds are held against the total without it, which is all the target can have taken.
+std::optional<Verdict> validate_latency(const config::Thresholds& thresholds_ms, const Timings& timings,
+                                        Micros held_up = Micros(0));
 // The worse of two verdicts (critical over warning; the first on a tie).
 std::optional<Verdict> worse(std::optional<Verdict> a, std::optional<Verdict> b);
 

@@ -43,7 +43,9 @@ Agent::Agent(AgentOptions options)
   }
   curl_ = std::make_unique<io::CurlMultiDriver>(loop_.get());
   resolvers_ = std::make_unique<io::ResolverPool>(loop_.get());
-  env_ = std::make_unique<checks::CheckEnv>(checks::CheckEnv{*curl_, *resolvers_, tls_contexts_, &compiled_expects_});
+  hold_ups_ = std::make_unique<scheduler::HoldUpWatch>(clock_, timers_);
+  env_ = std::make_unique<checks::CheckEnv>(
+      checks::CheckEnv{*curl_, *resolvers_, tls_contexts_, &compiled_expects_, hold_ups_.get()});
   observer_ = std::make_unique<Observer>(registry_);
   diagnoses_ = std::make_unique<diagnostics::DiagnosisRunner>(
       loop_.get(), *env_, [this](const std::string& m, checks::FailureClass c, std::vector<checks::Diagnostic> d) {
@@ -76,6 +78,7 @@ Agent::~Agent() {
   reaper_.close();
   scrapes_.clear();
   scrape_idle_.close();
+  hold_ups_.reset();
   timers_.close();
   if (loop_.close() != 0) Log::error("event loop closed with handles still open", {{"handles", loop_.open_handles()}});
 }
@@ -142,7 +145,7 @@ void Agent::start_scheduler(const config::Config& first) {
   scheduler_ = std::make_unique<scheduler::Scheduler>(
       clock_, timers_, first.vantage.name, checks_at_once(first),
       [this](const std::string& m, std::vector<checks::CheckResult> r) { on_results(m, std::move(r)); },
-      observer_.get());
+      observer_.get(), hold_ups_.get());
 }
 
 std::size_t Agent::checks_at_once(const config::Config& next) {

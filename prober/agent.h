@@ -29,6 +29,7 @@
 #include "report/result_store.h"
 #include "report/sink.h"
 #include "report/spool.h"
+#include "scheduler/hold_up_watch.h"
 #include "scheduler/one_shot_runner.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/shard.h"
@@ -107,6 +108,7 @@ class Agent {
   std::unique_ptr<checks::CheckEnv> env_;
   scheduler::UvClock clock_;
   scheduler::UvTimerFactory timers_;
+  std::unique_ptr<scheduler::HoldUpWatch> hold_ups_;  // the checks' and the runners'
   std::unique_ptr<Observer> observer_;
   std::unique_ptr<diagnostics::DiagnosisRunner> diagnoses_;
   std::map<std::string, std::vector<checks::Diagnostic>> undelivered_diagnoses_;  // for the next result

@@ -218,7 +218,7 @@ void Agent::probe(const net::HttpRequest& q, const net::HttpServer::Respond& res
   std::uint64_t id = next_probe_++;
   ProbeRun& run = probes_[id];
   run.check = std::move(check);
-  run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get());
+  run.runner = std::make_unique<scheduler::OneShotRunner>(loop_.get(), hold_ups_.get());
   run.runner->run(*run.check, m.timeout, [this, id, respond](const std::vector<checks::CheckResult>& results) {
     respond({200, kExposition, report::probe_exposition(results, results.size() > 1)});
     probes_[id].finished = true;

@@ -7,12 +7,13 @@
 
 namespace prober::scheduler {
 
-OneShotRunner::OneShotRunner(uv_loop_t* loop) : deadline_(loop) {}
+OneShotRunner::OneShotRunner(uv_loop_t* loop, HoldUpWatch* hold_ups) : deadline_(loop), hold_ups_(hold_ups) {}
 
 void OneShotRunner::run(const checks::Check& check, std::chrono::milliseconds timeout, Done done) {
   done_ = std::move(done);
   timeout_ = timeout;
-  hold_up_ = {};
+  hold_up_ = HeldUpDeadline(held_up());
+  if (hold_ups_) watching_ = HoldUpWatch::Watching(*hold_ups_);
   started_ns_ = uv_hrtime();
   deadline_.start(static_cast<uint64_t>(timeout.count()), 0, [this] { on_deadline(); });
   run_ = check.start([this](std::vector<checks::CheckResult> results) { finish(std::move(results), false); });
@@ -22,7 +23,7 @@ void OneShotRunner::on_deadline() noexcept {
   if (!run_ || !done_) return;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(checks::since(started_ns_));
   auto late = elapsed - timeout_;
-  if (auto more = hold_up_.put_off(late, timeout_); more.count() > 0) {
+  if (auto more = hold_up_.put_off(late, timeout_, held_up()); more.count() > 0) {
     deadline_.start(static_cast<uint64_t>(more.count()), 0, [this] { on_deadline(); });
     return;
   }
@@ -37,7 +38,8 @@ void OneShotRunner::finish(std::vector<checks::CheckResult> results, bool timed_
   if (!done_) return;
   deadline_.stop();
   finish_results(results, timed_out, checks::since(started_ns_), timeout_);
-  hold_up_.annotate(results);
+  hold_up_.annotate(results, held_up());
+  watching_ = {};
   auto done = std::move(done_);
   done(std::move(results));
 }

@@ -9,6 +9,7 @@
 
 #include "checks/check.h"
 #include "io/uv_timer.h"
+#include "scheduler/hold_up_watch.h"
 #include "scheduler/run_results.h"
 
 namespace prober::scheduler {
@@ -16,7 +17,9 @@ namespace prober::scheduler {
 class OneShotRunner {
  public:
   using Done = std::function<void(std::vector<checks::CheckResult>)>;
-  explicit OneShotRunner(uv_loop_t* loop);
+  // `hold_ups`: watched during the run, so its result says when the agent itself was held up
+  // (null: only a late deadline tells).
+  explicit OneShotRunner(uv_loop_t* loop, HoldUpWatch* hold_ups = nullptr);
   OneShotRunner(const OneShotRunner&) = delete;
   OneShotRunner& operator=(const OneShotRunner&) = delete;
 
@@ -27,12 +30,15 @@ class OneShotRunner {
  private:
   void on_deadline() noexcept;
   void finish(std::vector<checks::CheckResult> results, bool timed_out);
+  Millis held_up() const { return hold_ups_ ? hold_ups_->held_up() : Millis(0); }
 
   io::UvTimer deadline_;
   Done done_;
   std::chrono::milliseconds timeout_{0};
   std::uint64_t started_ns_ = 0;
   HeldUpDeadline hold_up_;
+  HoldUpWatch* hold_ups_;
+  HoldUpWatch::Watching watching_;         // while the run is in flight
   std::unique_ptr<checks::CheckRun> run_;  // declared last: destroyed first, stopping its I/O
 };
 

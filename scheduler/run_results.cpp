@@ -23,18 +23,25 @@ void finish_results(std::vector<checks::CheckResult>& results, bool timed_out, c
   checks::explain(results);
 }
 
-std::chrono::milliseconds HeldUpDeadline::put_off(std::chrono::milliseconds late, std::chrono::milliseconds timeout) {
-  if (late_.count() > 0 || late < kHeldUp) return std::chrono::milliseconds(0);
-  late_ = late;
-  return std::min(late, timeout);
+std::chrono::milliseconds HeldUpDeadline::put_off(std::chrono::milliseconds late, std::chrono::milliseconds timeout,
+                                                  std::chrono::milliseconds held_up) {
+  auto seen = std::max(late, held_up - held_at_start_);
+  if (put_off_.count() > 0 || seen < kHeldUp) return std::chrono::milliseconds(0);
+  seen_ = seen;
+  put_off_ = std::min(seen, timeout);
+  return put_off_;
 }
 
-void HeldUpDeadline::annotate(std::vector<checks::CheckResult>& results) const {
-  if (late_.count() == 0) return;
-  // The deadline's lateness is what the agent can see of the hold-up: at least that long.
-  std::string hint = "prober itself was held up for at least " + checks::format_ms(static_cast<double>(late_.count())) +
-                     " during this check (its process paused or short of CPU): the deadline was "
-                     "put off by that much, and the timings include the hold-up";
+void HeldUpDeadline::annotate(std::vector<checks::CheckResult>& results, std::chrono::milliseconds held_up) const {
+  // What the agent can see of a hold-up is a lateness, its own beat's or the deadline's: the
+  // hold-up lasted at least that long.
+  auto during = std::max(seen_, held_up - held_at_start_);
+  if (during < kHeldUp) return;
+  auto ms = [](std::chrono::milliseconds d) { return checks::format_ms(static_cast<double>(d.count())); };
+  std::string hint = "prober itself was held up for at least " + ms(during) +
+                     " during this check (its process paused or short of CPU): " +
+                     (put_off_.count() > 0 ? "the deadline was put off by " + ms(put_off_) + ", and " : std::string()) +
+                     "the timings include the hold-up";
   for (auto& r : results) r.hints.push_back(hint);
 }
 

@@ -18,15 +18,22 @@ constexpr std::chrono::milliseconds kHeldUp{250};
 // late deadline would report the target as timed out for the agent's hold-up (a false alert).
 class HeldUpDeadline {
  public:
-  // The deadline fired `late`: how long to put it off — its lateness, at most `timeout`, once;
+  HeldUpDeadline() = default;
+  // `held_up`: the agent's hold-ups so far (checks::HoldUps), when the run starts.
+  explicit HeldUpDeadline(std::chrono::milliseconds held_up) : held_at_start_(held_up) {}
+  // The deadline fired `late`, the agent's hold-ups so far being `held_up`: how long to put it
+  // off — the longer of its lateness and the hold-ups during the run, at most `timeout`, once;
   // zero: the run times out now.
-  std::chrono::milliseconds put_off(std::chrono::milliseconds late, std::chrono::milliseconds timeout);
-  // When the deadline was put off, each result says the agent was held up (for at least that
-  // long), since its timings include that time.
-  void annotate(std::vector<checks::CheckResult>& results) const;
+  std::chrono::milliseconds put_off(std::chrono::milliseconds late, std::chrono::milliseconds timeout,
+                                    std::chrono::milliseconds held_up = std::chrono::milliseconds(0));
+  // When the agent was held up during the run (its deadline came late, or `held_up`, the hold-ups
+  // so far at its end, grew by kHeldUp or more), each result says so: its timings include that.
+  void annotate(std::vector<checks::CheckResult>& results, std::chrono::milliseconds held_up) const;
 
  private:
-  std::chrono::milliseconds late_{0};  // how late the deadline came, once put off
+  std::chrono::milliseconds held_at_start_{0};
+  std::chrono::milliseconds seen_{0};  // the hold-up seen when the deadline was put off
+  std::chrono::milliseconds put_off_{0};
 };
 
 }  // namespace prober::scheduler

@@ -26,13 +26,14 @@ struct Scheduler::Entry {
 };
 
 Scheduler::Scheduler(Clock& clock, TimerFactory& timers, std::string vantage, std::size_t max_in_flight,
-                     ResultSink sink, SchedulerObserver* observer)
+                     ResultSink sink, SchedulerObserver* observer, HoldUpWatch* hold_ups)
     : clock_(clock),
       timers_(timers),
       vantage_(std::move(vantage)),
       max_in_flight_(std::max<std::size_t>(1, max_in_flight)),
       sink_(std::move(sink)),
-      observer_(observer) {
+      observer_(observer),
+      hold_ups_(hold_ups) {
   reaper_ = timers_.create([this] { retired_.clear(); });
 }
 
@@ -79,8 +80,17 @@ void Scheduler::remove(const std::string& name) {
   retire(std::move(e.run));
   if (e.queued) queue_.erase(std::remove(queue_.begin(), queue_.end(), name), queue_.end());
   entries_.erase(it);
-  if (observer_) observer_->on_in_flight(in_flight_);
+  in_flight_changed();
   start_queued();
+}
+
+void Scheduler::in_flight_changed() {
+  if (observer_) observer_->on_in_flight(in_flight_);
+  if (!hold_ups_) return;
+  if (in_flight_ == 0)
+    watching_ = {};
+  else if (!watching_)
+    watching_ = HoldUpWatch::Watching(*hold_ups_);
 }
 
 Millis Scheduler::next_due(const std::string& name) const { return entries_.at(name)->due_at; }
@@ -121,10 +131,10 @@ void Scheduler::start(Entry& e) {
   if (observer_) observer_->on_lag(std::max(Millis(0), now - e.due_at));
   e.running = true;
   e.started_at = now;
-  e.hold_up = {};
+  e.hold_up = HeldUpDeadline(held_up());
   ++e.generation;
   ++in_flight_;
-  if (observer_) observer_->on_in_flight(in_flight_);
+  in_flight_changed();
   e.timer->enable(e.schedule.timeout);  // replaces a slot armed while queued: arm_next counts it
   std::uint64_t generation = e.generation;
   Entry* raw = &e;
@@ -140,7 +150,7 @@ void Scheduler::on_deadline(Entry& e) {
   // Late: the loop itself was held up (a paused VM or container, a CPU quota, a turn that ran
   // long). The run gets that time back once, its I/O read first (run_results.h).
   Millis late = clock_.now() - (e.started_at + e.schedule.timeout);
-  if (Millis more = e.hold_up.put_off(late, e.schedule.timeout); more.count() > 0) {
+  if (Millis more = e.hold_up.put_off(late, e.schedule.timeout, held_up()); more.count() > 0) {
     e.timer->enable(more);
     return;
   }
@@ -153,10 +163,10 @@ void Scheduler::on_done(Entry& e, std::uint64_t generation, std::vector<checks::
   e.running = false;
   e.timer->disable();
   --in_flight_;
-  if (observer_) observer_->on_in_flight(in_flight_);
+  in_flight_changed();
   auto elapsed = std::chrono::duration_cast<checks::Micros>(clock_.now() - e.started_at);
   finish_results(results, timed_out, elapsed, e.schedule.timeout);
-  e.hold_up.annotate(results);
+  e.hold_up.annotate(results, held_up());
   bool failed = false;
   for (const auto& r : results) failed = failed || r.failure.failure_class != checks::FailureClass::kOk;
   std::string name = *e.name;

@@ -14,6 +14,7 @@
 
 #include "checks/check.h"
 #include "scheduler/clock.h"
+#include "scheduler/hold_up_watch.h"
 
 namespace prober::scheduler {
 
@@ -41,8 +42,10 @@ class Scheduler {
  public:
   using ResultSink = std::function<void(const std::string& monitor, std::vector<checks::CheckResult>)>;
 
+  // `hold_ups`: watched while runs are in flight, so a run's result says when the agent itself
+  // was held up during it (null: only a late deadline tells).
   Scheduler(Clock& clock, TimerFactory& timers, std::string vantage, std::size_t max_in_flight, ResultSink sink,
-            SchedulerObserver* observer = nullptr);
+            SchedulerObserver* observer = nullptr, HoldUpWatch* hold_ups = nullptr);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
@@ -71,6 +74,8 @@ class Scheduler {
   void start_queued();
   // A run ends inside its own callbacks: it is destroyed from the loop just after, never there.
   void retire(std::unique_ptr<checks::CheckRun> run);
+  void in_flight_changed();  // tells the observer, and watches hold-ups while any run is in flight
+  Millis held_up() const { return hold_ups_ ? hold_ups_->held_up() : Millis(0); }
 
   Clock& clock_;
   TimerFactory& timers_;
@@ -78,6 +83,8 @@ class Scheduler {
   std::size_t max_in_flight_;
   ResultSink sink_;
   SchedulerObserver* observer_;
+  HoldUpWatch* hold_ups_;
+  HoldUpWatch::Watching watching_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;
   std::deque<std::string> queue_;
   std::size_t in_flight_ = 0;

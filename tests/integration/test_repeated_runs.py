@@ -233,6 +233,37 @@ class RepeatedRuns(unittest.TestCase):
         self.assertTrue(held, "no check was in its first request through a pause: the test saw nothing")
         self.assertGreater(held[0]["timings_ms"]["total"], 1000, held[0])
 
+    def test_a_pause_within_the_timeout_makes_no_target_slow(self):
+        """Paused for less than its checks' timeout, the agent reads the answers that came meanwhile
+        as it resumes: no deadline comes late, but the checks' times include the pause. A
+        response-time threshold held against those times would report the target slow (a false
+        alert); the agent's own watch of its hold-ups takes the pause off."""
+        url = f"http://127.0.0.1:{LAB.fixture_port}/slow-redirect"
+        monitors = [{"name": f"slow{i}", "type": "http", "url": url,
+                     "expect": {"response_time_ms": {"warning": 1500}}} for i in range(20)]
+        agent = AgentProcess({"defaults": {"interval": "6s", "timeout": "5s"}, "monitors": monitors})
+
+        def held_up():
+            return [r for r in agent.results() if any("held up" in h for h in r["hints"])]
+        try:
+            wait_for(lambda: len(agent.results()) >= 20, "a run of every monitor", 30)
+            for _ in range(10):
+                wait_for(lambda: agent.metric_now("prober_checks_in_flight") > 0, "a check in flight", 10)
+                self._pause(agent, 2.5)
+                time.sleep(1)
+                if held_up():
+                    break
+            time.sleep(1)
+        finally:
+            self._stop_resumed(agent)
+        results = agent.results()
+        wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
+        self.assertEqual(wrong, [])
+        held = held_up()
+        self.assertTrue(held, "no check was in flight through a pause: the test saw nothing")
+        self.assertGreater(held[0]["timings_ms"]["total"], 1500, held[0])
+        self.assertNotIn("deadline", " ".join(held[0]["hints"]))  # no deadline came late: the watch saw it
+
     def test_a_paused_agent_answers_probe_with_what_the_target_did(self):
         """The same pause under /probe (blackbox's pattern): a probe whose first answer came while
         the agent was paused, and whose deadline passed meanwhile, is still judged on the target."""

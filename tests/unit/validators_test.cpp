@@ -109,6 +109,21 @@ TEST_CASE("latency thresholds and the worse verdict") {
   CHECK(worse(std::nullopt, validate_latency(t, slow)).has_value());
 }
 
+TEST_CASE("latency thresholds are held against the time without the agent's own hold-up") {
+  prober::config::Thresholds t{1000.0, 3000.0};
+  Timings paused;
+  paused.total = Micros(3'500'000);  // the agent paused 2.6 s while the answer waited
+  CHECK(validate_latency(t, paused)->failure.severity == Severity::kCritical);
+  CHECK_FALSE(validate_latency(t, paused, Micros(2'600'000)).has_value());  // 900 ms: the target's, at most
+  auto still = validate_latency(t, paused, Micros(600'000));
+  REQUIRE(still.has_value());
+  CHECK(still->failure.severity == Severity::kWarning);
+  CHECK(still->detail ==
+        "response took 3500.0 ms, 2900.0 ms without the 600.0 ms prober itself was held up (warning at 1000.0 ms)");
+  CHECK(validate_latency(t, paused, Micros(9'000'000)) == std::nullopt);  // never below nothing
+  CHECK(validate_latency(t, paused, Micros(0))->detail == "response took 3500.0 ms (critical at 3000.0 ms)");
+}
+
 TEST_CASE("URLs in logs lose their userinfo and query values") {
   using prober::checks::redacted_url;
   CHECK(redacted_url("https://user:pass@config.example/prober.json?token=abc&v=2#top") ==
