@@ -27,15 +27,15 @@ std::chrono::milliseconds HeldUpDeadline::put_off(std::chrono::milliseconds late
                                                   std::chrono::milliseconds held_up) {
   auto seen = std::max(late, held_up - held_at_start_);
   if (put_off_.count() > 0 || seen < kHeldUp) return std::chrono::milliseconds(0);
-  seen_ = seen;
-  put_off_ = std::min(seen, timeout);
+  put_off_ = std::chrono::duration_cast<Span>(std::min(seen, timeout));
+  seen_ = std::chrono::duration_cast<Span>(std::min(seen, std::chrono::milliseconds(INT32_MAX)));  // 24 days
   return put_off_;
 }
 
 void HeldUpDeadline::annotate(std::vector<checks::CheckResult>& results, std::chrono::milliseconds held_up) const {
   // What the agent can see of a hold-up is a lateness, its own beat's or the deadline's: the
   // hold-up lasted at least that long.
-  auto during = std::max(seen_, held_up - held_at_start_);
+  auto during = std::max<std::chrono::milliseconds>(seen_, held_up - held_at_start_);
   if (during < kHeldUp) return;
   auto ms = [](std::chrono::milliseconds d) { return checks::format_ms(static_cast<double>(d.count())); };
   std::string hint = "prober itself was held up for at least " + ms(during) +
