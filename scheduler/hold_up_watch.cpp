@@ -31,7 +31,7 @@ void HoldUpWatch::begin() {
 
 void HoldUpWatch::end() noexcept {
   if (--watching_ > 0) return;
-  total_ += overdue();  // a run that ended inside a hold-up has counted it already
+  total_ += overdue();  // what held_up() has told of a hold-up in progress stays told
   beat_->disable();
 }
 
