@@ -206,30 +206,14 @@ class RepeatedRuns(unittest.TestCase):
         """The agent's VM or container paused (SIGSTOP here) past its checks' deadline while the
         target answered in 300 ms: when it resumes, that answer waits in its socket, and the check
         still has its redirect's second request to make (another 300 ms). Reporting it as timed
-        out would be a false alert of the agent's own making."""
+        out would be a false alert of the agent's own making. (A pause in a check's first request
+        makes the case; one in its second does not: that answer is read before any timer.)"""
         url = f"http://127.0.0.1:{LAB.fixture_port}/slow-redirect"
         monitors = [{"name": f"slow{i}", "type": "http", "url": url} for i in range(20)]
-        agent = AgentProcess({"defaults": {"interval": "2s", "timeout": "1s"}, "monitors": monitors})
-
-        def held_up():
-            return [r for r in agent.results() if any("held up" in h for h in r["hints"])]
-        try:
-            wait_for(lambda: len(agent.results()) >= 20, "a run of every monitor", 30)
-            # A pause in a check's first request makes the case; one in its second does not (that
-            # answer is read before any timer): pause until one has, ten times at most.
-            for _ in range(10):
-                wait_for(lambda: agent.metric_now("prober_checks_in_flight") > 0, "a check in flight", 10)
-                self._pause(agent, 2.5)
-                time.sleep(2)
-                if held_up():
-                    break
-            time.sleep(2)  # the runs of the slots that passed in the pauses report too
-        finally:
-            self._stop_resumed(agent)
-        results = agent.results()
+        results, held = self._paused_until_held_up(
+            {"defaults": {"interval": "2s", "timeout": "1s"}, "monitors": monitors}, pause_s=2.5, settle_s=2)
         wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
         self.assertEqual(wrong, [])
-        held = held_up()
         self.assertTrue(held, "no check was in its first request through a pause: the test saw nothing")
         self.assertGreater(held[0]["timings_ms"]["total"], 1000, held[0])
 
@@ -241,28 +225,33 @@ class RepeatedRuns(unittest.TestCase):
         url = f"http://127.0.0.1:{LAB.fixture_port}/slow-redirect"
         monitors = [{"name": f"slow{i}", "type": "http", "url": url,
                      "expect": {"response_time_ms": {"warning": 1500}}} for i in range(20)]
-        agent = AgentProcess({"defaults": {"interval": "6s", "timeout": "5s"}, "monitors": monitors})
+        results, held = self._paused_until_held_up(
+            {"defaults": {"interval": "6s", "timeout": "5s"}, "monitors": monitors}, pause_s=2.5, settle_s=1)
+        wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
+        self.assertEqual(wrong, [])
+        self.assertTrue(held, "no check was in flight through a pause: the test saw nothing")
+        self.assertGreater(held[0]["timings_ms"]["total"], 1500, held[0])
+        self.assertNotIn("deadline", " ".join(held[0]["hints"]))  # no deadline came late: the watch saw it
+
+    def _paused_until_held_up(self, config, pause_s, settle_s):
+        """The agent run with `config`, paused `pause_s` while a check is in flight until a result
+        says the agent was held up (ten pauses at most): every result, and those that say so."""
+        agent = AgentProcess(config)
 
         def held_up():
             return [r for r in agent.results() if any("held up" in h for h in r["hints"])]
         try:
-            wait_for(lambda: len(agent.results()) >= 20, "a run of every monitor", 30)
+            wait_for(lambda: len(agent.results()) >= len(config["monitors"]), "a run of every monitor", 30)
             for _ in range(10):
                 wait_for(lambda: agent.metric_now("prober_checks_in_flight") > 0, "a check in flight", 10)
-                self._pause(agent, 2.5)
-                time.sleep(1)
+                self._pause(agent, pause_s)
+                time.sleep(settle_s)
                 if held_up():
                     break
-            time.sleep(1)
+            time.sleep(settle_s)  # the runs of the slots that passed in the pauses report too
         finally:
             self._stop_resumed(agent)
-        results = agent.results()
-        wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
-        self.assertEqual(wrong, [])
-        held = held_up()
-        self.assertTrue(held, "no check was in flight through a pause: the test saw nothing")
-        self.assertGreater(held[0]["timings_ms"]["total"], 1500, held[0])
-        self.assertNotIn("deadline", " ".join(held[0]["hints"]))  # no deadline came late: the watch saw it
+        return agent.results(), held_up()
 
     def test_a_paused_agent_answers_probe_with_what_the_target_did(self):
         """The same pause under /probe (blackbox's pattern): a probe whose first answer came while
