@@ -310,7 +310,7 @@ void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& b
   if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
   LabelText held_base;
   if (it != index.end()) held_base = it->first;  // the text the family's other series already share
-  drop_info(name, f, base.text(), {});
+  drop_info(f, index, it, base.text(), {});
   if (full.empty()) return;
   if (!held_base) held_base = held_text(base);
   LabelText text(full);
@@ -323,7 +323,8 @@ void MetricsRegistry::set_info_pair(const std::string& name, SharedLabels& base,
   if (f.rows) throw std::logic_error("metrics: an info series in a row family");
   auto held = f.values.find(KeyView{base.text(), pair});
   if (held != f.values.end() && !pair.empty()) return;  // unchanged (most runs)
-  drop_info(name, f, base.text(), pair);
+  auto& index = info_index_[name];
+  drop_info(f, index, index.find(base.text()), base.text(), pair);
   if (pair.empty()) return;
   auto stored = info_pairs_.find(pair);
   if (stored == info_pairs_.end()) stored = info_pairs_.emplace(pair).first;
@@ -336,12 +337,11 @@ LabelText MetricsRegistry::held_text(SharedLabels& labels) {
   return labels.held();
 }
 
-void MetricsRegistry::drop_info(const std::string& name, Family& f, std::string_view base, std::string_view keep) {
-  if (auto index = info_index_.find(name); index != info_index_.end()) {
-    if (auto it = index->second.find(base); it != index->second.end()) {
-      if (auto old = f.values.find(std::string_view(*it->second)); old != f.values.end()) f.values.erase(old);
-      index->second.erase(it);
-    }
+void MetricsRegistry::drop_info(Family& f, InfoIndex& index, InfoIndex::iterator full, std::string_view base,
+                                std::string_view keep) {
+  if (full != index.end()) {
+    if (auto old = f.values.find(std::string_view(*full->second)); old != f.values.end()) f.values.erase(old);
+    index.erase(full);
   }
   // The pair-form series of `base`: next to each other in the map, (base, pair) after (base).
   for (auto it = f.values.lower_bound(KeyView{base, {}}); it != f.values.end() && *it->first.labels == base;) {

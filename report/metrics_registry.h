@@ -147,8 +147,12 @@ class MetricsRegistry {
 
   // The text the series of these labels already share, if any series has it; else `labels`' own.
   LabelText held_text(SharedLabels& labels);
-  // Drops `f`'s info series of `base`, in either form, but the one with `keep` as its pair.
-  void drop_info(const std::string& name, Family& f, std::string_view base, std::string_view keep);
+  // base labels -> full labels of a family's info series in the full-text form (info_index_)
+  using InfoIndex = std::map<LabelText, LabelText, LabelTextLess>;
+  // Drops `f`'s info series of `base`, in either form, but the one with `keep` as its pair:
+  // `full` is `base`'s entry in the family's `index` (or its end), found once by the caller.
+  static void drop_info(Family& f, InfoIndex& index, InfoIndex::iterator full, std::string_view base,
+                        std::string_view keep);
   void render(std::string& out, const std::string& name, const Family& f) const;
   // The cell of `f`'s series with these labels and extra pair, made when missing.
   double& row_cell(Family& f, SharedLabels& labels, const char* extra);
@@ -162,7 +166,7 @@ class MetricsRegistry {
   std::vector<std::string> order_;
   // family -> rendered base labels -> rendered full labels of its current info series (both the
   // texts the series hold)
-  std::map<std::string, std::map<LabelText, LabelText, LabelTextLess>> info_index_;
+  std::map<std::string, InfoIndex> info_index_;
   std::map<std::string, Family> families_;
   std::map<LabelText, Row, LabelTextLess> rows_;
   std::vector<Family*> column_families_;           // by column index (families_ never moves a Family)
