@@ -74,8 +74,9 @@ class ConnectProbe final : public Probe {
 
 class ConnectProbes final : public ProbeFactory {
  public:
+  // A tcp or tls check holds no time against a threshold: the hold-ups are the scheduler's alone.
   std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base,
-                              Probe::Finish finish) const override {
+                              std::chrono::milliseconds /*held_at_start*/, Probe::Finish finish) const override {
     return std::make_unique<ConnectProbe>(env, spec, std::move(base), std::move(finish));
   }
 };

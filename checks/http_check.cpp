@@ -32,7 +32,7 @@ bool is_redirect(int status) {
 class HttpProbe final : public Probe {
  public:
   HttpProbe(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const CompiledHttpExpect> expect,
-            CheckResult base, Finish finish)
+            CheckResult base, std::chrono::milliseconds held_at_start, Finish finish)
       : env_(env),
         spec_(std::move(spec)),
         expect_holder_(std::move(expect)),
@@ -40,12 +40,11 @@ class HttpProbe final : public Probe {
         result_(std::move(base)),
         finish_(std::move(finish)),
         method_(monitor_.request->method),
-        body_(monitor_.request->body) {
+        body_(monitor_.request->body),
+        held_at_start_(held_at_start) {
     address_ = result_.address;
     address_host_ = url_.host;
     first_host_ = url_.host;
-    // From here: a hold-up during the address lookup before is not taken off (it takes ms).
-    if (env_.hold_ups) held_at_start_ = env_.hold_ups->held_up();
     first_url_ = url_.url;
   }
 
@@ -281,17 +280,17 @@ class HttpProbe final : public Probe {
   IssuerCompletion issuer_{env_, spec_->policy, monitor_};
   std::set<std::string> visited_;
   std::optional<Verdict> expiry_;
-  std::chrono::milliseconds held_at_start_{0};  // the agent's hold-ups so far (CheckEnv::hold_ups)
-  std::unique_ptr<AddressLookup> lookup_;       // while a redirect target is resolved
-  std::unique_ptr<CurlTransfer> transfer_;      // while a hop is sent; declared last, stopped first
+  std::chrono::milliseconds held_at_start_;  // the agent's hold-ups when the run began (before its lookup)
+  std::unique_ptr<AddressLookup> lookup_;    // while a redirect target is resolved
+  std::unique_ptr<CurlTransfer> transfer_;   // while a hop is sent; declared last, stopped first
 };
 
 class HttpProbes final : public ProbeFactory {
  public:
   explicit HttpProbes(std::shared_ptr<const CompiledHttpExpect> expect) : expect_(std::move(expect)) {}
   std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base,
-                              Probe::Finish finish) const override {
-    return std::make_unique<HttpProbe>(env, spec, expect_, std::move(base), std::move(finish));
+                              std::chrono::milliseconds held_at_start, Probe::Finish finish) const override {
+    return std::make_unique<HttpProbe>(env, spec, expect_, std::move(base), held_at_start, std::move(finish));
   }
 
  private:

@@ -23,6 +23,7 @@ class TargetRun final : public CheckRun {
   ~TargetRun() override { done_ = nullptr; }
 
   void start() {
+    if (env_.hold_ups) held_at_start_ = env_.hold_ups->held_up();
     io::ResolverOptions options;
     options.servers = spec_->monitor().request->dns_servers;
     auto resolver = env_.resolvers.get(options);
@@ -103,8 +104,8 @@ class TargetRun final : public CheckRun {
         probes_.push_back(nullptr);  // nothing to run for this address
         continue;
       }
-      probes_.push_back(
-          factory_->make(env_, spec_, std::move(base), [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
+      probes_.push_back(factory_->make(env_, spec_, std::move(base), held_at_start_,
+                                       [this, i](CheckResult r) { on_probe_done(i, std::move(r)); }));
     }
     if (pending_ == 0) {  // every address refused: each has its result already
       pending_ = 1;
@@ -139,6 +140,7 @@ class TargetRun final : public CheckRun {
   std::shared_ptr<const ProbeFactory> factory_;
   DoneCallback done_;
   std::chrono::system_clock::time_point started_at_;
+  std::chrono::milliseconds held_at_start_{0};  // the agent's hold-ups before the address lookup
   std::string dns_server_;
   std::unique_ptr<AddressLookup> lookup_;  // while resolving
   std::vector<std::optional<CheckResult>> results_;

@@ -38,14 +38,16 @@ class Probe {
 };
 
 // Makes a run's probe for one address. `base` carries monitor, target, address, dns timing and
-// facts; the run passes its environment and spec. Shared by the check and its runs (a run may
-// outlive a reload that dropped its check); what a kind of probe needs beyond the spec, its
-// factory holds (an HTTP check's compiled expectations).
+// facts; the run passes its environment and spec, and the agent's hold-ups when the run started
+// (CheckEnv::hold_ups): base's dns timing includes any since. Shared by the check and its runs (a
+// run may outlive a reload that dropped its check); what a kind of probe needs beyond the spec,
+// its factory holds (an HTTP check's compiled expectations).
 class ProbeFactory {
  public:
   virtual ~ProbeFactory() = default;
   virtual std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec,
-                                      CheckResult base, Probe::Finish finish) const = 0;
+                                      CheckResult base, std::chrono::milliseconds held_at_start,
+                                      Probe::Finish finish) const = 0;
 };
 
 class TargetCheck final : public Check {

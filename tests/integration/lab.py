@@ -82,10 +82,10 @@ class Lab:
         self.children.append(http)
         wait_for_tcp("127.0.0.1", self.fixture_port, process=http.process)
         wait_for_tcp("127.0.0.1", self.tls_fixture_port, process=http.process)
-        self.silent_dns = self._dns_fixture("silent")
-        self.malformed_dns = self._dns_fixture("malformed")
+        self.silent_dns = self.dns_fixture("silent")
+        self.malformed_dns = self.dns_fixture("malformed")
         # Replies c-ares drops without a word (it would wait for its deadline).
-        self.unusable_dns = {mode: self._dns_fixture(mode)
+        self.unusable_dns = {mode: self.dns_fixture(mode)
                              for mode in ("wrong_id", "garbage", "wrong_question", "truncated")}
         self.closed_port = free_port()
         # OpenSSL's own server requiring a client certificate: under TLS 1.3 its refusal
@@ -103,7 +103,8 @@ class Lab:
             wait_for_tcp("127.0.0.1", port, process=server.process)
             self.mtls_ports[version] = port
 
-    def _dns_fixture(self, mode):
+    def dns_fixture(self, mode):
+        """A misbehaving_dns.py server in `mode`, stopped with the lab: its IP:PORT."""
         port = free_port()
         child = Child([sys.executable, os.path.join(FIXTURES, "misbehaving_dns.py"), str(port), mode],
                       os.path.join(self.dir, f"fixture-dns-{mode}.out"))

@@ -233,6 +233,20 @@ class RepeatedRuns(unittest.TestCase):
         self.assertGreater(held[0]["timings_ms"]["total"], 1500, held[0])
         self.assertNotIn("deadline", " ".join(held[0]["hints"]))  # no deadline came late: the watch saw it
 
+    def test_a_pause_during_the_address_lookup_makes_no_target_slow(self):
+        """The same pause while the checks wait for their DNS answer (a resolver that takes 1 s):
+        the lookup's time is the target's and counts against the threshold, the pause is not."""
+        dns = LAB.dns_fixture("slow")
+        url = f"http://slow.test:{LAB.port('http')}/ok"
+        monitors = [{"name": f"lookup{i}", "type": "http", "url": url, "dns_servers": [dns],
+                     "expect": {"response_time_ms": {"warning": 2000}}} for i in range(20)]
+        results, held = self._paused_until_held_up(
+            {"defaults": {"interval": "6s", "timeout": "5s"}, "monitors": monitors}, pause_s=2.5, settle_s=1)
+        wrong = [(r["monitor"], r["class"], r["message"]) for r in results if r["class"] != "ok"]
+        self.assertEqual(wrong, [])
+        self.assertTrue(held, "no check was in flight through a pause: the test saw nothing")
+        self.assertGreater(held[0]["timings_ms"]["dns"], 2000, held[0])  # the pause fell in the lookup
+
     def _paused_until_held_up(self, config, pause_s, settle_s):
         """The agent run with `config`, paused `pause_s` while a check is in flight until a result
         says the agent was held up (ten pauses at most): every result, and those that say so."""
