@@ -18,7 +18,9 @@
 #include "io/loop.h"
 #include "prober/check_options.h"
 #include "prober/human_output.h"
+#include "scheduler/hold_up_watch.h"
 #include "scheduler/one_shot_runner.h"
+#include "scheduler/uv_clock.h"
 
 namespace prober::cli {
 
@@ -80,14 +82,19 @@ int run_check(CheckArguments& a) {
       io::CurlMultiDriver curl(loop.get());
       io::ResolverPool resolvers(loop.get());
       checks::TlsContexts tls;
-      checks::CheckEnv env{curl, resolvers, tls};
+      // As in the agent: a pause of this process (a laptop's sleep, a stopped job) is told apart
+      // from the target's time, and the deadline gives it back.
+      scheduler::UvClock clock(loop.get());
+      scheduler::UvTimerFactory timers(loop.get());
+      scheduler::HoldUpWatch hold_ups(clock, timers);
+      checks::CheckEnv env{curl, resolvers, tls, nullptr, &hold_ups};
       auto made = checks::make_check(env, m);
       if (auto* error = std::get_if<std::string>(&made)) {
         std::fprintf(stderr, "prober check: %s\n", error->c_str());
         return 3;
       }
       auto check = std::move(std::get<std::unique_ptr<checks::Check>>(made));
-      scheduler::OneShotRunner runner(loop.get());
+      scheduler::OneShotRunner runner(loop.get(), &hold_ups);
       runner.run(*check, m.timeout, [&](std::vector<checks::CheckResult> r) { results = std::move(r); });
       // Run until the check reports; handles are closed below, then the loop drains.
       while (results.empty() && uv_run(loop.get(), UV_RUN_ONCE) != 0) {

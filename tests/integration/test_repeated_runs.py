@@ -4,8 +4,10 @@ some and removes some (one of them while its run is in flight). Every run's clas
 for ip_version "each", must equal what `prober check` says of the same scenario."""
 import collections
 import concurrent.futures
+import json
 import os
 import signal
+import subprocess
 import time
 import unittest
 
@@ -285,6 +287,28 @@ class RepeatedRuns(unittest.TestCase):
                 self.assertNotIn("probe_failure_info", text)
         finally:
             self._stop_resumed(agent)
+
+    def test_a_paused_prober_check_judges_the_target(self):
+        """`prober check` paused (a stopped job, a laptop asleep) within its timeout while the
+        target answered: the pause is not held against --warning-ms, and the result says the
+        time includes it."""
+        url = f"http://127.0.0.1:{LAB.fixture_port}/slow-redirect"
+        argv = [lab.PROBER, "check", "--json", "--timeout", "5s", "--warning-ms", "1500", url]
+        check = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            time.sleep(0.15)  # the first request sent, its answer 300 ms away
+            check.send_signal(signal.SIGSTOP)
+            time.sleep(2)
+            check.send_signal(signal.SIGCONT)
+            out, err = check.communicate(timeout=20)
+        finally:
+            if check.poll() is None:
+                check.kill()
+                check.wait()
+        result = json.loads(out.decode().splitlines()[0])
+        self.assertEqual((check.returncode, result["class"]), (0, "ok"), (result, err.decode()))
+        self.assertTrue(any("held up" in h for h in result["hints"]), result)
+        self.assertGreater(result["timings_ms"]["total"], 1000, result)
 
     @staticmethod
     def _pause(agent, seconds):
