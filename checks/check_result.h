@@ -40,6 +40,7 @@ struct HttpFacts {
 struct TlsFacts {
   std::optional<std::string> version;  // "TLSv1.3"
   std::optional<std::string> cipher;
+  std::optional<std::string> group;  // the key exchange group chosen ("X25519MLKEM768", "x25519")
   std::optional<std::string> alpn;
   std::optional<bool> forward_secrecy;   // the key exchange was ephemeral (not RSA key transport)
   std::optional<bool> aead;              // an AEAD cipher (GCM, ChaCha20-Poly1305), not CBC

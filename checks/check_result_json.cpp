@@ -93,6 +93,7 @@ void write_tls(JsonWriter& out, const TlsFacts& t) {
     out.value(iso8601(*earliest));
   else
     out.null();
+  out.key("group").value(t.group);
   write_text_or_null(out.key("server_name"), t.server_name);
   out.key("verify_error").value(t.verify_error);
   out.key("verify_result").value(t.verify_result);

@@ -147,8 +147,12 @@ void tls_handshake(const CheckResult& r, std::string& message, Hints& hints) {
       hints.push_back("often: no certificate configured for this name (SNI), or a filter dropping the handshake");
       return;
     case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-      message = "server rejected the TLS handshake (no common cipher, a client certificate required, or SNI)";
-      hints.push_back("browsers offer more cipher suites and may present a client certificate");
+      message =
+          "server rejected the TLS handshake (no cipher or key exchange group in common, a client certificate "
+          "required, or SNI)";
+      hints.push_back(
+          "browsers offer more cipher suites and key exchange groups (tls.groups narrows this monitor's) and may "
+          "present a client certificate");
       return;
     default:
       message = "TLS handshake with " + endpoint(r) + " failed";

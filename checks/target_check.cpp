@@ -2,8 +2,11 @@
 
 #include <ctime>
 
+#include <openssl/crypto.h>
+
 #include "checks/address_lookup.h"
 #include "checks/timings.h"
+#include "checks/tls_contexts.h"
 #include "config/enum_names.h"
 
 namespace prober::checks {
@@ -164,6 +167,12 @@ std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
     std::shared_ptr<const config::MonitorConfig> monitor, ParsedUrl target) {
   auto policy = DestinationPolicy::create(*monitor);
   if (auto* error = std::get_if<std::string>(&policy)) return *error;
+  if (const auto& groups = monitor->tls->groups) {
+    if (auto unknown = unknown_tls_group(*groups)) {
+      return "tls.groups: OpenSSL " + std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) +
+             " does not know the group \"" + *unknown + "\"";
+    }
+  }
   return std::make_shared<const TargetSpec>(TargetSpec{
       std::move(monitor), std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
 }

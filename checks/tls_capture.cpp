@@ -90,6 +90,11 @@ void TlsCapture::on_info(const SSL* ssl, int where, int) noexcept {
   if (!capture) return;
   capture->facts_.version = SSL_get_version(ssl);
   if (const char* cipher = SSL_get_cipher_name(ssl)) capture->facts_.cipher = cipher;
+  // OpenSSL 3.0's getters take a non-const SSL; they only read it.
+  auto* mutable_ssl = const_cast<SSL*>(ssl);
+  if (int group = SSL_get_negotiated_group(mutable_ssl); group != 0) {
+    if (const char* name = SSL_group_to_name(mutable_ssl, group)) capture->facts_.group = name;
+  }
   if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl)) {
     int kx = SSL_CIPHER_get_kx_nid(cipher);
     capture->facts_.forward_secrecy = kx != NID_kx_rsa && kx != NID_kx_psk && kx != NID_kx_rsa_psk;

@@ -30,7 +30,8 @@ std::string file_identity(const std::optional<std::string>& path) {
 std::string key_of(const config::TlsOptions& tls) {
   auto part = [](const std::optional<std::string>& v) { return v ? "=" + *v : std::string("-"); };
   return part(tls.ca_file) + '\n' + part(tls.cert_file) + '\n' + part(tls.key_file) + '\n' + part(tls.min_version) +
-         '\n' + part(tls.max_version) + '\n' + (tls.insecure_skip_verify ? "insecure" : "verify");
+         '\n' + part(tls.max_version) + '\n' + part(tls.groups) + '\n' +
+         (tls.insecure_skip_verify ? "insecure" : "verify");
 }
 
 std::string files_of(const config::TlsOptions& tls) {
@@ -82,6 +83,11 @@ TlsContexts::Made build_in(const config::TlsOptions& tls, OSSL_LIB_CTX* library)
   // As curl: no versions set means the library's (and the system configuration's) defaults.
   if (tls.min_version) SSL_CTX_set_min_proto_version(c, tls_version_number(*tls.min_version));
   if (tls.max_version) SSL_CTX_set_max_proto_version(c, tls_version_number(*tls.max_version));
+  if (tls.groups && SSL_CTX_set1_groups_list(c, tls.groups->c_str()) != 1) {
+    made.code = CURLE_SSL_CIPHER;  // as curl's refusal of its --curves
+    made.error = openssl_error("failed setting TLS groups " + *tls.groups);
+    return made;
+  }
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);  // never resume: every check a full handshake
   SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -128,6 +134,22 @@ TlsContexts::Made build(const config::TlsOptions& tls) {
 }
 
 }  // namespace
+
+std::optional<std::string> unknown_tls_group(const std::string& groups) {
+  // One context, to ask the library: the names it knows do not change while the process lives.
+  static const std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> scratch(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  std::size_t start = 0;
+  while (start <= groups.size()) {
+    std::size_t end = std::min(groups.find(':', start), groups.size());
+    std::string name = groups.substr(start, end - start);
+    if (!scratch || SSL_CTX_set1_groups_list(scratch.get(), name.c_str()) != 1) {
+      ERR_clear_error();
+      return name;
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
 
 int tls_version_number(const std::string& version) {
   if (version == "1.0") return TLS1_VERSION;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -45,6 +46,10 @@ class TlsContexts {
   std::unordered_map<std::string, Entry> entries_;
   std::uint64_t last_sweep_ms_ = 0;
 };
+
+// The first name in `groups` (a TlsOptions::groups list) this OpenSSL does not know as a TLS
+// key exchange group (OpenSSL 3.0 has no X25519MLKEM768), so a configuration says so at load.
+std::optional<std::string> unknown_tls_group(const std::string& groups);
 
 // OpenSSL's protocol version number for "1.0" .. "1.3"; 0 for anything else.
 int tls_version_number(const std::string& version);

@@ -63,6 +63,9 @@ struct TlsOptions {
   // A client certificate (PEM) for servers that require one; the key may be in cert_file.
   std::optional<std::string> cert_file;
   std::optional<std::string> key_file;
+  // Key exchange groups to offer, in order, as OpenSSL's list ("X25519:P-256"); unset: the
+  // library's defaults (OpenSSL 3.5's put the post-quantum hybrid X25519MLKEM768 first).
+  std::optional<std::string> groups;
 
   auto operator<=>(const TlsOptions&) const = default;
 };

@@ -2,6 +2,7 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "config/enum_names.h"
@@ -243,6 +244,16 @@ void parse_tls(JsonReader& r, MonitorConfig& m) {
   if (auto v = tls->choice("min_version", kTlsVersions)) out.min_version = v;
   if (auto v = tls->choice("max_version", kTlsVersions)) out.max_version = v;
   if (auto v = tls->string("cert_file")) out.cert_file = v;
+  if (auto v = tls->strings("groups")) {
+    std::string joined;
+    for (const auto& name : *v) {
+      if (!is_tls_group_name(name))
+        tls->error("groups", "expected TLS group names such as \"X25519\" or \"P-256\", got \"" + name + "\"");
+      joined += (joined.empty() ? "" : ":") + name;
+    }
+    if (v->empty()) tls->error("groups", "expected at least one TLS group name");
+    out.groups = joined;
+  }
   if (auto v = tls->string("key_file")) {
     if (!out.cert_file) {
       tls->error("key_file", "key_file needs cert_file (the client certificate it belongs to)");
@@ -254,6 +265,11 @@ void parse_tls(JsonReader& r, MonitorConfig& m) {
 }
 
 }  // namespace
+
+bool is_tls_group_name(std::string_view name) {
+  return !name.empty() &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+}
 
 MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool is_module) {
   std::vector<ConfigError> local;

@@ -1,5 +1,6 @@
 #pragma once
 // One monitor (or a /probe module) from its JSON object.
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -17,6 +18,9 @@ struct MonitorDefaults {
 };
 
 MonitorDefaults parse_defaults(JsonReader& reader);
+// Whether `name` can be a TLS group's name (letters, digits, '-', '_'); whether OpenSSL knows it
+// is asked when the check is made (checks::unknown_tls_group).
+bool is_tls_group_name(std::string_view name);
 // `is_module`: a /probe template, which has neither name nor target.
 MonitorConfig parse_monitor(JsonReader& reader, const MonitorDefaults& defaults, bool is_module);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/enum_names.h"
+#include "config/monitor_parser.h"
 #include "config/units.h"
 
 namespace prober::cli {
@@ -220,6 +221,19 @@ void add_tls_options(CLI::App* app, CheckArguments& a) {
                   })
         ->group(group);
   }
+  add_converted(app, "--tls-groups", "LIST",
+                "key exchange groups to offer, in order, OpenSSL's names: X25519:P-256 (default: OpenSSL's)",
+                [&tls](const std::string& v) {
+                  for (std::size_t start = 0; start <= v.size();) {
+                    std::size_t end = std::min(v.find(':', start), v.size());
+                    if (!config::is_tls_group_name(std::string_view(v).substr(start, end - start)))
+                      return "wants group names separated by ':', not '" + v + "'";
+                    start = end + 1;
+                  }
+                  tls.groups = v;
+                  return std::string();
+                })
+      ->group(group);
   add_repeated(app, "--tls-hygiene-ignore", "ITEM",
                "do not report this as tls_weak_config: old_version, no_forward_secrecy, cbc, sha1, small_rsa "
                "(repeatable)",

@@ -61,8 +61,9 @@ void print_human(std::FILE* out, const std::vector<checks::CheckResult>& results
                    checks::printable(hop.location).c_str());
     }
     if (r.tls.version) {
-      std::fprintf(out, "  tls: %s %s%s\n", r.tls.version->c_str(),
+      std::fprintf(out, "  tls: %s %s%s%s\n", r.tls.version->c_str(),
                    checks::printable(r.tls.cipher.value_or("")).c_str(),
+                   r.tls.group ? (" group " + checks::printable(*r.tls.group)).c_str() : "",
                    r.tls.alpn ? (" alpn " + checks::printable(*r.tls.alpn)).c_str() : "");
     }
     for (std::size_t i = 0; i < r.tls.chain.size(); ++i) {

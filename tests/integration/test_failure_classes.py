@@ -272,6 +272,29 @@ class FailureClasses(unittest.TestCase):
                 if server == "stranger_direct":  # the fetch showed a root: no "missing intermediate" finding
                     self.assertEqual(r["findings"], [])
 
+    def test_tls_groups_offered_and_the_group_chosen(self):
+        """tls.groups (--tls-groups) narrows the key exchange groups offered; the result names the
+        group the server chose, and a server with none of them fails the handshake. (P-256 is
+        offered throughout: an OpenSSL 3.0 server will not use its P-256 certificate with a client
+        that does not list that curve.)"""
+        p256 = ("secp256r1", "prime256v1")
+        for server, groups, chosen in (("valid", "P-384:P-256", ("secp384r1",) + p256),
+                                       ("x25519_only", "P-256:X25519", ("x25519",)),
+                                       ("valid", "P-256", p256)):
+            with self.subTest(server=server, groups=groups):
+                code, results, stderr = prober_check(url(LAB.port(server), "/ok", host="localhost", scheme="https"),
+                                                     "--ca-file", LAB.ca_file, "--tls-groups", groups)
+                self.assertEqual(results[0]["class"], "ok", results[0])
+                self.assertIn(results[0]["tls"]["group"], chosen)
+        code, results, stderr = prober_check(url(LAB.port("x25519_only"), "/ok", host="localhost", scheme="https"),
+                                             "--ca-file", LAB.ca_file, "--tls-groups", "P-384")
+        self.assertEqual(results[0]["class"], "tls_handshake_failed", results[0])
+        self.assertIn("key exchange group in common", results[0]["message"])
+        self.assertIsNone(results[0]["tls"]["group"])
+        code, results, stderr = prober_check("https://localhost/", "--tls-groups", "NoSuchGroup")
+        self.assertEqual((code, results), (3, []))
+        self.assertIn('does not know the group "NoSuchGroup"', stderr)
+
     def test_https_through_the_shared_tls_context(self):
         """HTTPS is prober's own TLS with curl speaking HTTP through it: what the server sees and
         what the result says must be what a browser's request would give, over HTTP/2 and HTTP/1.1,
@@ -286,6 +309,7 @@ class FailureClasses(unittest.TestCase):
                 self.assertEqual(r["class"], "ok", r)
                 self.assertEqual(r["http"]["version"], version)
                 self.assertEqual(r["tls"]["alpn"], "h2" if version == "2" else "http/1.1")
+                self.assertTrue(r["tls"]["group"], r["tls"])  # the key exchange group the server chose
                 for phase in ("connect", "tls", "ttfb", "transfer", "total"):
                     self.assertIsNotNone(r["timings_ms"][phase], phase)
                 self.assertGreaterEqual(r["timings_ms"]["total"], r["timings_ms"]["tls"])

@@ -90,6 +90,7 @@ inline json to_json(const CheckResult& r) {
       {"tls",
        {{"version", optional(r.tls.version)},
         {"cipher", optional(r.tls.cipher)},
+        {"group", optional(r.tls.group)},
         {"alpn", optional(r.tls.alpn)},
         {"verify_result", optional(r.tls.verify_result)},
         {"verify_error", optional(r.tls.verify_error)},

@@ -106,6 +106,7 @@ class Nginx:
         tls("tls13_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"),
             "    ssl_protocols TLSv1.3;\n")
         tls("http1_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"), http2=False)
+        tls("x25519_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"), "    ssl_ecdh_curve X25519;\n")
         user = "user root root;" if os.geteuid() == 0 else ""
         conf = os.path.join(directory, "nginx.conf")
         with open(conf, "w") as f:

@@ -83,6 +83,8 @@ TEST_CASE("the good configuration loads with its values and defaults") {
   CHECK(c.monitors[2]->tls->server_name == "api.example");
   CHECK(c.monitors[2]->tls->cert_file == "/etc/prober/client.pem");
   CHECK(c.monitors[2]->tls->key_file == "/etc/prober/client.key");
+  CHECK(c.monitors[2]->tls->groups == "X25519:P-256");
+  CHECK(!shop.tls->groups);
   CHECK(c.modules.count("http_2xx") == 1);
   REQUIRE(c.endpoint.has_value());
   CHECK(c.endpoint->listen == "127.0.0.1:9465");
@@ -186,6 +188,9 @@ TEST_CASE("every bad configuration names the pointer and what was expected") {
        {"/monitors/0/expect/downgrade: expected one of \"warning\", \"critical\", \"ignore\", got \"sometimes\"",
         "/monitors/0/expect/tls_hygiene_ignore/1: expected one of old_version, no_forward_secrecy, cbc, sha1 or "
         "small_rsa, got \"rc4\""}},
+      {"bad-tls-groups",
+       {"/monitors/0/tls/groups: expected TLS group names such as \"X25519\" or \"P-256\", got \"P 256\"",
+        "/monitors/1/tls/groups: expected at least one TLS group name"}},
       {"key-without-cert",
        {"/monitors/0/tls/key_file: key_file needs cert_file (the client certificate it belongs to)"}},
       {"missing-name", {"/monitors/0: missing \"name\""}},
