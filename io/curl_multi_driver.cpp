@@ -1,5 +1,7 @@
 #include "io/curl_multi_driver.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <stdexcept>
 
@@ -21,25 +23,32 @@ CurlMultiDriver::~CurlMultiDriver() {
   for (auto& [easy, done] : completions_) curl_multi_remove_handle(multi_, easy);
   completions_.clear();
   curl_multi_cleanup(multi_);  // may still report sockets as removed: sockets_ is alive here
+  settle_removed();
   sockets_.forget_owner(this);
 }
 
 CURLMcode CurlMultiDriver::add(CURL* easy, Completion done) {
+  // Every socket of the transfer is closed through on_close, which tells the watcher.
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMultiDriver::on_close);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
   CURLMcode rc = curl_multi_add_handle(multi_, easy);
   if (rc == CURLM_OK) completions_.emplace(easy, std::move(done));
+  settle_removed();
   return rc;
 }
 
 void CurlMultiDriver::remove(CURL* easy) noexcept {
   if (completions_.erase(easy) > 0) curl_multi_remove_handle(multi_, easy);
+  settle_removed();
 }
 
 int CurlMultiDriver::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) noexcept {
   auto* driver = static_cast<CurlMultiDriver*>(self);
   if (what == CURL_POLL_REMOVE) {
-    driver->sockets_.forget(fd);  // now, before curl closes the fd
+    driver->removed_.push_back(fd);  // curl closes it next, as a rule: see removed_
     return 0;
   }
+  std::erase(driver->removed_, fd);  // watched again
   int events = 0;
   if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
   if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
@@ -77,10 +86,23 @@ void CurlMultiDriver::on_ready(void* self, int fd, int events, bool failed) noex
   driver->socket_action(fd, flags);
 }
 
+int CurlMultiDriver::on_close(void* self, curl_socket_t fd) noexcept {
+  auto* driver = static_cast<CurlMultiDriver*>(self);
+  std::erase(driver->removed_, fd);
+  driver->sockets_.forget_closed(fd);  // curl alone holds its sockets: the close leaves the set
+  return ::close(fd);
+}
+
 void CurlMultiDriver::socket_action(curl_socket_t fd, int flags) {
   int running = 0;
   curl_multi_socket_action(multi_, fd, flags, &running);
   drain_completions();
+  settle_removed();
+}
+
+void CurlMultiDriver::settle_removed() noexcept {
+  for (curl_socket_t fd : removed_) sockets_.forget(fd);
+  removed_.clear();
 }
 
 void CurlMultiDriver::drain_completions() {

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "io/socket_watcher.h"
 #include "io/uv_timer.h"
@@ -35,15 +36,21 @@ class CurlMultiDriver {
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data) noexcept;
   static int on_timer_change(CURLM* multi, long timeout_ms, void* self) noexcept;
   static void on_ready(void* self, int fd, int events, bool failed) noexcept;
+  static int on_close(void* self, curl_socket_t fd) noexcept;
 
   void socket_action(curl_socket_t fd, int flags);
   void drain_completions();
+  void settle_removed() noexcept;
 
   uv_loop_t* loop_;
   SocketWatcher sockets_;  // curl's sockets; alive through curl_multi_cleanup, which still removes some
   CURLM* multi_;
   UvTimer timer_;  // curl's own timeout
   std::unordered_map<CURL*, Completion> completions_;
+  // Sockets curl stopped watching (CURL_POLL_REMOVE) and has not closed yet. curl closes a
+  // finished transfer's socket right after: closing takes it out of the epoll set, which saves
+  // the EPOLL_CTL_DEL a check; one still open when curl returns is taken out then.
+  std::vector<curl_socket_t> removed_;
 };
 
 }  // namespace prober::io

@@ -76,9 +76,14 @@ int SocketWatcher::watch(int fd, int events, Ready ready, void* owner) noexcept 
 
 void SocketWatcher::forget(int fd) noexcept {
   if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return;
+  if (entries_[static_cast<std::size_t>(fd)].events != 0) leave_set(fd);
+  forget_closed(fd);
+}
+
+void SocketWatcher::forget_closed(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= entries_.size()) return;
   Entry& entry = entries_[static_cast<std::size_t>(fd)];
   if (entry.ready == nullptr) return;
-  if (entry.events != 0) leave_set(fd);
   entry.clear();
   if (--watched_ == 0) uv_unref(poll_.base());
 }

@@ -36,6 +36,9 @@ class SocketWatcher {
   // Stops watching `fd`; call it before the fd is closed. ready is not called for `fd` after
   // this, not even for an event fetched in the same batch.
   void forget(int fd) noexcept;
+  // Stops watching `fd`, which its only holder has just closed: closing took it out of the
+  // kernel's set already, so this costs no system call (a forget() before the close costs one).
+  void forget_closed(int fd) noexcept;
   // Forgets every fd `owner` watches: for an owner going away, whose library may have closed a
   // socket without saying so (then the fd is out of the kernel's set, but still counted here).
   void forget_owner(const void* owner) noexcept;

@@ -130,6 +130,27 @@ TEST_CASE_FIXTURE(Watching, "an fd closed without forget() and its number reused
   CHECK(watcher.watched() == 0);
 }
 
+TEST_CASE_FIXTURE(Watching, "an fd forgotten as closed is not reported, and its number is watched afresh") {
+  Pair first;
+  int number = first.fd[0];
+  REQUIRE(watcher.watch(number, UV_READABLE, &Recorder::ready, &r) == 0);
+  REQUIRE(::write(first.fd[1], "x", 1) == 1);  // ready when it goes
+  first.close_both();
+  watcher.forget_closed(number);
+  CHECK(watcher.watched() == 0);
+  turn();
+  CHECK(r.seen.empty());
+  Pair second;
+  REQUIRE(second.fd[0] == number);
+  REQUIRE(watcher.watch(number, UV_READABLE, &Recorder::ready, &r) == 0);
+  REQUIRE(::write(second.fd[1], "y", 1) == 1);
+  turn();
+  REQUIRE(r.seen.size() == 1);
+  CHECK(r.seen[0].fd == number);
+  watcher.forget(number);
+  CHECK(watcher.watched() == 0);
+}
+
 TEST_CASE_FIXTURE(Watching, "a hang-up reports every watched direction; a socket error is reported once, as failed") {
   {
     Pair p;
