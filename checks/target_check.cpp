@@ -2,8 +2,6 @@
 
 #include <ctime>
 
-#include <openssl/crypto.h>
-
 #include "checks/address_lookup.h"
 #include "checks/timings.h"
 #include "checks/tls_contexts.h"
@@ -168,10 +166,7 @@ std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
   auto policy = DestinationPolicy::create(*monitor);
   if (auto* error = std::get_if<std::string>(&policy)) return *error;
   if (const auto& groups = monitor->tls->groups) {
-    if (auto unknown = unknown_tls_group(*groups)) {
-      return "tls.groups: OpenSSL " + std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) +
-             " does not know the group \"" + *unknown + "\"";
-    }
+    if (auto error = tls_groups_error(*groups)) return "tls.groups: " + *error;
   }
   return std::make_shared<const TargetSpec>(TargetSpec{
       std::move(monitor), std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});

@@ -135,7 +135,7 @@ TlsContexts::Made build(const config::TlsOptions& tls) {
 
 }  // namespace
 
-std::optional<std::string> unknown_tls_group(const std::string& groups) {
+std::optional<std::string> tls_groups_error(const std::string& groups) {
   // One context, to ask the library: the names it knows do not change while the process lives.
   static const std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> scratch(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   std::size_t start = 0;
@@ -144,7 +144,8 @@ std::optional<std::string> unknown_tls_group(const std::string& groups) {
     std::string name = groups.substr(start, end - start);
     if (!scratch || SSL_CTX_set1_groups_list(scratch.get(), name.c_str()) != 1) {
       ERR_clear_error();
-      return name;
+      return "OpenSSL " + std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) + " does not know the group \"" + name +
+             "\"";
     }
     start = end + 1;
   }

@@ -47,9 +47,10 @@ class TlsContexts {
   std::uint64_t last_sweep_ms_ = 0;
 };
 
-// The first name in `groups` (a TlsOptions::groups list) this OpenSSL does not know as a TLS
-// key exchange group (OpenSSL 3.0 has no X25519MLKEM768), so a configuration says so at load.
-std::optional<std::string> unknown_tls_group(const std::string& groups);
+// Why this OpenSSL cannot offer `groups` (a TlsOptions::groups list): the first name it does not
+// know as a TLS key exchange group (OpenSSL 3.0 has no X25519MLKEM768), so a configuration says
+// so when it loads. Unset when it knows them all.
+std::optional<std::string> tls_groups_error(const std::string& groups);
 
 // OpenSSL's protocol version number for "1.0" .. "1.3"; 0 for anything else.
 int tls_version_number(const std::string& version);

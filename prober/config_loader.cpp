@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "checks/make_check.h"
+#include "checks/tls_contexts.h"
 #include "config/config_parser.h"
 #include "prober/secrets.h"
 
@@ -36,6 +37,13 @@ std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(co
       errors.push_back({"/monitors/" + std::to_string(i), *error});
     } else {
       loaded.checks[loaded.config.monitors[i]->name] = std::move(std::get<std::unique_ptr<checks::Check>>(check));
+    }
+  }
+  // A module's check is made by its first /probe: what would refuse it is asked now.
+  for (const auto& [name, module] : loaded.config.modules) {
+    if (!module.tls->groups) continue;
+    if (auto error = checks::tls_groups_error(*module.tls->groups)) {
+      errors.push_back({"/modules/" + name + "/tls/groups", *error});
     }
   }
   if (!errors.empty()) return errors;

@@ -681,6 +681,17 @@ class Validate(unittest.TestCase):
         env = {k: v for k, v in os.environ.items() if k != "SHOP_API_TOKEN"}
         done = subprocess.run([PROBER, "validate", "--config", good], capture_output=True, text=True, env=env)
         self.assertIn("environment variable SHOP_API_TOKEN is not set", done.stderr)
+        # Key exchange groups this OpenSSL does not know: refused at load, for a module too.
+        with open(path, "w") as f:
+            json.dump({"monitors": [{"name": "a", "type": "http", "url": "https://127.0.0.1:1/",
+                                     "tls": {"groups": ["X25519", "NoSuchGroup"]}}],
+                       "modules": {"pq": {"type": "http", "tls": {"groups": ["P-256", "AlsoNoGroup"]}}}}, f)
+        done = subprocess.run([PROBER, "validate", "--config", path], capture_output=True, text=True)
+        self.assertEqual(done.returncode, 1, done.stderr)
+        self.assertIn('/monitors/0: tls.groups: OpenSSL ', done.stderr)
+        self.assertIn('does not know the group "NoSuchGroup"', done.stderr)
+        self.assertIn('/modules/pq/tls/groups: OpenSSL ', done.stderr)
+        self.assertIn('does not know the group "AlsoNoGroup"', done.stderr)
 
 
 if __name__ == "__main__":
