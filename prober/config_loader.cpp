@@ -41,8 +41,9 @@ std::variant<LoadedConfig, std::vector<config::ConfigError>> load_config_text(co
   }
   // A module's check is made by its first /probe: what would refuse it is asked now.
   for (const auto& [name, module] : loaded.config.modules) {
-    if (!module.tls->groups) continue;
-    if (auto error = checks::tls_groups_error(*module.tls->groups)) {
+    const auto& groups = module.tls->groups;
+    if (!groups) continue;
+    if (auto error = checks::tls_groups_error(*groups)) {
       errors.push_back({"/modules/" + name + "/tls/groups", *error});
     }
   }
