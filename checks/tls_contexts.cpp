@@ -11,6 +11,7 @@
 
 #include "checks/tls_capture.h"
 #include "checks/tls_library.h"
+#include "config/monitor_parser.h"
 #include "io/curl_handles.h"
 
 namespace prober::checks {
@@ -138,16 +139,13 @@ TlsContexts::Made build(const config::TlsOptions& tls) {
 std::optional<std::string> tls_groups_error(const std::string& groups) {
   // One context, to ask the library: the names it knows do not change while the process lives.
   static const std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> scratch(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
-  std::size_t start = 0;
-  while (start <= groups.size()) {
-    std::size_t end = std::min(groups.find(':', start), groups.size());
-    std::string name = groups.substr(start, end - start);
+  for (std::string_view view : config::tls_group_names(groups)) {
+    std::string name(view);
     if (!scratch || SSL_CTX_set1_groups_list(scratch.get(), name.c_str()) != 1) {
       ERR_clear_error();
       return "OpenSSL " + std::string(OpenSSL_version(OPENSSL_VERSION_STRING)) + " does not know the group \"" + name +
              "\"";
     }
-    start = end + 1;
   }
   return std::nullopt;
 }

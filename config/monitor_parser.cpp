@@ -271,6 +271,16 @@ bool is_tls_group_name(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
+std::vector<std::string_view> tls_group_names(std::string_view list) {
+  std::vector<std::string_view> names;
+  for (std::size_t start = 0; start <= list.size();) {
+    std::size_t end = std::min(list.find(':', start), list.size());
+    names.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return names;
+}
+
 MonitorConfig parse_monitor(JsonReader& r, const MonitorDefaults& defaults, bool is_module) {
   std::vector<ConfigError> local;
   MonitorConfig m;

@@ -224,11 +224,8 @@ void add_tls_options(CLI::App* app, CheckArguments& a) {
   add_converted(app, "--tls-groups", "LIST",
                 "key exchange groups to offer, in order, OpenSSL's names: X25519:P-256 (default: OpenSSL's)",
                 [&tls](const std::string& v) {
-                  for (std::size_t start = 0; start <= v.size();) {
-                    std::size_t end = std::min(v.find(':', start), v.size());
-                    if (!config::is_tls_group_name(std::string_view(v).substr(start, end - start)))
-                      return "wants group names separated by ':', not '" + v + "'";
-                    start = end + 1;
+                  for (std::string_view name : config::tls_group_names(v)) {
+                    if (!config::is_tls_group_name(name)) return "wants group names separated by ':', not '" + v + "'";
                   }
                   tls.groups = v;
                   return std::string();
