@@ -6,6 +6,8 @@
 #   bench/peer_compare.sh                       # blackbox section: CPU per probe, probes/s, RSS
 #   bench/peer_compare.sh scale --scale-levels 1000 3000   # RSS per in-flight probe
 #   RUNS=3 DURATION=20 bench/peer_compare.sh    # the harness's defaults (longer)
+#   bench/peer_compare.sh floor [--conc 1]      # blackbox against build/probe_floor instead: the
+#                                               # kernel's share of a /probe (HTTP and DNS)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 peer=${PEER_BENCH:-$here/../../shared/peer-bench}
@@ -15,6 +17,15 @@ prober=${PROBER_BIN:-$here/../build/prober}
 export RUNS=${RUNS:-1} DURATION=${DURATION:-10}
 # Every figure below was measured with these libraries (TLS costs differ between OpenSSL 3.0 and 3.5).
 echo "prober built with: $("$prober" --version | grep -o 'libcurl/[^ ]*\|OpenSSL/[^ ]*' | tr '\n' ' ')"
+if [[ ${1:-} == floor ]]; then
+  shift
+  floor=${FLOOR_BIN:-$(dirname "$prober")/probe_floor}
+  [[ -x $floor ]] || { echo "build probe_floor first: $floor" >&2; exit 2; }
+  exec "$peer/peer_baseline.sh" blackbox --modules http dns "$@" \
+    --daemon-name floor \
+    --daemon-cmd "$floor 18117" \
+    --daemon-url 'http://127.0.0.1:18117/probe?module={module}&target={target}'
+fi
 sections=("$@")
 [[ ${#sections[@]} -eq 0 ]] && sections=(blackbox)
 exec "$peer/peer_baseline.sh" "${sections[@]}" \
