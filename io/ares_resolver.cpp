@@ -46,6 +46,16 @@ std::variant<std::unique_ptr<AresResolver>, std::string> AresResolver::create(uv
   // c-ares takes an int of milliseconds: a longer try is clamped, never wrapped negative.
   opts.timeout = static_cast<int>(std::clamp<std::int64_t>(options.try_timeout.count(), 1, INT32_MAX));
   opts.tries = options.tries;
+#ifdef ARES_OPT_UDP_MAX_QUERIES
+  // c-ares 1.20 and later (Debian 13) otherwise send every query through one UDP socket for as
+  // long as queries keep coming: one source port, so an off-path forger of answers has only the
+  // 16-bit message id left to guess. A new port every 16 queries keeps the port's entropy, and
+  // replies spread over several sockets are read in fewer loop turns (measured through /probe on
+  // Debian 13: 45 -> 40 us CPU per DNS probe at wrk -c16). c-ares 1.18 (Debian 12) closes a
+  // socket whenever no query is pending on it.
+  mask |= ARES_OPT_UDP_MAX_QUERIES;
+  opts.udp_max_queries = 16;
+#endif
 #ifdef ARES_OPT_QUERY_CACHE
   // c-ares 1.23 and later (Debian 13) cache answers for their TTL by default: every run of a
   // check must ask the server, or a server that died is reported up until the TTL runs out.
