@@ -35,8 +35,6 @@ namespace {
 
 int epoll_fd = -1;
 
-struct Client;
-
 // What an epoll event's data points at.
 struct Watched {
   virtual ~Watched() = default;
