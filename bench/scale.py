@@ -11,7 +11,7 @@ scheduler, no result path) at the same pace on the same CPU: the agent's own cos
 the difference (a check paced alone costs far more than back to back: every start wakes the loop
 on its own).
 With --remote-write the agent also sends to a local remote-write receiver through its spool.
-Usage: bench/scale.py [--kind http|https] [--remote-write] N [N ...]   e.g. bench/scale.py 1000 10000 50000"""
+Usage: bench/scale.py [--kind http|https [--own-sites]] [--remote-write] N [N ...]   e.g. bench/scale.py 1000 10000 50000"""
 import argparse
 import http.server
 import json
@@ -120,17 +120,24 @@ def with_remote_write(config, remote_write_port, directory):
     return config
 
 
-def agent_config(lab, kind, n, interval_s, port, max_in_flight=None):
+def agent_config(lab, kind, n, interval_s, port, max_in_flight=None, own_sites=False):
     """n monitors of one kind (http or https) against the lab at interval_s, /metrics on port,
-    results to JSONL on /dev/null: what the benchmarks run the agent with."""
+    results to JSONL on /dev/null: what the benchmarks run the agent with. With own_sites each
+    HTTPS monitor checks a name of its own (s<i>.sites.test, resolved by the lab's DNS, one
+    wildcard certificate), so no two last results have the same TLS facts."""
     url = f"http://127.0.0.1:{lab.port('http')}/ok" if kind == "http" else \
         f"https://localhost:{lab.port('tls13_only')}/ok"
     monitor = {"type": "http", "url": url, "expect": {"cert_expiry_days": {}}}
     if kind == "https":
         monitor["tls"] = {"ca_file": lab.ca_file}
+    monitors = [dict(monitor, name=f"m{i}") for i in range(n)]
+    if own_sites:
+        for i, m in enumerate(monitors):
+            m["url"] = f"https://s{i}.sites.test:{lab.port('sites')}/ok"
+            m["dns_servers"] = [lab.dns.server]
     config = {"vantage": {"name": "bench"},
               "defaults": {"interval": f"{interval_s}s", "timeout": f"{min(10.0, interval_s / 2)}s"},
-              "monitors": [dict(monitor, name=f"m{i}") for i in range(n)],
+              "monitors": monitors,
               "sinks": {"prometheus": {"listen": f"127.0.0.1:{port}"}, "jsonl": {"path": "/dev/null"}}}
     if max_in_flight is not None:
         config["max_in_flight"] = max_in_flight
@@ -155,11 +162,12 @@ def start_pinned(argv, port, log_path, timeout_s=120):
     return proc
 
 
-def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup_s=None, remote_write_port=0):
+def run(lab, kind, n, interval_s, scrape_every_s=0, max_in_flight=100000, warmup_s=None, remote_write_port=0,
+        own_sites=False):
     port = free_port()
     directory = tempfile.mkdtemp(prefix="prober-scale-")
     path = os.path.join(directory, "config.json")
-    config = agent_config(lab, kind, n, interval_s, port, max_in_flight)
+    config = agent_config(lab, kind, n, interval_s, port, max_in_flight, own_sites)
     if remote_write_port:
         config = with_remote_write(config, remote_write_port, directory)
     json.dump(config, open(path, "w"))
@@ -249,7 +257,12 @@ def main():
     ap.add_argument("--remote-write", action="store_true",
                     help="also a remote-write sink with a spool (to a local receiver that accepts everything), "
                          "in the run with no monitors too: the per-monitor figures then include what it keeps")
+    ap.add_argument("--own-sites", action="store_true",
+                    help="with --kind https: every monitor on a site of its own (its own name, so its own TLS "
+                         "facts), not all on one")
     args = ap.parse_args()
+    if args.own_sites and args.kind != "https":
+        ap.error("--own-sites is for --kind https")
     if (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})  # the lab's servers and this driver on CPU 0
     rw_port = start_receiver() if args.remote_write else 0
@@ -260,8 +273,10 @@ def main():
         print(json.dumps({"baseline_rss_kib_no_monitors": base, "baseline_heap_bytes": baseline["heap_bytes"]}),
               flush=True)
         for n in args.counts:
-            r = run(lab, args.kind, n, args.interval, args.scrape_every, args.max_in_flight, args.warmup, rw_port)
+            r = run(lab, args.kind, n, args.interval, args.scrape_every, args.max_in_flight, args.warmup, rw_port,
+                    args.own_sites)
             r["remote_write"] = args.remote_write
+            r["own_sites"] = args.own_sites
             r["rss_per_monitor_bytes"] = 1024 * (r["rss_after_load_kib"] - base) / n
             r["heap_per_monitor_bytes"] = (r["heap_after_load_bytes"] - baseline["heap_bytes"]) / n
             # Once every monitor has run: its last result (for /results) and its metrics series too.

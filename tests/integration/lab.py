@@ -52,6 +52,9 @@ class Lab:
                 not_before=now - 400 * day, not_after=now - 10 * day)
         c.issue("under_old", "localhost", "old_intermediate")
         c.issue("dead_aia", "localhost", c.intermediate, aia="http://127.0.0.1:9/intermediate.der")
+        # Every name under sites.test (which the lab's DNS answers with 127.0.0.1): monitors each
+        # on a site of their own, as bench/scale.py --own-sites runs them.
+        c.issue("sites", "sites.test", c.intermediate, san="DNS:*.sites.test")
         self.ca_file = c.path("root.pem")
         # Client certificates: one the mutual-TLS servers trust (sent with its intermediate), one not.
         c.issue("client", "prober-vantage", c.intermediate, extensions="client_ext", san="DNS:prober-vantage")

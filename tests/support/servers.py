@@ -107,6 +107,7 @@ class Nginx:
             "    ssl_protocols TLSv1.3;\n")
         tls("http1_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"), http2=False)
         tls("x25519_only", c.bundle("valid", "valid", "intermediate"), c.path("valid.key"), "    ssl_ecdh_curve X25519;\n")
+        tls("sites", c.bundle("sites", "sites", "intermediate"), c.path("sites.key"), "    ssl_protocols TLSv1.3;\n")
         user = "user root root;" if os.geteuid() == 0 else ""
         conf = os.path.join(directory, "nginx.conf")
         with open(conf, "w") as f:
@@ -142,6 +143,7 @@ class Dnsmasq:
         # Without records it has nothing to answer and no upstream: it REFUSES every query.
         records_argv = ["--local=/test/",
                 "--address=/nx.test/",
+                "--address=/sites.test/127.0.0.1",
                 "--host-record=v4only.test,127.0.0.1",
                 "--host-record=dual.test,127.0.0.1,::1",
                 "--host-record=multi.test,127.0.0.1",
