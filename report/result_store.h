@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "checks/check_result.h"
@@ -42,9 +43,11 @@ class ResultStore {
   };
   bool render_some(Cursor& c, std::string& out, std::size_t budget, std::chrono::system_clock::time_point now) const;
   static constexpr std::chrono::hours kKeepFailures{1};
-  // How many distinct TLS facts the stored results hold (each held once, however many results
+  // How many distinct TLS facts the stored results share (each held once, however many results
   // have it), the unused ones among them included until the next sweep.
   std::size_t shared_tls_facts() const { return tls_facts_.size(); }
+  // How many facts are known as one result's own (held in its text), the same way.
+  std::size_t lone_tls_facts() const { return lone_facts_.size(); }
 
  private:
   // Serialised JSON, not nlohmann trees (a tree costs several times the text's size), and packed
@@ -53,14 +56,19 @@ class ResultStore {
   // into `last_failure` (a failing monitor's result text is its largest piece of memory).
   // A result text as held. Its first TLS facts ("tls":{...}: the certificate chain, names,
   // versions; half of an HTTPS result packed) are held apart, packed, once for every result that
-  // has the same: the monitors of one site share them.
+  // has the same: the monitors of one site share them. Facts no other result has had stay in the
+  // text (a site of its own costs less whole).
   struct Held {
-    std::string packed;        // the text without those facts
-    LabelText tls;             // the facts, packed; none when the text has none worth sharing
-    std::uint32_t tls_at = 0;  // where they go back in the text
+    std::string packed;            // the text without shared facts
+    LabelText tls;                 // the shared facts, packed; none when the text has none shared
+    std::uint32_t tls_at = 0;      // where they go back in the text
+    std::uint32_t lone_facts = 0;  // facts held in the text: their hash in lone_facts_ (0: none)
     bool empty() const { return packed.empty(); }
   };
-  Held hold(std::string_view text);
+  struct Entry;
+  // `holder`: the entry the text is for (its own facts are no second holder's).
+  Held hold(std::string_view text, const Entry& holder);
+  void sweep_lone_facts();
   void paste(const Held& held, std::string& out) const;
   // What only a monitor that failed or was diagnosed has: most monitors never allocate it (and
   // their map node is 16 bytes smaller without the failure's time and flag).
@@ -81,6 +89,11 @@ class ResultStore {
   // dropped when the set has grown to twice its size after the last sweep, plus 64: no count kept.
   std::set<LabelText, LabelTextLess> tls_facts_;
   std::size_t swept_size_ = 0;
+  // Hashes of the facts held in their result's text, to tell a second holder (who shares them).
+  // Hashes no result holds any more are dropped when the set has doubled since the last sweep,
+  // plus 64. A collision only shares facts that one result has.
+  std::unordered_set<std::uint32_t> lone_facts_;
+  std::size_t lone_swept_size_ = 0;
   std::map<std::string, Entry> entries_;
 };
 

@@ -153,7 +153,10 @@ TEST_CASE("equal TLS facts are held once; every text comes back byte for byte") 
   lines["null"] = R"([{"tls":null},{"tls":{"a":1}}])";
   lines["broken"] = R"([{"x":"unterminated)";
   for (const char* m : {"two", "plain", "null", "broken"}) store.record(m, lines[m], false, now);
-  CHECK(store.shared_tls_facts() == 4);  // "two"'s first facts, a fourth site's; its second stay in its text
+  // "two"'s first facts are a fourth site's, which no other monitor checks: they stay in its text,
+  // as its second ones do.
+  CHECK(store.shared_tls_facts() == 3);
+  CHECK(store.lone_tls_facts() == 4);  // the first three sites' (until a sweep) and the fourth's
   const std::string text = store.to_text(now);
   for (const auto& entry : lines) {  // (a structured binding cannot be captured by INFO's lambda in C++20)
     const std::string& m = entry.first;
@@ -175,8 +178,51 @@ TEST_CASE("the last failure keeps its TLS facts after the site's certificate cha
   store.record("m", last, false, t0);
   CHECK(store.to_text(t0) ==
         "{\"m\":{\"last\":" + last + ",\"last_failure\":" + old_cert + ",\"last_diagnosis\":null}}\n");
-  CHECK(store.shared_tls_facts() <= 2 * 2 + 64 + 1);  // the two held, and what the sweep has not dropped yet
+  // Each certificate's facts were the monitor's own: none shared, and the hashes kept of them
+  // bounded (the two held, and what the sweep has not dropped yet).
+  CHECK(store.shared_tls_facts() == 0);
+  CHECK(store.lone_tls_facts() <= 2 * 2 + 64 + 1);
   store.forget("m");
   store.record("n", last, false, t0);
   CHECK(store.to_text(t0) == "{\"n\":{\"last\":" + last + ",\"last_failure\":null,\"last_diagnosis\":null}}\n");
+}
+
+TEST_CASE("a site's facts are held in its one monitor's text until a second monitor has the same") {
+  ResultStore store;
+  const auto now = Clock::time_point(std::chrono::hours(1000));
+  const std::string own = "[" + https_line("own", std::string(64, 'a'), "ok") + "]";
+  for (int run = 0; run < 10; ++run) store.record("own", own, false, now);  // its own facts at every run
+  CHECK(store.shared_tls_facts() == 0);
+  CHECK(store.lone_tls_facts() == 1);
+  // A second monitor on the same site (the same facts): from now on they are held once for both.
+  const std::string other = "[" + https_line("other", std::string(64, 'a'), "ok") + "]";
+  store.record("other", other, false, now);
+  CHECK(store.shared_tls_facts() == 1);
+  store.record("own", own, false, now);
+  CHECK(store.shared_tls_facts() == 1);
+  CHECK(store.to_text(now) == "{\"other\":{\"last\":" + other +
+                                  ",\"last_failure\":null,\"last_diagnosis\":null},\n\"own\":{\"last\":" + own +
+                                  ",\"last_failure\":null,\"last_diagnosis\":null}}\n");
+}
+
+TEST_CASE("monitors each on a site of their own keep no shared facts, and the hashes of gone ones are dropped") {
+  ResultStore store;
+  const auto now = Clock::time_point(std::chrono::hours(1000));
+  std::map<std::string, std::string> lines;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 200; ++i) {  // every monitor's certificate renewed at every round
+      std::string m = "m" + std::to_string(i);
+      std::string sha = std::to_string(round * 1000 + i);
+      lines[m] = "[" + https_line(m, sha + std::string(64 - sha.size(), 'f'), "ok") + "]";
+      store.record(m, lines[m], round == 1 && i % 2 == 0, now);  // half fail once: their failure keeps old facts
+    }
+  }
+  CHECK(store.shared_tls_facts() == 0);
+  CHECK(store.lone_tls_facts() <= 2 * 300 + 64 + 1);  // 300 held now, and what the sweep has not dropped yet
+  const std::string text = store.to_text(now);
+  for (const auto& entry : lines) {
+    const std::string& m = entry.first;
+    INFO(m);
+    CHECK(text.find("\"" + m + "\":{\"last\":" + entry.second + ",") != std::string::npos);
+  }
 }
