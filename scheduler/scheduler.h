@@ -4,6 +4,7 @@
 // and counted), at most max_in_flight at once (the rest queue, counted), each run under a
 // deadline armed here: at the deadline the check is cancelled and timed out by phase — unless the
 // deadline came late because the agent itself was held up, then the run first gets that time back.
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -69,7 +70,7 @@ class Scheduler {
   void on_due(Entry& e);
   void start(Entry& e);
   void on_deadline(Entry& e);
-  void on_done(Entry& e, std::uint64_t generation, std::vector<checks::CheckResult> results, bool timed_out);
+  void on_done(Entry& e, std::uint32_t generation, std::vector<checks::CheckResult> results, bool timed_out);
   void arm_next(Entry& e, bool failed);
   void start_queued();
   // A run ends inside its own callbacks: it is destroyed from the loop just after, never there.
