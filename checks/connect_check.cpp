@@ -65,7 +65,7 @@ class ConnectProbe final : public Probe {
   CheckEnv env_;
   std::shared_ptr<const TargetSpec> spec_;
   const config::MonitorConfig& monitor_ = spec_->monitor();
-  const ParsedUrl& target_ = spec_->target;
+  const ParsedUrl target_ = spec_->target();
   CheckResult result_;
   Finish finish_;
   std::unique_ptr<CurlTransfer> transfer_;

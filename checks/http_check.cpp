@@ -11,8 +11,8 @@
 namespace prober::checks {
 namespace {
 
-bool same_origin(const ParsedUrl& a, const ParsedUrl& b) {
-  return a.scheme == b.scheme && iequals(a.host, b.host) && a.port == b.port;
+bool same_origin(const ParsedUrl& a, const TargetSpec& b) {
+  return a.scheme == b.scheme() && iequals(a.host, b.host()) && a.port == b.port();
 }
 
 std::vector<std::pair<std::string, std::string>> headers_for_other_origin(const config::MonitorConfig& monitor) {
@@ -36,7 +36,7 @@ class HttpProbe final : public Probe {
       : env_(env),
         spec_(std::move(spec)),
         expect_holder_(std::move(expect)),
-        url_(spec_->target),
+        url_(spec_->target()),
         result_(std::move(base)),
         finish_(std::move(finish)),
         method_(monitor_.request->method),
@@ -131,7 +131,7 @@ class HttpProbe final : public Probe {
     request.method = method_;
     // Credentials stay with their origin, as curl and browsers do: a hop to another scheme, host
     // or port (https -> http included) gets no secret header, Authorization or Cookie.
-    request.headers = same_origin(url_, spec_->target) ? monitor_.request->headers : headers_for_other_origin(monitor_);
+    request.headers = same_origin(url_, *spec_) ? monitor_.request->headers : headers_for_other_origin(monitor_);
     request.body = body_;
     request.tls = monitor_.tls;
     request.max_body_bytes = monitor_.max_body_bytes;

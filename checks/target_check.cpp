@@ -37,7 +37,8 @@ class TargetRun final : public CheckRun {
     }
     auto& shared = std::get<std::shared_ptr<io::AresResolver>>(resolver);
     dns_server_ = shared->servers();
-    lookup_ = std::make_unique<AddressLookup>(std::move(shared), spec_->target.host, spec_->monitor().ip_version);
+    lookup_ =
+        std::make_unique<AddressLookup>(std::move(shared), std::string(spec_->host()), spec_->monitor().ip_version);
     auto immediate = lookup_->start([this](AddressLookupResult result) { on_addresses(std::move(result)); });
     if (immediate) on_addresses(std::move(*immediate));
   }
@@ -52,9 +53,9 @@ class TargetRun final : public CheckRun {
       CheckResult r = base_result(spec_->monitor(), started_at_);
       r.failure = unusable ? classify_dns(ARES_ETIMEOUT, 0, false, true) : classify_timeout(Phase::kDns);
       r.detail = unusable ? "the server sent " + *unusable
-                          : "no DNS answer for " + spec_->target.host + " before the deadline";
+                          : "no DNS answer for " + std::string(spec_->host()) + " before the deadline";
       r.dns.server = dns_server_;
-      r.dns.question = spec_->target.host + " " + std::string(lookup_question(spec_->monitor().ip_version));
+      r.dns.question = std::string(spec_->host()) + " " + std::string(lookup_question(spec_->monitor().ip_version));
       r.deadline_hit = true;
       out.push_back(std::move(r));
       return out;
@@ -91,7 +92,7 @@ class TargetRun final : public CheckRun {
       CheckResult base = base_result(spec_->monitor(), started_at_);
       base.address = lookup.addresses[i];
       base.ip_version = ip_version_of(base.address);
-      base.port = spec_->target.port;
+      base.port = spec_->port();
       base.dns = lookup.dns;
       if (lookup.duration.count() > 0 || !lookup.dns.answers.empty()) {
         base.timings.dns = lookup.duration;
@@ -168,8 +169,40 @@ std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
   if (const auto& groups = monitor->tls->groups) {
     if (auto error = tls_groups_error(*groups)) return "tls.groups: " + *error;
   }
-  return std::make_shared<const TargetSpec>(TargetSpec{
-      std::move(monitor), std::move(target), std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy))});
+  return std::make_shared<const TargetSpec>(std::move(monitor), target,
+                                            std::get<std::shared_ptr<const DestinationPolicy>>(std::move(policy)));
+}
+
+TargetSpec::TargetSpec(std::shared_ptr<const config::MonitorConfig> monitor, const ParsedUrl& target,
+                       std::shared_ptr<const DestinationPolicy> destinations)
+    : shared_monitor(std::move(monitor)),
+      policy(std::move(destinations)),
+      url_size_(static_cast<std::uint32_t>(target.url.size())),
+      port_(static_cast<std::uint16_t>(target.port)),
+      https_(target.scheme == "https") {
+  const std::string& written = shared_monitor->target;
+  std::string_view url = target.url;
+  // The host in the authority (after "scheme://"), without an IPv6 address's brackets.
+  std::size_t authority = std::min(url.size(), target.scheme.size() + 3);
+  std::size_t at = url.find(target.host, authority);
+  bool own_url = url != written;
+  if (at == std::string_view::npos) {  // never for what parse_url gives: kept apart, then
+    own_text_ = std::make_unique<const std::string>(target.url + target.host);
+    at = target.url.size();
+  } else if (own_url) {
+    own_text_ = std::make_unique<const std::string>(target.url);
+  }
+  host_at_ = static_cast<std::uint32_t>(at);
+  host_size_ = static_cast<std::uint32_t>(target.host.size());
+}
+
+ParsedUrl TargetSpec::target() const {
+  ParsedUrl out;
+  out.url = url();
+  out.scheme = scheme();
+  out.host = host();
+  out.port = port_;
+  return out;
 }
 
 CheckResult base_result(const config::MonitorConfig& monitor, std::chrono::system_clock::time_point started_at) {

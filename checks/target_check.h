@@ -1,8 +1,10 @@
 #pragma once
 // What http, tls and tcp checks share: resolve the target's host (c-ares), pick the addresses
 // per ip_version, run one probe per address concurrently, and report when all are done.
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "checks/check.h"
@@ -14,12 +16,33 @@
 
 namespace prober::checks {
 
-// What every run of a target check reads and none changes.
-struct TargetSpec {
-  std::shared_ptr<const config::MonitorConfig> shared_monitor;  // the configuration's own, not a copy
+// What every run of a target check reads and none changes. Every configured monitor holds one:
+// its target is kept as where the URL and host are in the monitor's own text (what parsing gives
+// back unchanged, mostly), not as a ParsedUrl's three strings.
+class TargetSpec {
+ public:
+  TargetSpec(std::shared_ptr<const config::MonitorConfig> monitor, const ParsedUrl& target,
+             std::shared_ptr<const DestinationPolicy> policy);
   const config::MonitorConfig& monitor() const { return *shared_monitor; }
-  ParsedUrl target;
-  std::shared_ptr<const DestinationPolicy> policy;  // never null; open for configured monitors
+  ParsedUrl target() const;
+  std::string_view url() const { return text().substr(0, url_size_); }  // normalised
+  std::string_view scheme() const { return https_ ? "https" : "http"; }
+  std::string_view host() const { return text().substr(host_at_, host_size_); }
+  int port() const { return port_; }
+
+  std::shared_ptr<const config::MonitorConfig> shared_monitor;  // the configuration's own, not a copy
+  std::shared_ptr<const DestinationPolicy> policy;              // never null; open for configured monitors
+
+ private:
+  std::string_view text() const { return own_text_ ? std::string_view(*own_text_) : monitor().target; }
+  // The URL, then the host where it is not in the URL as it is; null: the monitor's target text
+  // is the URL and holds the host.
+  std::unique_ptr<const std::string> own_text_;
+  std::uint32_t url_size_ = 0;
+  std::uint32_t host_at_ = 0;
+  std::uint32_t host_size_ = 0;
+  std::uint16_t port_ = 0;
+  bool https_ = false;
 };
 
 // The spec of `monitor` with `target`, or why its destination policy cannot be built.
