@@ -12,6 +12,10 @@ namespace {
 // agent.
 constexpr int kWindowBits = -13;
 constexpr int kMemLevel = 5;
+// Level 3, deflate's fastest strategy with a longer search than level 1: an HTTPS result of 1.5 KB
+// packs to 417 bytes instead of 442 in the same ~10 µs (levels 4 and up search lazily: 402 bytes
+// at level 6 for ~2 µs more on every result).
+constexpr int kLevel = 3;
 constexpr char kPackedMark = '\x01';
 constexpr std::size_t kHeader = 5;  // the mark, then the text's length (4 bytes, little-endian)
 
@@ -20,9 +24,8 @@ class ZStream {
  public:
   enum class Kind : std::uint8_t { kDeflate, kInflate };
   explicit ZStream(Kind kind) : kind_(kind) {
-    int rc = kind == Kind::kDeflate
-                 ? deflateInit2(&z_, Z_BEST_SPEED, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY)
-                 : inflateInit2(&z_, kWindowBits);
+    int rc = kind == Kind::kDeflate ? deflateInit2(&z_, kLevel, Z_DEFLATED, kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY)
+                                    : inflateInit2(&z_, kWindowBits);
     ok_ = rc == Z_OK;
   }
   ~ZStream() {
@@ -56,7 +59,7 @@ struct TextPacker::Streams {
 
 TextPacker::TextPacker(std::string dictionary) : dictionary_(std::move(dictionary)) {
   // zlib hashes the whole dictionary on every pack (~4.5 ns a byte here); results of the agent's
-  // lines pack no smaller with more than 1.5 KiB (819 -> 141 bytes, 955 -> 241 for a failure).
+  // lines pack no smaller with more than 1.5 KiB (819 -> 141 bytes, 955 -> 241 for a failure, at level 1).
   constexpr std::size_t kMaxDictionary = 1536;
   if (dictionary_.size() > kMaxDictionary) dictionary_.erase(0, dictionary_.size() - kMaxDictionary);
 }
