@@ -87,3 +87,24 @@ TEST_CASE("compiled expectations are shared per block and keep it alive") {
   CHECK(std::get<std::string>(error).find("body_regex") == 0);
   CHECK(cache.size() == 1);  // no entry left for the block that did not compile
 }
+
+TEST_CASE("a block lives while any monitor or derived holder has it, and an edit never reaches another holder") {
+  SharedBlock<HttpExpect> a;
+  a.edit().body_contains = "ok";
+  std::shared_ptr<const HttpExpect> derived = a.shared();
+  {
+    SharedBlock<HttpExpect> b = a;
+    SharedBlock<HttpExpect> c = std::move(b);
+    CHECK(&*c == &*a);
+    CHECK(&*b == &*SharedBlock<HttpExpect>());  // moved from: the defaults
+    c.edit().body_contains = "changed";         // held by a and derived too: c copies first
+    CHECK(a->body_contains == "ok");
+    CHECK(c->body_contains == "changed");
+  }
+  a = SharedBlock<HttpExpect>();
+  CHECK(derived->body_contains == "ok");  // still alive through the derived pointer
+  SharedBlock<HttpExpect> alone;
+  HttpExpect& own = alone.edit();
+  CHECK(&alone.edit() == &own);  // its only holder edits in place
+  CHECK(sizeof(SharedBlock<HttpExpect>) == sizeof(void*));
+}
