@@ -155,6 +155,12 @@ void MetricsRegistry::declare_row(const std::string& name, Kind kind, const std:
   for (const char* pair : pairs) column(f, pair);
 }
 
+void MetricsRegistry::declare_info_row(const std::string& name, const std::string& help) {
+  if (families_.count(name)) return;
+  declare(name, Kind::kGauge, help);
+  families_.at(name).rows = true;  // its columns come with the values seen
+}
+
 const MetricsRegistry::Column& MetricsRegistry::column(Family& f, const char* extra) {
   auto at = std::lower_bound(f.columns.begin(), f.columns.end(), view_of(extra),
                              [](const Column& c, std::string_view e) { return view_of(c.extra) < e; });
@@ -170,16 +176,22 @@ double& MetricsRegistry::row_cell(Family& f, SharedLabels& labels, const char* e
   auto it = rows_.find(labels.text());
   if (it == rows_.end()) it = rows_.emplace(labels.held(), Row{}).first;
   Row& row = it->second;
-  if (row.values.size() <= index) {
-    row.values.reserve(column_families_.size());  // to every column there is, exactly: no spare capacity
-    row.values.resize(column_families_.size());
-  }
+  std::size_t at = row.slot(index);
   if (!row.has(index)) {
+    // Grown by one, exactly: a row gets its series at its monitor's first run, and keeps them.
+    row.values.reserve(row.values.size() + 1);
+    row.values.insert(row.values.begin() + static_cast<std::ptrdiff_t>(at), 0.0);
     row.present |= std::uint64_t{1} << index;
-    row.values[index] = 0;
     ++f.row_series;
   }
-  return row.values[index];
+  return row.values[at];
+}
+
+void MetricsRegistry::clear_cell(Family& f, Row& row, std::size_t column) {
+  if (!row.has(column)) return;
+  row.values.erase(row.values.begin() + static_cast<std::ptrdiff_t>(row.slot(column)));
+  row.present &= ~(std::uint64_t{1} << column);
+  --f.row_series;
 }
 
 void MetricsRegistry::set(const std::string& name, const Labels& labels, double value) {
@@ -304,7 +316,11 @@ void MetricsRegistry::set_info(const std::string& name, const Labels& base, cons
 
 void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& base, std::string_view full) {
   Family& f = families_.at(name);
-  if (f.rows) throw std::logic_error("metrics: an info series in a row family");
+  if (f.rows) {  // declare_info_row's: none now is the one form it takes here
+    if (!full.empty()) throw std::logic_error("metrics: an info series of several pairs in a row family");
+    set_info_pair(name, base, {});
+    return;
+  }
   auto& index = info_index_[name];
   auto it = index.find(base.text());
   if (it != index.end() && *it->second == full) return;  // unchanged (most runs)
@@ -320,15 +336,27 @@ void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& b
 
 void MetricsRegistry::set_info_pair(const std::string& name, SharedLabels& base, std::string_view pair) {
   Family& f = families_.at(name);
-  if (f.rows) throw std::logic_error("metrics: an info series in a row family");
+  const char* stored_pair = nullptr;
+  if (!pair.empty()) {
+    auto stored = info_pairs_.find(pair);
+    if (stored == info_pairs_.end()) stored = info_pairs_.emplace(pair).first;
+    stored_pair = stored->c_str();
+  }
+  if (f.rows) {  // declare_info_row: the pair's column set, the family's other columns cleared
+    if (auto row = rows_.find(base.text()); row != rows_.end()) {
+      for (const Column& c : f.columns) {
+        if (view_of(c.extra) != pair) clear_cell(f, row->second, c.index);
+      }
+    }
+    if (stored_pair) row_cell(f, base, stored_pair) = 1;
+    return;
+  }
   auto held = f.values.find(KeyView{base.text(), pair});
   if (held != f.values.end() && !pair.empty()) return;  // unchanged (most runs)
   auto& index = info_index_[name];
   drop_info(f, index, index.find(base.text()), base.text(), pair);
-  if (pair.empty()) return;
-  auto stored = info_pairs_.find(pair);
-  if (stored == info_pairs_.end()) stored = info_pairs_.emplace(pair).first;
-  f.values.emplace(SeriesKey{held_text(base), stored->c_str()}, 1);
+  if (!stored_pair) return;
+  f.values.emplace(SeriesKey{held_text(base), stored_pair}, 1);
 }
 
 LabelText MetricsRegistry::held_text(SharedLabels& labels) {
@@ -362,7 +390,7 @@ std::optional<double> MetricsRegistry::value(const std::string& name, const Labe
     if (row == rows_.end() || columns.empty() || columns.front().extra != nullptr) return std::nullopt;
     std::size_t index = columns.front().index;
     if (!row->second.has(index)) return std::nullopt;
-    return row->second.values[index];
+    return row->second.value(index);
   }
   auto v = f->second.values.find(std::string_view(text));
   if (v == f->second.values.end()) return std::nullopt;
@@ -418,7 +446,7 @@ bool MetricsRegistry::render_rows(std::string& out, const std::string& name, con
   for (; it != rows_.end() && budget > 0; ++it, --budget) {
     const Row& row = it->second;
     for (const Column& col : f.columns) {
-      if (row.has(col.index)) append_series(out, name, *it->first, col.extra, row.values[col.index]);
+      if (row.has(col.index)) append_series(out, name, *it->first, col.extra, row.value(col.index));
     }
     last = &it->first;
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Metric families (gauge, counter, histogram) with labelled series, rendered in the Prometheus
 // text exposition format 0.0.4. Single-threaded, like the loop that owns it.
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -51,6 +52,10 @@ class MetricsRegistry {
   // given here so that a row is allocated once, at its full width.
   void declare_row(const std::string& name, Kind kind, const std::string& help,
                    const std::vector<const char*>& pairs = {});
+  // An info family whose series have one pair beyond a monitor's labels, its value from a small
+  // set (version="TLS 1.3"): held in the rows too, a column per value, at most one set in a row
+  // (set_info_pair). A monitor's series costs a value in its row instead of a map node.
+  void declare_info_row(const std::string& name, const std::string& help);
   void set(const std::string& name, const Labels& labels, double value);
   void add(const std::string& name, const Labels& labels, double delta = 1);
   void observe(const std::string& name, const Labels& labels, double value);
@@ -140,8 +145,13 @@ class MetricsRegistry {
   // The values of the row families' series with one label set, by column.
   struct Row {
     std::uint64_t present = 0;   // bit per column
-    std::vector<double> values;  // as many as there were columns when it last grew
+    std::vector<double> values;  // the present columns' only, in column order: an HTTP monitor's
+                                 // row holds no room for TLS or DNS series
     bool has(std::size_t column) const { return (present >> column & 1) != 0; }
+    std::size_t slot(std::size_t column) const {
+      return static_cast<std::size_t>(std::popcount(present & ((std::uint64_t{1} << column) - 1)));
+    }
+    double value(std::size_t column) const { return values[slot(column)]; }
   };
   static constexpr std::size_t kMaxColumns = 64;
 
@@ -156,6 +166,7 @@ class MetricsRegistry {
   void render(std::string& out, const std::string& name, const Family& f) const;
   // The cell of `f`'s series with these labels and extra pair, made when missing.
   double& row_cell(Family& f, SharedLabels& labels, const char* extra);
+  static void clear_cell(Family& f, Row& row, std::size_t column);
   const Column& column(Family& f, const char* extra);
   // Renders f's row series after the cursor's row, at most `budget` rows; true when past the
   // last, else the cursor is left at the last row rendered.

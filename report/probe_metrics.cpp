@@ -28,12 +28,13 @@ const char* rendered_phase(std::string_view phase) {
 }
 
 // Every probe_* family, in the order blackbox_exporter's scrape shows them (probe_success last).
-// Most series of a monitor carry its labels only: rows (one per monitor) hold them. The info series
-// change their labels, so they are plain families.
+// Most series of a monitor carry its labels only: rows (one per monitor) hold them, and the TLS
+// version's info series too (one pair from a few). The failure's info series has two pairs that
+// change: a plain family.
 struct ProbeFamily {
   std::string_view name;  // a view: the lookup by name compares lengths before bytes
   const char* help;
-  bool row;     // declare_row, not declare
+  bool row;     // declare_row (declare_info_row for an info family), not declare
   bool phases;  // one series per phase (kPhasePairs)
 };
 constexpr ProbeFamily kProbeFamilies[] = {
@@ -48,7 +49,7 @@ constexpr ProbeFamily kProbeFamilies[] = {
     {"probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", true, false},
     {"probe_ssl_last_chain_expiry_timestamp_seconds",
      "Returns the timestamp of the next expiring certificate in the verified chain", true, false},
-    {"probe_tls_version_info", "Returns the TLS version used or NaN when unknown", false, false},
+    {"probe_tls_version_info", "Returns the TLS version used or NaN when unknown", true, false},
     {"probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", true, false},
     {"probe_status", "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown", true, false},
     {"probe_failure_info", "The failure class and phase of the last run (1 while current)", false, false},
@@ -78,6 +79,8 @@ void declare_probe_metrics(MetricsRegistry& r) {
     std::string name(f.name);
     if (!f.row)
       r.declare(name, kind, f.help);
+    else if (name.ends_with("_info"))
+      r.declare_info_row(name, f.help);
     else if (f.phases)
       r.declare_row(name, kind, f.help, std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
     else

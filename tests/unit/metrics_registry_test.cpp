@@ -347,6 +347,10 @@ TEST_CASE("row families render exactly as plain families, through changes, remov
   rows.declare_row(names[0], MetricsRegistry::Kind::kGauge, "s");
   rows.declare_row(names[1], MetricsRegistry::Kind::kGauge, "p");
   rows.declare_row(names[2], MetricsRegistry::Kind::kCounter, "t");
+  // An info family of one pair from a few (the TLS version): a column per value in the rows.
+  plain.declare("r_version_info", MetricsRegistry::Kind::kGauge, "v");
+  rows.declare_info_row("r_version_info", "v");
+  const char* const versions[] = {R"(version="TLS 1.3")", R"(version="TLS 1.2")", ""};
   const char* const phases[] = {R"(phase="transfer")", R"(phase="connect")", R"(phase="tls")"};
   std::uint32_t seed = 12345;
   auto next = [&seed](std::uint32_t n) {
@@ -368,7 +372,9 @@ TEST_CASE("row families render exactly as plain families, through changes, remov
     Labels base{{"monitor", "m" + std::to_string(next(40))}, {"type", next(2) ? "http" : "dns"}};
     if (next(3) == 0) base["address"] = next(2) ? "::1" : "127.0.0.1";
     std::string text = format_labels(base);
-    std::uint32_t op = next(6);
+    std::uint32_t op = next(7);
+    const char* version = versions[next(3)];
+    bool with_success = next(4) == 0;
     for (auto* r : {&plain, &rows}) {
       SharedLabels run(text);
       switch (op) {
@@ -388,6 +394,10 @@ TEST_CASE("row families render exactly as plain families, through changes, remov
           break;
         case 4:
           if (round % 5 == 0) r->remove_with_label("monitor", {base["monitor"], "m" + std::to_string(round % 40)});
+          break;
+        case 5:
+          r->set_info_pair("r_version_info", run, version);  // replaces the monitor's other version, "": none
+          if (with_success) r->set_rendered(names[0], run, round);
           break;
         default:
           r->set("before", base, round);
