@@ -179,8 +179,11 @@ double& MetricsRegistry::row_cell(Family& f, SharedLabels& labels, const char* e
   std::size_t at = row.slot(index);
   if (!row.has(index)) {
     // Grown by one, exactly: a row gets its series at its monitor's first run, and keeps them.
-    row.values.reserve(row.values.size() + 1);
-    row.values.insert(row.values.begin() + static_cast<std::ptrdiff_t>(at), 0.0);
+    std::size_t n = row.size();
+    auto grown = std::make_unique<double[]>(n + 1);  // zero: the new cell's value
+    std::copy(row.values.get(), row.values.get() + at, grown.get());
+    std::copy(row.values.get() + at, row.values.get() + n, grown.get() + at + 1);
+    row.values = std::move(grown);
     row.present |= std::uint64_t{1} << index;
     ++f.row_series;
   }
@@ -189,7 +192,8 @@ double& MetricsRegistry::row_cell(Family& f, SharedLabels& labels, const char* e
 
 void MetricsRegistry::clear_cell(Family& f, Row& row, std::size_t column) {
   if (!row.has(column)) return;
-  row.values.erase(row.values.begin() + static_cast<std::ptrdiff_t>(row.slot(column)));
+  std::size_t at = row.slot(column);
+  std::copy(row.values.get() + at + 1, row.values.get() + row.size(), row.values.get() + at);  // one spare at the end
   row.present &= ~(std::uint64_t{1} << column);
   --f.row_series;
 }

@@ -144,10 +144,12 @@ class MetricsRegistry {
   };
   // The values of the row families' series with one label set, by column.
   struct Row {
-    std::uint64_t present = 0;   // bit per column
-    std::vector<double> values;  // the present columns' only, in column order: an HTTP monitor's
-                                 // row holds no room for TLS or DNS series
+    std::uint64_t present = 0;  // bit per column
+    // The present columns' values only, in column order (an HTTP monitor's row has no room for
+    // TLS or DNS series): as many as `present` has bits, so no size or capacity is kept.
+    std::unique_ptr<double[]> values;
     bool has(std::size_t column) const { return (present >> column & 1) != 0; }
+    std::size_t size() const { return static_cast<std::size_t>(std::popcount(present)); }
     std::size_t slot(std::size_t column) const {
       return static_cast<std::size_t>(std::popcount(present & ((std::uint64_t{1} << column) - 1)));
     }
