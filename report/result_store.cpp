@@ -182,8 +182,11 @@ void ResultStore::paste(const Held& held, std::string& out) const {
 
 void ResultStore::record(const std::string& monitor, std::string_view results_json, bool failed,
                          std::chrono::system_clock::time_point now) {
-  Entry& e = entries_[monitor];
-  Held held = hold(results_json, e);
+  // Held before a new monitor's entry exists: an entry is never left without a result.
+  auto found = entries_.find(monitor);
+  static const Entry kNone;
+  Held held = hold(results_json, found != entries_.end() ? found->second : kNone);
+  Entry& e = found != entries_.end() ? found->second : entries_[monitor];
   if (failed) {
     Earlier& before = earlier(e);
     before.last_failure = Held{};  // `last` is the last failure now
