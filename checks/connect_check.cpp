@@ -89,7 +89,7 @@ std::variant<std::unique_ptr<Check>, std::string> make_connect_check(
   // TLS tunnel connects and runs the handshake, and no curl transfer follows.
   auto target = parse_host_port(monitor->target, monitor->type == config::CheckType::kTls ? "https" : "http");
   if (auto* error = std::get_if<std::string>(&target)) return *error;
-  auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(target)));
+  auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(target));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   // Nothing beyond the spec: one factory for every tcp and tls check.

@@ -306,7 +306,7 @@ std::variant<std::unique_ptr<Check>, std::string> make_http_check(
   CompiledExpects own;  // without the environment's: this check's alone
   auto expect = (env.expects ? *env.expects : own).get(monitor->expect.shared());
   if (auto* error = std::get_if<std::string>(&expect)) return *error;
-  auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(std::move(url)));
+  auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(url));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
   auto compiled = std::get<CompiledExpects::Compiled>(std::move(expect));

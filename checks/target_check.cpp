@@ -163,7 +163,7 @@ std::unique_ptr<CheckRun> TargetCheck::start(DoneCallback done) const {
 }
 
 std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
-    std::shared_ptr<const config::MonitorConfig> monitor, ParsedUrl target) {
+    std::shared_ptr<const config::MonitorConfig> monitor, const ParsedUrl& target) {
   auto policy = DestinationPolicy::create(*monitor);
   if (auto* error = std::get_if<std::string>(&policy)) return *error;
   if (const auto& groups = monitor->tls->groups) {

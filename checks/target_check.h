@@ -47,7 +47,7 @@ class TargetSpec {
 
 // The spec of `monitor` with `target`, or why its destination policy cannot be built.
 std::variant<std::shared_ptr<const TargetSpec>, std::string> make_target_spec(
-    std::shared_ptr<const config::MonitorConfig> monitor, ParsedUrl target);
+    std::shared_ptr<const config::MonitorConfig> monitor, const ParsedUrl& target);
 
 // One address's probe within one run. It calls `finish` exactly once unless aborted or
 // destroyed first; destroying it stops its I/O.
