@@ -340,27 +340,36 @@ void MetricsRegistry::set_info_rendered(const std::string& name, SharedLabels& b
 
 void MetricsRegistry::set_info_pair(const std::string& name, SharedLabels& base, std::string_view pair) {
   Family& f = families_.at(name);
-  const char* stored_pair = nullptr;
-  if (!pair.empty()) {
-    auto stored = info_pairs_.find(pair);
-    if (stored == info_pairs_.end()) stored = info_pairs_.emplace(pair).first;
-    stored_pair = stored->c_str();
-  }
-  if (f.rows) {  // declare_info_row: the pair's column set, the family's other columns cleared
-    if (auto row = rows_.find(base.text()); row != rows_.end()) {
-      for (const Column& c : f.columns) {
-        if (view_of(c.extra) != pair) clear_cell(f, row->second, c.index);
-      }
-    }
-    if (stored_pair) row_cell(f, base, stored_pair) = 1;
+  if (f.rows) {
+    set_info_cell(f, base, pair);
     return;
   }
   auto held = f.values.find(KeyView{base.text(), pair});
   if (held != f.values.end() && !pair.empty()) return;  // unchanged (most runs)
   auto& index = info_index_[name];
   drop_info(f, index, index.find(base.text()), base.text(), pair);
-  if (!stored_pair) return;
-  f.values.emplace(SeriesKey{held_text(base), stored_pair}, 1);
+  if (pair.empty()) return;
+  f.values.emplace(SeriesKey{held_text(base), stored_pair(pair)}, 1);
+}
+
+void MetricsRegistry::set_info_cell(Family& f, SharedLabels& base, std::string_view pair) {
+  // The pair's column set, the family's other columns of the row cleared.
+  bool unchanged = false;
+  if (auto row = rows_.find(base.text()); row != rows_.end()) {
+    for (const Column& c : f.columns) {
+      if (view_of(c.extra) != pair)
+        clear_cell(f, row->second, c.index);
+      else
+        unchanged = row->second.has(c.index);  // most runs: found without a lookup of the pair
+    }
+  }
+  if (!pair.empty() && !unchanged) row_cell(f, base, stored_pair(pair)) = 1;
+}
+
+const char* MetricsRegistry::stored_pair(std::string_view pair) {
+  auto stored = info_pairs_.find(pair);
+  if (stored == info_pairs_.end()) stored = info_pairs_.emplace(pair).first;
+  return stored->c_str();
 }
 
 LabelText MetricsRegistry::held_text(SharedLabels& labels) {

@@ -169,6 +169,10 @@ class MetricsRegistry {
   // The cell of `f`'s series with these labels and extra pair, made when missing.
   double& row_cell(Family& f, SharedLabels& labels, const char* extra);
   static void clear_cell(Family& f, Row& row, std::size_t column);
+  // set_info_pair on a declare_info_row family.
+  void set_info_cell(Family& f, SharedLabels& base, std::string_view pair);
+  // `pair` as kept for the registry's life (info_pairs_): a series holds the pointer.
+  const char* stored_pair(std::string_view pair);
   const Column& column(Family& f, const char* extra);
   // Renders f's row series after the cursor's row, at most `budget` rows; true when past the
   // last, else the cursor is left at the last row rendered.
