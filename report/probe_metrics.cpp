@@ -1,6 +1,7 @@
 #include "report/probe_metrics.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
 #include <string_view>
 
@@ -31,29 +32,34 @@ const char* rendered_phase(std::string_view phase) {
 // Most series of a monitor carry its labels only: rows (one per monitor) hold them, and the TLS
 // version's info series too (one pair from a few). The failure's info series has two pairs that
 // change: a plain family.
+enum class Held : std::uint8_t {
+  kPlain,     // declare
+  kRow,       // declare_row
+  kPhaseRow,  // declare_row, one series per phase (kPhasePairs)
+  kInfoRow,   // declare_info_row
+};
 struct ProbeFamily {
   std::string_view name;  // a view: the lookup by name compares lengths before bytes
   const char* help;
-  bool row;     // declare_row (declare_info_row for an info family), not declare
-  bool phases;  // one series per phase (kPhasePairs)
+  Held held;
 };
 constexpr ProbeFamily kProbeFamilies[] = {
-    {"probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", true, false},
-    {"probe_duration_seconds", "Returns how long the probe took to complete in seconds", true, false},
-    {"probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", true, true},
-    {"probe_http_status_code", "Response HTTP status code", true, false},
-    {"probe_http_version", "Returns the version of HTTP of the probe response", true, false},
-    {"probe_http_redirects", "The number of redirects", true, false},
-    {"probe_http_content_length", "Length of http content response, -1 when unknown", true, false},
-    {"probe_failed_due_to_regex", "Indicates if probe failed due to regex", true, false},
-    {"probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", true, false},
+    {"probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds", Held::kRow},
+    {"probe_duration_seconds", "Returns how long the probe took to complete in seconds", Held::kRow},
+    {"probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects", Held::kPhaseRow},
+    {"probe_http_status_code", "Response HTTP status code", Held::kRow},
+    {"probe_http_version", "Returns the version of HTTP of the probe response", Held::kRow},
+    {"probe_http_redirects", "The number of redirects", Held::kRow},
+    {"probe_http_content_length", "Length of http content response, -1 when unknown", Held::kRow},
+    {"probe_failed_due_to_regex", "Indicates if probe failed due to regex", Held::kRow},
+    {"probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime", Held::kRow},
     {"probe_ssl_last_chain_expiry_timestamp_seconds",
-     "Returns the timestamp of the next expiring certificate in the verified chain", true, false},
-    {"probe_tls_version_info", "Returns the TLS version used or NaN when unknown", true, false},
-    {"probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", true, false},
-    {"probe_status", "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown", true, false},
-    {"probe_failure_info", "The failure class and phase of the last run (1 while current)", false, false},
-    {"probe_success", "Displays whether or not the probe was a success", true, false},
+     "Returns the timestamp of the next expiring certificate in the verified chain", Held::kRow},
+    {"probe_tls_version_info", "Returns the TLS version used or NaN when unknown", Held::kInfoRow},
+    {"probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", Held::kRow},
+    {"probe_status", "Result severity: 0 ok, 1 warning, 2 critical, 3 unknown", Held::kRow},
+    {"probe_failure_info", "The failure class and phase of the last run (1 while current)", Held::kPlain},
+    {"probe_success", "Displays whether or not the probe was a success", Held::kRow},
 };
 
 // A run's series come in the table's order, mostly: the search starts after the last one found.
@@ -77,14 +83,20 @@ void declare_probe_metrics(MetricsRegistry& r) {
   for (const ProbeFamily& f : kProbeFamilies) {
     auto kind = MetricsRegistry::Kind::kGauge;
     std::string name(f.name);
-    if (!f.row)
-      r.declare(name, kind, f.help);
-    else if (name.ends_with("_info"))
-      r.declare_info_row(name, f.help);
-    else if (f.phases)
-      r.declare_row(name, kind, f.help, std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
-    else
-      r.declare_row(name, kind, f.help);
+    switch (f.held) {
+      case Held::kPlain:
+        r.declare(name, kind, f.help);
+        break;
+      case Held::kRow:
+        r.declare_row(name, kind, f.help);
+        break;
+      case Held::kPhaseRow:
+        r.declare_row(name, kind, f.help, std::vector<const char*>(std::begin(kPhasePairs), std::end(kPhasePairs)));
+        break;
+      case Held::kInfoRow:
+        r.declare_info_row(name, f.help);
+        break;
+    }
   }
 }
 
