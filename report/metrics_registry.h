@@ -195,6 +195,9 @@ std::string rendered_pair(const std::string& key, const std::string& value);  //
 // A rendered label set with key="value" added where format_labels would put it (keys in order),
 // or replaced when `key` is there: `{a="1",c="3"}` + b=2 -> `{a="1",b="2",c="3"}`.
 std::string with_label(std::string_view rendered, std::string_view key, std::string_view value);
+// Appends `rendered` ({a="1",c="3"}) with the rendered pair `pair` (b="2") where format_labels
+// would put it (keys in order), or in place of the pair of the same key.
+void append_with_pair(std::string& out, std::string_view rendered, std::string_view pair);
 std::string format_value(double v);  // Prometheus float text: NaN, +Inf, 1.5e-05
 void append_value(std::string& out, double v);
 // The exposition's text, as the registry writes it: a family's HELP and TYPE lines, and one
