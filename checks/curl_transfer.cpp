@@ -87,6 +87,10 @@ bool CurlTransfer::configure(const std::string& local_socket) {
   curl_easy_setopt(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // redirects are followed hop by hop by us
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+  // Never a proxy, not even one named by http_proxy/all_proxy in the agent's environment: a check
+  // measures the path from this vantage to the address it resolved, and a proxy would answer for a
+  // site that is down.
+  curl_easy_setopt(e, CURLOPT_PROXY, "");
   if (tunneled) {
     curl_easy_setopt(e, CURLOPT_ABSTRACT_UNIX_SOCKET, local_socket.c_str());
     curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &CurlTransfer::on_connected);

@@ -17,6 +17,7 @@ int ask(const std::string& url) {
   curl_easy_setopt(easy.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, 5000L);
   curl_easy_setopt(easy.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy.get(), CURLOPT_PROXY, "");  // the agent's own address: never through a proxy
   // Liveness of the agent itself, on its own address: its certificate may be one no system CA signed.
   curl_easy_setopt(easy.get(), CURLOPT_SSL_VERIFYPEER, 0L);
   curl_easy_setopt(easy.get(), CURLOPT_SSL_VERIFYHOST, 0L);

@@ -144,9 +144,10 @@ def release():
         _shared["lab"] = None
 
 
-def prober_check(*args, wrapper=(), timeout=60):
-    """Runs `prober check --json ARGS`; returns (exit code, results, stderr)."""
+def prober_check(*args, wrapper=(), timeout=60, env=None):
+    """Runs `prober check --json ARGS` (with `env` added to the environment); returns (exit code,
+    results, stderr)."""
     argv = list(wrapper) + [PROBER, "check", "--json"] + [str(a) for a in args]
-    done = subprocess.run(argv, capture_output=True, timeout=timeout)
+    done = subprocess.run(argv, capture_output=True, timeout=timeout, env={**os.environ, **(env or {})})
     lines = [line for line in done.stdout.decode().splitlines() if line.strip()]
     return done.returncode, [json.loads(line) for line in lines], done.stderr.decode()

@@ -3,6 +3,7 @@
 names the cause."""
 import os
 import shutil
+import socket
 import subprocess
 import unittest
 
@@ -250,6 +251,27 @@ class FailureClasses(unittest.TestCase):
         TABLE.append(("tcp_unreachable", r["class"], r["phase"], r["status"], r["timings_ms"]["total"]))
         self.assertEqual((r["class"], r["phase"], r["status"], code), ("tcp_unreachable", "connect", "critical", 2))
         self.assertIn("unreachable", r["message"])
+
+    def test_proxy_variables_in_the_environment_are_not_used(self):
+        """An agent started with http_proxy (and its kin) set still checks the site itself: a proxy
+        that answers for every URL would report a site that is down as up."""
+        proxy = socket.socket()
+        self.addCleanup(proxy.close)
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen(16)
+        where = "http://127.0.0.1:%d" % proxy.getsockname()[1]
+        env = {name: where for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                                        "ALL_PROXY")}
+        env["no_proxy"] = env["NO_PROXY"] = ""
+        cases = ((url(LAB.closed_port), [], "tcp_refused"), (url(LAB.port("http")), [], "ok"),
+                 (url(LAB.port("valid"), host="localhost", scheme="https"), ["--ca-file", LAB.ca_file], "ok"))
+        for target, extra, klass in cases:
+            with self.subTest(target=target):
+                code, results, stderr = prober_check(target, *extra, env=env)
+                self.assertEqual(results[0]["class"], klass, results[0])
+        proxy.setblocking(False)
+        with self.assertRaises(BlockingIOError, msg="a check connected to the proxy"):
+            proxy.accept()
 
     def test_a_missing_issuer_is_fetched_as_browsers_do(self):
         """The AIA URL is asked, and what it serves decides: an intermediate that completes the
