@@ -107,6 +107,13 @@ bool CurlTransfer::configure(const std::string& local_socket) {
                         (v6 ? "[" + request_.address + "]" : request_.address);
     ok = ok && io::append(resolve_, entry.c_str());
     curl_easy_setopt(e, CURLOPT_RESOLVE, resolve_.get());
+    // The pin goes into a name cache of this transfer's own: in the multi's shared cache a
+    // CURLOPT_RESOLVE entry is kept for good, and every host ever checked (any /probe target)
+    // would leave one there (~200 bytes each, measured).
+    resolve_cache_.reset(curl_share_init());
+    ok = ok && resolve_cache_ &&
+         curl_share_setopt(resolve_cache_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) == CURLSHE_OK &&
+         curl_easy_setopt(e, CURLOPT_SHARE, resolve_cache_.get()) == CURLE_OK;
   }
   if (request_.connect_only) {
     curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);

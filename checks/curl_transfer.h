@@ -97,6 +97,7 @@ class CurlTransfer {
   TlsCapture capture_;                 // the tunnel's SSL points at it: must outlive tunnel_
   std::unique_ptr<TlsTunnel> tunnel_;  // HTTPS and TLS checks: must outlive easy_ (curl's peer)
   io::CurlSlistPtr resolve_;           // curl reads these during the transfer: must outlive easy_
+  io::CurlSharePtr resolve_cache_;     // the pinned address's name cache (the multi's keeps pins for good)
   io::CurlSlistPtr header_list_;
   io::CurlEasyPtr easy_;
 };

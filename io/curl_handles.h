@@ -11,6 +11,7 @@ namespace prober::io {
 using CurlEasyPtr = CHandle<CURL, curl_easy_cleanup>;
 using CurlSlistPtr = CHandle<curl_slist, curl_slist_free_all>;
 using CurlUrlPtr = CHandle<CURLU, curl_url_cleanup>;
+using CurlSharePtr = CHandle<CURLSH, curl_share_cleanup>;
 using CurlStringPtr = CHandle<char, curl_free>;  // strings curl allocated
 
 // Appends to a list held by a CurlSlistPtr; false when curl ran out of memory.
