@@ -4,6 +4,10 @@
 #include <arpa/nameser.h>
 #include <uv.h>
 
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+
 #include "checks/dns_message.h"
 #include "checks/timings.h"
 
@@ -21,7 +25,35 @@ bool wants(config::IpVersion version, int index) {
   }
 }
 
+// An address as bytes: its family's order is its numeric order.
+std::string address_bytes(const std::string& address) {
+  unsigned char buffer[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, address.c_str(), buffer) == 1) return std::string(reinterpret_cast<char*>(buffer), 4);
+  if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) return std::string(reinterpret_cast<char*>(buffer), 16);
+  return address;
+}
+
 }  // namespace
+
+std::size_t bound_each(std::vector<std::string>& addresses) {
+  std::unordered_set<std::string> seen;  // a forged answer may hold thousands
+  std::erase_if(addresses, [&seen](const std::string& a) { return !seen.insert(a).second; });
+  if (addresses.size() <= kMaxEachAddresses) return 0;
+  std::size_t left_out = addresses.size() - kMaxEachAddresses;
+  std::vector<std::pair<std::string, std::string>> family[2];  // bytes, text; IPv4, IPv6
+  for (auto& a : addresses) family[ip_version_of(a) == 6 ? 1 : 0].emplace_back(address_bytes(a), std::move(a));
+  for (auto& f : family) std::sort(f.begin(), f.end());
+  std::size_t take[2] = {0, 0};
+  for (std::size_t turn = 0; take[0] + take[1] < kMaxEachAddresses; ++turn) {
+    std::size_t index = turn % 2;
+    if (take[index] < family[index].size()) ++take[index];
+  }
+  addresses.clear();
+  for (int index = 0; index < 2; ++index) {
+    for (std::size_t i = 0; i < take[index]; ++i) addresses.push_back(std::move(family[index][i].second));
+  }
+  return left_out;
+}
 
 std::string_view lookup_question(config::IpVersion version) {
   return version == config::IpVersion::kV4 ? "A" : version == config::IpVersion::kV6 ? "AAAA" : "A+AAAA";
@@ -34,6 +66,14 @@ int ip_version_of(const std::string& address) {
   if (inet_pton(AF_INET, address.c_str(), buffer) == 1) return 4;
   if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) return 6;
   return 0;
+}
+
+void AddressLookup::pick(AddressLookupResult& result) const {
+  if (version_ == config::IpVersion::kEach) {
+    result.dns.addresses_left_out = bound_each(result.addresses);
+  } else {
+    result.addresses.resize(1);
+  }
 }
 
 AddressLookup::AddressLookup(std::shared_ptr<io::AresResolver> resolver, std::string host, config::IpVersion version)
@@ -65,9 +105,9 @@ std::optional<AddressLookupResult> AddressLookup::start(Done done) {
     }
   }
   if (!immediate.addresses.empty()) {
-    if (version_ != config::IpVersion::kEach) immediate.addresses.resize(1);
     immediate.dns.server = "hosts file";
     immediate.dns.answers = immediate.addresses;
+    pick(immediate);
     return immediate;
   }
 
@@ -153,7 +193,7 @@ AddressLookupResult AddressLookup::combine() const {
     for (const auto& address : found[index]) result.addresses.push_back(address);
   }
   if (!result.addresses.empty()) {
-    if (version_ != config::IpVersion::kEach) result.addresses.resize(1);
+    pick(result);
     return result;
   }
   // Nothing to probe: report the more telling failure (a hard answer beats "no data").

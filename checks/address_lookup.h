@@ -1,6 +1,7 @@
 #pragma once
 // Resolves a target's host with c-ares into the addresses to probe, per ip_version: A and AAAA
 // asked in parallel, each answer's rcode kept, so "no AAAA record" and "NXDOMAIN" stay apart.
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,16 @@ struct AddressLookupResult {
   DnsFacts dns;
   std::string detail;
 };
+
+// ip_version each probes every address of a name, but not without bound: a name with hundreds
+// of addresses (or an answer forged to have them) would make as many probes, results and series
+// every run.
+inline constexpr std::size_t kMaxEachAddresses = 16;
+
+// Drops repeated addresses; past kMaxEachAddresses keeps the lowest of each family in turn (IPv4,
+// IPv6, IPv4, ...), IPv4 first: the same ones every run, whatever order the answers came in, and
+// both families probed however many the other has. Returns how many were left out.
+std::size_t bound_each(std::vector<std::string>& addresses);
 
 // The addresses of `host` to probe: the host itself when it is an IP literal, the hosts file
 // (as the system resolver would), else DNS. One lookup per object: a run (or a redirect hop)
@@ -47,6 +58,8 @@ class AddressLookup {
   };
   void on_reply(int index, io::DnsReply reply);
   AddressLookupResult combine() const;
+  // The addresses the run probes: the first, or (ip_version each) all within bound_each's.
+  void pick(AddressLookupResult& result) const;
 
   std::shared_ptr<io::AresResolver> resolver_;  // held: the pool may let go of it meanwhile
   const std::string host_;

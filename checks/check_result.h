@@ -1,6 +1,7 @@
 #pragma once
 // One probe's outcome: the CheckResult of shared/DESIGN.md §5. Plain data.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -61,6 +62,7 @@ struct DnsFacts {
   std::optional<std::string> rcode;
   std::vector<std::string> answers;
   std::vector<std::uint32_t> ttls;
+  std::size_t addresses_left_out = 0;  // ip_version each: addresses found but not probed (address_lookup.h)
 };
 
 // Another problem seen in the same probe, after the one the result's class names (a certificate

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "checks/address_lookup.h"
 #include "checks/explain_phrases.h"
 #include "checks/explain_table.h"
 
@@ -240,6 +241,19 @@ void compare_addresses(std::vector<CheckResult>& results) {
   }
 }
 
+// A result that stands for fewer than all of its name's addresses says so: a failure of the others
+// would not show.
+void note_addresses_left_out(std::vector<CheckResult>& results) {
+  for (auto& r : results) {
+    std::size_t left_out = r.dns.addresses_left_out;
+    if (left_out == 0) continue;
+    r.hints.push_back("the name has " + std::to_string(kMaxEachAddresses + left_out) +
+                      " addresses: ip_version each probes " + std::to_string(kMaxEachAddresses) +
+                      " of them, the lowest of each family in turn, the same every run; " + std::to_string(left_out) +
+                      " are not checked");
+  }
+}
+
 }  // namespace
 
 void explain(std::vector<CheckResult>& results) {
@@ -248,6 +262,7 @@ void explain(std::vector<CheckResult>& results) {
     explain_one(r);
   }
   compare_addresses(results);
+  note_addresses_left_out(results);
 }
 
 }  // namespace prober::checks

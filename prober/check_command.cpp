@@ -33,7 +33,8 @@ const char kDescription[] = R"(TARGET is
 
 const char kFooter[] = R"(Exit status (Nagios / Mackerel check plugin convention):
   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad arguments)
-With --ip each every resolved address is probed and the worst status counts.
+With --ip each every resolved address (at most 16, the same every run) is probed and the worst
+status counts.
 --server-name checks one backend, by its address in TARGET, for the public NAME.)";
 
 checks::Severity worst(const std::vector<checks::CheckResult>& results) {

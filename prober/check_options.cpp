@@ -88,7 +88,7 @@ void add_general_options(CLI::App* app, CheckArguments& a) {
                   m.timeout = *d;
                   return std::string();
                 });
-  add_converted(app, "--ip", "any|4|6|each", "address family: any (IPv4 preferred), 4, 6, or each address",
+  add_converted(app, "--ip", "any|4|6|each", "address family: any (IPv4 preferred), 4, 6, or each address (at most 16)",
                 [&](const std::string& v) {
                   auto version = config::ip_version_from(v);
                   if (!version) return "must be any, 4, 6 or each, not '" + v + "'";

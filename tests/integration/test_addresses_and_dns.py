@@ -42,6 +42,18 @@ class PerAddress(unittest.TestCase):
         dead = [r for r in results if r["class"] != "ok"][0]
         self.assertTrue(any("round-robin" in h for h in dead["hints"]), dead["hints"])
 
+    def test_each_probes_a_bounded_set_of_a_large_name(self):
+        # many.test has 40 IPv4 addresses (127.0.0.1-40) and ::1: the same 16 every run, IPv6 included.
+        expected = sorted(["127.0.0.%d" % i for i in range(1, 16)] + ["::1"])
+        for _ in range(3):
+            code, results, _ = prober_check(f"http://many.test:{LAB.port('http')}/ok", "--ip", "each",
+                                            "--dns-server", LAB.dns.server)
+            self.assertEqual(sorted(r["address"] for r in results), expected)
+            for r in results:
+                self.assertTrue(any("the name has 41 addresses: ip_version each probes 16 of them" in h and
+                                    "25 are not checked" in h for h in r["hints"]), r["hints"])
+            self.assertEqual({r["class"] for r in results if r["address"] == "127.0.0.1"}, {"ok"})
+
     def test_any_prefers_ipv4(self):
         code, results, _ = prober_check(f"http://dual.test:{LAB.port('http')}/ok", "--dns-server", LAB.dns.server)
         self.assertEqual((code, len(results), results[0]["address"]), (0, 1, "127.0.0.1"))

@@ -148,6 +148,7 @@ class Dnsmasq:
                 "--host-record=dual.test,127.0.0.1,::1",
                 "--host-record=multi.test,127.0.0.1",
                 "--host-record=multi.test,127.0.0.2",
+                "--host-record=many.test,127.0.0.1,::1",
                 "--mx-host=mx.test,mail.test,10",
                 "--txt-record=txt.test,v=spf1 -all",
                 "--srv-host=_http._tcp.srv.test,web.test,80,1,2",
@@ -155,6 +156,8 @@ class Dnsmasq:
                 "--ptr-record=1.0.0.127.in-addr.arpa,v4only.test",
                 "--dns-rr=caa.test,257,000569737375656C657473656E63727970742E6F7267",
                 "--addn-hosts=" + big]
+        # A name with more addresses than ip_version each probes (41; the answer needs TCP).
+        records_argv += ["--host-record=many.test,127.0.0.%d" % i for i in range(2, 41)]
         if records:
             argv += records_argv
         if os.geteuid() == 0:

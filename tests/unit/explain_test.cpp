@@ -44,6 +44,15 @@ TEST_CASE("one dead backend of the same family") {
   CHECK(has_hint(results[0], "round-robin"));
 }
 
+TEST_CASE("a name with more addresses than ip_version each probes says how many were not checked") {
+  std::vector<CheckResult> results{probe("10.0.0.1", 4, FailureClass::kOk), probe("10.0.0.2", 4, FailureClass::kOk)};
+  results[1].dns.addresses_left_out = 24;
+  explain(results);
+  CHECK(results[0].hints.empty());
+  CHECK(has_hint(results[1], "the name has 40 addresses: ip_version each probes 16 of them"));
+  CHECK(has_hint(results[1], "24 are not checked"));
+}
+
 TEST_CASE("every class gets its message, built from the facts at hand") {
   // One table row per class: a result with the same facts (an HTTPS target, its resolver, a
   // leaf certificate) must explain itself exactly so. A new class without a row fails here.
