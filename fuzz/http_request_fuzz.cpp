@@ -1,9 +1,41 @@
 // The agent's HTTP endpoint on any bytes a client sends: libhttp-parser's callbacks, the URL,
-// query and percent decoding, split into reads at arbitrary points as TCP may deliver them.
+// query and percent decoding, split into reads at arbitrary points as TCP may deliver them; then
+// what /probe makes of the decoded values (a target as a URL or host:port, and the spec a check
+// keeps of it) and of the Authorization header.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
 
+#include "checks/target_check.h"
+#include "checks/url.h"
+#include "net/basic_auth.h"
 #include "net/http_request_parser.h"
+
+namespace {
+
+// A target as /probe takes it: the spec must give back exactly what parsing gave.
+void check_target(const std::string& value) {
+  using namespace prober;
+  for (int as_url = 0; as_url < 2; ++as_url) {
+    auto parsed = as_url ? checks::parse_url(value) : checks::parse_host_port(value, "https");
+    const auto* url = std::get_if<checks::ParsedUrl>(&parsed);
+    if (!url) continue;
+    (void)checks::redacted_url(url->url);
+    auto monitor = std::make_shared<config::MonitorConfig>();
+    monitor->target = value;
+    auto made = checks::make_target_spec(monitor, *url);
+    const auto* spec = std::get_if<std::shared_ptr<const checks::TargetSpec>>(&made);
+    if (!spec) continue;
+    const checks::TargetSpec& s = **spec;
+    if (s.url() != url->url || s.host() != url->host || s.port() != url->port || s.scheme() != url->scheme) {
+      __builtin_trap();
+    }
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using prober::net::HttpRequestParser;
@@ -27,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [k, v] : r.query) total += k.size() + v.size();
     for (const auto& [k, v] : r.headers) total += k.size() + v.size();
     if (total > 4 * HttpRequestParser::kMaxRequestBytes) __builtin_trap();  // decoding never grows
+    for (const auto& [k, v] : r.query) check_target(v);
+    for (const auto& [k, v] : r.headers) (void)prober::net::parse_basic_authorization(v);
     if (parser.pipelined()) break;
     parser.reset();
   }
