@@ -1,13 +1,14 @@
 #pragma once
 // The loop's I/O that checks are built with: the wiring (agent, `prober check`, benches) owns
 // all of it and keeps it alive longer than every check and run made with it.
-#include "checks/compiled_expects.h"
 #include "checks/hold_ups.h"
 #include "checks/tls_contexts.h"
 #include "io/ares_resolver.h"
 #include "io/curl_multi_driver.h"
 
 namespace prober::checks {
+
+class CompiledExpects;  // compiled_expects.h
 
 struct CheckEnv {
   io::CurlMultiDriver& curl;

@@ -1,10 +1,18 @@
 #include "checks/compiled_expects.h"
 
+#include "checks/http_probes.h"
+
 namespace prober::checks {
 
 struct CompiledExpects::Owned {
+  Owned(std::shared_ptr<const config::HttpExpect> from, CompiledHttpExpect made)
+      : block(std::move(from)), compiled(std::move(made)), probes(compiled) {}
+  Owned(const Owned&) = delete;  // `probes` refers to this object's own `compiled`
+  Owned& operator=(const Owned&) = delete;
+
   std::shared_ptr<const config::HttpExpect> block;
   CompiledHttpExpect compiled;
+  HttpProbes probes;
 };
 
 std::variant<CompiledExpects::Compiled, std::string> CompiledExpects::get(
@@ -16,8 +24,8 @@ std::variant<CompiledExpects::Compiled, std::string> CompiledExpects::get(
     entries_.erase(block.get());
     return *error;
   }
-  auto owned = std::make_shared<const Owned>(Owned{std::move(block), std::get<CompiledHttpExpect>(std::move(made))});
-  Compiled compiled(owned, &owned->compiled);  // shares the ownership of both
+  auto owned = std::make_shared<const Owned>(std::move(block), std::get<CompiledHttpExpect>(std::move(made)));
+  Compiled compiled(owned, &owned->probes);  // shares the ownership of all three
   entry = compiled;
   // Reloads leave expired entries behind: swept whenever their number has doubled.
   if (entries_.size() > 2 * swept_at_ + 16) {

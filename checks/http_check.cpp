@@ -4,6 +4,8 @@
 
 #include "checks/address_lookup.h"
 #include "checks/aia_fetch.h"
+#include "checks/compiled_expects.h"
+#include "checks/http_probes.h"
 #include "checks/text.h"
 #include "checks/timings.h"
 #include "checks/validators.h"
@@ -31,11 +33,11 @@ bool is_redirect(int status) {
 
 class HttpProbe final : public Probe {
  public:
-  HttpProbe(CheckEnv env, std::shared_ptr<const TargetSpec> spec, std::shared_ptr<const CompiledHttpExpect> expect,
-            CheckResult base, std::chrono::milliseconds held_at_start, Finish finish)
+  HttpProbe(CheckEnv env, std::shared_ptr<const TargetSpec> spec, const CompiledHttpExpect& expect, CheckResult base,
+            std::chrono::milliseconds held_at_start, Finish finish)
       : env_(env),
         spec_(std::move(spec)),
-        expect_holder_(std::move(expect)),
+        expect_(expect),
         url_(spec_->target()),
         result_(std::move(base)),
         finish_(std::move(finish)),
@@ -265,9 +267,9 @@ class HttpProbe final : public Probe {
 
   CheckEnv env_;
   std::shared_ptr<const TargetSpec> spec_;
-  std::shared_ptr<const CompiledHttpExpect> expect_holder_;
+  // The run that made this probe holds its factory, which holds the expectation (http_probes.h).
+  const CompiledHttpExpect& expect_;
   const config::MonitorConfig& monitor_ = spec_->monitor();
-  const CompiledHttpExpect& expect_ = *expect_holder_;
   ParsedUrl url_;
   CheckResult result_;
   Finish finish_;
@@ -285,19 +287,13 @@ class HttpProbe final : public Probe {
   std::unique_ptr<CurlTransfer> transfer_;   // while a hop is sent; declared last, stopped first
 };
 
-class HttpProbes final : public ProbeFactory {
- public:
-  explicit HttpProbes(std::shared_ptr<const CompiledHttpExpect> expect) : expect_(std::move(expect)) {}
-  std::unique_ptr<Probe> make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec, CheckResult base,
-                              std::chrono::milliseconds held_at_start, Probe::Finish finish) const override {
-    return std::make_unique<HttpProbe>(env, spec, expect_, std::move(base), held_at_start, std::move(finish));
-  }
-
- private:
-  std::shared_ptr<const CompiledHttpExpect> expect_;
-};
-
 }  // namespace
+
+std::unique_ptr<Probe> HttpProbes::make(const CheckEnv& env, const std::shared_ptr<const TargetSpec>& spec,
+                                        CheckResult base, std::chrono::milliseconds held_at_start,
+                                        Probe::Finish finish) const {
+  return std::make_unique<HttpProbe>(env, spec, expect_, std::move(base), held_at_start, std::move(finish));
+}
 
 std::variant<std::unique_ptr<Check>, std::string> make_http_check(
     CheckEnv env, std::shared_ptr<const config::MonitorConfig> monitor) {
@@ -309,8 +305,7 @@ std::variant<std::unique_ptr<Check>, std::string> make_http_check(
   auto made = make_target_spec(std::move(monitor), std::get<ParsedUrl>(url));
   if (auto* error = std::get_if<std::string>(&made)) return *error;
   auto spec = std::get<std::shared_ptr<const TargetSpec>>(std::move(made));
-  auto compiled = std::get<CompiledExpects::Compiled>(std::move(expect));
-  return std::make_unique<TargetCheck>(env, spec, std::make_shared<const HttpProbes>(std::move(compiled)));
+  return std::make_unique<TargetCheck>(env, spec, std::get<CompiledExpects::Compiled>(std::move(expect)));
 }
 
 }  // namespace prober::checks

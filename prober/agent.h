@@ -13,6 +13,7 @@
 
 #include "alerting/alert_state.h"
 #include "alerting/vantage_health.h"
+#include "checks/compiled_expects.h"
 #include "config/config.h"
 #include "diagnostics/diagnosis_runner.h"
 #include "io/ares_resolver.h"

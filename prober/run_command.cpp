@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "checks/compiled_expects.h"
 #include "config/units.h"
 #include "io/loop.h"
 #include "net/web_security.h"

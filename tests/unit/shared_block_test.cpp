@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "checks/compiled_expects.h"
+#include "checks/http_probes.h"
 #include "config/config_parser.h"
 #include "config/monitor_config.h"
 
@@ -77,8 +78,8 @@ TEST_CASE("compiled expectations are shared per block and keep it alive") {
   CHECK(cx == std::get<CompiledExpects::Compiled>(y));
   a = SharedBlock<HttpExpect>();  // the monitors let go of the block: the compiled copy keeps it
   b = SharedBlock<HttpExpect>();
-  CHECK(cx->config->body_regex == "o+k");
-  CHECK(cx->body_regex);
+  CHECK(cx->expect().config->body_regex == "o+k");
+  CHECK(cx->expect().body_regex);
 
   SharedBlock<HttpExpect> bad;
   bad.edit().body_regex = "(";
