@@ -25,12 +25,11 @@ bool wants(config::IpVersion version, int index) {
   }
 }
 
-// An address as bytes: its family's order is its numeric order.
-std::string address_bytes(const std::string& address) {
-  unsigned char buffer[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, address.c_str(), buffer) == 1) return std::string(reinterpret_cast<char*>(buffer), 4);
-  if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) return std::string(reinterpret_cast<char*>(buffer), 16);
-  return address;
+// Parses an address literal into `bytes` (room for IPv6); its IP version, 0 when it is none.
+int parse_address(const std::string& address, unsigned char* bytes) {
+  if (inet_pton(AF_INET, address.c_str(), bytes) == 1) return 4;
+  if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) return 6;
+  return 0;
 }
 
 }  // namespace
@@ -40,8 +39,14 @@ std::size_t bound_each(std::vector<std::string>& addresses) {
   std::erase_if(addresses, [&seen](const std::string& a) { return !seen.insert(a).second; });
   if (addresses.size() <= kMaxEachAddresses) return 0;
   std::size_t left_out = addresses.size() - kMaxEachAddresses;
-  std::vector<std::pair<std::string, std::string>> family[2];  // bytes, text; IPv4, IPv6
-  for (auto& a : addresses) family[ip_version_of(a) == 6 ? 1 : 0].emplace_back(address_bytes(a), std::move(a));
+  // Per family (IPv4, IPv6): the address as bytes, whose order is its numeric order, and as text.
+  std::vector<std::pair<std::string, std::string>> family[2];
+  for (auto& a : addresses) {
+    unsigned char bytes[sizeof(in6_addr)];
+    int version = parse_address(a, bytes);
+    std::string key(reinterpret_cast<char*>(bytes), version == 6 ? 16 : version == 4 ? 4 : 0);
+    family[version == 6 ? 1 : 0].emplace_back(std::move(key), std::move(a));
+  }
   for (auto& f : family) std::sort(f.begin(), f.end());
   std::size_t take[2] = {0, 0};
   for (std::size_t turn = 0; take[0] + take[1] < kMaxEachAddresses; ++turn) {
@@ -63,9 +68,7 @@ bool is_ip_literal(const std::string& host) { return ip_version_of(host) != 0; }
 
 int ip_version_of(const std::string& address) {
   unsigned char buffer[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, address.c_str(), buffer) == 1) return 4;
-  if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) return 6;
-  return 0;
+  return parse_address(address, buffer);
 }
 
 void AddressLookup::pick(AddressLookupResult& result) const {
